@@ -1,0 +1,48 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# zsfast / zramx out-of-tree modules.
+#
+#   make                     build against the running kernel's headers
+#   make KVER=<version>      build against /lib/modules/<version>/build
+#   make KDIR=<dir>          build against a kernel build tree
+#   make install             modules_install to updates/, then depmod
+#   make check               the whole test suite (installs its own deps)
+#   make check-debug         only the debug-kernel reliability lane
+#   make bench               the release-path benchmarks
+#   make demo                the main job: boot a stock kernel in QEMU and
+#                            swap on /dev/zramx0
+
+KVER ?= $(shell uname -r)
+KDIR ?= /lib/modules/$(KVER)/build
+PWD  := $(CURDIR)
+
+# Forwarded to Kbuild.
+ZSF_OPTS := $(if $(ZSF_FORCE_POOL_LOCK),ZSF_FORCE_POOL_LOCK=$(ZSF_FORCE_POOL_LOCK)) \
+	    $(if $(ZSF_WERROR),ZSF_WERROR=$(ZSF_WERROR)) \
+	    $(if $(ZSF_TESTS),ZSF_TESTS=$(ZSF_TESTS))
+
+all: modules
+
+modules:
+	$(MAKE) -C $(KDIR) M=$(PWD) $(ZSF_OPTS) modules
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(PWD) clean
+
+install: modules
+	$(MAKE) -C $(KDIR) M=$(PWD) INSTALL_MOD_DIR=updates modules_install
+	depmod -a $(KVER)
+
+check:
+	tests/check.sh
+
+check-debug:
+	tests/check.sh --only debug
+
+bench:
+	bench/run.sh
+
+demo:
+	tests/demo.sh
+
+.PHONY: all modules clean install check check-debug bench demo

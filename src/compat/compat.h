@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Kernel-version differences that zsfast and zramx share, behind feature
+ * names.  The HAVE_* macros come from probe.sh, which reads the headers
+ * being built against; nothing outside src/compat/ tests a kernel version.
+ */
+#ifndef _ZSF_COMPAT_H_
+#define _ZSF_COMPAT_H_
+
+#include <linux/module.h>
+#include <linux/export.h>
+#include <linux/shrinker.h>
+#include <linux/gfp.h>
+
+/* Symbol namespaces: a bare token up to v6.12, a string literal after. */
+#ifdef HAVE_NS_TOKEN
+#define ZSF_EXPORT(sym)		EXPORT_SYMBOL_NS_GPL(sym, ZSFAST)
+#define ZSF_EXPORT_TEST(sym)	EXPORT_SYMBOL_NS_GPL(sym, ZSFAST_TEST)
+#define ZSF_IMPORT_NS()		MODULE_IMPORT_NS(ZSFAST)
+#define ZSF_IMPORT_TEST_NS()	MODULE_IMPORT_NS(ZSFAST_TEST)
+#else
+#define ZSF_EXPORT(sym)		EXPORT_SYMBOL_NS_GPL(sym, "ZSFAST")
+#define ZSF_EXPORT_TEST(sym)	EXPORT_SYMBOL_NS_GPL(sym, "ZSFAST_TEST")
+#define ZSF_IMPORT_NS()		MODULE_IMPORT_NS("ZSFAST")
+#define ZSF_IMPORT_TEST_NS()	MODULE_IMPORT_NS("ZSFAST_TEST")
+#endif
+
+/*
+ * Page migration.  Where a module may register movable_operations, zsfast
+ * pages are allocated movable and system compaction can move them.
+ * Elsewhere they are allocated without __GFP_MOVABLE, so that they do not
+ * sit in movable pageblocks pretending to be movable.
+ */
+#ifdef HAVE_MOVABLE_OPS
+#define ZSF_MOVABLE_PAGES	1
+static inline gfp_t zsf_compat_page_gfp(gfp_t gfp)
+{
+	return gfp;
+}
+#else
+#define ZSF_MOVABLE_PAGES	0
+static inline gfp_t zsf_compat_page_gfp(gfp_t gfp)
+{
+	return gfp & ~__GFP_MOVABLE;
+}
+#endif
+
+/*
+ * Shrinkers: allocated by the core since v6.7, embedded by the user
+ * before.  Callers see one interface; zsf_shrinker_priv() returns the
+ * pointer given to zsf_shrinker_create().
+ */
+typedef unsigned long (*zsf_shrink_fn)(struct shrinker *,
+				       struct shrink_control *);
+
+struct shrinker *zsf_shrinker_create(const char *name, zsf_shrink_fn count,
+				     zsf_shrink_fn scan, void *priv);
+void zsf_shrinker_destroy(struct shrinker *shrinker);
+void *zsf_shrinker_priv(struct shrinker *shrinker);
+
+#endif /* _ZSF_COMPAT_H_ */
