@@ -1,0 +1,262 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Build helpers for the test suite.  Source this file (bash).
+#
+#   zsf_build KDIR OUTDIR [make args...]
+#	Copy the buildable tree (Kbuild, Makefile, src/, include/,
+#	tests/kmod/, bench/kmod/ when present) into OUTDIR and build it
+#	with ZSF_TESTS=1 ZSF_WERROR=1 against KDIR.  Use one OUTDIR per
+#	kernel and variant, so objects of different kernels never mix.
+#	The log is OUTDIR/build.log; any "warning:" in it is a failure.
+#
+#   zsf_build_sparse KDIR OUTDIR [make args...]
+#	The same with C=1 (sparse).  Fails on any sparse or compiler
+#	warning/error that points into our own files.  Sparse also reports
+#	problems inside Debian's kernel headers (e.g. context imbalance or
+#	address-space noise in include/linux/...); those point outside
+#	OUTDIR, are not ours to fix, and are filtered out, but they are kept
+#	in OUTDIR/sparse-ignored.log for reference.
+#
+#   zsf_build_progs OUTDIR
+#	Compile every tests/prog/*.c and bench/prog/*.c into a static
+#	binary OUTDIR/NAME (gcc -static -O2 -Wall -Werror) for the guest.
+#
+#   zsf_checkpatch [LOG]
+#	Run the kernel's scripts/checkpatch.pl (--no-tree -f, no --strict:
+#	ERROR and WARNING are what upstream requires; CHECK-level items are
+#	style preferences) on every .c/.h under src/, include/, tests/kmod/
+#	and bench/kmod/.  Fails on any ERROR or WARNING.  checkpatch.pl and
+#	its data files come from Debian's linux-source-6.12 package, cached
+#	under ${ZSF_CACHE:-~/.cache/zsfast}/checkpatch/.
+#
+# All functions return non-zero on failure and print a short reason on
+# stderr; they never exit the calling shell.
+
+ZSF_ROOT=${ZSF_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+ZSF_CACHE=${ZSF_CACHE:-$HOME/.cache/zsfast}
+
+_zsf_blog() {
+	echo "build: $*" >&2
+}
+
+# Files that a build produces: kept by the copy, so rebuilds are
+# incremental, and ignored when looking for stale sources.
+_ZSF_BUILD_PRODUCTS=(--filter='P *.o' --filter='P *.ko' --filter='P *.mod'
+	--filter='P *.mod.c' --filter='P .*.cmd' --filter='P *.a'
+	--filter='P modules.order' --filter='P Module.symvers'
+	--filter='P .tmp_*' --filter='P *.log' --filter='P *.dwo'
+	--filter='P .cache.mk' --filter='P .module-common.o')
+
+# zsf_copy_tree OUTDIR: mirror the buildable part of the tree into OUTDIR.
+# Sources deleted from the tree are deleted from OUTDIR too (Kbuild picks
+# up src/zramx/*.c by wildcard), build products are kept.
+zsf_copy_tree() {
+	local out=$1 d
+
+	mkdir -p "$out" || return 1
+	for d in Kbuild Makefile src include tests/kmod bench/kmod; do
+		if [ -e "$ZSF_ROOT/$d" ]; then
+			mkdir -p "$out/$(dirname "$d")"
+			rsync -a --delete "${_ZSF_BUILD_PRODUCTS[@]}" \
+				"$ZSF_ROOT/$d" "$out/$(dirname "$d")/" || return 1
+		else
+			rm -rf "${out:?}/$d"
+		fi
+	done
+}
+
+# _zsf_make LOG KDIR OUTDIR args...: run kbuild, log everything.
+_zsf_make() {
+	local log=$1 kdir=$2 out=$3 rc
+
+	shift 3
+	{
+		echo "# make -C $kdir M=$out ZSF_TESTS=1 ZSF_WERROR=1 -j2 $* modules"
+		echo "# $(date -u '+%F %T') UTC"
+	} > "$log"
+	make -C "$kdir" M="$out" ZSF_TESTS=1 ZSF_WERROR=1 -j2 "$@" modules \
+		>> "$log" 2>&1
+	rc=$?
+	echo "# exit status $rc" >> "$log"
+	return $rc
+}
+
+zsf_build() {
+	local kdir=$1 out=$2 log
+
+	shift 2
+	if [ ! -f "$kdir/Makefile" ]; then
+		_zsf_blog "no kernel headers at $kdir"
+		return 1
+	fi
+	zsf_copy_tree "$out" || { _zsf_blog "cannot copy the tree"; return 1; }
+	log=$out/build.log
+	if ! _zsf_make "$log" "$kdir" "$out" "$@"; then
+		_zsf_blog "make failed, see $log:"
+		grep -E 'error|Error|warning:' "$log" | head -n 30 >&2
+		return 1
+	fi
+	if grep -q 'warning:' "$log"; then
+		_zsf_blog "warnings in $log:"
+		grep 'warning:' "$log" | head -n 30 >&2
+		return 1
+	fi
+	if ! ls "$out"/*.ko > /dev/null 2>&1; then
+		_zsf_blog "no module was built in $out"
+		return 1
+	fi
+	return 0
+}
+
+# Is PATH (as sparse or gcc printed it: absolute, or relative to KDIR
+# where kbuild runs) one of our files?
+_zsf_is_ours() {
+	local path=$1 out=$2 kdir=$3
+
+	case "$path" in
+	"$out"/*) return 0 ;;
+	/*) return 1 ;;
+	esac
+	[ -e "$out/$path" ] && [ ! -e "$kdir/$path" ]
+}
+
+zsf_build_sparse() {
+	local kdir=$1 out=$2 log line path bad=0 rc=0
+
+	shift 2
+	if ! command -v sparse > /dev/null; then
+		_zsf_blog "sparse is not installed"
+		return 1
+	fi
+	zsf_copy_tree "$out" || { _zsf_blog "cannot copy the tree"; return 1; }
+	log=$out/build.log
+	# C=2 checks every file, whether or not it is rebuilt.
+	_zsf_make "$log" "$kdir" "$out" C=2 "$@" || rc=$?
+	if [ $rc -ne 0 ]; then
+		_zsf_blog "make C=2 failed, see $log:"
+		grep -E 'error|warning:' "$log" | head -n 30 >&2
+		return 1
+	fi
+	: > "$out/sparse-ignored.log"
+	: > "$out/sparse-ours.log"
+	while IFS= read -r line; do
+		case "$line" in
+		*": warning: "*|*": error: "*) ;;
+		*) continue ;;
+		esac
+		path=${line%%:*}
+		if _zsf_is_ours "$path" "$out" "$kdir"; then
+			echo "$line" >> "$out/sparse-ours.log"
+			bad=1
+		else
+			echo "$line" >> "$out/sparse-ignored.log"
+		fi
+	done < "$log"
+	if [ $bad -ne 0 ]; then
+		_zsf_blog "sparse/compiler findings in our files (see $log):"
+		head -n 30 "$out/sparse-ours.log" >&2
+		return 1
+	fi
+	return 0
+}
+
+zsf_build_progs() {
+	local out=$1 src name rc=0 n=0
+
+	mkdir -p "$out" || return 1
+	: > "$out/progs.log"
+	for src in "$ZSF_ROOT"/tests/prog/*.c "$ZSF_ROOT"/bench/prog/*.c; do
+		[ -f "$src" ] || continue
+		name=$(basename "$src" .c)
+		echo "# gcc -static -O2 -Wall -Werror -pthread -o $name $src" \
+			>> "$out/progs.log"
+		if ! gcc -static -O2 -Wall -Werror -pthread -o "$out/$name" \
+			"$src" >> "$out/progs.log" 2>&1; then
+			_zsf_blog "cannot build $src:"
+			tail -n 20 "$out/progs.log" >&2
+			rc=1
+		fi
+		n=$((n + 1))
+	done
+	[ $n -gt 0 ] || _zsf_blog "note: no programs in tests/prog or bench/prog"
+	return $rc
+}
+
+# Fetch checkpatch.pl and its data files from linux-source-6.12 (once)
+# and print the script's path.
+zsf_checkpatch_fetch() {
+	local dir=$ZSF_CACHE/checkpatch dl ver deb tarball tmp m
+
+	if [ -x "$dir/scripts/checkpatch.pl" ] &&
+	   [ -f "$dir/scripts/spelling.txt" ] &&
+	   [ -f "$dir/scripts/const_structs.checkpatch" ]; then
+		echo "$dir/scripts/checkpatch.pl"
+		return 0
+	fi
+	dl=$ZSF_CACHE/debs
+	mkdir -p "$dl" || return 1
+	_zsf_blog "fetching checkpatch.pl from linux-source-6.12"
+	(cd "$dl" && apt-get download -q -o APT::Sandbox::User=root \
+		linux-source-6.12 >&2) || return 1
+	deb=$(ls -t "$dl"/linux-source-6.12_*.deb | head -n 1)
+	tmp=$(mktemp -d)
+	# The .deb holds usr/src/linux-source-6.12.tar.xz; pull only the
+	# three members we need out of it, without unpacking the source.
+	tarball=$(dpkg-deb --fsys-tarfile "$deb" | tar -t | \
+		grep -E 'usr/src/linux-source-[^/]*\.tar\.(xz|gz|bz2)$' | head -n 1)
+	if [ -z "$tarball" ]; then
+		_zsf_blog "no source tarball in $deb"
+		rm -rf "$tmp"
+		return 1
+	fi
+	m=$(basename "$tarball")
+	m=${m%.tar.*}
+	dpkg-deb --fsys-tarfile "$deb" | tar -xO "$tarball" | \
+		tar -xJ -C "$tmp" "$m/scripts/checkpatch.pl" \
+			"$m/scripts/spelling.txt" \
+			"$m/scripts/const_structs.checkpatch" || {
+		_zsf_blog "cannot extract checkpatch from $tarball"
+		rm -rf "$tmp"
+		return 1
+	}
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	mv "$tmp/$m/scripts" "$dir/scripts"
+	ver=${deb##*/}
+	echo "$ver" > "$dir/source-package"
+	rm -rf "$tmp"
+	# The .deb is 150 MB and we have what we need from it.
+	rm -f "$dl"/linux-source-6.12_*.deb
+	echo "$dir/scripts/checkpatch.pl"
+}
+
+zsf_checkpatch() {
+	local log=${1:-/dev/null} cp tmp files rc=0
+
+	cp=$(zsf_checkpatch_fetch) || { _zsf_blog "no checkpatch.pl"; return 1; }
+	mapfile -t files < <(cd "$ZSF_ROOT" && find src include tests/kmod \
+		bench/kmod -name '*.[ch]' 2>/dev/null | sort)
+	if [ ${#files[@]} -eq 0 ]; then
+		_zsf_blog "no C files to check"
+		return 1
+	fi
+	tmp=$(mktemp)
+	(cd "$ZSF_ROOT" && perl "$cp" --no-tree --show-types --terse \
+		--no-summary -f "${files[@]}") > "$tmp" 2>&1 || rc=$?
+	cat "$tmp" > "$log"
+	if grep -qE ': (ERROR|WARNING):' "$tmp"; then
+		_zsf_blog "checkpatch found problems:"
+		grep -E ': (ERROR|WARNING):' "$tmp" | head -n 30 >&2
+		rm -f "$tmp"
+		return 1
+	fi
+	if [ $rc -ne 0 ]; then
+		_zsf_blog "checkpatch exited with $rc:"
+		tail -n 20 "$tmp" >&2
+		rm -f "$tmp"
+		return 1
+	fi
+	rm -f "$tmp"
+	return 0
+}
