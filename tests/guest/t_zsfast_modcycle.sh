@@ -1,0 +1,101 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=sh
+#
+# insmod/rmmod of zsfast, 3 times, while the stock zram (and, on 6.1, the
+# stock zsmalloc.ko) is loaded and holds swapped-out data: nothing may
+# clash, and the swapped data must come back intact.
+#
+# Needs: /zsf/zsfast.ko, /zsf/bin/memhog, stock modules zram (+ deps).
+
+. /zsf/tests/lib.sh
+
+MIB=${MODCYCLE_MIB:-64}
+W=/tmp/modcycle
+rm -rf "$W"
+mkdir -p "$W"
+
+cleanup() {
+	touch "$W/go"
+	[ -n "$hog" ] && wait "$hog" 2>/dev/null
+	swapoff /dev/zram0 2>/dev/null
+	[ -e /sys/block/zram0/reset ] && echo 1 > /sys/block/zram0/reset
+	rmmod zsfast 2>/dev/null
+	rmmod zram 2>/dev/null
+}
+
+bail() {
+	cleanup
+	exit 1
+}
+
+hog=
+ktap_check "modprobe zram" modprobe zram num_devices=1 || bail
+ktap_check "zram0 disksize 256M" \
+	sh -c 'echo 256M > /sys/block/zram0/disksize' || bail
+ktap_check "mkswap /dev/zram0" mkswap /dev/zram0 || bail
+ktap_check "swapon /dev/zram0" swapon /dev/zram0 || bail
+
+memhog -w "$W" "$MIB" > "$W/hog.out" 2>&1 &
+hog=$!
+i=0
+while [ ! -e "$W/ready" ] && kill -0 "$hog" 2>/dev/null && [ $i -lt 600 ]; do
+	usleep 200000
+	i=$((i + 1))
+done
+if [ ! -e "$W/ready" ]; then
+	sed 's/^/# /' "$W/hog.out"
+	ktap_fail "memhog paged out ${MIB} MiB" "memhog did not get ready"
+	bail
+fi
+sed 's/^/# /' "$W/hog.out"
+
+# The data must really sit in zram (not be same-filled or still resident).
+set -- $(cat /sys/block/zram0/mm_stat)
+orig=$1
+used=$3
+ktap_diag "zram0 mm_stat: orig_data_size=$orig mem_used_total=$used"
+if [ "$orig" -ge $((MIB * 1024 * 1024 / 2)) ] && [ "$used" -gt 0 ]; then
+	ktap_ok "stock zram holds at least half of memhog's data"
+else
+	ktap_fail "stock zram holds at least half of memhog's data" \
+		"orig_data_size $orig, mem_used_total $used"
+fi
+
+if grep -qw zsmalloc /proc/modules; then
+	ktap_diag "stock zsmalloc is a module here"
+else
+	ktap_diag "stock zsmalloc is built in here"
+fi
+
+for n in 1 2 3; do
+	ktap_check "cycle $n: insmod zsfast.ko" insmod /zsf/zsfast.ko || bail
+	if [ -d /sys/module/zsfast ]; then
+		ktap_ok "cycle $n: /sys/module/zsfast exists"
+	else
+		ktap_fail "cycle $n: /sys/module/zsfast exists"
+	fi
+	ktap_check "cycle $n: stock zram still in use" \
+		grep -q '^/dev/zram0 ' /proc/swaps
+	ktap_check "cycle $n: rmmod zsfast" rmmod zsfast || bail
+	if [ -d /sys/module/zsfast ]; then
+		ktap_fail "cycle $n: zsfast gone after rmmod"
+	else
+		ktap_ok "cycle $n: zsfast gone after rmmod"
+	fi
+done
+
+touch "$W/go"
+wait "$hog"
+rc=$?
+hog=
+sed 's/^/# /' "$W/hog.out"
+if [ $rc -eq 0 ] && grep -q '^memhog: OK' "$W/hog.out"; then
+	ktap_ok "memhog data intact after the module cycles"
+else
+	ktap_fail "memhog data intact after the module cycles" "exit status $rc"
+fi
+
+ktap_check "swapoff /dev/zram0" swapoff /dev/zram0
+ktap_check "reset zram0" sh -c 'echo 1 > /sys/block/zram0/reset'
+ktap_check "rmmod zram" rmmod zram
+exit 0

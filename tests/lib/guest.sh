@@ -1,0 +1,293 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Boot a kernel in QEMU (TCG) with a busybox initramfs and run in-guest
+# tests.  Source this file (bash) and call zsf_guest_run; everything is
+# passed in environment variables:
+#
+#   VMLINUZ           kernel image (required)
+#   KVER              its release, uname -r (required)
+#   KMODDIR           ROOT/lib/modules/$KVER of that kernel, with
+#                     modules.dep (depmod is run if it is missing)
+#   GUEST_KOS         directory: every *.ko under it goes flat to /zsf/
+#   GUEST_PROGS       directory of static binaries -> /zsf/bin (on PATH)
+#   GUEST_TESTS       comma list; NAME runs tests/guest/t_NAME.sh, in
+#                     order.  "shell" gives an interactive shell (on the
+#                     terminal, no timeout)
+#   GUEST_STOCK_MODS  space list of stock modules ("zram brd"); they and
+#                     their dependencies (modules.dep) go to the guest's
+#                     /lib/modules/$KVER, decompressed, and depmod -b runs
+#                     so that modprobe works in the guest.  Built-in
+#                     modules are skipped.
+#   GUEST_MEM         MiB (default 1024)
+#   GUEST_SMP         CPUs (default 2)
+#   GUEST_TIMEOUT     seconds for the whole boot (default 900)
+#   GUEST_APPEND      extra kernel command line
+#   GUEST_OUT         output directory (default: a new mktemp -d); gets
+#                     console.log, results.ktap, initramfs.cpio.gz
+#   GUEST_QEMU        default qemu-system-x86_64
+#   GUEST_ARGS        extra qemu arguments (word-split)
+#   GUEST_EXPECT_SPLAT=1  deliberate-bug runs: success means the console
+#                     DID show a splat; the guest's own points become
+#                     diagnostics
+#   GUEST_SPLAT_IGNORE  extended regex of console lines that are not
+#                     splats even though they match (e.g. a debug
+#                     kernel's lockdep banner); default: none
+#
+# stdout: the guest's KTAP test points, renumbered from 1, without a plan
+# (the caller wraps them in a subtest block), followed by two points of
+# the rig itself: "guest: completion marker" and "guest: console free of
+# kernel splats".  Diagnostics ("# ...") are kept.  Timings go to stderr.
+#
+# Return: 0 only if the completion marker arrived, the console holds no
+# splat, at least one test point was reported and none failed.
+#
+# Console splat patterns (extended regex, case-sensitive):
+ZSF_SPLAT_RE='\bBUG\b|Oops|\bWARNING\b|Call Trace|lockdep|possible recursive locking|circular locking|scheduling while atomic|KASAN|UBSAN|list_add corruption|list_del corruption|kernel BUG|general protection fault'
+
+ZSF_ROOT=${ZSF_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+
+_zsf_glog() {
+	echo "guest: $*" >&2
+}
+
+# _zsf_stage_stock_mods STAGE: copy GUEST_STOCK_MODS and dependencies.
+_zsf_stage_stock_mods() {
+	local stage=$1 root m line path rel dst n=0
+
+	root=${KMODDIR%/lib/modules/*}
+	if [ "$root/lib/modules/$KVER" != "$KMODDIR" ]; then
+		_zsf_glog "KMODDIR must be ROOT/lib/modules/\$KVER: $KMODDIR"
+		return 1
+	fi
+	if [ ! -f "$KMODDIR/modules.dep" ]; then
+		depmod -b "$root" "$KVER" || return 1
+	fi
+	mkdir -p "$stage/lib/modules/$KVER"
+	for m in $GUEST_STOCK_MODS; do
+		# kmod resolves names, aliases and dependencies for us.
+		if ! line=$(modprobe -d "$root" -S "$KVER" --show-depends "$m" \
+				2>&1); then
+			_zsf_glog "stock module $m not found for $KVER: $line"
+			return 1
+		fi
+		while read -r kind path _; do
+			[ "$kind" = insmod ] || continue
+			rel=${path#"$root"/lib/modules/"$KVER"/}
+			dst=$stage/lib/modules/$KVER/$rel
+			mkdir -p "$(dirname "$dst")"
+			case "$path" in
+			*.ko.xz)  xz -dc "$path" > "${dst%.xz}" ;;
+			*.ko.zst) zstd -qdc "$path" > "${dst%.zst}" ;;
+			*.ko.gz)  gzip -dc "$path" > "${dst%.gz}" ;;
+			*)        cp "$path" "$dst" ;;
+			esac || return 1
+			n=$((n + 1))
+		done <<< "$line"
+	done
+	for f in modules.builtin modules.builtin.modinfo modules.order; do
+		[ -f "$KMODDIR/$f" ] && cp "$KMODDIR/$f" "$stage/lib/modules/$KVER/"
+	done
+	depmod -b "$stage" "$KVER" || return 1
+	_zsf_glog "staged $n stock module file(s) for: $GUEST_STOCK_MODS"
+}
+
+# _zsf_make_initramfs STAGE OUT.cpio.gz
+_zsf_make_initramfs() {
+	local stage=$1 img=$2 bb a f
+
+	bb=$(command -v busybox) || { _zsf_glog "busybox missing"; return 1; }
+	if ! file -L "$bb" 2>/dev/null | grep -q 'statically linked'; then
+		# busybox-static installs the static one as /bin/busybox too.
+		_zsf_glog "warning: $bb may not be static (install busybox-static)"
+	fi
+	mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,run,etc} \
+		"$stage"/zsf/bin "$stage"/zsf/tests "$stage"/lib/modules
+	cp "$bb" "$stage/bin/busybox"
+	while read -r a; do
+		[ "$a" = bin/busybox ] && continue
+		mkdir -p "$stage/$(dirname "$a")"
+		ln -sf /bin/busybox "$stage/$a"
+	done < <("$bb" --list-full)
+	ln -sf /bin/busybox "$stage/bin/sh"
+	cp "$ZSF_ROOT/tests/guest/init" "$stage/init"
+	chmod 755 "$stage/init"
+	cp "$ZSF_ROOT"/tests/guest/*.sh "$stage/zsf/tests/" 2>/dev/null
+	if [ -n "${GUEST_KOS:-}" ]; then
+		while IFS= read -r f; do
+			cp "$f" "$stage/zsf/"
+		done < <(find "$GUEST_KOS" -name '*.ko' -type f)
+	fi
+	if [ -n "${GUEST_PROGS:-}" ]; then
+		find "$GUEST_PROGS" -maxdepth 1 -type f -perm -u+x \
+			-exec cp {} "$stage/zsf/bin/" \;
+	fi
+	if [ -n "${GUEST_STOCK_MODS:-}" ]; then
+		_zsf_stage_stock_mods "$stage" || return 1
+	fi
+	# The kernel opens /dev/console before /init runs.
+	mknod -m 600 "$stage/dev/console" c 5 1 2>/dev/null
+	(cd "$stage" && find . -print0 | cpio --null -o -H newc --quiet) |
+		gzip -1 > "$img"
+}
+
+# "3 desc" or "- desc" -> "desc"
+_zsf_strip_num() {
+	local rest=$1 first
+
+	first=${rest%% *}
+	case "$first" in
+	''|*[!0-9-]*) ;;
+	*) rest=${rest#"$first"}; rest=${rest# } ;;
+	esac
+	echo "$rest"
+}
+
+# Print the guest's points renumbered, then the rig's own points.
+# Sets _zsf_fail_count, _zsf_point_count.
+_zsf_emit_results() {
+	local results=$1 expect=$2 n=0 fails=0 line rest
+
+	while IFS= read -r line; do
+		line=${line%$'\r'}
+		case "$line" in
+		"# zsf-done "*) continue ;;
+		"ok "*|"not ok "*)
+			if [ "$expect" = 1 ]; then
+				echo "# guest: $line"
+				continue
+			fi
+			n=$((n + 1))
+			if [ "${line#not ok }" != "$line" ]; then
+				rest=$(_zsf_strip_num "${line#not ok }")
+				echo "not ok $n $rest"
+				fails=$((fails + 1))
+			else
+				rest=$(_zsf_strip_num "${line#ok }")
+				echo "ok $n $rest"
+			fi
+			;;
+		"#"*) echo "$line" ;;
+		"") ;;
+		*) echo "# $line" ;;
+		esac
+	done < "$results"
+	_zsf_point_count=$n
+	_zsf_fail_count=$fails
+}
+
+zsf_guest_run() {
+	local out qemu mem smp tmo append nonce img stage rc=0 t0 t1 boot
+	local marker=0 splat=0 splats n fails shell=0 last
+
+	: "${VMLINUZ:?VMLINUZ not set}" "${KVER:?KVER not set}"
+	out=${GUEST_OUT:-$(mktemp -d /tmp/zsf-guest.XXXXXX)}
+	mkdir -p "$out"
+	qemu=${GUEST_QEMU:-qemu-system-x86_64}
+	mem=${GUEST_MEM:-1024}
+	smp=${GUEST_SMP:-2}
+	tmo=${GUEST_TIMEOUT:-900}
+	nonce=$RANDOM$RANDOM
+	case ",${GUEST_TESTS:-}," in *,shell,*) shell=1 ;; esac
+
+	stage=$out/initramfs
+	rm -rf "$stage"
+	img=$out/initramfs.cpio.gz
+	if ! _zsf_make_initramfs "$stage" "$img"; then
+		_zsf_glog "cannot build the initramfs"
+		echo "not ok 1 guest: initramfs"
+		return 1
+	fi
+	rm -rf "$stage"
+
+	append="panic=-1 panic_on_warn=1 oops=panic console=ttyS0"
+	append+=" zsf.tests=${GUEST_TESTS:-} zsf.nonce=$nonce ${GUEST_APPEND:-}"
+	: > "$out/console.log"
+	: > "$out/results.ktap"
+	local -a cmd=("$qemu" -nographic -no-reboot -accel tcg -nic none
+		-smp "$smp" -m "$mem" -kernel "$VMLINUZ" -initrd "$img"
+		-append "$append")
+	if [ $shell = 1 ]; then
+		cmd+=(-serial mon:stdio -serial "file:$out/results.ktap")
+	else
+		cmd+=(-monitor none -serial "file:$out/console.log"
+		      -serial "file:$out/results.ktap")
+	fi
+	# shellcheck disable=SC2206
+	cmd+=(${GUEST_ARGS:-})
+	echo "${cmd[*]}" > "$out/qemu.cmd"
+
+	t0=$(date +%s.%N)
+	if [ $shell = 1 ]; then
+		"${cmd[@]}" || rc=$?
+	else
+		timeout -k 10 "$tmo" "${cmd[@]}" < /dev/null \
+			> "$out/qemu.log" 2>&1 || rc=$?
+	fi
+	t1=$(date +%s.%N)
+	# Time to the first line /init prints: the boot time.
+	boot=$(tr -d '\r' < "$out/console.log" |
+		sed -n 's/.*zsf-init: kernel .*, uptime \([0-9.]*\),.*/\1/p' |
+		head -n 1)
+	_zsf_glog "$KVER: qemu exit $rc after $(printf '%.1f' \
+		"$(echo "$t1 - $t0" | bc)") s${boot:+, /init started at guest uptime ${boot}s}"
+	echo "$t1 - $t0" | bc > "$out/seconds"
+
+	tr -d '\r' < "$out/results.ktap" > "$out/results.clean"
+	grep -qx "# zsf-done $nonce" "$out/results.clean" && marker=1
+	if [ -n "${GUEST_SPLAT_IGNORE:-}" ]; then
+		splats=$(tr -d '\r' < "$out/console.log" |
+			grep -Ev -- "$GUEST_SPLAT_IGNORE" |
+			grep -E -- "$ZSF_SPLAT_RE" | head -n 20)
+	else
+		splats=$(tr -d '\r' < "$out/console.log" |
+			grep -E -- "$ZSF_SPLAT_RE" | head -n 20)
+	fi
+	[ -n "$splats" ] && splat=1
+
+	_zsf_emit_results "$out/results.clean" "${GUEST_EXPECT_SPLAT:-0}"
+	n=$_zsf_point_count
+	fails=$_zsf_fail_count
+
+	if [ "${GUEST_EXPECT_SPLAT:-0}" = 1 ]; then
+		n=$((n + 1))
+		if [ $splat = 1 ]; then
+			echo "$splats" | head -n 5 | sed 's/^/# splat: /'
+			echo "ok $n guest: expected kernel splat seen"
+			return 0
+		fi
+		echo "# console: $out/console.log"
+		echo "not ok $n guest: expected kernel splat seen"
+		return 1
+	fi
+
+	n=$((n + 1))
+	if [ $marker = 1 ]; then
+		echo "ok $n guest: completion marker"
+	else
+		last=$(grep '^# zsf-start ' "$out/results.clean" | tail -n 1)
+		if [ $rc = 124 ] || [ $rc = 137 ]; then
+			echo "# timed out after ${tmo}s${last:+ (last started: ${last#\# zsf-start })}"
+		else
+			echo "# qemu exit status $rc${last:+, last started: ${last#\# zsf-start }}"
+		fi
+		tr -d '\r' < "$out/console.log" | tail -n 15 | sed 's/^/# console: /'
+		echo "not ok $n guest: completion marker"
+		fails=$((fails + 1))
+	fi
+	n=$((n + 1))
+	if [ $splat = 0 ]; then
+		echo "ok $n guest: console free of kernel splats"
+	else
+		echo "$splats" | head -n 10 | sed 's/^/# splat: /'
+		echo "# console: $out/console.log"
+		echo "not ok $n guest: console free of kernel splats"
+		fails=$((fails + 1))
+	fi
+	if [ "$_zsf_point_count" -eq 0 ] && [ $shell = 0 ]; then
+		n=$((n + 1))
+		echo "not ok $n guest: tests reported at least one point"
+		fails=$((fails + 1))
+	fi
+	[ $fails -eq 0 ]
+}
