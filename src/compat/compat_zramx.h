@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Block-layer differences that zramx meets across kernels, behind the
+ * feature names of features-zramx.txt.  Nothing in src/zramx/ tests a
+ * kernel version; it uses the helpers below or a HAVE_* name.
+ */
+#ifndef _ZSF_COMPAT_ZRAMX_H_
+#define _ZSF_COMPAT_ZRAMX_H_
+
+#include <linux/blkdev.h>
+#include <linux/device.h>
+#include <linux/err.h>
+
+#include "compat/compat.h"
+
+/* zramx stores data in pages; it accepts I/O in 4 KiB blocks. */
+#define ZRAMX_LOGICAL_BLOCK_SIZE	4096
+
+/* Class attribute callbacks: const struct class since v6.4. */
+#ifdef HAVE_CONST_CLASS_ATTR
+#define ZRAMX_CLASS_CONST	const
+#else
+#define ZRAMX_CLASS_CONST
+#endif
+
+/*
+ * block_device_operations.open(): the driver implements
+ * zramx_disk_open(), and the fops point at zramx_compat_open(), whose
+ * prototype is the one this kernel wants.
+ */
+int zramx_disk_open(struct gendisk *disk);
+
+#ifdef HAVE_BLK_OPEN_GENDISK
+static inline int zramx_compat_open(struct gendisk *disk, blk_mode_t mode)
+{
+	return zramx_disk_open(disk);
+}
+#else
+static inline int zramx_compat_open(struct block_device *bdev, fmode_t mode)
+{
+	return zramx_disk_open(bdev->bd_disk);
+}
+#endif
+
+/**
+ * zramx_compat_alloc_disk() - allocate a gendisk with zramx's queue limits
+ *
+ * 4 KiB logical blocks, PAGE_SIZE physical blocks and I/O sizes, discard
+ * and write-zeroes without a size limit, stable pages, non-rotational,
+ * no entropy contribution, and, where the kernel has queue features,
+ * BLK_FEAT_SYNCHRONOUS (swap then uses SWP_SYNCHRONOUS_IO).  Kernels
+ * without queue features get SWP_SYNCHRONOUS_IO from .rw_page instead.
+ *
+ * Return: the disk, or an ERR_PTR() on failure.
+ */
+static inline struct gendisk *zramx_compat_alloc_disk(void)
+{
+#ifdef HAVE_BLK_ALLOC_DISK_LIMITS
+	struct queue_limits lim = {
+		.logical_block_size		= ZRAMX_LOGICAL_BLOCK_SIZE,
+		.physical_block_size		= PAGE_SIZE,
+		.io_min				= PAGE_SIZE,
+		.io_opt				= PAGE_SIZE,
+		.discard_granularity		= PAGE_SIZE,
+		.max_hw_discard_sectors		= UINT_MAX,
+		.max_write_zeroes_sectors	= UINT_MAX,
+#ifdef HAVE_BLK_FEAT_SYNCHRONOUS
+		.features			= BLK_FEAT_STABLE_WRITES |
+						  BLK_FEAT_SYNCHRONOUS,
+#endif
+	};
+
+	return blk_alloc_disk(&lim, NUMA_NO_NODE);
+#else
+	struct gendisk *disk;
+	struct request_queue *q;
+
+	disk = blk_alloc_disk(NUMA_NO_NODE);
+	if (!disk)
+		return ERR_PTR(-ENOMEM);
+
+	q = disk->queue;
+	blk_queue_flag_set(QUEUE_FLAG_NONROT, q);
+	blk_queue_flag_clear(QUEUE_FLAG_ADD_RANDOM, q);
+	blk_queue_flag_set(QUEUE_FLAG_STABLE_WRITES, q);
+	blk_queue_physical_block_size(q, PAGE_SIZE);
+	blk_queue_logical_block_size(q, ZRAMX_LOGICAL_BLOCK_SIZE);
+	blk_queue_io_min(q, PAGE_SIZE);
+	blk_queue_io_opt(q, PAGE_SIZE);
+	q->limits.discard_granularity = PAGE_SIZE;
+	blk_queue_max_discard_sectors(q, UINT_MAX);
+	blk_queue_max_write_zeroes_sectors(q, UINT_MAX);
+	return disk;
+#endif
+}
+
+#ifdef HAVE_BLK_RW_PAGE
+/* I/O accounting for .rw_page, which has no bio to account. */
+static inline unsigned long zramx_compat_rw_page_start(struct gendisk *disk,
+							enum req_op op)
+{
+#ifdef HAVE_BDEV_IO_ACCT_SECTORS
+	return bdev_start_io_acct(disk->part0, PAGE_SIZE >> SECTOR_SHIFT, op,
+				  jiffies);
+#else
+	return jiffies;
+#endif
+}
+
+static inline void zramx_compat_rw_page_end(struct gendisk *disk,
+					    enum req_op op,
+					    unsigned long start)
+{
+#ifdef HAVE_BDEV_IO_ACCT_SECTORS
+	bdev_end_io_acct(disk->part0, op, start);
+#endif
+}
+#endif /* HAVE_BLK_RW_PAGE */
+
+#endif /* _ZSF_COMPAT_ZRAMX_H_ */

@@ -1,0 +1,417 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * zramx block I/O: bios, .rw_page where the kernel has it, and the swap
+ * slot free notification.
+ *
+ * A write compresses the page into this CPU's stream buffer, allocates
+ * an object (first without sleeping, with the stream held; then, if that
+ * failed, with the stream released and GFP_NOIO, compressing again), and
+ * only then takes the slot lock to swap the new object in for the old
+ * one.  A failed write leaves the slot as it was.  A read holds the slot
+ * lock while it copies or decompresses the object, so a concurrent
+ * free cannot pull it away.
+ */
+
+#include <linux/bio.h>
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/part_stat.h>
+
+#include "zramx.h"
+
+/* Fast allocation: no direct reclaim, called with a stream held. */
+#define ZRAMX_GFP_NOWAIT	(__GFP_KSWAPD_RECLAIM | __GFP_NOWARN | \
+				 __GFP_HIGHMEM | __GFP_MOVABLE)
+/* Slow allocation: may reclaim, but must not recurse into I/O. */
+#define ZRAMX_GFP_WAIT		(GFP_NOIO | __GFP_NOWARN | __GFP_HIGHMEM | \
+				 __GFP_MOVABLE)
+
+static bool zramx_page_same_filled(const void *ptr, unsigned long *value)
+{
+	const unsigned long *page = ptr;
+	unsigned int pos, last = PAGE_SIZE / sizeof(*page) - 1;
+	unsigned long val = page[0];
+
+	if (val != page[last])
+		return false;
+	for (pos = 1; pos < last; pos++)
+		if (page[pos] != val)
+			return false;
+	*value = val;
+	return true;
+}
+
+/* Read slot @index into @page.  Empty slots read as zeros. */
+static int zramx_read_page(struct zramx *zx, struct page *page, u32 index)
+{
+	struct zramx_strm *strm;
+	unsigned long handle;
+	size_t size;
+	void *src, *dst;
+	int ret = 0;
+
+	zramx_slot_lock(zx, index);
+	handle = zx->table[index].handle;
+	size = zramx_slot_size(zx, index);
+
+	if (zramx_slot_test(zx, index, ZRAMX_SLOT_SAME) || !size) {
+		/* Same-filled: @handle is the value.  Empty: it is 0. */
+		zramx_slot_unlock(zx, index);
+		dst = kmap_local_page(page);
+		memset_l(dst, handle, PAGE_SIZE / sizeof(unsigned long));
+		kunmap_local(dst);
+		return 0;
+	}
+
+	strm = zramx_stream_get(zx->comp);
+	src = zsf_obj_read_begin(zx->pool, handle, strm->buffer);
+	dst = kmap_local_page(page);
+	if (size == PAGE_SIZE)
+		memcpy(dst, src, PAGE_SIZE);
+	else
+		ret = zx->comp->backend->decompress(strm->ctx, src, size, dst);
+	kunmap_local(dst);
+	zsf_obj_read_end(zx->pool, handle, src);
+	zramx_stream_put(zx->comp);
+	zramx_slot_unlock(zx, index);
+
+	if (unlikely(ret)) {
+		pr_err_ratelimited("zramx: %s: decompression of block %u failed: %d\n",
+				   zx->disk->disk_name, index, ret);
+		return -EIO;
+	}
+	return 0;
+}
+
+static void zramx_store_same(struct zramx *zx, u32 index, unsigned long value)
+{
+	zramx_slot_lock(zx, index);
+	zramx_slot_free(zx, index);
+	zramx_slot_store_same(zx, index, value);
+	zramx_slot_unlock(zx, index);
+}
+
+/* Write @page to slot @index. */
+static int zramx_write_page(struct zramx *zx, struct page *page, u32 index)
+{
+	struct zramx_comp *comp = zx->comp;
+	struct zramx_strm *strm;
+	unsigned long handle = 0, value, total, limit;
+	unsigned int comp_len, alloc_len = 0;
+	void *mem;
+	int ret;
+
+	mem = kmap_local_page(page);
+	if (zramx_page_same_filled(mem, &value)) {
+		kunmap_local(mem);
+		zramx_store_same(zx, index, value);
+		return 0;
+	}
+	kunmap_local(mem);
+
+compress:
+	strm = zramx_stream_get(comp);
+	mem = kmap_local_page(page);
+	ret = comp->backend->compress(strm->ctx, mem, strm->buffer, &comp_len);
+	kunmap_local(mem);
+	if (unlikely(ret)) {
+		zramx_stream_put(comp);
+		pr_err_ratelimited("zramx: %s: compression failed: %d\n",
+				   zx->disk->disk_name, ret);
+		goto out_free;
+	}
+
+	if (comp_len >= zx->huge_class_size) {
+		/* Incompressible: stored whole, from the page itself. */
+		zramx_stream_put(comp);
+		strm = NULL;
+		comp_len = PAGE_SIZE;
+	}
+
+	/* Compression is deterministic; this is only a safety net. */
+	if (handle && alloc_len != comp_len) {
+		zsf_free(zx->pool, handle);
+		handle = 0;
+	}
+
+	if (!handle) {
+		handle = zsf_malloc(zx->pool, comp_len, ZRAMX_GFP_NOWAIT,
+				    NUMA_NO_NODE);
+		alloc_len = comp_len;
+		if (IS_ERR_VALUE(handle)) {
+			if (strm)
+				zramx_stream_put(comp);
+			atomic64_inc(&zx->stats.writestall);
+			handle = zsf_malloc(zx->pool, comp_len, ZRAMX_GFP_WAIT,
+					    NUMA_NO_NODE);
+			if (IS_ERR_VALUE(handle)) {
+				handle = 0;
+				ret = -ENOMEM;
+				goto out_free;
+			}
+			/* The stream was released: its buffer is stale. */
+			if (strm)
+				goto compress;
+		}
+	}
+
+	total = zsf_get_total_pages(zx->pool);
+	zramx_update_used_max(zx, total);
+	limit = READ_ONCE(zx->limit_pages);
+	if (limit && total > limit) {
+		if (strm)
+			zramx_stream_put(comp);
+		ret = -ENOMEM;
+		goto out_free;
+	}
+
+	if (strm) {
+		zsf_obj_write(zx->pool, handle, strm->buffer, comp_len);
+		zramx_stream_put(comp);
+	} else {
+		mem = kmap_local_page(page);
+		zsf_obj_write(zx->pool, handle, mem, PAGE_SIZE);
+		kunmap_local(mem);
+	}
+
+	zramx_slot_lock(zx, index);
+	zramx_slot_free(zx, index);
+	zramx_slot_store(zx, index, handle, comp_len);
+	zramx_slot_unlock(zx, index);
+	return 0;
+
+out_free:
+	zsf_free(zx->pool, handle);
+	return ret;
+}
+
+/* Part of a page: bounce through a whole page. */
+static int zramx_bvec_read(struct zramx *zx, struct bio_vec *bv, u32 index,
+			   u32 offset)
+{
+	struct page *page;
+	int ret;
+
+	if (bv->bv_len == PAGE_SIZE)
+		return zramx_read_page(zx, bv->bv_page, index);
+
+	page = alloc_page(GFP_NOIO);
+	if (!page)
+		return -ENOMEM;
+	ret = zramx_read_page(zx, page, index);
+	if (!ret)
+		memcpy_to_bvec(bv, page_address(page) + offset);
+	__free_page(page);
+	return ret;
+}
+
+static int zramx_bvec_write(struct zramx *zx, struct bio_vec *bv, u32 index,
+			    u32 offset)
+{
+	struct page *page;
+	int ret;
+
+	if (bv->bv_len == PAGE_SIZE)
+		return zramx_write_page(zx, bv->bv_page, index);
+
+	page = alloc_page(GFP_NOIO);
+	if (!page)
+		return -ENOMEM;
+	ret = zramx_read_page(zx, page, index);
+	if (!ret) {
+		memcpy_from_bvec(page_address(page) + offset, bv);
+		ret = zramx_write_page(zx, page, index);
+	}
+	__free_page(page);
+	return ret;
+}
+
+/* I/O must be in whole logical blocks and inside the device. */
+static bool zramx_valid_io(struct zramx *zx, sector_t sector,
+			   unsigned int size)
+{
+	u64 end, bound;
+
+	if (unlikely(sector & (ZRAMX_LOGICAL_SECTORS - 1)))
+		return false;
+	if (unlikely(size & (ZRAMX_LOGICAL_BLOCK_SIZE - 1)))
+		return false;
+
+	end = sector + (size >> SECTOR_SHIFT);
+	bound = zx->disksize >> SECTOR_SHIFT;
+	return sector <= bound && end <= bound && end >= sector;
+}
+
+static void zramx_bio_discard(struct zramx *zx, struct bio *bio)
+{
+	u32 index = bio->bi_iter.bi_sector >> ZRAMX_SECTORS_PER_PAGE_SHIFT;
+	u32 offset = (bio->bi_iter.bi_sector & (ZRAMX_SECTORS_PER_PAGE - 1)) <<
+		     SECTOR_SHIFT;
+	size_t n = bio->bi_iter.bi_size;
+
+	/*
+	 * Only whole pages are freed.  With 4 KiB logical blocks and 4 KiB
+	 * pages that is every discard; on larger pages the partial pages
+	 * at either end keep their data, as stock zram does.
+	 */
+	if (offset) {
+		if (n <= PAGE_SIZE - offset)
+			goto out;
+		n -= PAGE_SIZE - offset;
+		index++;
+	}
+
+	while (n >= PAGE_SIZE) {
+		zramx_slot_lock(zx, index);
+		zramx_slot_free(zx, index);
+		zramx_slot_unlock(zx, index);
+		atomic64_inc(&zx->stats.notify_free);
+		index++;
+		n -= PAGE_SIZE;
+	}
+out:
+	bio_endio(bio);
+}
+
+static void zramx_bio_rw(struct zramx *zx, struct bio *bio, bool write)
+{
+	unsigned long start = bio_start_io_acct(bio);
+	struct bvec_iter iter = bio->bi_iter;
+
+	while (iter.bi_size) {
+		u32 index = iter.bi_sector >> ZRAMX_SECTORS_PER_PAGE_SHIFT;
+		u32 offset = (iter.bi_sector & (ZRAMX_SECTORS_PER_PAGE - 1)) <<
+			     SECTOR_SHIFT;
+		struct bio_vec bv = bio_iter_iovec(bio, iter);
+		int ret;
+
+		bv.bv_len = min_t(u32, bv.bv_len, PAGE_SIZE - offset);
+		if (write) {
+			ret = zramx_bvec_write(zx, &bv, index, offset);
+		} else {
+			ret = zramx_bvec_read(zx, &bv, index, offset);
+			flush_dcache_page(bv.bv_page);
+		}
+		if (unlikely(ret)) {
+			atomic64_inc(write ? &zx->stats.failed_writes :
+				     &zx->stats.failed_reads);
+			bio->bi_status = errno_to_blk_status(ret);
+			break;
+		}
+		bio_advance_iter_single(bio, &iter, bv.bv_len);
+	}
+
+	bio_end_io_acct(bio, start);
+	bio_endio(bio);
+}
+
+static void zramx_submit_bio(struct bio *bio)
+{
+	struct zramx *zx = bio->bi_bdev->bd_disk->private_data;
+
+	switch (bio_op(bio)) {
+	case REQ_OP_READ:
+	case REQ_OP_WRITE:
+	case REQ_OP_DISCARD:
+	case REQ_OP_WRITE_ZEROES:
+		break;
+	default:
+		bio->bi_status = BLK_STS_NOTSUPP;
+		bio_endio(bio);
+		return;
+	}
+
+	if (!zramx_valid_io(zx, bio->bi_iter.bi_sector,
+			    bio->bi_iter.bi_size)) {
+		atomic64_inc(&zx->stats.invalid_io);
+		bio_io_error(bio);
+		return;
+	}
+
+	switch (bio_op(bio)) {
+	case REQ_OP_READ:
+		zramx_bio_rw(zx, bio, false);
+		break;
+	case REQ_OP_WRITE:
+		zramx_bio_rw(zx, bio, true);
+		break;
+	default:
+		/* A freed slot reads as zeros: write-zeroes is a discard. */
+		zramx_bio_discard(zx, bio);
+		break;
+	}
+}
+
+#ifdef HAVE_BLK_RW_PAGE
+/*
+ * Swap on kernels with .rw_page uses SWP_SYNCHRONOUS_IO only when the
+ * driver has it.  On an error the page is not ended: the caller retries
+ * with a bio, which then fails and reports the error.
+ */
+static int zramx_rw_page(struct block_device *bdev, sector_t sector,
+			 struct page *page, enum req_op op)
+{
+	struct zramx *zx = bdev->bd_disk->private_data;
+	unsigned long start;
+	u32 index;
+	int ret;
+
+	if (PageTransHuge(page))
+		return -EOPNOTSUPP;
+	if (!zramx_valid_io(zx, sector, PAGE_SIZE)) {
+		atomic64_inc(&zx->stats.invalid_io);
+		return -EINVAL;
+	}
+
+	index = sector >> ZRAMX_SECTORS_PER_PAGE_SHIFT;
+	start = zramx_compat_rw_page_start(bdev->bd_disk, op);
+	if (op_is_write(op)) {
+		ret = zramx_write_page(zx, page, index);
+		if (ret)
+			atomic64_inc(&zx->stats.failed_writes);
+	} else {
+		ret = zramx_read_page(zx, page, index);
+		if (ret)
+			atomic64_inc(&zx->stats.failed_reads);
+		else
+			flush_dcache_page(page);
+	}
+	zramx_compat_rw_page_end(bdev->bd_disk, op, start);
+
+	if (!ret)
+		page_endio(page, op_is_write(op), 0);
+	return ret;
+}
+#endif
+
+/*
+ * Called by swap, in atomic context under the swap device's lock, when a
+ * swap slot is no longer used.  Free the slot's object right here: a
+ * trylock, zsf_free(), an unlock.  If the slot is busy (a read or write
+ * of it is running), count a miss; the slot is freed when it is next
+ * written, or at reset.
+ */
+static void zramx_slot_free_notify(struct block_device *bdev,
+				   unsigned long index)
+{
+	struct zramx *zx = bdev->bd_disk->private_data;
+
+	atomic64_inc(&zx->stats.notify_free);
+	if (!zramx_slot_trylock(zx, index)) {
+		atomic64_inc(&zx->stats.miss_free);
+		return;
+	}
+	zramx_slot_free(zx, index);
+	zramx_slot_unlock(zx, index);
+}
+
+const struct block_device_operations zramx_devops = {
+	.owner			= THIS_MODULE,
+	.open			= zramx_compat_open,
+	.submit_bio		= zramx_submit_bio,
+	.swap_slot_free_notify	= zramx_slot_free_notify,
+#ifdef HAVE_BLK_RW_PAGE
+	.rw_page		= zramx_rw_page,
+#endif
+};

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * zramx slot table.
+ *
+ * One struct zramx_slot per PAGE_SIZE block of the device.  Each slot is
+ * guarded by a bit spinlock in its flags word (ZRAMX_SLOT_LOCK): the
+ * other bits of the word change only while the lock is held, so plain
+ * read-modify-write of them cannot lose an update (a contender's atomic
+ * test-and-set finds the lock bit already set and stores nothing new).
+ *
+ * Lock order: slot lock -> per-CPU stream lock -> zsfast's locks.  The
+ * write path compresses and allocates without the slot lock, and takes
+ * the slot lock only to install the new object, so it never holds a
+ * stream while taking a slot lock.  swap_slot_free_notify() runs under
+ * the swap device's spinlock and only trylocks the slot.
+ */
+
+#include <linux/vmalloc.h>
+#include <linux/slab.h>
+
+#include "zramx.h"
+
+static void zramx_slot_set_size(struct zramx *zx, u32 index, size_t size)
+{
+	unsigned long *flags = &zx->table[index].flags;
+
+	*flags = (*flags & ~ZRAMX_SIZE_MASK) | size;
+}
+
+static void zramx_slot_set(struct zramx *zx, u32 index,
+			   enum zramx_slot_flag flag)
+{
+	zx->table[index].flags |= BIT(flag);
+}
+
+static void zramx_slot_clear(struct zramx *zx, u32 index,
+			     enum zramx_slot_flag flag)
+{
+	zx->table[index].flags &= ~BIT(flag);
+}
+
+/**
+ * zramx_slot_free() - drop what a slot holds
+ * @zx: the device
+ * @index: the slot, locked by the caller
+ *
+ * The object goes straight back to zsfast with zsf_free(), which never
+ * sleeps, so this is safe in swap_slot_free_notify()'s atomic context.
+ */
+void zramx_slot_free(struct zramx *zx, u32 index)
+{
+	struct zramx_slot *slot = &zx->table[index];
+	size_t size;
+
+	if (zramx_slot_test(zx, index, ZRAMX_SLOT_SAME)) {
+		zramx_slot_clear(zx, index, ZRAMX_SLOT_SAME);
+		atomic64_dec(&zx->stats.same_pages);
+		goto out;
+	}
+
+	size = zramx_slot_size(zx, index);
+	if (!size)
+		return;
+
+	if (zramx_slot_test(zx, index, ZRAMX_SLOT_HUGE)) {
+		zramx_slot_clear(zx, index, ZRAMX_SLOT_HUGE);
+		atomic64_dec(&zx->stats.huge_pages);
+	}
+
+	zsf_free(zx->pool, slot->handle);
+	atomic64_sub(size, &zx->stats.compr_data_size);
+out:
+	atomic64_dec(&zx->stats.pages_stored);
+	slot->handle = 0;
+	zramx_slot_set_size(zx, index, 0);
+}
+
+/**
+ * zramx_slot_store() - install an object in an empty, locked slot
+ * @zx: the device
+ * @index: the slot
+ * @handle: the object
+ * @size: its size; PAGE_SIZE means stored uncompressed
+ */
+void zramx_slot_store(struct zramx *zx, u32 index, unsigned long handle,
+		      unsigned int size)
+{
+	zx->table[index].handle = handle;
+	zramx_slot_set_size(zx, index, size);
+	if (size == PAGE_SIZE) {
+		zramx_slot_set(zx, index, ZRAMX_SLOT_HUGE);
+		atomic64_inc(&zx->stats.huge_pages);
+		atomic64_inc(&zx->stats.huge_pages_since);
+	}
+	atomic64_add(size, &zx->stats.compr_data_size);
+	atomic64_inc(&zx->stats.pages_stored);
+}
+
+/**
+ * zramx_slot_store_same() - mark an empty, locked slot same-filled
+ * @zx: the device
+ * @index: the slot
+ * @value: the word the page is filled with
+ */
+void zramx_slot_store_same(struct zramx *zx, u32 index, unsigned long value)
+{
+	zx->table[index].handle = value;
+	zramx_slot_set(zx, index, ZRAMX_SLOT_SAME);
+	atomic64_inc(&zx->stats.same_pages);
+	atomic64_inc(&zx->stats.pages_stored);
+}
+
+/**
+ * zramx_meta_alloc() - allocate the slot table and the pool
+ * @zx: the device, not initialized
+ * @disksize: its size in bytes, a multiple of PAGE_SIZE
+ *
+ * Return: 0, or -ENOMEM.
+ */
+int zramx_meta_alloc(struct zramx *zx, u64 disksize)
+{
+	size_t num_pages = disksize >> PAGE_SHIFT;
+	size_t bytes = array_size(num_pages, sizeof(*zx->table));
+
+	BUILD_BUG_ON(__NR_ZRAMX_SLOT_FLAGS > BITS_PER_LONG);
+
+	/* A huge disksize is the user's mistake: fail quietly. */
+	zx->table = __vmalloc(bytes, GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN);
+	if (!zx->table)
+		return -ENOMEM;
+
+	zx->pool = zsf_create_pool(zx->disk->disk_name);
+	if (!zx->pool) {
+		vfree(zx->table);
+		zx->table = NULL;
+		return -ENOMEM;
+	}
+	zx->huge_class_size = zsf_huge_class_size(zx->pool);
+	return 0;
+}
+
+/**
+ * zramx_meta_free() - free every slot, the pool and the table
+ * @zx: the device; no I/O may be in flight
+ */
+void zramx_meta_free(struct zramx *zx)
+{
+	size_t num_pages = zx->disksize >> PAGE_SHIFT;
+	size_t index;
+
+	if (!zx->table)
+		return;
+
+	for (index = 0; index < num_pages; index++) {
+		zramx_slot_lock(zx, index);
+		zramx_slot_free(zx, index);
+		zramx_slot_unlock(zx, index);
+		if (!(index % 4096))
+			cond_resched();
+	}
+
+	zsf_destroy_pool(zx->pool);
+	zx->pool = NULL;
+	vfree(zx->table);
+	zx->table = NULL;
+}

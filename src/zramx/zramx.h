@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * zramx: a zram-compatible compressed swap block device on zsfast.
+ *
+ * Internal declarations shared by the files of zramx.ko:
+ *   main.c     module init/exit, device lifecycle, hot_add/hot_remove
+ *   io.c       bio and rw_page handling, page read/write/discard
+ *   slots.c    the slot table and its per-slot lock
+ *   comp.c     per-CPU compression streams, CPU hotplug
+ *   backends.c the compressors (lzo, lzo-rle, lz4, lz4hc, zstd)
+ *   sysfs.c    the per-device attributes
+ */
+#ifndef _ZRAMX_H_
+#define _ZRAMX_H_
+
+#include <linux/atomic.h>
+#include <linux/bit_spinlock.h>
+#include <linux/blkdev.h>
+#include <linux/cpuhotplug.h>
+#include <linux/list.h>
+#include <linux/local_lock.h>
+#include <linux/rwsem.h>
+#include <linux/types.h>
+
+#include <zsfast.h>
+
+#include "compat/compat_zramx.h"
+
+#define ZRAMX_SECTORS_PER_PAGE_SHIFT	(PAGE_SHIFT - SECTOR_SHIFT)
+#define ZRAMX_SECTORS_PER_PAGE		(1 << ZRAMX_SECTORS_PER_PAGE_SHIFT)
+#define ZRAMX_LOGICAL_SECTORS		(ZRAMX_LOGICAL_BLOCK_SIZE >> SECTOR_SHIFT)
+
+/* Device ids are minors; this many devices at most. */
+#define ZRAMX_MAX_DEVICES		1024
+
+/* Default compressor, as stock zram of 6.1. */
+#define ZRAMX_DEFAULT_COMP		"lzo-rle"
+
+/*
+ * Slot flags word: the low ZRAMX_FLAG_SHIFT bits hold the stored object's
+ * size (0 .. PAGE_SIZE), the bits above are enum zramx_slot_flag.
+ */
+#define ZRAMX_FLAG_SHIFT		(PAGE_SHIFT + 1)
+#define ZRAMX_SIZE_MASK			(BIT(ZRAMX_FLAG_SHIFT) - 1)
+
+enum zramx_slot_flag {
+	ZRAMX_SLOT_LOCK = ZRAMX_FLAG_SHIFT,	/* bit spinlock of the slot */
+	ZRAMX_SLOT_SAME,	/* same-filled: ->handle holds the value */
+	ZRAMX_SLOT_HUGE,	/* stored uncompressed, size PAGE_SIZE */
+	__NR_ZRAMX_SLOT_FLAGS,
+};
+
+/**
+ * struct zramx_slot - one PAGE_SIZE block of the device
+ * @handle: the zsfast handle of the stored object, or for a same-filled
+ *          page the fill value
+ * @flags:  object size and enum zramx_slot_flag bits
+ *
+ * A slot is empty when its size is 0 and it is not same-filled; empty
+ * slots read as zeros.  Every field is read and written under the slot
+ * lock (a bit spinlock in @flags).
+ */
+struct zramx_slot {
+	unsigned long handle;
+	unsigned long flags;
+};
+
+/* Statistics: the fields behind mm_stat, io_stat and debug_stat. */
+struct zramx_stats {
+	atomic64_t compr_data_size;	/* bytes of stored objects */
+	atomic64_t failed_reads;
+	atomic64_t failed_writes;
+	atomic64_t invalid_io;		/* misaligned or out of range */
+	atomic64_t notify_free;		/* slot free notifications + discards */
+	atomic64_t same_pages;		/* same-filled pages stored */
+	atomic64_t huge_pages;		/* incompressible pages stored */
+	atomic64_t huge_pages_since;	/* ... since the device was set up */
+	atomic64_t pages_stored;	/* slots holding data */
+	atomic_long_t max_used_pages;	/* pool size high-water mark */
+	atomic64_t writestall;		/* writes that took the slow path */
+	atomic64_t miss_free;		/* notifications that lost a trylock */
+};
+
+/**
+ * struct zramx_backend - a compressor
+ * @name:       its name in comp_algorithm
+ * @create:     allocate a per-stream context; process context
+ * @destroy:    free it
+ * @compress:   compress PAGE_SIZE bytes at @src into @dst, which holds
+ *              2 * PAGE_SIZE bytes; store the output length
+ * @decompress: decompress @src_len bytes into exactly PAGE_SIZE bytes
+ *
+ * compress and decompress run with preemption disabled and must not
+ * sleep.  They return 0 or a negative errno.
+ */
+struct zramx_backend {
+	const char *name;
+	void *(*create)(void);
+	void (*destroy)(void *ctx);
+	int (*compress)(void *ctx, const void *src, void *dst,
+			unsigned int *dst_len);
+	int (*decompress)(void *ctx, const void *src, unsigned int src_len,
+			  void *dst);
+};
+
+/**
+ * struct zramx_strm - a per-CPU compression stream
+ * @lock:   taken while the stream is in use
+ * @buffer: 2 * PAGE_SIZE bytes: compression output, and the local copy
+ *          for zsf_obj_read_begin() on reads
+ * @ctx:    the backend's context
+ */
+struct zramx_strm {
+	local_lock_t lock;
+	void *buffer;
+	void *ctx;
+};
+
+/**
+ * struct zramx_comp - a device's compressor with its per-CPU streams
+ * @backend: the compressor
+ * @stream:  one stream per CPU, set up by CPU hotplug callbacks
+ * @node:    instance of the module's dynamic cpuhp state
+ */
+struct zramx_comp {
+	const struct zramx_backend *backend;
+	struct zramx_strm __percpu *stream;
+	struct hlist_node node;
+};
+
+/**
+ * struct zramx - one /dev/zramxN
+ * @table:           the slot table, disksize / PAGE_SIZE entries
+ * @pool:            the zsfast pool holding compressed objects
+ * @comp:            compressor and streams, while initialized
+ * @backend:         the algorithm selected for the next initialization
+ * @disk:            the gendisk
+ * @init_lock:       serializes initialization and reset against the
+ *                   sysfs attributes
+ * @limit_pages:     mem_limit in pages, 0 for none
+ * @huge_class_size: objects this large or larger are stored whole
+ * @disksize:        bytes; nonzero iff initialized
+ * @stats:           statistics
+ * @claim:           set while reset or removal runs; open fails then.
+ *                   Protected by the disk's open_mutex.
+ */
+struct zramx {
+	struct zramx_slot *table;
+	struct zsf_pool *pool;
+	struct zramx_comp *comp;
+	const struct zramx_backend *backend;
+	struct gendisk *disk;
+	struct rw_semaphore init_lock;
+	unsigned long limit_pages;
+	size_t huge_class_size;
+	u64 disksize;
+	struct zramx_stats stats;
+	bool claim;
+};
+
+static inline bool zramx_init_done(struct zramx *zx)
+{
+	return zx->disksize != 0;
+}
+
+/* slots.c */
+static inline void zramx_slot_lock(struct zramx *zx, u32 index)
+{
+	bit_spin_lock(ZRAMX_SLOT_LOCK, &zx->table[index].flags);
+}
+
+static inline bool zramx_slot_trylock(struct zramx *zx, u32 index)
+{
+	return bit_spin_trylock(ZRAMX_SLOT_LOCK, &zx->table[index].flags);
+}
+
+static inline void zramx_slot_unlock(struct zramx *zx, u32 index)
+{
+	bit_spin_unlock(ZRAMX_SLOT_LOCK, &zx->table[index].flags);
+}
+
+static inline bool zramx_slot_test(struct zramx *zx, u32 index,
+				   enum zramx_slot_flag flag)
+{
+	return zx->table[index].flags & BIT(flag);
+}
+
+static inline size_t zramx_slot_size(struct zramx *zx, u32 index)
+{
+	return zx->table[index].flags & ZRAMX_SIZE_MASK;
+}
+
+void zramx_slot_free(struct zramx *zx, u32 index);
+void zramx_slot_store(struct zramx *zx, u32 index, unsigned long handle,
+		      unsigned int size);
+void zramx_slot_store_same(struct zramx *zx, u32 index, unsigned long value);
+int zramx_meta_alloc(struct zramx *zx, u64 disksize);
+void zramx_meta_free(struct zramx *zx);
+
+/* comp.c and backends.c */
+extern const struct zramx_backend *const zramx_backends[];
+const struct zramx_backend *zramx_backend_find(const char *name);
+ssize_t zramx_backends_show(const struct zramx_backend *cur, char *buf);
+struct zramx_comp *zramx_comp_create(const struct zramx_backend *backend);
+void zramx_comp_destroy(struct zramx_comp *comp);
+struct zramx_strm *zramx_stream_get(struct zramx_comp *comp);
+void zramx_stream_put(struct zramx_comp *comp);
+int zramx_comp_module_init(void);
+void zramx_comp_module_exit(void);
+
+/* io.c */
+extern const struct block_device_operations zramx_devops;
+
+/* main.c */
+void zramx_reset_device(struct zramx *zx);
+int zramx_init_device(struct zramx *zx, u64 disksize);
+int zramx_reset_claimed(struct zramx *zx);
+void zramx_update_used_max(struct zramx *zx, unsigned long pages);
+
+/* sysfs.c */
+extern const struct attribute_group *zramx_disk_groups[];
+
+static inline struct zramx *zramx_dev_to_zramx(struct device *dev)
+{
+	return dev_to_disk(dev)->private_data;
+}
+
+#endif /* _ZRAMX_H_ */
