@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * zsfast_test.ko: zsfast's in-kernel tests.
+ *
+ *   insmod zsfast_test.ko run=unit                  single-threaded API tests
+ *   insmod zsfast_test.ko run=stress seconds=N      kthreads on every CPU, N s
+ *                                                   with a pool per thread,
+ *                                                   then N s on a shared pool
+ *   insmod zsfast_test.ko run=leak                  destroy a pool with live
+ *                                                   objects
+ *   insmod zsfast_test.ko run=syscompact mb=N       then write fill, verify,
+ *                                                   free to .../ctl
+ *
+ * unit, stress and leak run to completion inside insmod.  Results are read
+ * from /sys/kernel/debug/zsfast_test/results (format in zsft.h); the guest
+ * scripts turn them into KTAP points.  seed=N makes a run reproducible; the
+ * seed used is printed as a diagnostic.  An unknown run= is refused.
+ */
+#include <linux/module.h>
+#include <linux/kernel.h>
+#include <linux/debugfs.h>
+#include <linux/fs.h>
+#include <linux/mutex.h>
+#include <linux/random.h>
+#include <linux/string.h>
+#include <linux/vmalloc.h>
+
+#include <compat/compat.h>
+
+#include "zsft.h"
+
+static char *run;
+module_param(run, charp, 0444);
+MODULE_PARM_DESC(run, "tests to run: unit, stress, syscompact or leak");
+
+unsigned int zsft_seconds = 15;
+module_param_named(seconds, zsft_seconds, uint, 0444);
+MODULE_PARM_DESC(seconds, "run=stress: seconds per phase (two phases)");
+
+unsigned int zsft_mb = 32;
+module_param_named(mb, zsft_mb, uint, 0444);
+MODULE_PARM_DESC(mb, "run=syscompact: MiB of object data to keep live");
+
+u64 zsft_seed_param;
+module_param_named(seed, zsft_seed_param, ullong, 0444);
+MODULE_PARM_DESC(seed, "PRNG seed; 0 picks one at random");
+
+#define ZSFT_RESULTS_SIZE	(256 * 1024)
+#define ZSFT_RESULTS_RESERVE	1024
+#define ZSFT_LINE_MAX		256
+
+static DEFINE_MUTEX(zsft_results_lock);
+static char *zsft_results;
+static size_t zsft_results_len;
+static unsigned long zsft_passed, zsft_failed;
+static bool zsft_overflow;
+static struct dentry *zsft_dir;
+
+static void zsft_append(const char *prefix, const char *text, bool reserve)
+{
+	size_t room = ZSFT_RESULTS_SIZE - zsft_results_len;
+	int n;
+
+	if (!reserve)
+		room = room > ZSFT_RESULTS_RESERVE ?
+		       room - ZSFT_RESULTS_RESERVE : 0;
+	n = snprintf(zsft_results + zsft_results_len, room, "%s%s\n",
+		     prefix, text);
+	if (n < 0 || n >= room) {
+		zsft_overflow = true;
+		return;
+	}
+	zsft_results_len += n;
+}
+
+void zsft_point(bool pass, const char *fmt, ...)
+{
+	char line[ZSFT_LINE_MAX];
+	va_list args;
+
+	va_start(args, fmt);
+	vsnprintf(line, sizeof(line), fmt, args);
+	va_end(args);
+
+	mutex_lock(&zsft_results_lock);
+	if (pass)
+		zsft_passed++;
+	else
+		zsft_failed++;
+	zsft_append(pass ? "ok " : "not ok ", line, false);
+	mutex_unlock(&zsft_results_lock);
+	pr_info("%s %s\n", pass ? "ok" : "not ok", line);
+}
+
+void zsft_diag(const char *fmt, ...)
+{
+	char line[ZSFT_LINE_MAX];
+	va_list args;
+
+	va_start(args, fmt);
+	vsnprintf(line, sizeof(line), fmt, args);
+	va_end(args);
+
+	mutex_lock(&zsft_results_lock);
+	zsft_append("# ", line, false);
+	mutex_unlock(&zsft_results_lock);
+	pr_info("# %s\n", line);
+}
+
+void zsft_done(const char *what)
+{
+	char line[ZSFT_LINE_MAX];
+
+	mutex_lock(&zsft_results_lock);
+	if (zsft_overflow) {
+		zsft_failed++;
+		zsft_append("not ok ", "results buffer overflowed", true);
+	}
+	snprintf(line, sizeof(line), "%lu %lu %s", zsft_passed, zsft_failed,
+		 what);
+	zsft_append("done ", line, true);
+	mutex_unlock(&zsft_results_lock);
+	pr_info("done %s: %lu passed, %lu failed\n", what, zsft_passed,
+		zsft_failed);
+}
+
+void zsft_results_reset(void)
+{
+	mutex_lock(&zsft_results_lock);
+	zsft_results_len = 0;
+	zsft_results[0] = '\0';
+	zsft_passed = 0;
+	zsft_failed = 0;
+	zsft_overflow = false;
+	mutex_unlock(&zsft_results_lock);
+}
+
+bool zsft_check(struct zsft_agg *agg, bool ok, const char *fmt, ...)
+{
+	char line[ZSFT_LINE_MAX];
+	va_list args;
+
+	agg->checks++;
+	if (likely(ok))
+		return true;
+	if (agg->fails++ < ZSFT_AGG_MAX_DIAG) {
+		va_start(args, fmt);
+		vsnprintf(line, sizeof(line), fmt, args);
+		va_end(args);
+		zsft_diag("%s: %s", agg->name, line);
+	}
+	return false;
+}
+
+void zsft_agg_point(struct zsft_agg *agg)
+{
+	if (agg->fails > ZSFT_AGG_MAX_DIAG)
+		zsft_diag("%s: %lu more failures not shown", agg->name,
+			  agg->fails - ZSFT_AGG_MAX_DIAG);
+	zsft_point(agg->checks && !agg->fails, "%s (%lu checks, %lu failed)",
+		   agg->name, agg->checks, agg->fails);
+}
+
+static ssize_t zsft_results_read(struct file *file, char __user *ubuf,
+				 size_t count, loff_t *ppos)
+{
+	ssize_t ret;
+
+	mutex_lock(&zsft_results_lock);
+	ret = simple_read_from_buffer(ubuf, count, ppos, zsft_results,
+				      zsft_results_len);
+	mutex_unlock(&zsft_results_lock);
+	return ret;
+}
+
+static const struct file_operations zsft_results_fops = {
+	.owner = THIS_MODULE,
+	.read = zsft_results_read,
+	.llseek = default_llseek,
+};
+
+enum zsft_run {
+	ZSFT_UNIT,
+	ZSFT_STRESS,
+	ZSFT_SYSCOMPACT,
+	ZSFT_LEAK,
+};
+
+static const char * const zsft_run_names[] = {
+	[ZSFT_UNIT] = "unit",
+	[ZSFT_STRESS] = "stress",
+	[ZSFT_SYSCOMPACT] = "syscompact",
+	[ZSFT_LEAK] = "leak",
+};
+
+static int zsft_which;
+
+static int __init zsft_init(void)
+{
+	int ret;
+
+	zsft_which = run ? match_string(zsft_run_names,
+					ARRAY_SIZE(zsft_run_names), run) :
+			   -EINVAL;
+	if (zsft_which < 0) {
+		pr_err("unknown run=%s; expected unit, stress, syscompact or leak\n",
+		       run ? run : "(none)");
+		return -EINVAL;
+	}
+	if (zsft_which == ZSFT_STRESS && !zsft_seconds) {
+		pr_err("run=stress needs seconds=N with N > 0\n");
+		return -EINVAL;
+	}
+	if (zsft_which == ZSFT_SYSCOMPACT && !zsft_mb) {
+		pr_err("run=syscompact needs mb=N with N > 0\n");
+		return -EINVAL;
+	}
+
+	zsft_results = vzalloc(ZSFT_RESULTS_SIZE);
+	if (!zsft_results)
+		return -ENOMEM;
+
+	zsft_dir = debugfs_create_dir("zsfast_test", NULL);
+	if (IS_ERR_OR_NULL(zsft_dir)) {
+		pr_err("cannot create debugfs directory zsfast_test\n");
+		vfree(zsft_results);
+		return -ENODEV;
+	}
+	debugfs_create_file("results", 0444, zsft_dir, NULL,
+			    &zsft_results_fops);
+
+	if (!zsft_seed_param)
+		zsft_seed_param = get_random_u64();
+	zsft_diag("run=%s seed=%llu", zsft_run_names[zsft_which],
+		  zsft_seed_param);
+
+	switch (zsft_which) {
+	case ZSFT_UNIT:
+		ret = zsft_run_unit();
+		break;
+	case ZSFT_STRESS:
+		ret = zsft_run_stress();
+		break;
+	case ZSFT_LEAK:
+		ret = zsft_run_leak();
+		break;
+	case ZSFT_SYSCOMPACT:
+		ret = zsft_syscompact_init(zsft_dir);
+		if (ret)
+			goto fail;
+		return 0;
+	default:
+		ret = -EINVAL;
+	}
+	if (ret)
+		zsft_point(false, "%s: could not run (error %d)",
+			   zsft_run_names[zsft_which], ret);
+	zsft_done(zsft_run_names[zsft_which]);
+	return 0;
+
+fail:
+	debugfs_remove_recursive(zsft_dir);
+	vfree(zsft_results);
+	return ret;
+}
+
+static void __exit zsft_exit(void)
+{
+	/* No ctl or results reader may be running past this. */
+	debugfs_remove_recursive(zsft_dir);
+	if (zsft_which == ZSFT_SYSCOMPACT)
+		zsft_syscompact_exit();
+	vfree(zsft_results);
+}
+
+module_init(zsft_init);
+module_exit(zsft_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("zsfast in-kernel tests");
+ZSF_IMPORT_NS();
+ZSF_IMPORT_TEST_NS();

@@ -1,0 +1,830 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * zsfast_test run=unit: the single-threaded tests of zsfast's API.
+ *
+ * - handle encoding: geometry, encode/decode round trips of extreme values;
+ * - error paths: zsf_malloc of 0 and of more than PAGE_SIZE, zsf_free of 0
+ *   and of error values, objects of PAGE_SIZE, zsf_huge_class_size();
+ * - every size from 1 to PAGE_SIZE: data round trips, every handle decodes
+ *   to the class its size maps to, objects span pages, zspages fill;
+ * - alloc/free sequences that empty and refill zspages;
+ * - zsf_compact();
+ * - two pools do not see each other's objects.
+ */
+#include <linux/kernel.h>
+#include <linux/err.h>
+#include <linux/mm.h>
+#include <linux/numa.h>
+#include <linux/pgtable.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/vmalloc.h>
+
+#include <zsfast.h>
+#include <zsfast/testing.h>
+
+#include "zsft.h"
+
+struct zsft_obj {
+	unsigned long handle;
+	u32 size;
+	u32 gen;
+};
+
+struct zsft_unit {
+	struct zsf_pool *pool;
+	struct zsft_rng rng;
+	struct zsf_test_geometry geo;
+	void *buf;
+	void *local;
+	u32 gen;
+	/* class index of every size, [1..PAGE_SIZE] */
+	unsigned int *cls;
+	struct zsft_obj *objs;
+	unsigned long *locs;
+	unsigned int *idx;
+	unsigned int max_objs;
+};
+
+/* Allocate an object of @size and write its pattern; 0 on failure. */
+static unsigned long zsft_u_alloc(struct zsft_unit *u, struct zsft_obj *o,
+				  u32 size)
+{
+	unsigned long h = zsf_malloc(u->pool, size, ZSFT_GFP, NUMA_NO_NODE);
+
+	if (IS_ERR_VALUE(h) || !h) {
+		zsft_diag("zsf_malloc(%u) failed: %ld", size, (long)h);
+		o->handle = 0;
+		return 0;
+	}
+	o->handle = h;
+	o->size = size;
+	o->gen = ++u->gen;
+	zsft_obj_fill(u->pool, h, size, o->gen, u->buf);
+	return h;
+}
+
+static bool zsft_u_intact(struct zsft_unit *u, struct zsft_agg *agg,
+			  const struct zsft_obj *o)
+{
+	size_t off = zsft_obj_check(u->pool, o->handle, o->size, o->gen,
+				    u->local);
+
+	return zsft_check(agg, off == o->size,
+			  "handle %#lx size %u: data differs at offset %zu",
+			  o->handle, o->size, off);
+}
+
+static void zsft_u_free(struct zsft_unit *u, struct zsft_obj *o)
+{
+	if (o->handle)
+		zsf_free(u->pool, o->handle);
+	o->handle = 0;
+}
+
+static void zsft_u_free_all(struct zsft_unit *u, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		zsft_u_free(u, &u->objs[i]);
+}
+
+/* ---- geometry and encoding ---- */
+
+static void zsft_test_geometry(struct zsft_unit *u)
+{
+	struct zsf_test_geometry *g = &u->geo;
+	bool ok;
+
+	zsf_test_geometry(g);
+	zsft_diag("geometry: pfn_bits %u class_bits %u idx_bits %u nr_classes %u max_objs %u class_in_obj %d",
+		  g->pfn_bits, g->class_bits, g->idx_bits, g->nr_classes,
+		  g->max_objs, g->class_in_obj);
+
+	zsft_point(g->pfn_bits + g->class_bits + g->idx_bits <= BITS_PER_LONG,
+		   "geometry: pfn + class + idx bits fit in a long");
+	zsft_point(g->idx_bits > 0 && g->idx_bits < BITS_PER_LONG &&
+		   (1UL << g->idx_bits) >= g->max_objs && g->max_objs > 0,
+		   "geometry: idx_bits hold max_objs");
+	if (g->class_in_obj)
+		ok = g->class_bits > 0 && g->class_bits < BITS_PER_LONG &&
+		     (1UL << g->class_bits) >= g->nr_classes;
+	else
+		ok = g->class_bits == 0;
+	zsft_point(ok, "geometry: class_bits %s",
+		   g->class_in_obj ? "hold nr_classes" :
+				     "are 0 in the pool-lock fallback");
+#ifdef ZSF_FORCE_POOL_LOCK
+	zsft_point(!g->class_in_obj,
+		   "geometry: ZSF_FORCE_POOL_LOCK build uses the pool-lock fallback");
+#else
+	zsft_point(g->class_in_obj == (BITS_PER_LONG == 64),
+		   "geometry: class in obj exactly on 64-bit");
+#endif
+#ifdef MAX_POSSIBLE_PHYSMEM_BITS
+	zsft_point(g->pfn_bits >= MAX_POSSIBLE_PHYSMEM_BITS - PAGE_SHIFT,
+		   "geometry: pfn_bits cover MAX_POSSIBLE_PHYSMEM_BITS (%u >= %u)",
+		   g->pfn_bits, MAX_POSSIBLE_PHYSMEM_BITS - PAGE_SHIFT);
+#endif
+}
+
+static void zsft_roundtrip(struct zsft_agg *agg, unsigned long pfn,
+			   unsigned int cls, unsigned int idx)
+{
+	unsigned long obj, p = ~0UL;
+	unsigned int c = ~0U, i = ~0U;
+
+	obj = zsf_test_encode(pfn, cls, idx);
+	zsf_test_decode(obj, &p, &c, &i);
+	zsft_check(agg, p == pfn && c == cls && i == idx,
+		   "encode(%#lx, %u, %u) = %#lx decodes to (%#lx, %u, %u)",
+		   pfn, cls, idx, obj, p, c, i);
+}
+
+static void zsft_test_encoding(struct zsft_unit *u)
+{
+	struct zsf_test_geometry *g = &u->geo;
+	struct zsft_agg agg = ZSFT_AGG("encoding: encode/decode round trips");
+	unsigned long pmax, pfns[7];
+	unsigned int cmax, imax, clss[5], idxs[5];
+	unsigned int a, b, c, n;
+
+	if (g->pfn_bits == 0 || g->pfn_bits > BITS_PER_LONG ||
+	    g->idx_bits == 0 || g->idx_bits >= 32 || g->class_bits >= 32) {
+		zsft_point(false, "encoding: geometry unusable for round trips");
+		return;
+	}
+	pmax = g->pfn_bits == BITS_PER_LONG ? ~0UL : (1UL << g->pfn_bits) - 1;
+	cmax = g->class_in_obj ? (1U << g->class_bits) - 1 : 0;
+	imax = (1U << g->idx_bits) - 1;
+
+	pfns[0] = 0;
+	pfns[1] = 1;
+	pfns[2] = pmax;
+	pfns[3] = pmax - 1;
+	pfns[4] = pmax >> 1;
+	pfns[5] = 0x5555555555555555UL & pmax;
+	pfns[6] = 0xaaaaaaaaaaaaaaaaUL & pmax;
+	clss[0] = 0;
+	clss[1] = min(1U, cmax);
+	clss[2] = cmax;
+	clss[3] = cmax ? cmax - 1 : 0;
+	clss[4] = g->class_in_obj ? g->nr_classes - 1 : 0;
+	idxs[0] = 0;
+	idxs[1] = 1;
+	idxs[2] = imax;
+	idxs[3] = imax - 1;
+	idxs[4] = g->max_objs - 1;
+
+	for (a = 0; a < ARRAY_SIZE(pfns); a++)
+		for (b = 0; b < ARRAY_SIZE(clss); b++)
+			for (c = 0; c < ARRAY_SIZE(idxs); c++)
+				zsft_roundtrip(&agg, pfns[a], clss[b], idxs[c]);
+	for (n = 0; n < 4096; n++)
+		zsft_roundtrip(&agg, zsft_rng_next(&u->rng) & pmax,
+			       cmax ? zsft_rng_below(&u->rng, cmax + 1) : 0,
+			       zsft_rng_next(&u->rng) & imax);
+	zsft_agg_point(&agg);
+
+	/* The extremes on their own, so a failure names them. */
+	agg = (struct zsft_agg)ZSFT_AGG("encoding: max pfn, max class, max idx round trip");
+	zsft_roundtrip(&agg, pmax, cmax, imax);
+	zsft_roundtrip(&agg, pmax, 0, 0);
+	zsft_roundtrip(&agg, 0, cmax, 0);
+	zsft_roundtrip(&agg, 0, 0, imax);
+	zsft_agg_point(&agg);
+}
+
+/*
+ * Decode a live handle and cross-check it against the size it was
+ * allocated with.  Returns the location through @loc, or false.
+ */
+static bool zsft_u_locate(struct zsft_unit *u, struct zsft_agg *agg,
+			  const struct zsft_obj *o, struct zsf_test_loc *loc)
+{
+	unsigned int want = u->cls[o->size];
+	unsigned long p;
+	unsigned int c, i;
+	int ret;
+
+	ret = zsf_test_locate(u->pool, o->handle, loc);
+	if (!zsft_check(agg, ret == 0, "size %u handle %#lx: locate error %d",
+			o->size, o->handle, ret))
+		return false;
+	zsft_check(agg, loc->class_idx == (u->geo.class_in_obj ? want : 0),
+		   "size %u: class field %u, expected %u", o->size,
+		   loc->class_idx, u->geo.class_in_obj ? want : 0);
+	zsft_check(agg, loc->zspage_class_idx == want,
+		   "size %u: zspage of class %u, lookup says %u", o->size,
+		   loc->zspage_class_idx, want);
+	zsft_check(agg, loc->obj_idx < loc->objs_per_zspage,
+		   "size %u: obj_idx %u >= objs_per_zspage %u", o->size,
+		   loc->obj_idx, loc->objs_per_zspage);
+	zsft_check(agg, loc->page_in_zspage < loc->pages_per_zspage,
+		   "size %u: page %u of a %u-page zspage", o->size,
+		   loc->page_in_zspage, loc->pages_per_zspage);
+	zsft_check(agg, loc->page_in_zspage ==
+			(unsigned long)loc->obj_idx * loc->class_size / PAGE_SIZE,
+		   "size %u: obj_idx %u of size %u starts in page %lu, pfn is page %u",
+		   o->size, loc->obj_idx, loc->class_size,
+		   (unsigned long)loc->obj_idx * loc->class_size / PAGE_SIZE,
+		   loc->page_in_zspage);
+	zsft_check(agg, loc->class_size >= o->size &&
+			loc->class_size <= PAGE_SIZE,
+		   "size %u: class size %u", o->size, loc->class_size);
+	zsft_check(agg, loc->objs_per_zspage > 0 &&
+			loc->objs_per_zspage <= u->geo.max_objs,
+		   "size %u: objs_per_zspage %u, max_objs %u", o->size,
+		   loc->objs_per_zspage, u->geo.max_objs);
+	zsft_check(agg, !loc->huge || (loc->objs_per_zspage == 1 &&
+				       loc->pages_per_zspage == 1),
+		   "size %u: huge object in a zspage of %u objects, %u pages",
+		   o->size, loc->objs_per_zspage, loc->pages_per_zspage);
+	zsft_check(agg, zsf_test_encode(loc->pfn, loc->class_idx,
+					loc->obj_idx) == loc->obj,
+		   "size %u: obj %#lx does not re-encode from its fields",
+		   o->size, loc->obj);
+	zsf_test_decode(loc->obj, &p, &c, &i);
+	zsft_check(agg, p == loc->pfn && c == loc->class_idx &&
+			i == loc->obj_idx,
+		   "size %u: obj %#lx decodes to (%#lx, %u, %u), locate says (%#lx, %u, %u)",
+		   o->size, loc->obj, p, c, i, loc->pfn, loc->class_idx,
+		   loc->obj_idx);
+	return true;
+}
+
+/* ---- error paths ---- */
+
+static void zsft_test_errors(struct zsft_unit *u)
+{
+	static const size_t too_big[] = { PAGE_SIZE + 1, 2 * PAGE_SIZE,
+					  SIZE_MAX };
+	static const long errs[] = { -1, -EINVAL, -ENOMEM, -ENOSPC,
+				     -MAX_ERRNO };
+	struct zsft_agg agg = ZSFT_AGG("errors: live object survives no-op frees");
+	struct zsf_pool_stats st0, st1;
+	struct zsft_obj live, page;
+	struct zsf_test_loc loc;
+	unsigned long h, pages;
+	bool ok = true;
+	unsigned int i;
+
+	h = zsf_malloc(u->pool, 0, ZSFT_GFP, NUMA_NO_NODE);
+	zsft_point(h == (unsigned long)ERR_PTR(-EINVAL),
+		   "errors: zsf_malloc(0) returns -EINVAL (got %ld)", (long)h);
+	if (!IS_ERR_VALUE(h) && h)
+		zsf_free(u->pool, h);
+
+	for (i = 0; i < ARRAY_SIZE(too_big); i++) {
+		h = zsf_malloc(u->pool, too_big[i], ZSFT_GFP, NUMA_NO_NODE);
+		if (h != (unsigned long)ERR_PTR(-ENOSPC)) {
+			zsft_diag("zsf_malloc(%zu) returned %ld", too_big[i],
+				  (long)h);
+			ok = false;
+		}
+		if (!IS_ERR_VALUE(h) && h)
+			zsf_free(u->pool, h);
+	}
+	zsft_point(ok, "errors: zsf_malloc(> PAGE_SIZE) returns -ENOSPC");
+
+	if (!zsft_u_alloc(u, &live, 100)) {
+		zsft_point(false, "errors: zsf_free(0 or error value) is a no-op");
+		return;
+	}
+	pages = zsf_get_total_pages(u->pool);
+	zsf_pool_stats(u->pool, &st0);
+	zsf_free(u->pool, 0);
+	for (i = 0; i < ARRAY_SIZE(errs); i++)
+		zsf_free(u->pool, (unsigned long)ERR_PTR(errs[i]));
+	zsf_pool_stats(u->pool, &st1);
+	zsft_point(zsf_get_total_pages(u->pool) == pages &&
+		   st1.frees == st0.frees &&
+		   st1.zspages_freed == st0.zspages_freed,
+		   "errors: zsf_free(0 or error value) is a no-op (pages %lu -> %lu, frees %lu -> %lu)",
+		   pages, zsf_get_total_pages(u->pool), st0.frees, st1.frees);
+	zsft_u_intact(u, &agg, &live);
+	zsft_agg_point(&agg);
+
+	/* One page-sized object, the largest allowed. */
+	ok = false;
+	if (zsft_u_alloc(u, &page, PAGE_SIZE)) {
+		struct zsft_agg a2 = ZSFT_AGG("errors: PAGE_SIZE object");
+
+		zsft_u_intact(u, &a2, &page);
+		if (zsft_u_locate(u, &a2, &page, &loc))
+			zsft_check(&a2, loc.huge, "PAGE_SIZE object not huge");
+		ok = !a2.fails;
+		zsft_u_free(u, &page);
+	}
+	zsft_point(ok, "errors: zsf_malloc(PAGE_SIZE) works and round-trips");
+	zsft_u_free(u, &live);
+}
+
+static void zsft_test_huge(struct zsft_unit *u)
+{
+	struct zsft_agg agg = ZSFT_AGG("huge: objects from huge_class_size up are huge and round-trip");
+	size_t hs = zsf_huge_class_size(u->pool);
+	size_t sizes[] = { hs, hs + 1, PAGE_SIZE - 1, PAGE_SIZE };
+	struct zsf_test_loc loc;
+	struct zsft_obj o;
+	unsigned int i;
+
+	zsft_point(hs > PAGE_SIZE / 2 && hs <= PAGE_SIZE,
+		   "huge: zsf_huge_class_size() = %zu is in (PAGE_SIZE/2, PAGE_SIZE]",
+		   hs);
+	if (hs <= 1 || hs > PAGE_SIZE)
+		return;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		if (sizes[i] > PAGE_SIZE || !zsft_u_alloc(u, &o, sizes[i]))
+			continue;
+		zsft_u_intact(u, &agg, &o);
+		if (zsft_u_locate(u, &agg, &o, &loc))
+			zsft_check(&agg, loc.huge && loc.objs_per_zspage == 1,
+				   "size %zu (huge_class_size %zu) is not huge",
+				   sizes[i], hs);
+		zsft_u_free(u, &o);
+	}
+	zsft_agg_point(&agg);
+
+	agg = (struct zsft_agg)ZSFT_AGG("huge: huge_class_size - 1 is not huge");
+	if (zsft_u_alloc(u, &o, hs - 1)) {
+		zsft_u_intact(u, &agg, &o);
+		if (zsft_u_locate(u, &agg, &o, &loc))
+			zsft_check(&agg, !loc.huge && loc.objs_per_zspage > 1,
+				   "size %zu is huge (objs_per_zspage %u)",
+				   hs - 1, loc.objs_per_zspage);
+		zsft_u_free(u, &o);
+	}
+	zsft_agg_point(&agg);
+}
+
+/* ---- every size ---- */
+
+static int zsft_cmp_ulong(const void *a, const void *b)
+{
+	unsigned long x = *(const unsigned long *)a;
+	unsigned long y = *(const unsigned long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void zsft_test_every_size(struct zsft_unit *u)
+{
+	struct zsft_agg lookup = ZSFT_AGG("every size: zsf_lookup_class_index is monotonic and in range");
+	struct zsft_agg data = ZSFT_AGG("every size 1..PAGE_SIZE: data reads back identical");
+	struct zsft_agg enc = ZSFT_AGG("every size: handle decodes to its size's class and a valid obj_idx");
+	struct zsft_agg uniq = ZSFT_AGG("every size: no two live objects share a location");
+	struct zsft_agg fill = ZSFT_AGG("every size: each class filled at least 3 zspages");
+	struct zsft_agg empty = ZSFT_AGG("every size: freeing a class's objects returns its pages");
+	unsigned long spans = 0, far_pages = 0, nobjs = 0, local_used = 0;
+	unsigned int nclasses = 0, multipage = 0, max_ppz = 0;
+	unsigned int lo, hi, s, k, n, per, target;
+	struct zsf_test_loc loc;
+
+	for (s = 1; s <= PAGE_SIZE; s++) {
+		u->cls[s] = zsf_lookup_class_index(u->pool, s);
+		zsft_check(&lookup, u->cls[s] < u->geo.nr_classes,
+			   "size %u: class %u >= nr_classes %u", s, u->cls[s],
+			   u->geo.nr_classes);
+		if (s > 1)
+			zsft_check(&lookup, u->cls[s] >= u->cls[s - 1],
+				   "size %u: class %u < class %u of size %u",
+				   s, u->cls[s], u->cls[s - 1], s - 1);
+	}
+	zsft_agg_point(&lookup);
+	if (lookup.fails)
+		return;
+
+	for (lo = 1; lo <= PAGE_SIZE; lo = hi + 1) {
+		unsigned long base = zsf_get_total_pages(u->pool);
+		unsigned int ppz, opz;
+
+		for (hi = lo; hi < PAGE_SIZE && u->cls[hi + 1] == u->cls[lo];)
+			hi++;
+		nclasses++;
+
+		/* A first object tells the class's geometry. */
+		if (!zsft_u_alloc(u, &u->objs[0], lo)) {
+			zsft_check(&data, false, "size %u: allocation failed",
+				   lo);
+			continue;
+		}
+		if (!zsft_u_locate(u, &enc, &u->objs[0], &loc)) {
+			zsft_u_free(u, &u->objs[0]);
+			continue;
+		}
+		opz = loc.objs_per_zspage;
+		ppz = loc.pages_per_zspage;
+		if (ppz > 1)
+			multipage++;
+		max_ppz = max(max_ppz, ppz);
+
+		/* Enough objects for 2 full zspages and part of a third. */
+		target = 2 * opz + 1;
+		per = DIV_ROUND_UP(target, hi - lo + 1);
+		n = 1;
+		for (s = lo; s <= hi; s++) {
+			for (k = (s == lo); k < per; k++) {
+				if (n >= u->max_objs)
+					break;
+				if (!zsft_u_alloc(u, &u->objs[n], s)) {
+					zsft_check(&data, false,
+						   "size %u: allocation failed",
+						   s);
+					continue;
+				}
+				n++;
+			}
+		}
+		nobjs += n;
+		zsft_check(&fill, zsf_get_total_pages(u->pool) >=
+				  base + 3UL * ppz,
+			   "class %u (sizes %u..%u, %u objs/%u pages): %u objects use %lu pages",
+			   u->cls[lo], lo, hi, opz, ppz, n,
+			   zsf_get_total_pages(u->pool) - base);
+
+		/* All written: check each one and where it lives. */
+		for (k = 0; k < n; k++) {
+			struct zsft_obj *o = &u->objs[k];
+			unsigned long off;
+			void *mem;
+
+			zsft_u_intact(u, &data, o);
+			if (!zsft_u_locate(u, &enc, o, &loc)) {
+				u->locs[k] = k;
+				continue;
+			}
+			u->locs[k] = loc.obj;
+			off = (unsigned long)loc.obj_idx * loc.class_size %
+			      PAGE_SIZE;
+			if (off + o->size > PAGE_SIZE) {
+				spans++;
+				mem = zsf_obj_read_begin(u->pool, o->handle,
+							 u->local);
+				if (mem == u->local)
+					local_used++;
+				zsf_obj_read_end(u->pool, o->handle, mem);
+			}
+			if (loc.page_in_zspage > 0)
+				far_pages++;
+		}
+		sort(u->locs, n, sizeof(u->locs[0]), zsft_cmp_ulong, NULL);
+		for (k = 1; k < n; k++)
+			zsft_check(&uniq, u->locs[k] != u->locs[k - 1],
+				   "class %u: two objects at obj %#lx",
+				   u->cls[lo], u->locs[k]);
+
+		zsft_u_free_all(u, n);
+		zsft_check(&empty, zsft_wait_pool_pages(u->pool, base,
+							ZSFT_RELEASE_MS),
+			   "class %u: %lu pages after freeing all, %lu before",
+			   u->cls[lo], zsf_get_total_pages(u->pool), base);
+	}
+
+	zsft_agg_point(&data);
+	zsft_agg_point(&enc);
+	zsft_agg_point(&uniq);
+	zsft_agg_point(&fill);
+	zsft_agg_point(&empty);
+	zsft_diag("every size: %u classes, %lu objects, %lu span two pages (%lu read through the local copy), %lu start past a zspage's first page, %u classes with multi-page zspages (up to %u pages)",
+		  nclasses, nobjs, spans, local_used, far_pages, multipage,
+		  max_ppz);
+	zsft_point(spans > 0 && far_pages > 0 && multipage > 0,
+		   "every size: objects spanning two pages and multi-page zspages were exercised");
+}
+
+/* ---- alloc/free sequences ---- */
+
+struct zsft_seq_aggs {
+	struct zsft_agg data, empty, pack, stats, reuse;
+};
+
+static void zsft_seq_verify(struct zsft_unit *u, struct zsft_agg *agg,
+			    unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (u->objs[i].handle)
+			zsft_u_intact(u, agg, &u->objs[i]);
+}
+
+static unsigned int zsft_seq_alloc(struct zsft_unit *u, unsigned int n,
+				   u32 size)
+{
+	unsigned int i, got = 0;
+
+	for (i = 0; i < n; i++)
+		if (!u->objs[i].handle && zsft_u_alloc(u, &u->objs[i], size))
+			got++;
+	return got;
+}
+
+static void zsft_seq_one(struct zsft_unit *u, struct zsft_seq_aggs *a,
+			 u32 size)
+{
+	unsigned long base, full, pages;
+	struct zsf_pool_stats st0, st1;
+	struct zsf_test_loc loc;
+	unsigned int opz, ppz, n, i, round, nz;
+
+	if (!zsft_u_alloc(u, &u->objs[0], size) ||
+	    zsf_test_locate(u->pool, u->objs[0].handle, &loc)) {
+		zsft_check(&a->data, false, "size %u: cannot start", size);
+		zsft_u_free(u, &u->objs[0]);
+		return;
+	}
+	opz = loc.objs_per_zspage;
+	ppz = loc.pages_per_zspage;
+	zsft_u_free(u, &u->objs[0]);
+	if (!zsft_wait_pool_pages(u->pool, 0, ZSFT_RELEASE_MS)) {
+		zsft_check(&a->empty, false, "size %u: pool not empty", size);
+		return;
+	}
+	base = 0;
+	n = min(4 * opz + 1, u->max_objs);
+	nz = DIV_ROUND_UP(n, opz);
+
+	/* Fill 4 zspages and a bit, then free in allocation order. */
+	memset(u->objs, 0, n * sizeof(*u->objs));
+	zsft_check(&a->data, zsft_seq_alloc(u, n, size) == n,
+		   "size %u: could not allocate %u objects", size, n);
+	full = zsf_get_total_pages(u->pool);
+	zsft_check(&a->pack, full == base + (unsigned long)nz * ppz,
+		   "size %u: %u objects (%u per %u-page zspage) use %lu pages, expected %lu",
+		   size, n, opz, ppz, full - base, (unsigned long)nz * ppz);
+	zsft_seq_verify(u, &a->data, n);
+	zsf_pool_stats(u->pool, &st0);
+	zsft_u_free_all(u, n);
+	zsf_pool_stats(u->pool, &st1);
+	zsft_check(&a->empty, zsft_wait_pool_pages(u->pool, base,
+						   ZSFT_RELEASE_MS),
+		   "size %u: %lu pages after freeing all in order, expected %lu",
+		   size, zsf_get_total_pages(u->pool), base);
+	zsft_check(&a->stats, st1.frees - st0.frees == n,
+		   "size %u: %u frees counted as %lu", size, n,
+		   st1.frees - st0.frees);
+	zsf_pool_stats(u->pool, &st1);
+	zsft_check(&a->stats, st1.zspages_freed - st0.zspages_freed == nz,
+		   "size %u: %u zspages emptied, %lu counted as freed", size,
+		   nz, st1.zspages_freed - st0.zspages_freed);
+
+	/* Refill from empty: the same number of pages again. */
+	zsft_check(&a->data, zsft_seq_alloc(u, n, size) == n,
+		   "size %u: refill failed", size);
+	zsft_check(&a->pack, zsf_get_total_pages(u->pool) == full,
+		   "size %u: refill uses %lu pages, first fill %lu", size,
+		   zsf_get_total_pages(u->pool), full);
+	zsft_seq_verify(u, &a->data, n);
+
+	/* Free every other object; the rest stay intact. */
+	for (i = 0; i < n; i += 2)
+		zsft_u_free(u, &u->objs[i]);
+	zsft_seq_verify(u, &a->data, n);
+	pages = zsf_get_total_pages(u->pool);
+	zsft_check(&a->reuse, pages <= full,
+		   "size %u: %lu pages after freeing half, %lu full", size,
+		   pages, full);
+
+	/* Refill the holes: they are reused, no new zspage is needed. */
+	zsft_seq_alloc(u, n, size);
+	zsft_seq_verify(u, &a->data, n);
+	zsft_check(&a->reuse, zsf_get_total_pages(u->pool) <= full,
+		   "size %u: refilling holes grew the pool to %lu pages, full was %lu",
+		   size, zsf_get_total_pages(u->pool), full);
+
+	/* Free in reverse order. */
+	for (i = n; i-- > 0;)
+		zsft_u_free(u, &u->objs[i]);
+	zsft_check(&a->empty, zsft_wait_pool_pages(u->pool, base,
+						   ZSFT_RELEASE_MS),
+		   "size %u: %lu pages after freeing all in reverse, expected %lu",
+		   size, zsf_get_total_pages(u->pool), base);
+
+	/* Random churn: free a random half, refill, check, three times. */
+	zsft_seq_alloc(u, n, size);
+	for (round = 0; round < 3; round++) {
+		for (i = 0; i < n; i++)
+			u->idx[i] = i;
+		zsft_shuffle(&u->rng, u->idx, n);
+		for (i = 0; i < n / 2; i++)
+			zsft_u_free(u, &u->objs[u->idx[i]]);
+		zsft_seq_verify(u, &a->data, n);
+		zsft_seq_alloc(u, n, size);
+		zsft_seq_verify(u, &a->data, n);
+	}
+	for (i = 0; i < n; i++)
+		u->idx[i] = i;
+	zsft_shuffle(&u->rng, u->idx, n);
+	for (i = 0; i < n; i++)
+		zsft_u_free(u, &u->objs[u->idx[i]]);
+	zsft_check(&a->empty, zsft_wait_pool_pages(u->pool, base,
+						   ZSFT_RELEASE_MS),
+		   "size %u: %lu pages after freeing all at random, expected %lu",
+		   size, zsf_get_total_pages(u->pool), base);
+}
+
+static void zsft_test_sequences(struct zsft_unit *u)
+{
+	struct zsft_seq_aggs a = {
+		.data = ZSFT_AGG("alloc/free: data intact through fill, free and refill"),
+		.empty = ZSFT_AGG("alloc/free: freeing everything returns the pool to its empty page count"),
+		.pack = ZSFT_AGG("alloc/free: objects fill whole zspages before new ones"),
+		.stats = ZSFT_AGG("alloc/free: frees and zspages_freed are counted"),
+		.reuse = ZSFT_AGG("alloc/free: freed slots are reused"),
+	};
+	size_t hs = zsf_huge_class_size(u->pool);
+	u32 sizes[] = { 1, 48, 208, 600, 1000, 1700, 2200, 3000,
+			hs - 1, hs, PAGE_SIZE };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++)
+		if (sizes[i] >= 1 && sizes[i] <= PAGE_SIZE)
+			zsft_seq_one(u, &a, sizes[i]);
+	zsft_agg_point(&a.data);
+	zsft_agg_point(&a.empty);
+	zsft_agg_point(&a.pack);
+	zsft_agg_point(&a.stats);
+	zsft_agg_point(&a.reuse);
+}
+
+/* ---- zsf_compact ---- */
+
+static void zsft_test_compact(struct zsft_unit *u)
+{
+	struct zsft_agg data = ZSFT_AGG("compact: every surviving object keeps its data");
+	struct zsft_agg enc = ZSFT_AGG("compact: surviving handles still decode correctly");
+	unsigned long before, after, freed, moved = 0;
+	struct zsf_pool_stats st0, st1;
+	struct zsf_test_loc loc;
+	unsigned int n, i, got = 0;
+
+	n = min(8192U, u->max_objs);
+	memset(u->objs, 0, n * sizeof(*u->objs));
+	for (i = 0; i < n; i++)
+		if (zsft_u_alloc(u, &u->objs[i],
+				 1 + zsft_rng_below(&u->rng, 1024)))
+			got++;
+	zsft_check(&data, got == n, "allocated %u of %u", got, n);
+
+	/* Free three objects in four, chosen at random. */
+	for (i = 0; i < n; i++)
+		u->idx[i] = i;
+	zsft_shuffle(&u->rng, u->idx, n);
+	for (i = 0; i < n - n / 4; i++)
+		zsft_u_free(u, &u->objs[u->idx[i]]);
+	for (i = 0; i < n; i++) {
+		u->locs[i] = 0;
+		if (u->objs[i].handle &&
+		    !zsf_test_locate(u->pool, u->objs[i].handle, &loc))
+			u->locs[i] = loc.obj;
+	}
+
+	before = zsf_get_total_pages(u->pool);
+	zsf_pool_stats(u->pool, &st0);
+	freed = zsf_compact(u->pool);
+	zsf_pool_stats(u->pool, &st1);
+	/* Pages of freed zspages may be released by a worker. */
+	zsft_wait_pool_pages(u->pool, before - min(freed, before),
+			     ZSFT_RELEASE_MS);
+	after = zsf_get_total_pages(u->pool);
+	zsft_diag("compact: %u objects, %u left; %lu pages before, %lu after, zsf_compact returned %lu",
+		  n, n / 4, before, after, freed);
+
+	zsft_point(freed > 0, "compact: zsf_compact frees pages (%lu)", freed);
+	zsft_point(after < before && before - after >= freed,
+		   "compact: the pool's page count drops by what zsf_compact returned");
+	zsft_point(atomic_long_read(&st1.pages_compacted) -
+		   atomic_long_read(&st0.pages_compacted) >= freed && freed,
+		   "compact: pages_compacted grows by what zsf_compact returned (%ld -> %ld)",
+		   atomic_long_read(&st0.pages_compacted),
+		   atomic_long_read(&st1.pages_compacted));
+
+	for (i = 0; i < n; i++) {
+		struct zsft_obj *o = &u->objs[i];
+
+		if (!o->handle)
+			continue;
+		zsft_u_intact(u, &data, o);
+		if (zsft_u_locate(u, &enc, o, &loc) && loc.obj != u->locs[i])
+			moved++;
+	}
+	zsft_agg_point(&data);
+	zsft_agg_point(&enc);
+	zsft_point(moved > 0, "compact: objects moved (%lu)", moved);
+
+	zsft_u_free_all(u, n);
+	zsft_point(zsft_wait_pool_pages(u->pool, 0, ZSFT_RELEASE_MS),
+		   "compact: freeing the survivors empties the pool (%lu pages)",
+		   zsf_get_total_pages(u->pool));
+}
+
+/* ---- two pools ---- */
+
+static void zsft_test_two_pools(struct zsft_unit *u)
+{
+	struct zsf_pool *other = zsf_create_pool("zsf_unit_other");
+	struct zsft_agg agg = ZSFT_AGG("pools: a second pool is separate");
+	unsigned long mine, total, h[16];
+	struct zsf_test_loc loc;
+	unsigned int i;
+
+	if (!other) {
+		zsft_point(false, "pools: cannot create a second pool");
+		return;
+	}
+	mine = zsf_get_total_pages(u->pool);
+	total = zsf_test_total_pages();
+	for (i = 0; i < ARRAY_SIZE(h); i++) {
+		h[i] = zsf_malloc(other, 64 * (i + 1), ZSFT_GFP, NUMA_NO_NODE);
+		if (IS_ERR_VALUE(h[i]))
+			h[i] = 0;
+		zsft_check(&agg, h[i], "allocation %u failed", i);
+	}
+	zsft_check(&agg, zsf_get_total_pages(u->pool) == mine,
+		   "first pool went from %lu to %lu pages", mine,
+		   zsf_get_total_pages(u->pool));
+	zsft_check(&agg, zsf_get_total_pages(other) > 0 &&
+			zsf_test_total_pages() ==
+			total + zsf_get_total_pages(other),
+		   "module total %lu, was %lu, second pool %lu",
+		   zsf_test_total_pages(), total, zsf_get_total_pages(other));
+	for (i = 0; i < ARRAY_SIZE(h); i++)
+		if (h[i])
+			zsft_check(&agg, zsf_test_locate(u->pool, h[i], &loc) ==
+					 -EINVAL,
+				   "handle %#lx of the second pool located in the first",
+				   h[i]);
+	for (i = 0; i < ARRAY_SIZE(h); i++)
+		zsf_free(other, h[i]);
+	zsft_check(&agg, zsft_wait_pool_pages(other, 0, ZSFT_RELEASE_MS),
+		   "second pool keeps %lu pages", zsf_get_total_pages(other));
+	zsf_destroy_pool(other);
+	zsft_check(&agg, zsft_wait_total_pages(total, ZSFT_RELEASE_MS),
+		   "module total %lu, expected %lu", zsf_test_total_pages(),
+		   total);
+	zsft_agg_point(&agg);
+}
+
+int zsft_run_unit(void)
+{
+	struct zsft_unit *u;
+	unsigned long start;
+	int ret = -ENOMEM;
+
+	u = kzalloc(sizeof(*u), GFP_KERNEL);
+	if (!u)
+		return -ENOMEM;
+	zsft_rng_init(&u->rng, zsft_seed_param);
+	zsf_test_geometry(&u->geo);
+	u->max_objs = max(2 * u->geo.max_objs + 1 + (unsigned int)PAGE_SIZE,
+			  8192U);
+	u->buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	u->local = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	u->cls = vcalloc(PAGE_SIZE + 1, sizeof(*u->cls));
+	u->objs = vcalloc(u->max_objs, sizeof(*u->objs));
+	u->locs = vcalloc(u->max_objs, sizeof(*u->locs));
+	u->idx = vcalloc(u->max_objs, sizeof(*u->idx));
+	if (!u->buf || !u->local || !u->cls || !u->objs || !u->locs ||
+	    !u->idx)
+		goto out;
+
+	start = zsf_test_total_pages();
+	u->pool = zsf_create_pool("zsf_unit");
+	if (!u->pool) {
+		zsft_point(false, "pool: zsf_create_pool");
+		ret = 0;
+		goto out;
+	}
+	zsft_point(zsf_get_total_pages(u->pool) == 0,
+		   "pool: a new pool holds no pages");
+
+	zsft_test_geometry(u);
+	zsft_test_encoding(u);
+	zsft_test_errors(u);
+	zsft_test_huge(u);
+	zsft_test_every_size(u);
+	zsft_test_sequences(u);
+	zsft_test_compact(u);
+	zsft_test_two_pools(u);
+
+	zsft_point(zsft_wait_pool_pages(u->pool, 0, ZSFT_RELEASE_MS),
+		   "pool: empty at the end (%lu pages)",
+		   zsf_get_total_pages(u->pool));
+	zsf_destroy_pool(u->pool);
+	zsft_point(zsft_wait_total_pages(start, ZSFT_RELEASE_MS),
+		   "pool: zsfast's total pages back to %lu after destroy (%lu)",
+		   start, zsf_test_total_pages());
+	ret = 0;
+out:
+	vfree(u->idx);
+	vfree(u->locs);
+	vfree(u->objs);
+	vfree(u->cls);
+	kfree(u->local);
+	kfree(u->buf);
+	kfree(u);
+	return ret;
+}

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Internal interfaces of zsfast_test.ko.
+ *
+ * Results are collected as KTAP-like lines in a buffer that the guest
+ * scripts read from /sys/kernel/debug/zsfast_test/results:
+ *
+ *     ok <description>
+ *     not ok <description>
+ *     # <diagnostic>
+ *
+ * and a final "done <passed> <failed>" line once a run is complete, so a
+ * script can tell a finished run from one that died half way.
+ */
+#ifndef _ZSFT_H_
+#define _ZSFT_H_
+
+#include <linux/types.h>
+#include <linux/compiler.h>
+
+struct zsf_pool;
+struct dentry;
+
+/* Results. */
+__printf(2, 3) void zsft_point(bool pass, const char *fmt, ...);
+__printf(1, 2) void zsft_diag(const char *fmt, ...);
+void zsft_done(const char *what);
+void zsft_results_reset(void);
+
+/*
+ * An aggregated check: many individual checks behind one test point.
+ * The first few failures are reported as diagnostics; the point passes
+ * only if at least one check ran and none failed, so an aggregate that
+ * silently checked nothing goes red.
+ */
+struct zsft_agg {
+	const char *name;
+	unsigned long checks;
+	unsigned long fails;
+};
+
+#define ZSFT_AGG(n)	{ .name = (n) }
+#define ZSFT_AGG_MAX_DIAG	8
+
+__printf(3, 4) bool zsft_check(struct zsft_agg *agg, bool ok,
+			       const char *fmt, ...);
+void zsft_agg_point(struct zsft_agg *agg);
+
+/* A small, fast PRNG (xorshift64*), seedable for reproducible runs. */
+struct zsft_rng {
+	u64 s;
+};
+
+void zsft_rng_init(struct zsft_rng *rng, u64 seed);
+u64 zsft_rng_next(struct zsft_rng *rng);
+/* Uniform in [0, n); n > 0. */
+u32 zsft_rng_below(struct zsft_rng *rng, u32 n);
+void zsft_shuffle(struct zsft_rng *rng, unsigned int *v, unsigned int n);
+
+/*
+ * Object data.  The pattern is derived from (handle, size, generation),
+ * so a stale or misplaced object does not pass for the right one, and a
+ * rewritten object does not pass with its old contents.
+ */
+u64 zsft_seed(unsigned long handle, size_t size, u32 gen);
+void zsft_fill(void *buf, size_t len, u64 seed);
+/* Return len if buf holds the pattern, else the first differing offset. */
+size_t zsft_mismatch(const void *buf, size_t len, u64 seed);
+
+/*
+ * Write the pattern for (handle, size, gen) into the object, using @buf
+ * (PAGE_SIZE bytes) as staging.
+ */
+void zsft_obj_fill(struct zsf_pool *pool, unsigned long handle, size_t size,
+		   u32 gen, void *buf);
+/*
+ * Read the object back through zsf_obj_read_begin/end (with @local as the
+ * local copy, PAGE_SIZE bytes) and compare.  Return the first bad offset,
+ * or size when the data is intact.  Never sleeps.
+ */
+size_t zsft_obj_check(struct zsf_pool *pool, unsigned long handle,
+		      size_t size, u32 gen, void *local);
+
+/* Poll until the pool (or all of zsfast) holds @want pages; up to @ms. */
+bool zsft_wait_pool_pages(struct zsf_pool *pool, unsigned long want,
+			  unsigned int ms);
+bool zsft_wait_total_pages(unsigned long want, unsigned int ms);
+
+#define ZSFT_GFP	(GFP_KERNEL | __GFP_NOWARN | __GFP_HIGHMEM | \
+			 __GFP_MOVABLE)
+/* How long an empty zspage's deferred release may take. */
+#define ZSFT_RELEASE_MS	3000
+
+/* Module parameters shared by the tests. */
+extern u64 zsft_seed_param;
+extern unsigned int zsft_seconds;
+extern unsigned int zsft_mb;
+
+/* The tests. */
+int zsft_run_unit(void);
+int zsft_run_stress(void);
+int zsft_run_leak(void);
+int zsft_syscompact_init(struct dentry *dir);
+void zsft_syscompact_exit(void);
+
+#endif /* _ZSFT_H_ */
