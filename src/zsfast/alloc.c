@@ -1,0 +1,455 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Allocation and free of objects and zspages.
+ *
+ * The free path (zsf_free) is what swap release runs, once per swapped
+ * page, under the caller's slot lock and often in atomic context:
+ *
+ *   1. read obj from the handle without a lock, take its class field
+ *      (64-bit; see zsfast_internal.h for why the read is safe);
+ *   2. take that class's lock, re-read obj for a stable PFN, put the
+ *      object on its zspage's free list, refile the zspage;
+ *   3. drop the lock, free the handle slot, and, if the zspage became
+ *      empty, give its pages back with the class lock already dropped.
+ *
+ * No pool-wide lock or shared counter is touched on the way, except the
+ * pool's page count when a zspage is released.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/highmem.h>
+#include <linux/pagemap.h>
+#include <linux/err.h>
+
+#include "zsfast/zsfast_internal.h"
+
+/* Free-list links live in the first word of free objects. */
+static inline unsigned long zsf_link_encode(unsigned int next)
+{
+	return (unsigned long)next << ZSF_TAG_BITS;
+}
+
+static inline unsigned int zsf_link_decode(unsigned long link)
+{
+	return link >> ZSF_TAG_BITS;
+}
+
+/* Map the page holding the first word of object @idx; returns that word. */
+static unsigned long *zsf_map_obj_word(struct zsf_class *class,
+				       struct zsf_zspage *zspage,
+				       unsigned int idx)
+{
+	unsigned long off = zsf_obj_offset(class, idx);
+	void *vaddr = kmap_local_page(zspage->pages[off >> PAGE_SHIFT]);
+
+	return vaddr + offset_in_page(off);
+}
+
+static void zsf_init_freelist(struct zsf_class *class,
+			      struct zsf_zspage *zspage)
+{
+	unsigned int idx;
+
+	zspage->freeobj = 0;
+	if (class->huge)
+		return;
+	for (idx = 0; idx < class->objs_per_zspage; idx++) {
+		unsigned long *word = zsf_map_obj_word(class, zspage, idx);
+
+		/* The last link is never followed: inuse says full first. */
+		*word = zsf_link_encode(idx + 1);
+		kunmap_local(word);
+	}
+}
+
+static void zsf_free_pages(struct page **pages, unsigned int nr)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++) {
+		set_page_private(pages[i], 0);
+		__free_page(pages[i]);
+	}
+}
+
+static struct zsf_zspage *zsf_alloc_zspage(struct zsf_pool *pool,
+					   struct zsf_class *class,
+					   gfp_t gfp, int nid)
+{
+	struct zsf_zspage *zspage;
+	unsigned int i;
+
+	zspage = kmem_cache_zalloc(zsf_zspage_cache,
+				   gfp & ~(__GFP_HIGHMEM | __GFP_MOVABLE));
+	if (!zspage)
+		return NULL;
+
+	for (i = 0; i < class->pages_per_zspage; i++) {
+		struct page *page;
+
+		page = alloc_pages_node(nid, zsf_compat_page_gfp(gfp), 0);
+		if (!page) {
+			zsf_free_pages(zspage->pages, i);
+			kmem_cache_free(zsf_zspage_cache, zspage);
+			return NULL;
+		}
+		zsf_set_page_owner(page, zspage, i);
+		zspage->pages[i] = page;
+	}
+
+	INIT_LIST_HEAD(&zspage->list);
+	rwlock_init(&zspage->migrate_lock);
+	zspage->class = class;
+	zspage->pool = pool;
+	zsf_init_freelist(class, zspage);
+	atomic_long_add(class->pages_per_zspage, &pool->pages_allocated);
+	return zspage;
+}
+
+/*
+ * Put a zspage that no one else can reach back to the page allocator.
+ * Every page is locked by the caller; the locks are dropped here.
+ */
+static void zsf_free_locked_zspage(struct zsf_pool *pool,
+				   struct zsf_zspage *zspage)
+{
+	unsigned int i, nr = zspage->class->pages_per_zspage;
+
+	for (i = 0; i < nr; i++) {
+		struct page *page = zspage->pages[i];
+
+		zsf_clear_movable(page);
+		set_page_private(page, 0);
+		unlock_page(page);
+		put_page(page);
+	}
+	atomic_long_sub(nr, &pool->pages_allocated);
+	kmem_cache_free(zsf_zspage_cache, zspage);
+}
+
+static bool zsf_trylock_zspage(struct zsf_zspage *zspage)
+{
+	unsigned int i, nr = zspage->class->pages_per_zspage;
+
+	for (i = 0; i < nr; i++) {
+		if (!trylock_page(zspage->pages[i])) {
+			while (i--)
+				unlock_page(zspage->pages[i]);
+			return false;
+		}
+	}
+	return true;
+}
+
+/**
+ * zsf_free_zspage_sleepable() - free an unreachable zspage, waiting for
+ *	migration to let go of its pages
+ * @pool: its pool
+ * @zspage: a dying zspage, or one of a pool being destroyed
+ */
+void zsf_free_zspage_sleepable(struct zsf_pool *pool,
+			       struct zsf_zspage *zspage)
+{
+	unsigned int i;
+
+	for (i = 0; i < zspage->class->pages_per_zspage; i++)
+		lock_page(zspage->pages[i]);
+	zsf_free_locked_zspage(pool, zspage);
+}
+
+void zsf_release_work(struct work_struct *work)
+{
+	struct zsf_pool *pool = container_of(work, struct zsf_pool,
+					     release_work);
+	struct zsf_zspage *zspage, *tmp;
+	struct llist_node *list = llist_del_all(&pool->deferred);
+
+	llist_for_each_entry_safe(zspage, tmp, list, release)
+		zsf_free_zspage_sleepable(pool, zspage);
+}
+
+/**
+ * zsf_release_zspage() - give a dying zspage's pages back
+ * @pool: its pool
+ * @zspage: a zspage taken off its class list with inuse == 0; the class
+ *	lock must not be held
+ *
+ * Never sleeps.  If migration holds one of the pages, the release is
+ * deferred to a worker, which can wait for the page lock.
+ */
+void zsf_release_zspage(struct zsf_pool *pool, struct zsf_zspage *zspage)
+{
+	if (likely(zsf_trylock_zspage(zspage))) {
+		zsf_free_locked_zspage(pool, zspage);
+		zsf_stat_inc(pool, zspages_freed);
+		return;
+	}
+	zsf_stat_inc(pool, zspages_deferred);
+	llist_add(&zspage->release, &pool->deferred);
+	schedule_work(&pool->release_work);
+}
+
+/**
+ * zsf_fix_fullness_locked() - refile a zspage after its inuse changed
+ * @class: its class, locked
+ * @zspage: the zspage
+ *
+ * Return: true if the zspage became empty; it is then unlinked and dying,
+ * and the caller releases it after dropping the class lock.
+ */
+bool zsf_fix_fullness_locked(struct zsf_class *class,
+			     struct zsf_zspage *zspage)
+{
+	int fg = zsf_fullness(class, zspage->inuse);
+
+	if (fg == zspage->fullness)
+		return false;
+
+	if (fg == ZSF_FULLNESS_EMPTY) {
+		list_del_init(&zspage->list);
+		zspage->dying = true;
+		zspage->fullness = fg;
+		class->nr_zspages--;
+		return true;
+	}
+	/* Most recently used first: allocation takes from the head. */
+	list_move(&zspage->list, &class->fullness_list[fg]);
+	zspage->fullness = fg;
+	return false;
+}
+
+/**
+ * zsf_obj_take_locked() - allocate an object slot in a zspage
+ * @class: the zspage's class, locked
+ * @zspage: a zspage with a free slot
+ * @handle: the handle to record in the object header
+ *
+ * Return: the object index.  The caller records obj in the handle.
+ */
+unsigned int zsf_obj_take_locked(struct zsf_class *class,
+				 struct zsf_zspage *zspage,
+				 unsigned long handle)
+{
+	unsigned int idx = zspage->freeobj;
+
+	if (class->huge) {
+		zspage->huge_handle = handle;
+	} else {
+		unsigned long *word = zsf_map_obj_word(class, zspage, idx);
+
+		zspage->freeobj = zsf_link_decode(*word);
+		*word = handle | ZSF_TAG_ALLOCATED;
+		kunmap_local(word);
+	}
+	zspage->inuse++;
+	class->objs_inuse++;
+	return idx;
+}
+
+/**
+ * zsf_obj_free_locked() - put an object slot back on its zspage's free list
+ * @class: the zspage's class, locked
+ * @zspage: the zspage
+ * @obj_idx: the object
+ */
+void zsf_obj_free_locked(struct zsf_class *class, struct zsf_zspage *zspage,
+			 unsigned int obj_idx)
+{
+	if (class->huge) {
+		zspage->huge_handle = 0;
+	} else {
+		unsigned long *word = zsf_map_obj_word(class, zspage, obj_idx);
+
+		*word = zsf_link_encode(zspage->freeobj);
+		kunmap_local(word);
+	}
+	zspage->freeobj = obj_idx;
+	zspage->inuse--;
+	class->objs_inuse--;
+}
+
+/**
+ * zsf_next_allocated() - find the next allocated object of a zspage
+ * @class: the zspage's class; locked, or the zspage is unreachable
+ * @zspage: the zspage
+ * @obj_idx: in: where to start looking; out: the object found
+ *
+ * Return: the object's handle, or 0 if there is none at or after *@obj_idx.
+ */
+unsigned long zsf_next_allocated(struct zsf_class *class,
+				 struct zsf_zspage *zspage,
+				 unsigned int *obj_idx)
+{
+	unsigned int idx;
+
+	if (class->huge)
+		return *obj_idx == 0 ? zspage->huge_handle : 0;
+
+	for (idx = *obj_idx; idx < class->objs_per_zspage; idx++) {
+		unsigned long *word = zsf_map_obj_word(class, zspage, idx);
+		unsigned long val = *word;
+
+		kunmap_local(word);
+		if (val & ZSF_TAG_ALLOCATED) {
+			*obj_idx = idx;
+			return val & ~ZSF_TAG_ALLOCATED;
+		}
+	}
+	return 0;
+}
+
+static struct zsf_zspage *zsf_find_partial(struct zsf_class *class)
+{
+	int fg;
+
+	/* The fullest partial zspage: keeps the others free to empty out. */
+	for (fg = ZSF_FULLNESS_FULL - 1; fg > ZSF_FULLNESS_EMPTY; fg--) {
+		struct zsf_zspage *zspage;
+
+		zspage = list_first_entry_or_null(&class->fullness_list[fg],
+						  struct zsf_zspage, list);
+		if (zspage)
+			return zspage;
+	}
+	return NULL;
+}
+
+static unsigned long zsf_alloc_in(struct zsf_class *class,
+				  struct zsf_zspage *zspage,
+				  unsigned long handle)
+{
+	unsigned int idx = zsf_obj_take_locked(class, zspage, handle);
+	unsigned long page_nr = zsf_obj_offset(class, idx) >> PAGE_SHIFT;
+	unsigned long obj;
+
+	obj = zsf_encode_obj(page_to_pfn(zspage->pages[page_nr]),
+			     class->index, idx);
+	zsf_record_obj(handle, obj);
+	zsf_fix_fullness_locked(class, zspage);
+	return obj;
+}
+
+/**
+ * zsf_malloc() - allocate an object
+ * @pool: pool to allocate from
+ * @size: object size, 1 to PAGE_SIZE bytes
+ * @gfp: allocation flags
+ * @nid: preferred NUMA node for new pages
+ *
+ * Return: a handle, or an error value (see include/zsfast.h).
+ */
+unsigned long zsf_malloc(struct zsf_pool *pool, size_t size, gfp_t gfp,
+			 const int nid)
+{
+	struct zsf_class *class;
+	struct zsf_zspage *zspage;
+	unsigned long handle;
+
+	if (unlikely(!size))
+		return (unsigned long)ERR_PTR(-EINVAL);
+	if (unlikely(size > ZSF_MAX_ALLOC_SIZE))
+		return (unsigned long)ERR_PTR(-ENOSPC);
+
+	handle = (unsigned long)kmem_cache_alloc(zsf_handle_cache,
+				gfp & ~(__GFP_HIGHMEM | __GFP_MOVABLE));
+	if (!handle)
+		return (unsigned long)ERR_PTR(-ENOMEM);
+
+	class = zsf_class_for_size(pool, size);
+
+	spin_lock(&class->lock);
+	zspage = zsf_find_partial(class);
+	if (likely(zspage)) {
+		zsf_alloc_in(class, zspage, handle);
+		spin_unlock(&class->lock);
+		return handle;
+	}
+	spin_unlock(&class->lock);
+
+	zspage = zsf_alloc_zspage(pool, class, gfp, nid);
+	if (!zspage) {
+		kmem_cache_free(zsf_handle_cache, (void *)handle);
+		return (unsigned long)ERR_PTR(-ENOMEM);
+	}
+
+	spin_lock(&class->lock);
+	class->nr_zspages++;
+	/* Start from "empty" so that zsf_fix_fullness_locked() links it. */
+	zspage->fullness = ZSF_FULLNESS_EMPTY;
+	zsf_alloc_in(class, zspage, handle);
+	/* Visible to migration only now that it is consistent and linked. */
+	zsf_set_movable(zspage);
+	spin_unlock(&class->lock);
+	return handle;
+}
+ZSF_EXPORT(zsf_malloc);
+
+/**
+ * zsf_lock_handle_class() - lock the class of a live handle
+ * @pool: the pool
+ * @handle: a live handle
+ * @contended: if not NULL, set when the class lock was contended
+ *
+ * On return the class lock is held, so the handle's obj is stable.
+ *
+ * Return: the class, locked.
+ */
+struct zsf_class *zsf_lock_handle_class(struct zsf_pool *pool,
+					unsigned long handle, bool *contended)
+	__acquires(&class->lock)
+{
+	struct zsf_class *class;
+
+#ifdef ZSF_CLASS_IN_OBJ
+	class = pool->size_class[zsf_obj_class_idx(zsf_handle_obj(handle))];
+#else
+	/* The pool lock keeps migration from retiring the page under us. */
+	read_lock(&pool->migrate_lock);
+	class = zsf_page_zspage(zsf_obj_page(zsf_handle_obj(handle)))->class;
+#endif
+	if (spin_trylock(&class->lock)) {
+		if (contended)
+			*contended = false;
+	} else {
+		spin_lock(&class->lock);
+		if (contended)
+			*contended = true;
+	}
+#ifndef ZSF_CLASS_IN_OBJ
+	read_unlock(&pool->migrate_lock);
+#endif
+	return class;
+}
+
+/**
+ * zsf_free() - free an object
+ * @pool: the pool
+ * @handle: the handle; 0 and error values are ignored
+ */
+void zsf_free(struct zsf_pool *pool, unsigned long handle)
+{
+	struct zsf_zspage *zspage;
+	struct zsf_class *class;
+	unsigned long obj;
+	bool contended, empty;
+
+	if (IS_ERR_OR_NULL((void *)handle))
+		return;
+
+	class = zsf_lock_handle_class(pool, handle, &contended);
+	obj = zsf_handle_obj(handle);
+	zspage = zsf_page_zspage(zsf_obj_page(obj));
+	zsf_obj_free_locked(class, zspage, zsf_obj_idx(obj));
+	empty = zsf_fix_fullness_locked(class, zspage);
+	spin_unlock(&class->lock);
+
+	kmem_cache_free(zsf_handle_cache, (void *)handle);
+	if (unlikely(contended))
+		zsf_stat_inc(pool, lock_contended);
+	zsf_stat_inc(pool, frees);
+	if (empty)
+		zsf_release_zspage(pool, zspage);
+}
+ZSF_EXPORT(zsf_free);
