@@ -236,21 +236,32 @@ void zsf_destroy_pool(struct zsf_pool *pool)
 
 	for (i = 0; i < ZSF_NR_CLASSES; i++) {
 		struct zsf_class *class = pool->size_class[i];
+		struct zsf_zspage *zspage, *tmp;
+		LIST_HEAD(doomed);
 
 		if (!class || class->index != i)
 			continue;
+		/*
+		 * Retire the zspages under the class lock first: system
+		 * compaction may still be migrating their pages, and it
+		 * leaves dying zspages alone.
+		 */
+		spin_lock(&class->lock);
 		for (fg = 0; fg < ZSF_NR_FULLNESS; fg++) {
-			struct zsf_zspage *zspage, *tmp;
+			list_for_each_entry(zspage, &class->fullness_list[fg],
+					    list)
+				zspage->dying = true;
+			list_splice_init(&class->fullness_list[fg], &doomed);
+		}
+		class->nr_zspages = 0;
+		class->objs_inuse = 0;
+		spin_unlock(&class->lock);
 
-			list_for_each_entry_safe(zspage, tmp,
-						 &class->fullness_list[fg],
-						 list) {
-				list_del(&zspage->list);
-				leaked_objs += zsf_drop_live_handles(class,
-								     zspage);
-				leaked_pages += class->pages_per_zspage;
-				zsf_free_zspage_sleepable(pool, zspage);
-			}
+		list_for_each_entry_safe(zspage, tmp, &doomed, list) {
+			list_del(&zspage->list);
+			leaked_objs += zsf_drop_live_handles(class, zspage);
+			leaked_pages += class->pages_per_zspage;
+			zsf_free_zspage_sleepable(pool, zspage);
 		}
 	}
 
