@@ -1,0 +1,161 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=sh
+#
+# Release path: memory pushed out to /dev/${ZDRV}0 with MADV_PAGEOUT is
+# released by munmap (processes still alive) and by exit; afterwards
+# mm_stat orig_data_size and compr_data_size are back to what the swap
+# header alone takes (mkswap writes page 0: orig_data_size 4096, so "0"
+# means "0 besides the header"), mem_used_total is back at its idle
+# value, and for zramx so is the "pages:" count of zsfast's debugfs
+# stats.
+
+ZT_DIR=$(dirname "$0")
+. "$ZT_DIR/lib.sh"
+. "$ZT_DIR/zramx_lib.sh"
+
+zx_load
+# Only this device may take the pages.
+zx_swapoff_all
+
+algo=
+for x in $(zx_algos); do
+	[ "$x" = lz4 ] && algo=lz4
+done
+if zx_setup "$algo" 512M && mkswap $ZDEV >/dev/null 2>&1 &&
+	swapon $ZDEV; then
+	ktap_ok "swapon $ZDEV"
+else
+	ktap_fail "swapon $ZDEV"
+	exit 1
+fi
+
+idle_mem=$(zx_mm mem_used_total)
+idle_orig=$(zx_mm orig_data_size)
+idle_compr=$(zx_mm compr_data_size)
+idle_zsf=
+if zx_is_zramx; then
+	idle_zsf=$(zx_zsf_pages)
+	ktap_diag "idle: mem_used_total $idle_mem, zsfast pages ${idle_zsf:-?}"
+fi
+zx_diag_mm
+if [ "$idle_orig" = 4096 ] && [ "$idle_compr" -gt 0 ] &&
+	[ "$idle_compr" -le 4096 ]; then
+	ktap_ok "device holds only the swap header before the test"
+else
+	ktap_fail "device holds only the swap header before the test"
+fi
+
+# mm_stat orig_data_size and compr_data_size as they were after mkswap.
+at_idle() {
+	zx_field_is orig_data_size "$idle_orig" &&
+		zx_field_is compr_data_size "$idle_compr"
+}
+
+# Run by release -x after every process has munmapped, while all of them
+# are still alive: wait (5 s at most) for the stats to drop to idle.
+cat > /tmp/zx_rel_wait.sh <<EOF
+ZT_DIR=$ZT_DIR ZDRV=$ZDRV
+. $ZT_DIR/lib.sh
+. $ZT_DIR/zramx_lib.sh
+at_idle() {
+	zx_field_is orig_data_size $idle_orig &&
+		zx_field_is compr_data_size $idle_compr
+}
+zx_poll 50 at_idle
+echo \$? > /tmp/zx_rel_rc
+cat $ZSYS/mm_stat > /tmp/zx_rel_mm
+exit 0
+EOF
+
+mem_idle() {
+	[ "$(zx_mm mem_used_total)" -le "$idle_mem" ]
+}
+
+zsf_idle() {
+	[ "$(zx_zsf_pages)" = "$idle_zsf" ]
+}
+
+# check_idle WHAT: the device really held the data (mem_used_max went
+# up by at least 1 MiB), and the pool gave back its pages.
+check_idle() {
+	_max=$(zx_mm mem_used_max)
+	if [ "$_max" -gt $((idle_mem + 1048576)) ]; then
+		ktap_ok "$1: data went through $ZDEV (mem_used_max $_max)"
+	else
+		ktap_fail "$1: data went through $ZDEV (mem_used_max $_max)"
+	fi
+	if zx_poll 50 mem_idle; then
+		ktap_ok "$1: mem_used_total back to $idle_mem"
+	else
+		zx_diag_mm
+		ktap_fail "$1: mem_used_total back to $idle_mem"
+	fi
+	if ! zx_is_zramx; then
+		ktap_skip "$1: zsfast pages back to idle" "not zsfast"
+	elif [ -z "$idle_zsf" ]; then
+		ktap_fail "$1: zsfast pages back to idle" \
+			"no pages: line under $ZSF_DEBUG"
+	elif zx_poll 50 zsf_idle; then
+		ktap_ok "$1: zsfast pages back to $idle_zsf"
+	else
+		ktap_fail "$1: zsfast pages back to $idle_zsf" \
+			"zsfast pages: $(zx_zsf_pages)"
+	fi
+}
+
+# release_munmap DESC ARGS...: processes fill, page out, munmap at once.
+release_munmap() {
+	_d=$1
+	shift
+	rm -f /tmp/zx_rel_rc /tmp/zx_rel_mm
+	zx_set 0 $ZSYS/mem_used_max
+	if release "$@" -x "sh /tmp/zx_rel_wait.sh" > /tmp/zx_rel.log 2>&1
+	then
+		ktap_ok "$_d: pushed out to swap and munmapped"
+	else
+		sed 's/^/# /' /tmp/zx_rel.log | tail -n 20
+		ktap_fail "$_d: pushed out to swap and munmapped"
+		return
+	fi
+	sed 's/^/# /' /tmp/zx_rel.log
+	if [ "$(cat /tmp/zx_rel_rc 2>/dev/null)" = 0 ]; then
+		ktap_ok "$_d: orig/compr_data_size back to idle after munmap, processes alive"
+	else
+		ktap_fail "$_d: orig/compr_data_size back to idle after munmap, processes alive" \
+			"mm_stat: $(cat /tmp/zx_rel_mm 2>/dev/null)"
+	fi
+	check_idle "$_d"
+}
+
+# release_exit DESC ARGS...: processes fill, page out, exit at once.
+release_exit() {
+	_d=$1
+	shift
+	zx_set 0 $ZSYS/mem_used_max
+	if release "$@" -e > /tmp/zx_rel.log 2>&1; then
+		ktap_ok "$_d: pushed out to swap and exited"
+	else
+		sed 's/^/# /' /tmp/zx_rel.log | tail -n 20
+		ktap_fail "$_d: pushed out to swap and exited"
+		return
+	fi
+	sed 's/^/# /' /tmp/zx_rel.log
+	if zx_poll 50 at_idle; then
+		ktap_ok "$_d: orig/compr_data_size back to idle after exit"
+	else
+		zx_diag_mm
+		ktap_fail "$_d: orig/compr_data_size back to idle after exit"
+	fi
+	check_idle "$_d"
+}
+
+release_munmap "munmap, 2 procs x 48 MiB mixed" -P 2 -s 48 -f mixed
+release_exit "exit, 2 procs x 48 MiB mixed" -P 2 -s 48 -f mixed
+release_munmap "munmap, 1 proc x 32 MiB incompressible" -P 1 -s 32 -f random
+release_exit "exit, 3 procs x 16 MiB text" -P 3 -s 16 -f text
+
+if swapoff $ZDEV && zx_fresh; then
+	ktap_ok "swapoff and reset"
+else
+	ktap_fail "swapoff and reset"
+fi

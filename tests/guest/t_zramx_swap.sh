@@ -1,0 +1,104 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=sh
+#
+# Swap integrity: several processes push about twice the guest's free
+# memory through /dev/${ZDRV}0 (MADV_PAGEOUT plus real memory pressure),
+# with known content on every page (mixed compressibility, same-filled
+# pages included), and check every page after it comes back in.
+#
+# Tunables (environment): ZX_SWAP_PROCS (3), ZX_SWAP_FACTOR (2.0),
+# ZX_SWAP_ROUNDS (1).
+
+ZT_DIR=$(dirname "$0")
+. "$ZT_DIR/lib.sh"
+. "$ZT_DIR/zramx_lib.sh"
+
+PROCS=${ZX_SWAP_PROCS:-3}
+FACTOR=${ZX_SWAP_FACTOR:-2.0}
+ROUNDS=${ZX_SWAP_ROUNDS:-1}
+
+zx_load
+
+vmstat() {
+	sed -n "s/^$1 //p" /proc/vmstat
+}
+
+# Room for everything uncompressed: 4x RAM.
+mem_kb=$(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)
+size_kb=$((mem_kb * 4))
+algo=
+for x in $(zx_algos); do
+	[ "$x" = lz4 ] && algo=lz4
+done
+
+if zx_setup "$algo" "${size_kb}K" && mkswap $ZDEV >/dev/null 2>&1 &&
+	swapon $ZDEV; then
+	ktap_ok "swapon $ZDEV (${size_kb} kB, ${algo:-default algorithm})"
+else
+	ktap_fail "swapon $ZDEV"
+	exit 1
+fi
+
+nf=$(zx_io notify_free)
+pswpout=$(vmstat pswpout)
+pswpin=$(vmstat pswpin)
+
+ktap_diag "MemAvailable: $(sed -n 's/^MemAvailable: *//p' /proc/meminfo)"
+log=/tmp/zx_swapcheck.log
+if swapcheck -p "$PROCS" -f "$FACTOR" -r "$ROUNDS" > $log 2>&1; then
+	ktap_ok "swapcheck: $PROCS processes, ${FACTOR}x MemAvailable, every page intact"
+else
+	sed 's/^/# /' $log | tail -n 40
+	ktap_fail "swapcheck: $PROCS processes, ${FACTOR}x MemAvailable, every page intact"
+fi
+sed 's/^/# /' $log | grep -v MISMATCH | tail -n $((PROCS * ROUNDS + 2))
+
+out=$(($(vmstat pswpout) - pswpout))
+in=$(($(vmstat pswpin) - pswpin))
+ktap_diag "pswpout +$out pswpin +$in; io_stat: $(cat $ZSYS/io_stat)"
+zx_diag_mm
+
+if [ $out -gt 0 ]; then
+	ktap_ok "pswpout moved"
+else
+	ktap_fail "pswpout moved"
+fi
+if [ $in -gt 0 ]; then
+	ktap_ok "pswpin moved"
+else
+	ktap_fail "pswpin moved"
+fi
+# The pages really went through this device: it held data at some
+# point, and the swap core told it about freed slots.
+max_used=$(zx_mm mem_used_max)
+if [ "$max_used" -gt 0 ] && [ $(($(zx_io notify_free) - nf)) -gt 0 ]; then
+	ktap_ok "$ZDEV carried the traffic (mem_used_max, notify_free)"
+else
+	ktap_fail "$ZDEV carried the traffic (mem_used_max, notify_free)"
+fi
+if [ "$(zx_io failed_reads)" = 0 ] && [ "$(zx_io failed_writes)" = 0 ]; then
+	ktap_ok "no failed reads or writes"
+else
+	ktap_fail "no failed reads or writes" "io_stat: $(cat $ZSYS/io_stat)"
+fi
+
+# What swapcheck pushed is freed with its processes; what is left belongs
+# to processes that memory pressure pushed out (init, this shell).
+# swapoff brings that back in, after which the device holds nothing.
+ktap_diag "left after swapcheck: orig_data_size $(zx_mm orig_data_size)"
+if swapoff $ZDEV; then
+	ktap_ok "swapoff"
+else
+	ktap_fail "swapoff"
+fi
+if zx_poll 50 zx_mm_empty; then
+	ktap_ok "orig_data_size and compr_data_size 0 after swapoff"
+else
+	zx_diag_mm
+	ktap_fail "orig_data_size and compr_data_size 0 after swapoff"
+fi
+if zx_fresh; then
+	ktap_ok "reset"
+else
+	ktap_fail "reset"
+fi

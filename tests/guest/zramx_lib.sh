@@ -1,0 +1,189 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=sh
+#
+# Helpers shared by the t_zramx_*.sh guest scripts (busybox sh).  Source
+# it after lib.sh.
+#
+# Every script runs against one driver, $ZDRV: "zramx" (default) or the
+# stock "zram", picked with zdrv= on the kernel command line (the rig's
+# GUEST_APPEND="zdrv=zram") or ZDRV in the environment.  The scripts
+# only use the zram ABI, so that proving them on stock zram proves the
+# scripts, and running them on zramx proves zramx is compatible.
+#
+#   ZDEV  /dev/${ZDRV}0       ZSYS  /sys/block/${ZDRV}0
+#   ZCTL  /sys/class/${ZDRV}-control
+
+ZT_DIR=${ZT_DIR:-$(dirname "$0")}
+ZT_BIN=${ZT_BIN:-/zsf/bin}
+ZT_KO=${ZT_KO:-/zsf}
+PATH=$ZT_BIN:$PATH
+
+if [ -z "$ZDRV" ]; then
+	for _w in $(cat /proc/cmdline); do
+		case $_w in
+		zdrv=*) ZDRV=${_w#zdrv=} ;;
+		esac
+	done
+fi
+ZDRV=${ZDRV:-zramx}
+ZDEV=/dev/${ZDRV}0
+ZSYS=/sys/block/${ZDRV}0
+ZCTL=/sys/class/${ZDRV}-control
+ZSF_DEBUG=/sys/kernel/debug/zsfast
+
+# Names of the mm_stat fields, in order.
+ZX_MM_FIELDS="orig_data_size compr_data_size mem_used_total mem_limit \
+mem_used_max same_pages pages_compacted huge_pages huge_pages_since"
+
+zx_is_zramx() {
+	[ "$ZDRV" = zramx ]
+}
+
+# Wait up to $2 tenths of a second for path $1 to exist.
+zx_wait_path() {
+	_i=0
+	while [ ! -e "$1" ]; do
+		_i=$((_i + 1))
+		[ $_i -gt "${2:-50}" ] && return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+# Load one driver (default $ZDRV) with one device, unless it is loaded.
+zx_load_drv() {
+	_d=${1:-$ZDRV}
+	if [ ! -d /sys/module/$_d ]; then
+		if [ "$_d" = zramx ]; then
+			if [ ! -d /sys/module/zsfast ]; then
+				insmod $ZT_KO/zsfast.ko || return 1
+			fi
+			insmod $ZT_KO/zramx.ko num_devices=1 || return 1
+		else
+			modprobe $_d num_devices=1 || return 1
+		fi
+	fi
+	zx_wait_path /sys/block/${_d}0 && zx_wait_path /dev/${_d}0
+}
+
+# Load $ZDRV; on failure print a failed point and exit (nothing else can
+# run).
+zx_load() {
+	if zx_load_drv "$ZDRV"; then
+		return 0
+	fi
+	ktap_fail "load $ZDRV" "cannot load $ZDRV"
+	exit 1
+}
+
+# The algorithms the device lists, brackets stripped.
+zx_algos() {
+	tr -d '[]' < "$ZSYS/comp_algorithm"
+}
+
+# The selected algorithm (the bracketed one).
+zx_algo_selected() {
+	tr ' ' '\n' < "${1:-$ZSYS}/comp_algorithm" | sed -n 's/^\[\(.*\)\]$/\1/p'
+}
+
+# mm_stat field by name, of device dir $2 (default $ZSYS).
+zx_mm() {
+	# shellcheck disable=SC2046
+	set -- "$1" $(cat "${2:-$ZSYS}/mm_stat")
+	_name=$1
+	shift
+	for _f in $ZX_MM_FIELDS; do
+		if [ "$_f" = "$_name" ]; then
+			echo "$1"
+			return 0
+		fi
+		shift
+	done
+	echo "zx_mm: no field $_name" >&2
+	return 1
+}
+
+# io_stat field by name: failed_reads failed_writes invalid_io notify_free
+zx_io() {
+	# shellcheck disable=SC2046
+	set -- "$1" $(cat "${2:-$ZSYS}/io_stat")
+	case $1 in
+	failed_reads) echo "$2" ;;
+	failed_writes) echo "$3" ;;
+	invalid_io) echo "$4" ;;
+	notify_free) echo "$5" ;;
+	*) echo "zx_io: no field $1" >&2; return 1 ;;
+	esac
+}
+
+# Write $1 to attribute file $2; returns the write's status.
+zx_set() {
+	echo "$1" 2>/dev/null > "$2"
+}
+
+# Bring device dir $1 (default $ZSYS, dev $2 default $ZDEV) back to the
+# uninitialized state: swapoff, reset.
+zx_fresh() {
+	_s=${1:-$ZSYS}
+	_dv=${2:-$ZDEV}
+	swapoff "$_dv" 2>/dev/null
+	zx_set 1 "$_s/reset"
+}
+
+# zx_setup ALGO SIZE [SYSDIR]: fresh device with ALGO and disksize SIZE.
+zx_setup() {
+	_s=${3:-$ZSYS}
+	zx_fresh "$_s" "/dev/${_s##*/}" || return 1
+	if [ -n "$1" ]; then
+		zx_set "$1" "$_s/comp_algorithm" || return 1
+	fi
+	zx_set "$2" "$_s/disksize"
+}
+
+# swapoff every active swap device.
+zx_swapoff_all() {
+	for _d in $(sed -n '2,$s/ .*//p' /proc/swaps); do
+		swapoff "$_d" || return 1
+	done
+}
+
+# Sum of the "pages:" lines of every zsfast debugfs stats file, i.e.
+# the pages all zsfast pools hold.  Prints nothing if zsfast has no
+# debugfs directory.
+zx_zsf_pages() {
+	[ -d $ZSF_DEBUG ] || return 1
+	_t=0
+	for _f in $(find $ZSF_DEBUG -name stats 2>/dev/null); do
+		_p=$(sed -n 's/^ *pages: *\([0-9][0-9]*\).*/\1/p' "$_f" | head -n 1)
+		_t=$((_t + ${_p:-0}))
+	done
+	echo $_t
+}
+
+# zx_poll TENTHS CMD...: retry CMD until it succeeds, for up to TENTHS
+# tenths of a second.
+zx_poll() {
+	_n=$1
+	shift
+	while ! "$@"; do
+		_n=$((_n - 1))
+		[ $_n -le 0 ] && return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+# zx_field_is NAME VALUE [SYSDIR]: mm_stat field NAME equals VALUE
+zx_field_is() {
+	[ "$(zx_mm "$1" "$3")" = "$2" ]
+}
+
+# Check mm_stat orig_data_size and compr_data_size are 0.
+zx_mm_empty() {
+	zx_field_is orig_data_size 0 "$1" && zx_field_is compr_data_size 0 "$1"
+}
+
+# Print mm_stat as a KTAP diagnostic.
+zx_diag_mm() {
+	ktap_diag "mm_stat ${1:-$ZSYS}: $(cat "${1:-$ZSYS}/mm_stat")"
+}

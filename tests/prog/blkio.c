@@ -1,0 +1,377 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * blkio: block I/O round trips on a zram-like device, for
+ * tests/guest/t_zramx_blkio.sh and t_zramx_sysfs.sh.
+ *
+ *   blkio [-c CHUNK] write   DEV START NPAGES MODE SEED
+ *   blkio [-c CHUNK] verify  DEV START NPAGES MODE SEED
+ *   blkio            rmw     DEV START NPAGES BASEMODE BASESEED SEED
+ *   blkio            discard DEV START NPAGES
+ *   blkio            beyond  DEV
+ *   blkio            size    DEV
+ *
+ * START and NPAGES count 4 KiB pages.  MODE is one of the zt_pattern.h
+ * modes (random text zero same mixed half sparse).  write and verify use
+ * O_DIRECT, CHUNK pages per system call (default 64).
+ *
+ * write prints "written=N" (pages) and fails at the first error, so a
+ * caller can verify exactly what was stored before a mem_limit hit.
+ * verify reports every mismatching page (the first 16 in detail) with
+ * its offset and fails if there is any.
+ * rmw writes a short record at a page-dependent sub-page offset of every
+ * page through the page cache (buffered, unaligned), calls fsync, and
+ * then checks with O_DIRECT that each page is the BASEMODE/BASESEED
+ * content with exactly that record patched in.
+ * discard issues BLKDISCARD over the range.
+ * beyond checks that I/O at and past the end of the device fails or
+ * transfers nothing, and that a write straddling the end stops at it.
+ *
+ * Exit status: 0 success, 1 a check failed, 2 usage or setup error.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <linux/fs.h>
+
+#include "zt_pattern.h"
+
+static unsigned long chunk = 64;
+
+static void die(const char *what)
+{
+	fprintf(stderr, "blkio: %s: %s\n", what, strerror(errno));
+	exit(2);
+}
+
+static unsigned long long num(const char *s)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || *end || end == s) {
+		fprintf(stderr, "blkio: bad number '%s'\n", s);
+		exit(2);
+	}
+	return v;
+}
+
+static int mode_arg(const char *s)
+{
+	int m = zt_parse_mode(s);
+
+	if (m < 0) {
+		fprintf(stderr, "blkio: bad mode '%s'\n", s);
+		exit(2);
+	}
+	return m;
+}
+
+static void *page_buf(size_t pages)
+{
+	void *p;
+
+	if (posix_memalign(&p, ZT_PAGE, pages * ZT_PAGE))
+		die("posix_memalign");
+	return p;
+}
+
+static int open_dev(const char *dev, int flags)
+{
+	int fd = open(dev, flags);
+
+	if (fd < 0)
+		die(dev);
+	return fd;
+}
+
+static int cmd_write(const char *dev, uint64_t start, uint64_t n, int mode,
+		     uint64_t seed)
+{
+	int fd = open_dev(dev, O_RDWR | O_DIRECT);
+	char *buf = page_buf(chunk);
+	uint64_t done = 0;
+
+	while (done < n) {
+		uint64_t cnt = n - done < chunk ? n - done : chunk;
+		uint64_t i;
+		ssize_t r;
+
+		for (i = 0; i < cnt; i++)
+			zt_fill_page(buf + i * ZT_PAGE, mode, seed,
+				     start + done + i);
+		r = pwrite(fd, buf, cnt * ZT_PAGE,
+			   (off_t)((start + done) * ZT_PAGE));
+		if (r != (ssize_t)(cnt * ZT_PAGE)) {
+			int e = errno;
+
+			printf("written=%" PRIu64 "\n", done);
+			fprintf(stderr,
+				"blkio: write at page %" PRIu64 ": %s\n",
+				start + done,
+				r < 0 ? strerror(e) : "short write");
+			return 1;
+		}
+		done += cnt;
+	}
+	if (fsync(fd))
+		die("fsync");
+	printf("written=%" PRIu64 "\n", done);
+	close(fd);
+	free(buf);
+	return 0;
+}
+
+static int cmd_verify(const char *dev, uint64_t start, uint64_t n, int mode,
+		      uint64_t seed)
+{
+	int fd = open_dev(dev, O_RDONLY | O_DIRECT);
+	char *buf = page_buf(chunk);
+	char *exp = page_buf(1);
+	uint64_t done = 0, bad = 0;
+
+	while (done < n) {
+		uint64_t cnt = n - done < chunk ? n - done : chunk;
+		uint64_t i;
+		ssize_t r;
+
+		r = pread(fd, buf, cnt * ZT_PAGE,
+			  (off_t)((start + done) * ZT_PAGE));
+		if (r != (ssize_t)(cnt * ZT_PAGE)) {
+			fprintf(stderr, "blkio: read at page %" PRIu64
+				": %s\n", start + done,
+				r < 0 ? strerror(errno) : "short read");
+			return 1;
+		}
+		for (i = 0; i < cnt; i++) {
+			uint64_t idx = start + done + i;
+			long off = zt_check_page(buf + i * ZT_PAGE, exp, mode,
+						 seed, idx);
+
+			if (off < 0)
+				continue;
+			if (bad++ < 16)
+				zt_report("blkio verify", idx, off,
+					  buf + i * ZT_PAGE, exp);
+		}
+		done += cnt;
+	}
+	close(fd);
+	printf("verified=%" PRIu64 " bad=%" PRIu64 "\n", n, bad);
+	return bad ? 1 : 0;
+}
+
+/* The sub-page record rmw writes into page @idx. */
+static size_t rmw_record(char *rec, uint64_t seed, uint64_t idx,
+			 size_t *off)
+{
+	int len;
+
+	/* Unaligned offset, never 512-aligned, record never crosses a page. */
+	*off = 1 + (size_t)((idx * 4099 + seed * 131) % (ZT_PAGE - 200));
+	len = snprintf(rec, 128, "<rmw seed=%" PRIu64 " page=%" PRIu64 ">",
+		       seed, idx);
+	return (size_t)len;
+}
+
+static int cmd_rmw(const char *dev, uint64_t start, uint64_t n, int bmode,
+		   uint64_t bseed, uint64_t seed)
+{
+	int fd = open_dev(dev, O_RDWR);
+	char *exp = page_buf(1);
+	char *buf = page_buf(1);
+	char rec[128];
+	uint64_t i, bad = 0;
+	int dfd;
+
+	for (i = start; i < start + n; i++) {
+		size_t off, len = rmw_record(rec, seed, i, &off);
+
+		if (pwrite(fd, rec, len, (off_t)(i * ZT_PAGE + off)) !=
+		    (ssize_t)len)
+			die("buffered pwrite");
+	}
+	if (fsync(fd))
+		die("fsync");
+	close(fd);
+
+	dfd = open_dev(dev, O_RDONLY | O_DIRECT);
+	for (i = start; i < start + n; i++) {
+		size_t off, len = rmw_record(rec, seed, i, &off);
+		long d;
+
+		if (pread(dfd, buf, ZT_PAGE, (off_t)(i * ZT_PAGE)) !=
+		    (ssize_t)ZT_PAGE)
+			die("O_DIRECT pread");
+		zt_fill_page(exp, bmode, bseed, i);
+		memcpy(exp + off, rec, len);
+		if (!memcmp(buf, exp, ZT_PAGE))
+			continue;
+		for (d = 0; d < (long)ZT_PAGE; d++)
+			if (buf[d] != exp[d])
+				break;
+		if (bad++ < 16)
+			zt_report("blkio rmw", i, d, buf, exp);
+	}
+	close(dfd);
+	printf("rmw=%" PRIu64 " bad=%" PRIu64 "\n", n, bad);
+	return bad ? 1 : 0;
+}
+
+static int cmd_discard(const char *dev, uint64_t start, uint64_t n)
+{
+	int fd = open_dev(dev, O_RDWR);
+	uint64_t range[2] = { start * ZT_PAGE, n * ZT_PAGE };
+
+	if (ioctl(fd, BLKDISCARD, range)) {
+		fprintf(stderr, "blkio: BLKDISCARD: %s\n", strerror(errno));
+		return 1;
+	}
+	close(fd);
+	return 0;
+}
+
+static uint64_t dev_size(int fd)
+{
+	uint64_t sz;
+
+	if (ioctl(fd, BLKGETSIZE64, &sz))
+		die("BLKGETSIZE64");
+	return sz;
+}
+
+static int cmd_beyond(const char *dev)
+{
+	int fd = open_dev(dev, O_RDWR | O_DIRECT);
+	int bfd = open_dev(dev, O_RDWR);
+	uint64_t sz = dev_size(fd);
+	char *buf = page_buf(2);
+	int fails = 0;
+	ssize_t r;
+
+	memset(buf, 0xa5, 2 * ZT_PAGE);
+
+	/* Reads at and past the end transfer nothing. */
+	r = pread(fd, buf, ZT_PAGE, (off_t)sz);
+	if (r > 0) {
+		fprintf(stderr, "blkio: O_DIRECT read at end returned %zd\n",
+			r);
+		fails++;
+	}
+	r = pread(fd, buf, ZT_PAGE, (off_t)(sz + 16 * ZT_PAGE));
+	if (r > 0) {
+		fprintf(stderr, "blkio: O_DIRECT read past end returned %zd\n",
+			r);
+		fails++;
+	}
+	r = pread(bfd, buf, 100, (off_t)sz + 10);
+	if (r > 0) {
+		fprintf(stderr, "blkio: buffered read past end returned %zd\n",
+			r);
+		fails++;
+	}
+	/* Writes at and past the end fail. */
+	r = pwrite(fd, buf, ZT_PAGE, (off_t)sz);
+	if (r >= 0) {
+		fprintf(stderr, "blkio: O_DIRECT write at end returned %zd\n",
+			r);
+		fails++;
+	}
+	r = pwrite(fd, buf, ZT_PAGE, (off_t)(sz + 16 * ZT_PAGE));
+	if (r >= 0) {
+		fprintf(stderr,
+			"blkio: O_DIRECT write past end returned %zd\n", r);
+		fails++;
+	}
+	r = pwrite(bfd, buf, 100, (off_t)sz + 10);
+	if (r >= 0) {
+		fprintf(stderr,
+			"blkio: buffered write past end returned %zd\n", r);
+		fails++;
+	}
+	/* A write straddling the end stops at the end. */
+	r = pwrite(fd, buf, 2 * ZT_PAGE, (off_t)(sz - ZT_PAGE));
+	if (r != (ssize_t)ZT_PAGE && r >= 0) {
+		fprintf(stderr,
+			"blkio: straddling write returned %zd, want %lu\n",
+			r, ZT_PAGE);
+		fails++;
+	}
+	/* And the last page still reads back. */
+	memset(buf, 0, ZT_PAGE);
+	r = pread(fd, buf, 2 * ZT_PAGE, (off_t)(sz - ZT_PAGE));
+	if (r != (ssize_t)ZT_PAGE) {
+		fprintf(stderr, "blkio: read of last page returned %zd\n", r);
+		fails++;
+	}
+	close(fd);
+	close(bfd);
+	printf("size=%" PRIu64 " beyond_failures=%d\n", sz, fails);
+	return fails ? 1 : 0;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: blkio [-c CHUNK] write|verify DEV START NPAGES MODE SEED\n"
+		"       blkio rmw DEV START NPAGES BASEMODE BASESEED SEED\n"
+		"       blkio discard DEV START NPAGES\n"
+		"       blkio beyond|size DEV\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd, *dev;
+	int c;
+
+	while ((c = getopt(argc, argv, "c:")) != -1) {
+		switch (c) {
+		case 'c':
+			chunk = num(optarg);
+			if (!chunk)
+				usage();
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 2)
+		usage();
+	cmd = argv[0];
+	dev = argv[1];
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	if (!strcmp(cmd, "write") && argc == 6)
+		return cmd_write(dev, num(argv[2]), num(argv[3]),
+				 mode_arg(argv[4]), num(argv[5]));
+	if (!strcmp(cmd, "verify") && argc == 6)
+		return cmd_verify(dev, num(argv[2]), num(argv[3]),
+				  mode_arg(argv[4]), num(argv[5]));
+	if (!strcmp(cmd, "rmw") && argc == 7)
+		return cmd_rmw(dev, num(argv[2]), num(argv[3]),
+			       mode_arg(argv[4]), num(argv[5]), num(argv[6]));
+	if (!strcmp(cmd, "discard") && argc == 4)
+		return cmd_discard(dev, num(argv[2]), num(argv[3]));
+	if (!strcmp(cmd, "beyond") && argc == 2)
+		return cmd_beyond(dev);
+	if (!strcmp(cmd, "size") && argc == 2) {
+		int fd = open_dev(dev, O_RDONLY);
+
+		printf("%" PRIu64 "\n", dev_size(fd));
+		return 0;
+	}
+	usage();
+	return 2;
+}

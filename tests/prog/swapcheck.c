@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * swapcheck: push known data through swap from several processes and
+ * check every page after it comes back in.
+ *
+ *   swapcheck [-p PROCS] [-m MB | -f FACTOR] [-s SEED] [-r ROUNDS]
+ *             [-M MODE] [-n]
+ *
+ *   -p PROCS   processes (default 3)
+ *   -m MB      anonymous memory per process, in MiB
+ *   -f FACTOR  instead of -m: all processes together use FACTOR times
+ *              MemAvailable (default 2.0)
+ *   -s SEED    base seed; process i uses SEED + i * 1000 + round
+ *   -r ROUNDS  fill-and-check rounds (default 1); every round rewrites
+ *              every page with new content
+ *   -M MODE    page content (zt_pattern.h; default mixed: incompressible,
+ *              text-like, zero, same-filled, half and sparse pages)
+ *   -n         no MADV_PAGEOUT: rely on memory pressure alone
+ *
+ * Each process fills its region page by page, pushing every filled MiB
+ * out with MADV_PAGEOUT (on top of the memory pressure that the size
+ * creates), pushes the whole region out once more, and then reads every
+ * page back in an interleaved order (odd MiB first, then even, each
+ * backwards) and compares it with what it wrote.  Mismatches are printed
+ * with process, page index and byte offset.
+ *
+ * Prints the /proc/vmstat pswpout and pswpin deltas.  Exit status: 0
+ * all pages intact; 1 a mismatch, or a process died (e.g. OOM-killed);
+ * 2 usage or setup error.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "zt_pattern.h"
+
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT 21
+#endif
+
+#define MB_PAGES (1024 * 1024 / ZT_PAGE)
+
+static unsigned long vmstat(const char *key)
+{
+	FILE *f = fopen("/proc/vmstat", "r");
+	char name[64];
+	unsigned long v;
+
+	if (!f)
+		return 0;
+	while (fscanf(f, "%63s %lu", name, &v) == 2) {
+		if (!strcmp(name, key)) {
+			fclose(f);
+			return v;
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
+static unsigned long mem_available_kb(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[128];
+	unsigned long v = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %lu kB", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int child(int id, size_t mb, uint64_t base, int rounds, int mode,
+		 int pageout)
+{
+	size_t pages = mb * MB_PAGES, i;
+	char *p, *scratch;
+	uint64_t bad = 0;
+	int r;
+
+	p = mmap(NULL, pages * ZT_PAGE, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		perror("swapcheck: mmap");
+		return 2;
+	}
+	scratch = malloc(ZT_PAGE);
+	if (!scratch)
+		return 2;
+
+	for (r = 0; r < rounds; r++) {
+		uint64_t seed = base + (uint64_t)id * 1000 + r;
+		uint64_t rbad = 0;
+		size_t m, nmb = mb;
+		double t0 = now();
+
+		for (i = 0; i < pages; i++) {
+			zt_fill_page(p + i * ZT_PAGE, mode, seed, i);
+			if (pageout && (i + 1) % MB_PAGES == 0)
+				madvise(p + (i + 1 - MB_PAGES) * ZT_PAGE,
+					MB_PAGES * ZT_PAGE, MADV_PAGEOUT);
+		}
+		if (pageout && madvise(p, pages * ZT_PAGE, MADV_PAGEOUT))
+			perror("swapcheck: MADV_PAGEOUT");
+
+		/* Odd MiB first, then even ones; each MiB backwards. */
+		for (m = 0; m < nmb; m++) {
+			size_t half = nmb / 2;
+			size_t mm = m < half ? 2 * m + 1 : 2 * (m - half);
+			size_t j;
+
+			for (j = MB_PAGES; j-- > 0;) {
+				size_t idx = mm * MB_PAGES + j;
+				char *pg = p + idx * ZT_PAGE;
+				long off = zt_check_page(pg, scratch, mode,
+							 seed, idx);
+
+				if (off < 0)
+					continue;
+				if (rbad++ < 16) {
+					char who[48];
+
+					snprintf(who, sizeof(who),
+						 "swapcheck proc %d round %d",
+						 id, r);
+					zt_report(who, idx, off, pg, scratch);
+				}
+			}
+		}
+		printf("swapcheck: proc %d round %d pages %zu bad %" PRIu64
+		       " (%.1f s)\n", id, r, pages, rbad, now() - t0);
+		bad += rbad;
+	}
+	munmap(p, pages * ZT_PAGE);
+	return bad ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	int procs = 3, rounds = 1, mode = ZT_MIXED, pageout = 1, c, i;
+	unsigned long pswpout, pswpin;
+	double factor = 2.0, t0;
+	uint64_t seed = 0x5eed;
+	size_t mb = 0;
+	int failed = 0;
+
+	while ((c = getopt(argc, argv, "p:m:f:s:r:M:n")) != -1) {
+		switch (c) {
+		case 'p':
+			procs = atoi(optarg);
+			break;
+		case 'm':
+			mb = strtoul(optarg, NULL, 0);
+			break;
+		case 'f':
+			factor = atof(optarg);
+			break;
+		case 's':
+			seed = strtoull(optarg, NULL, 0);
+			break;
+		case 'r':
+			rounds = atoi(optarg);
+			break;
+		case 'M':
+			mode = zt_parse_mode(optarg);
+			break;
+		case 'n':
+			pageout = 0;
+			break;
+		default:
+			goto usage;
+		}
+	}
+	if (procs < 1 || rounds < 1 || mode < 0 || factor <= 0)
+		goto usage;
+	if (!mb) {
+		unsigned long avail = mem_available_kb();
+
+		if (!avail) {
+			fprintf(stderr, "swapcheck: no MemAvailable\n");
+			return 2;
+		}
+		mb = (size_t)(avail / 1024.0 * factor / procs);
+		if (!mb)
+			mb = 1;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("swapcheck: %d procs x %zu MiB, mode %s, %d round(s), MemAvailable %lu kB\n",
+	       procs, mb, zt_mode_names[mode], rounds, mem_available_kb());
+
+	pswpout = vmstat("pswpout");
+	pswpin = vmstat("pswpin");
+	t0 = now();
+	for (i = 0; i < procs; i++) {
+		pid_t pid = fork();
+
+		if (pid < 0) {
+			perror("swapcheck: fork");
+			return 2;
+		}
+		if (!pid)
+			_exit(child(i, mb, seed, rounds, mode, pageout));
+	}
+	for (i = 0; i < procs; i++) {
+		int st;
+		pid_t pid = wait(&st);
+
+		if (pid < 0) {
+			perror("swapcheck: wait");
+			return 2;
+		}
+		if (WIFSIGNALED(st)) {
+			fprintf(stderr, "swapcheck: pid %d killed by signal %d\n",
+				pid, WTERMSIG(st));
+			failed = 1;
+		} else if (WEXITSTATUS(st)) {
+			fprintf(stderr, "swapcheck: pid %d exited %d\n", pid,
+				WEXITSTATUS(st));
+			failed = 1;
+		}
+	}
+	printf("swapcheck: pswpout=%lu pswpin=%lu time=%.1fs result=%s\n",
+	       vmstat("pswpout") - pswpout, vmstat("pswpin") - pswpin,
+	       now() - t0, failed ? "FAIL" : "ok");
+	return failed;
+
+usage:
+	fprintf(stderr,
+		"usage: swapcheck [-p PROCS] [-m MB | -f FACTOR] [-s SEED] [-r ROUNDS] [-M MODE] [-n]\n");
+	return 2;
+}

@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Page content generators shared by the zramx test programs (blkio,
+ * swapcheck, release).  Every page's content is a pure function of
+ * (mode, seed, page index), so a reader can regenerate what it expects
+ * and compare without keeping a copy.
+ *
+ * Modes:
+ *   random  incompressible bytes (xorshift); stored whole ("huge") by zram
+ *   text    text-like words from a small dictionary; compresses 2-4x
+ *   zero    all zero (same-filled, value 0)
+ *   same    one 64-bit value repeated over the page; the value depends on
+ *           seed and index, so misplaced pages are still detected
+ *   mixed   by index: random, text, zero, same, half random/half zero,
+ *           sparse (mostly zero with a few words), text, sparse
+ *
+ * Except for the same-filled modes, the first 16 bytes of a page hold
+ * the seed and page index, so a page read back from the wrong place is
+ * reported as such.
+ */
+#ifndef ZT_PATTERN_H
+#define ZT_PATTERN_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#define ZT_PAGE 4096UL
+
+enum zt_mode {
+	ZT_RANDOM,
+	ZT_TEXT,
+	ZT_ZERO,
+	ZT_SAME,
+	ZT_MIXED,
+	ZT_HALF,
+	ZT_SPARSE,
+};
+
+static const char *const zt_mode_names[] = {
+	[ZT_RANDOM] = "random",
+	[ZT_TEXT] = "text",
+	[ZT_ZERO] = "zero",
+	[ZT_SAME] = "same",
+	[ZT_MIXED] = "mixed",
+	[ZT_HALF] = "half",
+	[ZT_SPARSE] = "sparse",
+};
+
+static inline int zt_parse_mode(const char *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(zt_mode_names) / sizeof(zt_mode_names[0]); i++)
+		if (!strcmp(s, zt_mode_names[i]))
+			return (int)i;
+	return -1;
+}
+
+static inline uint64_t zt_mix64(uint64_t x)
+{
+	/* splitmix64 finalizer */
+	x += 0x9e3779b97f4a7c15ULL;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+/* The mode a page of a "mixed" buffer gets. */
+static inline int zt_mixed_mode(uint64_t idx)
+{
+	static const int order[8] = {
+		ZT_RANDOM, ZT_TEXT, ZT_ZERO, ZT_SAME,
+		ZT_HALF, ZT_SPARSE, ZT_TEXT, ZT_SPARSE,
+	};
+
+	return order[idx % 8];
+}
+
+/* The value a "same" page is filled with; never 0 unless idx says so. */
+static inline uint64_t zt_same_value(uint64_t seed, uint64_t idx)
+{
+	uint64_t v = zt_mix64(seed * 0x1000193ULL + idx);
+
+	/* Use a few classic fill values too: ~0 and byte patterns. */
+	switch (idx % 5) {
+	case 0:
+		return ~0ULL;
+	case 1:
+		return 0x5a5a5a5a5a5a5a5aULL;
+	default:
+		return v ? v : 1;
+	}
+}
+
+static inline void zt_random_fill(uint64_t *w, size_t nwords, uint64_t s)
+{
+	size_t i;
+
+	s = zt_mix64(s) | 1;
+	for (i = 0; i < nwords; i++) {
+		/* xorshift64* */
+		s ^= s >> 12;
+		s ^= s << 25;
+		s ^= s >> 27;
+		w[i] = s * 0x2545f4914f6cdd1dULL;
+	}
+}
+
+static inline void zt_text_fill(char *p, size_t len, uint64_t s)
+{
+	static const char *const words[] = {
+		"the ", "swap ", "page ", "zram ", "compressed ", "memory ",
+		"of ", "and ", "kernel ", "block ", "device ", "slot ",
+		"free ", "handle ", "class ", "zspage ", "object ", "to ",
+		"a ", "is ", "in ", "for ", "allocator ", "release\n",
+	};
+	size_t n = 0;
+
+	s = zt_mix64(s);
+	while (n < len) {
+		const char *w;
+		size_t l;
+
+		s ^= s >> 12;
+		s ^= s << 25;
+		s ^= s >> 27;
+		w = words[(s >> 33) % (sizeof(words) / sizeof(words[0]))];
+		l = strlen(w);
+		if (l > len - n)
+			l = len - n;
+		memcpy(p + n, w, l);
+		n += l;
+	}
+}
+
+/*
+ * Fill one page.  @gen lets a caller rewrite a page with new content
+ * (e.g. a second pass) and still regenerate it.
+ */
+static inline void zt_fill_page(void *page, int mode, uint64_t seed,
+				uint64_t idx)
+{
+	uint64_t *w = page;
+	uint64_t key = zt_mix64(seed) ^ (idx * 0x9e3779b97f4a7c15ULL);
+	size_t i;
+
+	if (mode == ZT_MIXED)
+		mode = zt_mixed_mode(idx);
+
+	switch (mode) {
+	case ZT_ZERO:
+		memset(page, 0, ZT_PAGE);
+		return;
+	case ZT_SAME: {
+		uint64_t v = zt_same_value(seed, idx);
+
+		for (i = 0; i < ZT_PAGE / 8; i++)
+			w[i] = v;
+		return;
+	}
+	case ZT_RANDOM:
+		zt_random_fill(w, ZT_PAGE / 8, key);
+		break;
+	case ZT_TEXT:
+		zt_text_fill(page, ZT_PAGE, key);
+		break;
+	case ZT_HALF:
+		zt_random_fill(w, ZT_PAGE / 16, key);
+		memset((char *)page + ZT_PAGE / 2, 0, ZT_PAGE / 2);
+		break;
+	case ZT_SPARSE:
+	default:
+		memset(page, 0, ZT_PAGE);
+		for (i = 0; i < ZT_PAGE / 8; i += 61)
+			w[i] = zt_mix64(key + i);
+		break;
+	}
+	/* Tag: where this page belongs. */
+	w[0] = seed;
+	w[1] = idx;
+}
+
+/*
+ * Compare a page with what zt_fill_page() would write.  Returns -1 if it
+ * matches, or the byte offset of the first difference.
+ */
+static inline long zt_check_page(const void *page, void *scratch, int mode,
+				 uint64_t seed, uint64_t idx)
+{
+	const unsigned char *a = page, *b = scratch;
+	size_t i;
+
+	zt_fill_page(scratch, mode, seed, idx);
+	if (!memcmp(page, scratch, ZT_PAGE))
+		return -1;
+	for (i = 0; i < ZT_PAGE; i++)
+		if (a[i] != b[i])
+			return (long)i;
+	return -1;
+}
+
+/* Print a mismatch report for one page. */
+static inline void zt_report(const char *who, uint64_t idx, long off,
+			     const void *page, const void *expect)
+{
+	uint64_t got = 0, exp = 0;
+	size_t o = (size_t)off & ~7UL;
+
+	memcpy(&got, (const char *)page + o, 8);
+	memcpy(&exp, (const char *)expect + o, 8);
+	fprintf(stderr,
+		"%s: MISMATCH page %llu byte %ld (word @%zu: got %016llx want %016llx; tag got seed=%llx idx=%llu)\n",
+		who, (unsigned long long)idx, off, o,
+		(unsigned long long)got, (unsigned long long)exp,
+		(unsigned long long)((const uint64_t *)page)[0],
+		(unsigned long long)((const uint64_t *)page)[1]);
+}
+
+#endif /* ZT_PATTERN_H */
