@@ -1,0 +1,385 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# The test suite: what `make check` runs.
+#
+# usage: tests/check.sh [--only LANE[,LANE...]] [--flavor 6.1|6.12]
+#                       [--no-deps] [--list]
+#
+# Lanes:
+#   build               per kernel: modules with ZSF_WERROR, sparse (C=2),
+#                       the ZSF_FORCE_POOL_LOCK=1 fallback; once:
+#                       checkpatch and the static guest programs
+#   guest-6.1           boot Debian's 6.1 kernel in QEMU, run $GUEST_TESTS
+#   guest-6.12          the same on the 6.12 backport kernel
+#   guest-6.12-poollock the pool-lock fallback build, allocator tests
+#   debug               tests/debug/lane.sh, if present (debug kernel)
+#
+# Output: KTAP.  Each lane is a subtest block (indented by 4) followed by
+# one top-level point; the last line is "N passed, M failed", counting
+# leaf points (skips count as neither).  Exit status 0 only if nothing
+# failed.  Progress and timings go to stderr and as "#" diagnostics.
+#
+# Environment:
+#   ZSF_OUT     where builds and guest logs go (default build/check)
+#   ZSF_CACHE   kernels, checkpatch (default ~/.cache/zsfast)
+#   ZSF_GUEST_TIMEOUT  seconds per guest boot (default 1800)
+#   ZSF_NO_DEPS=1      same as --no-deps: do not apt-get anything
+#
+# The debug lane's script, tests/debug/lane.sh, is run with ZSF_ROOT,
+# ZSF_OUT and ZSF_CACHE exported.  It prints test points ("ok N desc",
+# "not ok N desc", "# diag") on stdout and progress on stderr, and exits
+# non-zero if it failed; this script wraps them in the lane's block.  It
+# may source tests/lib/{kernels,build,guest}.sh and call zsf_build and
+# zsf_guest_run with its own kernel's VMLINUZ/KVER/KDIR/KMODDIR.
+
+set -euo pipefail
+
+# ---- the in-guest test lists: the one place to add a test -------------
+# NAME runs tests/guest/t_NAME.sh.  Eventually:
+# zsfast_unit,zsfast_stress,zsfast_syscompact,zsfast_leak,zsfast_modcycle,
+# zramx_blkio,zramx_sysfs,zramx_swap,zramx_release,zramx_hotadd,
+# zramx_coexist,zramx_teardown
+GUEST_TESTS_61="zsfast_modcycle,zramx_blkio"
+GUEST_TESTS_612="$GUEST_TESTS_61"
+# The pool-lock fallback: the allocator tests (zsfast_unit,zsfast_stress
+# once they exist).
+GUEST_TESTS_POOLLOCK="zsfast_modcycle"
+# Stock modules the guests may modprobe (plus their dependencies).
+GUEST_STOCK="zram zsmalloc brd lz4 lz4_compress zstd"
+# ------------------------------------------------------------------------
+
+ZSF_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export ZSF_ROOT
+export ZSF_CACHE=${ZSF_CACHE:-$HOME/.cache/zsfast}
+export ZSF_OUT=${ZSF_OUT:-$ZSF_ROOT/build/check}
+GUEST_TIMEOUT_DEFAULT=${ZSF_GUEST_TIMEOUT:-1800}
+
+ALL_LANES="build guest-6.1 guest-6.12 guest-6.12-poollock debug"
+ALL_FLAVORS="6.1 6.12"
+only=
+flavors=$ALL_FLAVORS
+deps=1
+[ "${ZSF_NO_DEPS:-0}" = 1 ] && deps=0
+
+usage() {
+	sed -n '4,6p' "$0" | sed 's/^# \{0,1\}//' >&2
+	exit 2
+}
+
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--only) only=${2:?}; shift 2 ;;
+	--only=*) only=${1#--only=}; shift ;;
+	--flavor) flavors=${2:?}; shift 2 ;;
+	--flavor=*) flavors=${1#--flavor=}; shift ;;
+	--no-deps) deps=0; shift ;;
+	--list) echo "$ALL_LANES"; exit 0 ;;
+	-h|--help) usage ;;
+	*) echo "unknown argument: $1" >&2; usage ;;
+	esac
+done
+
+for f in $flavors; do
+	case " $ALL_FLAVORS " in *" $f "*) ;; *)
+		echo "unknown flavor $f" >&2; exit 2 ;;
+	esac
+done
+
+# Which lanes run: --only picks, --flavor drops the other kernel's lanes.
+lanes=
+for l in ${only//,/ }; do
+	case " $ALL_LANES " in *" $l "*) ;; *)
+		echo "unknown lane $l (lanes: $ALL_LANES)" >&2; exit 2 ;;
+	esac
+done
+for l in $ALL_LANES; do
+	if [ -n "$only" ]; then
+		case ",$only," in *",$l,"*) ;; *) continue ;; esac
+	fi
+	case "$l" in
+	guest-6.1) [[ " $flavors " == *" 6.1 "* ]] || continue ;;
+	guest-6.12*) [[ " $flavors " == *" 6.12 "* ]] || continue ;;
+	esac
+	lanes="$lanes $l"
+done
+
+log() {
+	echo "check: $*" >&2
+}
+
+# ---- dependencies -------------------------------------------------------
+install_deps() {
+	local pkgs=(make gcc gcc-12 libc6-dev kmod cpio xz-utils zstd gzip
+		qemu-system-x86 busybox-static sparse dwarves bc libelf-dev
+		rsync perl file apt-utils ca-certificates)
+	local sudo=
+
+	[ "$(id -u)" = 0 ] || sudo=sudo
+	log "installing dependencies (apt-get)"
+	mkdir -p "$ZSF_OUT"
+	if ! $sudo apt-get update > "$ZSF_OUT/apt.log" 2>&1 ||
+	   ! DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y \
+		--no-install-recommends "${pkgs[@]}" >> "$ZSF_OUT/apt.log" 2>&1; then
+		tail -n 20 "$ZSF_OUT/apt.log" >&2
+		log "apt-get failed"
+		return 1
+	fi
+}
+
+# ---- KTAP bookkeeping ---------------------------------------------------
+# A lane collects its points in LANE_BUF; lane_end prints the block.
+total_pass=0
+total_fail=0
+lane_no=0
+LANE_BUF=()
+LANE_N=0
+LANE_FAILS=0
+LANE_PASS=0
+
+point() {	# point ok|fail|skip DESC [REASON]
+	LANE_N=$((LANE_N + 1))
+	case "$1" in
+	ok)	LANE_BUF+=("ok $LANE_N $2")
+		LANE_PASS=$((LANE_PASS + 1)) ;;
+	fail)	[ -n "${3:-}" ] && LANE_BUF+=("# $3")
+		LANE_BUF+=("not ok $LANE_N $2")
+		LANE_FAILS=$((LANE_FAILS + 1)) ;;
+	skip)	LANE_BUF+=("ok $LANE_N $2 # SKIP ${3:-}") ;;
+	esac
+}
+
+diag() {
+	local line
+
+	while IFS= read -r line; do
+		LANE_BUF+=("# $line")
+	done <<< "$*"
+}
+
+# Take KTAP points (renumbered) and diagnostics from a file.
+absorb() {
+	local line rest first
+
+	while IFS= read -r line; do
+		line=${line%$'\r'}
+		case "$line" in
+		"ok "*|"not ok "*)
+			if [ "${line#not ok }" != "$line" ]; then
+				rest=${line#not ok }
+			else
+				rest=${line#ok }
+			fi
+			first=${rest%% *}
+			case "$first" in ''|*[!0-9-]*) ;; *)
+				rest=${rest#"$first"}; rest=${rest# } ;;
+			esac
+			if [ "${line#not ok }" != "$line" ]; then
+				point fail "$rest"
+			elif [[ "$rest" =~ \#[[:space:]]*[Ss][Kk][Ii][Pp] ]]; then
+				LANE_N=$((LANE_N + 1))
+				LANE_BUF+=("ok $LANE_N $rest")
+			else
+				point ok "$rest"
+			fi
+			;;
+		"KTAP version"*|"TAP version"*|"# Subtest:"*|1..*) ;;
+		"#"*) LANE_BUF+=("$line") ;;
+		"") ;;
+		*) LANE_BUF+=("# $line") ;;
+		esac
+	done < "$1"
+}
+
+lane_begin() {
+	LANE_NAME=$1
+	LANE_BUF=()
+	LANE_N=0
+	LANE_FAILS=0
+	LANE_PASS=0
+	LANE_T0=$(date +%s)
+	log "lane $LANE_NAME: start"
+}
+
+lane_end() {	# lane_end [skip REASON]
+	local secs l
+
+	secs=$(($(date +%s) - LANE_T0))
+	lane_no=$((lane_no + 1))
+	if [ "${1:-}" = skip ]; then
+		echo "ok $lane_no $LANE_NAME # SKIP $2"
+		log "lane $LANE_NAME: skipped ($2)"
+		return
+	fi
+	echo "    # Subtest: $LANE_NAME"
+	echo "    1..$LANE_N"
+	for l in "${LANE_BUF[@]}"; do
+		echo "    $l"
+	done
+	echo "# lane $LANE_NAME: $LANE_PASS passed, $LANE_FAILS failed, ${secs} s"
+	if [ $LANE_FAILS -eq 0 ] && [ $LANE_N -gt 0 ]; then
+		echo "ok $lane_no $LANE_NAME"
+	else
+		echo "not ok $lane_no $LANE_NAME"
+		[ $LANE_N -gt 0 ] || total_fail=$((total_fail + 1))
+	fi
+	total_pass=$((total_pass + LANE_PASS))
+	total_fail=$((total_fail + LANE_FAILS))
+	log "lane $LANE_NAME: $LANE_PASS passed, $LANE_FAILS failed, ${secs} s"
+}
+
+# ---- helpers ----------------------------------------------------------
+# shellcheck source=tests/lib/kernels.sh
+source "$ZSF_ROOT/tests/lib/kernels.sh"
+# shellcheck source=tests/lib/build.sh
+source "$ZSF_ROOT/tests/lib/build.sh"
+# shellcheck source=tests/lib/guest.sh
+source "$ZSF_ROOT/tests/lib/guest.sh"
+
+# Run "$@" with its stderr in a file; on failure add its tail as
+# diagnostics.  Returns the command's status.
+run_logged() {
+	local errf rc=0
+
+	errf=$(mktemp)
+	"$@" 2> "$errf" || rc=$?
+	if [ $rc -ne 0 ]; then
+		diag "$(tail -n 25 "$errf")"
+	fi
+	rm -f "$errf"
+	return $rc
+}
+
+# fetch FLAVOR: set KVER/KDIR/VMLINUZ/KMODDIR (in this shell).
+fetch() {
+	run_logged zsf_kernel_fetch "$1"
+}
+
+builddir() {	# builddir VARIANT -> $ZSF_OUT/$KVER/VARIANT
+	echo "$ZSF_OUT/$KVER/$1"
+}
+
+# ---- lanes ------------------------------------------------------------
+lane_build() {
+	local f t
+
+	for f in $flavors; do
+		if ! fetch "$f"; then
+			point fail "$f: fetch kernel"
+			continue
+		fi
+		diag "$f: $KVER"
+		t=$(date +%s)
+		if run_logged zsf_build "$KDIR" "$(builddir default)"; then
+			point ok "$f: build, no warnings (ZSF_WERROR=1)"
+		else
+			point fail "$f: build, no warnings (ZSF_WERROR=1)"
+		fi
+		if run_logged zsf_build_sparse "$KDIR" "$(builddir sparse)"; then
+			point ok "$f: sparse clean (C=2)"
+		else
+			point fail "$f: sparse clean (C=2)"
+		fi
+		if run_logged zsf_build "$KDIR" "$(builddir poollock)" \
+				ZSF_FORCE_POOL_LOCK=1; then
+			point ok "$f: build ZSF_FORCE_POOL_LOCK=1"
+		else
+			point fail "$f: build ZSF_FORCE_POOL_LOCK=1"
+		fi
+		diag "$f: builds took $(($(date +%s) - t)) s"
+	done
+	if run_logged zsf_checkpatch "$ZSF_OUT/checkpatch.log"; then
+		point ok "checkpatch (no ERROR/WARNING)"
+	else
+		point fail "checkpatch (no ERROR/WARNING)"
+	fi
+	if run_logged zsf_build_progs "$ZSF_OUT/progs"; then
+		point ok "static guest programs"
+	else
+		point fail "static guest programs"
+	fi
+}
+
+# guest_lane FLAVOR VARIANT TESTS [make args...]
+guest_lane() {
+	local f=$1 variant=$2 tests=$3 out res rc=0
+
+	shift 3
+	if ! fetch "$f"; then
+		point fail "$f: fetch kernel"
+		return
+	fi
+	# Incremental: cheap when the build lane already built it.
+	if ! run_logged zsf_build "$KDIR" "$(builddir "$variant")" "$@"; then
+		point fail "$f: build the modules ($variant)"
+		return
+	fi
+	if ! run_logged zsf_build_progs "$ZSF_OUT/progs"; then
+		point fail "build the static guest programs"
+		return
+	fi
+	out=$ZSF_OUT/guest-$LANE_NAME
+	res=$(mktemp)
+	diag "$KVER, tests: $tests"
+	GUEST_KOS=$(builddir "$variant") GUEST_PROGS=$ZSF_OUT/progs \
+	GUEST_TESTS=$tests GUEST_STOCK_MODS=$GUEST_STOCK \
+	GUEST_OUT=$out GUEST_TIMEOUT=$GUEST_TIMEOUT_DEFAULT \
+		zsf_guest_run > "$res" 2> "$out.stderr" || rc=$?
+	absorb "$res"
+	rm -f "$res"
+	diag "$(cat "$out.stderr")"
+	diag "logs: $out/console.log $out/results.ktap"
+	if [ $rc -ne 0 ] && [ $LANE_FAILS -eq 0 ]; then
+		point fail "guest run" "zsf_guest_run failed (status $rc)"
+	fi
+}
+
+lane_debug() {
+	local res rc=0
+
+	res=$(mktemp)
+	"$ZSF_ROOT/tests/debug/lane.sh" > "$res" || rc=$?
+	absorb "$res"
+	rm -f "$res"
+	if [ $rc -ne 0 ]; then
+		point fail "debug: lane.sh exit status 0" "tests/debug/lane.sh exited with $rc"
+	fi
+}
+
+# ---- main -------------------------------------------------------------
+T0=$(date +%s)
+mkdir -p "$ZSF_OUT"
+if [ $deps = 1 ]; then
+	install_deps || { echo "check: cannot install dependencies" >&2; exit 1; }
+fi
+
+n_lanes=$(echo $lanes | wc -w)
+echo "KTAP version 1"
+echo "1..$n_lanes"
+for l in $lanes; do
+	lane_begin "$l"
+	case "$l" in
+	build)	lane_build
+		lane_end ;;
+	guest-6.1)
+		guest_lane 6.1 default "$GUEST_TESTS_61"
+		lane_end ;;
+	guest-6.12)
+		guest_lane 6.12 default "$GUEST_TESTS_612"
+		lane_end ;;
+	guest-6.12-poollock)
+		guest_lane 6.12 poollock "$GUEST_TESTS_POOLLOCK" \
+			ZSF_FORCE_POOL_LOCK=1
+		lane_end ;;
+	debug)
+		if [ -x "$ZSF_ROOT/tests/debug/lane.sh" ]; then
+			lane_debug
+			lane_end
+		else
+			lane_end skip "tests/debug/lane.sh not present"
+		fi ;;
+	esac
+done
+echo "# total: $(($(date +%s) - T0)) s"
+echo "$total_pass passed, $total_fail failed"
+[ $total_fail -eq 0 ]
