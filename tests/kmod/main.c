@@ -16,6 +16,8 @@
  * scripts turn them into KTAP points.  seed=N makes a run reproducible; the
  * seed used is printed as a diagnostic.  An unknown run= is refused.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/module.h>
 #include <linux/kernel.h>
 #include <linux/debugfs.h>

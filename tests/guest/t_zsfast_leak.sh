@@ -1,0 +1,100 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=sh
+#
+# zsf_destroy_pool() on a pool that still holds objects: zsfast_test.ko
+# run=leak creates pool zsf_leak_test, leaves objects in it and destroys
+# it (tests/kmod/leak.c).  zsfast must report the leak in the kernel log,
+# naming the pool and the object count, free the memory, and not crash;
+# afterwards zsfast/stats "pages:" and zsfast's module refcount are back
+# to their values before the run, and zsfast can be unloaded.
+#
+# Needs: /zsf/zsfast.ko, /zsf/zsfast_test.ko.  ZSFT_SEED=N repeats a run.
+
+. /zsf/tests/lib.sh
+
+POOL=zsf_leak_test
+ZSFT_RESULTS=/sys/kernel/debug/zsfast_test/results
+ZSF_STATS=/sys/kernel/debug/zsfast/stats
+
+# Turn the module's result lines into KTAP points; fail if the run did
+# not finish (no "done" line).
+zsft_report() {
+	_done=
+	while IFS= read -r _l; do
+		case "$_l" in
+		"ok "*) ktap_ok "${_l#ok }" ;;
+		"not ok "*) ktap_fail "${_l#not ok }" ;;
+		"# "*) ktap_diag "${_l#\# }" ;;
+		"done "*) _done=${_l#done } ;;
+		esac
+	done < "$ZSFT_RESULTS"
+	if [ -n "$_done" ]; then
+		ktap_ok "$1 run completed ($_done)"
+	else
+		ktap_fail "$1 run completed" "no done line in $ZSFT_RESULTS"
+	fi
+}
+
+zsf_pages() {
+	sed -n 's/^pages: //p' "$ZSF_STATS"
+}
+
+loaded_here=
+if ! grep -q '^zsfast ' /proc/modules; then
+	ktap_check "insmod zsfast.ko" insmod /zsf/zsfast.ko || exit 1
+	loaded_here=1
+fi
+pages0=$(zsf_pages)
+ref0=$(cat /sys/module/zsfast/refcnt)
+mark="zsft-leak-$$-$(cut -d' ' -f1 /proc/uptime)"
+echo "$mark" > /dev/kmsg
+
+if ! ktap_check "insmod zsfast_test.ko run=leak" \
+	insmod /zsf/zsfast_test.ko run=leak ${ZSFT_SEED:+seed=$ZSFT_SEED}; then
+	[ -n "$loaded_here" ] && rmmod zsfast
+	exit 1
+fi
+zsft_report leak
+
+# The module says how many objects it left: the log must say the same.
+live=$(sed -n "s/.*pool $POOL live_objects=\([0-9]*\) .*/\1/p" "$ZSFT_RESULTS")
+log=$(dmesg | sed -n "/$mark/,\$p" | grep "pool $POOL")
+echo "$log" | sed 's/^/# log: /'
+if [ -z "$live" ]; then
+	ktap_fail "leak: kernel log reports the leak of pool $POOL" \
+		"no live_objects= line in the results"
+elif echo "$log" | grep -q "pool $POOL destroyed with $live objects still allocated"; then
+	ktap_ok "leak: kernel log reports $live leaked objects of pool $POOL"
+else
+	ktap_fail "leak: kernel log reports $live leaked objects of pool $POOL"
+fi
+if echo "$log" | grep -q "unaccounted"; then
+	ktap_fail "leak: every page of the pool accounted for at destruction"
+else
+	ktap_ok "leak: every page of the pool accounted for at destruction"
+fi
+if [ -e "/sys/kernel/debug/zsfast/$POOL" ]; then
+	ktap_fail "leak: the pool's debugfs directory is gone"
+else
+	ktap_ok "leak: the pool's debugfs directory is gone"
+fi
+
+ktap_check "rmmod zsfast_test" rmmod zsfast_test
+pages1=$(zsf_pages)
+if [ -n "$pages0" ] && [ "$pages0" = "$pages1" ]; then
+	ktap_ok "leak: zsfast/stats pages back to $pages0"
+else
+	ktap_fail "leak: zsfast/stats pages back to its value before the run" \
+		"pages: '$pages0' before, '$pages1' after"
+fi
+ref1=$(cat /sys/module/zsfast/refcnt)
+if [ "$ref0" = "$ref1" ]; then
+	ktap_ok "leak: zsfast's refcount back to $ref0 (the pool's reference dropped)"
+else
+	ktap_fail "leak: zsfast's refcount back to its value before the run" \
+		"refcnt $ref0 before, $ref1 after"
+fi
+if [ -n "$loaded_here" ]; then
+	ktap_check "rmmod zsfast" rmmod zsfast
+fi
+exit 0
