@@ -29,9 +29,22 @@ modules:
 clean:
 	$(MAKE) -C $(KDIR) M=$(PWD) clean
 
+# INSTALL_MOD_PATH=DIR installs into DIR/lib/modules/<release> instead
+# (a scratch root; depmod -b DIR).  The release is KDIR's, not uname -r.
+# Distribution kernels do not ship their module signing key: then kbuild
+# is told not to try (it would print an "SSL error" and install the
+# module unsigned anyway); see docs/install.md for signing with a MOK.
+INSTALL_MOD_DIR ?= updates
+ZSF_KREL = $$($(MAKE) -s --no-print-directory -C $(KDIR) kernelrelease \
+	   2>/dev/null || echo $(KVER))
+ZSF_NOSIGN = $(if $(wildcard $(KDIR)/output/signing_key.pem \
+		$(KDIR)/certs/signing_key.pem),,CONFIG_MODULE_SIG_ALL=)
+
 install: modules
-	$(MAKE) -C $(KDIR) M=$(PWD) INSTALL_MOD_DIR=updates modules_install
-	depmod -a $(KVER)
+	$(MAKE) -C $(KDIR) M=$(PWD) INSTALL_MOD_DIR=$(INSTALL_MOD_DIR) \
+		$(if $(INSTALL_MOD_PATH),INSTALL_MOD_PATH=$(INSTALL_MOD_PATH)) \
+		$(ZSF_NOSIGN) modules_install
+	depmod -a $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(ZSF_KREL)
 
 check:
 	tests/check.sh
