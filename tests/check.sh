@@ -40,11 +40,11 @@ set -euo pipefail
 # zsfast_unit,zsfast_stress,zsfast_syscompact,zsfast_leak,zsfast_modcycle,
 # zramx_blkio,zramx_sysfs,zramx_swap,zramx_release,zramx_hotadd,
 # zramx_coexist,zramx_teardown
-GUEST_TESTS_61="zsfast_modcycle,zramx_blkio"
+GUEST_TESTS_61="zsfast_unit,zsfast_stress,zsfast_syscompact,zsfast_leak"
+GUEST_TESTS_61+=",zsfast_modcycle,zramx_blkio,zramx_swap,zramx_release"
 GUEST_TESTS_612="$GUEST_TESTS_61"
-# The pool-lock fallback: the allocator tests (zsfast_unit,zsfast_stress
-# once they exist).
-GUEST_TESTS_POOLLOCK="zsfast_modcycle"
+# The pool-lock fallback: the allocator tests.
+GUEST_TESTS_POOLLOCK="zsfast_unit,zsfast_stress"
 # Stock modules the guests may modprobe (plus their dependencies).
 GUEST_STOCK="zram zsmalloc brd lz4 lz4_compress zstd"
 # ------------------------------------------------------------------------
@@ -318,7 +318,7 @@ guest_lane() {
 		point fail "build the static guest programs"
 		return
 	fi
-	out=$ZSF_OUT/guest-$LANE_NAME
+	out=$ZSF_OUT/$LANE_NAME
 	res=$(mktemp)
 	diag "$KVER, tests: $tests"
 	GUEST_KOS=$(builddir "$variant") GUEST_PROGS=$ZSF_OUT/progs \
