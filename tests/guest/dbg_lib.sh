@@ -1,0 +1,88 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=sh
+#
+# Helpers shared by the debug lane's guest tests (t_fault.sh,
+# t_stress.sh).  busybox sh; source after lib.sh.
+
+ZSF_DIR=${ZSF_DIR:-/zsf}
+
+# dbg_param NAME DEFAULT: value of zsf.NAME= on the kernel command line.
+dbg_param() {
+	for _w in $(cat /proc/cmdline); do
+		case "$_w" in
+		"zsf.$1="*) echo "${_w#zsf."$1"=}"; return 0 ;;
+		esac
+	done
+	echo "$2"
+}
+
+# dbg_zsf_pages: the "pages: N" line of zsfast's debugfs stats.
+dbg_zsf_pages() {
+	sed -n 's/^pages:[[:space:]]*\([0-9][0-9]*\).*/\1/p' \
+		/sys/kernel/debug/zsfast/stats 2>/dev/null | head -n 1
+}
+
+# dbg_splats: kernel log lines that are reports from the kernel's
+# checkers (KASAN, lockdep, DEBUG_VM, list debugging, WARN/BUG, sleeping
+# in atomic context).  Empty when the log is clean.
+dbg_splats() {
+	dmesg | grep -E '\bBUG\b|Oops|\bWARNING\b|Call Trace|KASAN|KFENCE|possible recursive locking|circular locking|lock held when returning|suspicious RCU usage|scheduling while atomic|sleeping function called|list_add corruption|list_del corruption|kernel BUG|general protection fault|page dumped because' |
+		head -n 10
+}
+
+# dbg_load_modules [zramx args]: insmod zsfast and zramx if not loaded.
+# Stock dependencies (compressor libraries on distro kernels) first.
+dbg_load_modules() {
+	for _m in $(tr "\\0" "\\n" < "$ZSF_DIR/zramx.ko" | sed -n "s/^depends=//p" | tr , " "); do
+		[ "$_m" = zsfast ] || modprobe -q "$_m" 2>/dev/null
+	done
+	grep -q '^zsfast ' /proc/modules || insmod "$ZSF_DIR/zsfast.ko" || return 1
+	grep -q '^zramx ' /proc/modules || insmod "$ZSF_DIR/zramx.ko" "$@" || return 1
+}
+
+# dbg_swap_setup DEV SIZE: size, mkswap and swapon a zramx device.
+dbg_swap_setup() {
+	echo lz4 > "/sys/block/$1/comp_algorithm" 2>/dev/null
+	echo "$2" > "/sys/block/$1/disksize" || return 1
+	mkswap "/dev/$1" > /dev/null || return 1
+	swapon "/dev/$1" || return 1
+}
+
+# dbg_vmstat NAME: a /proc/vmstat counter.
+dbg_vmstat() {
+	awk -v n="$1" '$1 == n { print $2 }' /proc/vmstat
+}
+
+# dbg_teardown_checks: swapoff, reset, "pages: 0", rmmod, slab clean.
+# One test point each.  Our slab caches are those whose name starts
+# with "zsf" or "zramx" (see src/zsfast and src/zramx).
+dbg_teardown_checks() {
+	_dev=${1:-zramx0}
+	ktap_check "swapoff /dev/$_dev" swapoff "/dev/$_dev"
+	ktap_check "reset $_dev" sh -c "echo 1 > /sys/block/$_dev/reset"
+	_p=$(dbg_zsf_pages)
+	if [ "$_p" = 0 ]; then
+		ktap_ok "zsfast pages: 0 after swapoff and reset"
+	else
+		ktap_fail "zsfast pages: 0 after swapoff and reset" \
+			"pages: '${_p:-missing}'"
+	fi
+	# Positive control: the pattern must see our caches while loaded,
+	# or the check after rmmod proves nothing.  (Boot with slab_nomerge,
+	# as the debug lane does, so that no cache hides behind an alias.)
+	_caches=$(grep -E '^(zsf|zramx)' /proc/slabinfo | awk '{ print $1 }' | tr '\n' ' ')
+	if [ -n "$_caches" ]; then
+		ktap_ok "our slab caches listed while loaded: $_caches"
+	else
+		ktap_fail "our slab caches listed while loaded" \
+			"no /proc/slabinfo line starts with zsf or zramx"
+	fi
+	ktap_check "rmmod zramx" rmmod zramx
+	ktap_check "rmmod zsfast" rmmod zsfast
+	_left=$(grep -E '^(zsf|zramx)' /proc/slabinfo | head -n 5)
+	if [ -z "$_left" ]; then
+		ktap_ok "no zsfast/zramx slab cache left after rmmod"
+	else
+		ktap_fail "no zsfast/zramx slab cache left after rmmod" "$_left"
+	fi
+}

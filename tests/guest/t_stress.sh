@@ -1,0 +1,195 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=sh
+#
+# Long swap stress on /dev/zramx0 (issue 6).  Several processes cycle
+# write -> MADV_PAGEOUT -> verify -> partial rewrite -> munmap
+# (tests/prog/stress.c) while, at the same time:
+#   - echo 1 > /sys/block/zramx0/compact                  (zsfast compaction)
+#   - echo 1 > /proc/sys/vm/compact_memory                (page migration)
+#   - CPU 1 offline/online        (per-CPU streams, cpuhp callbacks)
+#   - hot_add of a second device, a write/read-back on it, hot_remove
+# Pass: zero mismatches, every background loop ran and never failed,
+# swap traffic really happened, no kernel report in dmesg, and the
+# teardown leaves zsfast empty and no slab cache behind.
+#
+# Kernel command line knobs (the lane sets them):
+#   zsf.stress_seconds=N   duration (default 600 = the issue's 10 minutes)
+#   zsf.stress_procs=N     worker processes (default 4)
+
+. /zsf/tests/lib.sh
+. /zsf/tests/dbg_lib.sh
+
+SECS=$(dbg_param stress_seconds 600)
+PROCS=$(dbg_param stress_procs 4)
+W=/tmp/t_stress
+rm -rf "$W"
+mkdir -p "$W"
+STOP=$W/stop
+
+# The checker must be able to see a corrupted page: run it once with a
+# planted corruption (no kernel involved) and expect a failure.
+ktap_expect_fail "stress.c reports a planted mismatch (self-test)" \
+	stress -p 1 -t 1 -m 1 -X -q
+
+if ! dbg_load_modules num_devices=1; then
+	ktap_fail "load zsfast and zramx"
+	exit 1
+fi
+ktap_ok "load zsfast and zramx"
+if ! dbg_swap_setup zramx0 512M; then
+	ktap_fail "swapon /dev/zramx0"
+	exit 1
+fi
+ktap_ok "swapon /dev/zramx0 (512M)"
+dmesg -c > /dev/null
+
+# Background loops.  Each counts its iterations in $W/NAME.ok and its
+# failures in $W/NAME.err (one line per event, reasons kept).
+loop_compact() {
+	while [ ! -e "$STOP" ]; do
+		if echo 1 > /sys/block/zramx0/compact; then
+			echo . >> "$W/compact.ok"
+		else
+			echo "compact write failed" >> "$W/compact.err"
+		fi
+		sleep 1
+	done
+}
+
+loop_sysc() {
+	while [ ! -e "$STOP" ]; do
+		if echo 1 > /proc/sys/vm/compact_memory; then
+			echo . >> "$W/sysc.ok"
+		else
+			echo "compact_memory write failed" >> "$W/sysc.err"
+		fi
+		sleep 2
+	done
+}
+
+loop_hotplug() {
+	c=/sys/devices/system/cpu/cpu1/online
+	while [ ! -e "$STOP" ]; do
+		if ! echo 0 > $c; then
+			echo "cpu1 offline failed" >> "$W/hotplug.err"
+		fi
+		sleep 1
+		if ! echo 1 > $c; then
+			echo "cpu1 online failed" >> "$W/hotplug.err"
+			sleep 1
+			echo 1 > $c 2>/dev/null
+		else
+			echo . >> "$W/hotplug.ok"
+		fi
+		sleep 1
+	done
+}
+
+# hot_add, 32M, 1 MiB of random data written and read back, hot_remove.
+loop_hotadd() {
+	ctl=/sys/class/zramx-control
+	dd if=/dev/urandom of="$W/pat" bs=4096 count=256 2>/dev/null
+	while [ ! -e "$STOP" ]; do
+		id=$(cat $ctl/hot_add) || {
+			echo "hot_add failed" >> "$W/hotadd.err"
+			sleep 2
+			continue
+		}
+		d=zramx$id
+		i=0
+		while [ ! -b /dev/$d ] && [ $i -lt 50 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		if ! echo 32M > /sys/block/$d/disksize; then
+			echo "$d: disksize failed" >> "$W/hotadd.err"
+		elif ! dd if="$W/pat" of=/dev/$d bs=4096 conv=fsync 2>/dev/null; then
+			echo "$d: write failed" >> "$W/hotadd.err"
+		elif ! dd if=/dev/$d of="$W/back" bs=4096 count=256 2>/dev/null ||
+		     ! cmp -s "$W/pat" "$W/back"; then
+			echo "$d: read-back differs" >> "$W/hotadd.err"
+		elif ! echo 1 > /sys/block/$d/reset; then
+			echo "$d: reset failed" >> "$W/hotadd.err"
+		fi
+		if echo "$id" > $ctl/hot_remove; then
+			echo . >> "$W/hotadd.ok"
+		else
+			echo "$d: hot_remove failed" >> "$W/hotadd.err"
+		fi
+		sleep 1
+	done
+}
+
+mem_kb=$(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)
+# Up to a quarter of RAM in flight, split among the workers.
+# Capped at 16 MiB a worker: smaller regions give more rounds, i.e. more
+# munmap releases and fresh allocations per minute.
+mib=$((mem_kb / 1024 / 4 / PROCS))
+[ "$mib" -gt 16 ] && mib=16
+[ "$mib" -lt 4 ] && mib=4
+ktap_diag "stress: $PROCS processes x ${mib} MiB for ${SECS}s, MemTotal ${mem_kb} kB"
+
+out0=$(dbg_vmstat pswpout)
+in0=$(dbg_vmstat pswpin)
+pids=
+for l in compact sysc hotplug hotadd; do
+	: > "$W/$l.ok"
+	: > "$W/$l.err"
+	loop_$l &
+	pids="$pids $!"
+done
+
+stress -p "$PROCS" -t "$SECS" -m "$mib" > "$W/stress.out" 2> "$W/stress.err"
+rc=$?
+touch "$STOP"
+# shellcheck disable=SC2086
+wait $pids
+echo 1 > /sys/devices/system/cpu/cpu1/online 2>/dev/null
+
+sed 's/^/# /' "$W/stress.out"
+head -n 20 "$W/stress.err" | sed 's/^/# /'
+summary=$(tail -n 1 "$W/stress.out")
+if [ $rc -eq 0 ] && echo "$summary" | grep -q ' mismatches=0 '; then
+	ktap_ok "stress: every page read back equals what was written"
+else
+	ktap_fail "stress: every page read back equals what was written" \
+		"stress exit status $rc"
+fi
+
+# Swap traffic must have gone through zramx0, or the run proved nothing.
+out=$(($(dbg_vmstat pswpout) - out0))
+in=$(($(dbg_vmstat pswpin) - in0))
+ktap_diag "pswpout +$out, pswpin +$in; zramx0 io_stat: $(cat /sys/block/zramx0/io_stat)"
+ktap_diag "zramx0 mm_stat: $(cat /sys/block/zramx0/mm_stat)"
+if [ "$out" -gt 1000 ] && [ "$in" -gt 1000 ]; then
+	ktap_ok "swap traffic went through zramx0"
+else
+	ktap_fail "swap traffic went through zramx0" "pswpout +$out pswpin +$in"
+fi
+
+for l in compact sysc hotplug hotadd; do
+	n=$(wc -l < "$W/$l.ok")
+	e=$(wc -l < "$W/$l.err")
+	if [ "$n" -gt 0 ] && [ "$e" -eq 0 ]; then
+		ktap_ok "concurrent $l: $n rounds, no failure"
+	else
+		sort "$W/$l.err" | uniq -c | head -n 5 | sed 's/^/# /'
+		ktap_fail "concurrent $l: $n rounds, no failure" "$e failure(s)"
+	fi
+done
+if [ "$(cat /sys/devices/system/cpu/cpu1/online)" = 1 ]; then
+	ktap_ok "cpu1 is back online"
+else
+	ktap_fail "cpu1 is back online"
+fi
+
+s=$(dbg_splats)
+if [ -z "$s" ]; then
+	ktap_ok "no kernel report (KASAN, lockdep, DEBUG_VM, list, WARN) in dmesg"
+else
+	echo "$s" | sed 's/^/# /'
+	ktap_fail "no kernel report (KASAN, lockdep, DEBUG_VM, list, WARN) in dmesg"
+fi
+
+dbg_teardown_checks zramx0
