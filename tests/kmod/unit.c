@@ -37,6 +37,9 @@ struct zsft_unit {
 	struct zsf_test_geometry geo;
 	void *buf;
 	void *local;
+	/* 2 * PAGE_SIZE: a local copy with room for a canary behind it */
+	void *guard;
+	unsigned int max_overrun;
 	u32 gen;
 	/* class index of every size, [1..PAGE_SIZE] */
 	unsigned int *cls;
@@ -380,6 +383,43 @@ static void zsft_test_huge(struct zsft_unit *u)
 	zsft_agg_point(&agg);
 }
 
+/*
+ * Read a spanning object through a local copy surrounded by a canary, and
+ * check that zsf_obj_read_begin() copied no further than the object's
+ * class size.  Returns whether the local copy was used.
+ */
+#define ZSFT_CANARY	0xa5
+
+static bool zsft_u_guarded_read(struct zsft_unit *u, struct zsft_agg *agg,
+				const struct zsft_obj *o,
+				const struct zsf_test_loc *loc)
+{
+	u8 *local = u->guard;
+	unsigned int i, last = 0;
+	void *mem;
+	size_t off;
+
+	memset(local, ZSFT_CANARY, 2 * PAGE_SIZE);
+	mem = zsf_obj_read_begin(u->pool, o->handle, local);
+	off = zsft_mismatch(mem, o->size, zsft_seed(o->handle, o->size,
+						    o->gen));
+	zsf_obj_read_end(u->pool, o->handle, mem);
+	zsft_check(agg, off == o->size,
+		   "size %u: data read through a fresh local copy differs at %zu",
+		   o->size, off);
+	if (mem != local)
+		return false;
+	for (i = 0; i < 2 * PAGE_SIZE; i++)
+		if (local[i] != ZSFT_CANARY)
+			last = i + 1;
+	if (last > o->size)
+		u->max_overrun = max(u->max_overrun, last - o->size);
+	zsft_check(agg, last <= loc->class_size,
+		   "size %u (class size %u): local_copy written up to byte %u",
+		   o->size, loc->class_size, last);
+	return true;
+}
+
 /* ---- every size ---- */
 
 static int zsft_cmp_ulong(const void *a, const void *b)
@@ -397,6 +437,7 @@ static void zsft_test_every_size(struct zsft_unit *u)
 	struct zsft_agg uniq = ZSFT_AGG("every size: no two live objects share a location");
 	struct zsft_agg fill = ZSFT_AGG("every size: each class filled at least 3 zspages");
 	struct zsft_agg empty = ZSFT_AGG("every size: freeing a class's objects returns its pages");
+	struct zsft_agg guard = ZSFT_AGG("every size: zsf_obj_read_begin writes local_copy only within the class size");
 	unsigned long spans = 0, far_pages = 0, nobjs = 0, local_used = 0;
 	unsigned int nclasses = 0, multipage = 0, max_ppz = 0;
 	unsigned int lo, hi, s, k, n, per, target;
@@ -454,7 +495,6 @@ static void zsft_test_every_size(struct zsft_unit *u)
 		for (k = 0; k < n; k++) {
 			struct zsft_obj *o = &u->objs[k];
 			unsigned long off;
-			void *mem;
 
 			zsft_u_intact(u, &data, o);
 			if (!zsft_u_locate(u, &enc, o, &loc)) {
@@ -467,11 +507,8 @@ static void zsft_test_every_size(struct zsft_unit *u)
 			      PAGE_SIZE;
 			if (off + loc.class_size > PAGE_SIZE) {
 				spans++;
-				mem = zsf_obj_read_begin(u->pool, o->handle,
-							 u->local);
-				if (mem == u->local)
+				if (zsft_u_guarded_read(u, &guard, o, &loc))
 					local_used++;
-				zsf_obj_read_end(u->pool, o->handle, mem);
 			}
 			if (loc.page_in_zspage > 0)
 				far_pages++;
@@ -494,6 +531,9 @@ static void zsft_test_every_size(struct zsft_unit *u)
 	zsft_agg_point(&uniq);
 	zsft_agg_point(&fill);
 	zsft_agg_point(&empty);
+	zsft_agg_point(&guard);
+	zsft_diag("every size: read_begin wrote up to %u bytes past the object's size into local_copy",
+		  u->max_overrun);
 	zsft_diag("every size: %u classes, %lu objects, %lu span two pages (%lu read through the local copy), %lu start past a zspage's first page, %u classes with multi-page zspages (up to %u pages)",
 		  nclasses, nobjs, spans, local_used, far_pages, multipage,
 		  max_ppz);
@@ -789,11 +829,12 @@ int zsft_run_unit(void)
 			  8192U);
 	u->buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
 	u->local = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	u->guard = kmalloc(2 * PAGE_SIZE, GFP_KERNEL);
 	u->cls = vcalloc(PAGE_SIZE + 1, sizeof(*u->cls));
 	u->objs = vcalloc(u->max_objs, sizeof(*u->objs));
 	u->locs = vcalloc(u->max_objs, sizeof(*u->locs));
 	u->idx = vcalloc(u->max_objs, sizeof(*u->idx));
-	if (!u->buf || !u->local || !u->cls || !u->objs || !u->locs ||
+	if (!u->buf || !u->local || !u->guard || !u->cls || !u->objs || !u->locs ||
 	    !u->idx)
 		goto out;
 
@@ -831,6 +872,7 @@ out:
 	vfree(u->locs);
 	vfree(u->objs);
 	vfree(u->cls);
+	kfree(u->guard);
 	kfree(u->local);
 	kfree(u->buf);
 	kfree(u);
