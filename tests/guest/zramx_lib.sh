@@ -55,6 +55,12 @@ zx_load_drv() {
 	_d=${1:-$ZDRV}
 	if [ ! -d /sys/module/$_d ]; then
 		if [ "$_d" = zramx ]; then
+			# zramx links against the kernel's library
+			# compressors; some are modules (or built in, where
+			# modprobe may fail harmlessly).
+			for _m in lz4_compress lz4hc_compress zstd_compress; do
+				modprobe $_m 2>/dev/null
+			done
 			if [ ! -d /sys/module/zsfast ]; then
 				insmod $ZT_KO/zsfast.ko || return 1
 			fi
@@ -186,4 +192,43 @@ zx_mm_empty() {
 # Print mm_stat as a KTAP diagnostic.
 zx_diag_mm() {
 	ktap_diag "mm_stat ${1:-$ZSYS}: $(cat "${1:-$ZSYS}/mm_stat")"
+}
+
+# Diagnostics for data left on a device: debug_stat (miss_free), swap
+# usage, and every process that still has pages in swap.
+zx_diag_leftover() {
+	ktap_diag "debug_stat: $(tr '\n' ' ' < "${1:-$ZSYS}/debug_stat")"
+	ktap_diag "io_stat: $(cat "${1:-$ZSYS}/io_stat")"
+	sed 's/^/# swaps: /' /proc/swaps
+	for _s in /proc/[0-9]*/status; do
+		_k=$(sed -n 's/^VmSwap: *\([0-9]*\) kB/\1/p' "$_s" 2>/dev/null)
+		[ -n "$_k" ] && [ "$_k" != 0 ] &&
+			ktap_diag "VmSwap ${_k} kB: $(sed -n 's/^Name:\t*//p' "$_s") (${_s%/status})"
+	done
+}
+
+# The swap core frees swap slots in batches: a freed entry can wait in a
+# per-CPU cache (mm/swap_slots.c, up to 64 per CPU) before the device
+# gets its swap_slot_free_notify.  swapoff of any swap device drains
+# every CPU's cache, so swapon + swapoff of a small scratch device (a brd
+# ramdisk, or a hot-added device of $ZDRV) makes the device see every
+# free that has happened.
+zx_drain_swap_slots() {
+	if modprobe brd rd_nr=1 rd_size=1024 2>/dev/null &&
+		zx_wait_path /dev/ram0 20; then
+		mkswap /dev/ram0 >/dev/null 2>&1 && swapon /dev/ram0 &&
+			swapoff /dev/ram0
+		_rc=$?
+		rmmod brd 2>/dev/null
+		return $_rc
+	fi
+	_id=$(cat $ZCTL/hot_add) || return 1
+	_s=/sys/block/${ZDRV}$_id
+	zx_wait_path /dev/${ZDRV}$_id
+	zx_set 1M $_s/disksize && mkswap /dev/${ZDRV}$_id >/dev/null 2>&1 &&
+		swapon /dev/${ZDRV}$_id && swapoff /dev/${ZDRV}$_id
+	_rc=$?
+	zx_set 1 $_s/reset
+	zx_set "$_id" $ZCTL/hot_remove
+	return $_rc
 }

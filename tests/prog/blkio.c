@@ -4,9 +4,10 @@
  * tests/guest/t_zramx_blkio.sh and t_zramx_sysfs.sh.
  *
  *   blkio [-c CHUNK] write   DEV START NPAGES MODE SEED
- *   blkio [-c CHUNK] verify  DEV START NPAGES MODE SEED
+ *   blkio [-c CHUNK] [-p STRIDE] verify DEV START NPAGES MODE SEED
  *   blkio            rmw     DEV START NPAGES BASEMODE BASESEED SEED
  *   blkio            discard DEV START NPAGES
+ *   blkio            punch   DEV START NPAGES STRIDE
  *   blkio            beyond  DEV
  *   blkio            size    DEV
  *
@@ -23,6 +24,9 @@
  * then checks with O_DIRECT that each page is the BASEMODE/BASESEED
  * content with exactly that record patched in.
  * discard issues BLKDISCARD over the range.
+ * punch discards one page in every STRIDE (those with index % STRIDE ==
+ * 0), one BLKDISCARD each, to free objects all over the pool; verify -p
+ * STRIDE then expects zeros in exactly those pages.
  * beyond checks that I/O at and past the end of the device fails or
  * transfers nothing, and that a write straddling the end stops at it.
  *
@@ -44,6 +48,7 @@
 #include "zt_pattern.h"
 
 static unsigned long chunk = 64;
+static unsigned long long stride;
 
 static void die(const char *what)
 {
@@ -154,7 +159,8 @@ static int cmd_verify(const char *dev, uint64_t start, uint64_t n, int mode,
 		}
 		for (i = 0; i < cnt; i++) {
 			uint64_t idx = start + done + i;
-			long off = zt_check_page(buf + i * ZT_PAGE, exp, mode,
+			int m = stride && idx % stride == 0 ? ZT_ZERO : mode;
+			long off = zt_check_page(buf + i * ZT_PAGE, exp, m,
 						 seed, idx);
 
 			if (off < 0)
@@ -235,6 +241,29 @@ static int cmd_discard(const char *dev, uint64_t start, uint64_t n)
 	if (ioctl(fd, BLKDISCARD, range)) {
 		fprintf(stderr, "blkio: BLKDISCARD: %s\n", strerror(errno));
 		return 1;
+	}
+	close(fd);
+	return 0;
+}
+
+static int cmd_punch(const char *dev, uint64_t start, uint64_t n,
+		     uint64_t step)
+{
+	int fd = open_dev(dev, O_RDWR);
+	uint64_t i;
+
+	if (!step)
+		return 2;
+	for (i = start; i < start + n; i++) {
+		uint64_t range[2] = { i * ZT_PAGE, ZT_PAGE };
+
+		if (i % step)
+			continue;
+		if (ioctl(fd, BLKDISCARD, range)) {
+			fprintf(stderr, "blkio: BLKDISCARD page %" PRIu64
+				": %s\n", i, strerror(errno));
+			return 1;
+		}
 	}
 	close(fd);
 	return 0;
@@ -322,9 +351,10 @@ static int cmd_beyond(const char *dev)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: blkio [-c CHUNK] write|verify DEV START NPAGES MODE SEED\n"
+		"usage: blkio [-c CHUNK] [-p STRIDE] write|verify DEV START NPAGES MODE SEED\n"
 		"       blkio rmw DEV START NPAGES BASEMODE BASESEED SEED\n"
 		"       blkio discard DEV START NPAGES\n"
+		"       blkio punch DEV START NPAGES STRIDE\n"
 		"       blkio beyond|size DEV\n");
 	exit(2);
 }
@@ -334,12 +364,15 @@ int main(int argc, char **argv)
 	const char *cmd, *dev;
 	int c;
 
-	while ((c = getopt(argc, argv, "c:")) != -1) {
+	while ((c = getopt(argc, argv, "c:p:")) != -1) {
 		switch (c) {
 		case 'c':
 			chunk = num(optarg);
 			if (!chunk)
 				usage();
+			break;
+		case 'p':
+			stride = num(optarg);
 			break;
 		default:
 			usage();
@@ -364,6 +397,9 @@ int main(int argc, char **argv)
 			       mode_arg(argv[4]), num(argv[5]), num(argv[6]));
 	if (!strcmp(cmd, "discard") && argc == 4)
 		return cmd_discard(dev, num(argv[2]), num(argv[3]));
+	if (!strcmp(cmd, "punch") && argc == 5)
+		return cmd_punch(dev, num(argv[2]), num(argv[3]),
+				 num(argv[4]));
 	if (!strcmp(cmd, "beyond") && argc == 2)
 		return cmd_beyond(dev);
 	if (!strcmp(cmd, "size") && argc == 2) {
