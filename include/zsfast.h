@@ -108,8 +108,11 @@ size_t zsf_huge_class_size(struct zsf_pool *pool);
  * zsf_obj_read_begin() - map an object for reading
  * @pool: the pool
  * @handle: a live handle
- * @local_copy: a buffer of at least the object's size, used when the
- *              object spans two pages
+ * @local_copy: a buffer of PAGE_SIZE bytes, used when the object spans
+ *              two pages.  Up to the size of the object's class is
+ *              written to it, which may exceed the size given to
+ *              zsf_malloc() (classes are merged), so a buffer sized to the
+ *              object is not enough.
  *
  * The object cannot move until zsf_obj_read_end().  The caller must not
  * sleep in between.
