@@ -46,7 +46,7 @@ GUEST_TESTS_612="$GUEST_TESTS_61"
 # The pool-lock fallback: the allocator tests.
 GUEST_TESTS_POOLLOCK="zsfast_unit,zsfast_stress"
 # Stock modules the guests may modprobe (plus their dependencies).
-GUEST_STOCK="zram zsmalloc brd lz4 lz4_compress zstd"
+GUEST_STOCK="zram zsmalloc brd lz4 lz4_compress lz4hc lz4hc_compress zstd"
 # ------------------------------------------------------------------------
 
 ZSF_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -10,6 +10,8 @@
 #   KMODDIR           ROOT/lib/modules/$KVER of that kernel, with
 #                     modules.dep (depmod is run if it is missing)
 #   GUEST_KOS         directory: every *.ko under it goes flat to /zsf/
+#                     (and to /lib/modules/$KVER/extra/, so modprobe
+#                     resolves their dependencies on stock modules)
 #   GUEST_PROGS       directory of static binaries -> /zsf/bin (on PATH)
 #   GUEST_TESTS       comma list; NAME runs tests/guest/t_NAME.sh, in
 #                     order.  "shell" gives an interactive shell (on the
@@ -85,10 +87,6 @@ _zsf_stage_stock_mods() {
 			n=$((n + 1))
 		done <<< "$line"
 	done
-	for f in modules.builtin modules.builtin.modinfo modules.order; do
-		[ -f "$KMODDIR/$f" ] && cp "$KMODDIR/$f" "$stage/lib/modules/$KVER/"
-	done
-	depmod -b "$stage" "$KVER" || return 1
 	_zsf_glog "staged $n stock module file(s) for: $GUEST_STOCK_MODS"
 }
 
@@ -113,17 +111,33 @@ _zsf_make_initramfs() {
 	cp "$ZSF_ROOT/tests/guest/init" "$stage/init"
 	chmod 755 "$stage/init"
 	cp "$ZSF_ROOT"/tests/guest/*.sh "$stage/zsf/tests/" 2>/dev/null
-	if [ -n "${GUEST_KOS:-}" ]; then
-		while IFS= read -r f; do
-			cp "$f" "$stage/zsf/"
-		done < <(find "$GUEST_KOS" -name '*.ko' -type f)
-	fi
 	if [ -n "${GUEST_PROGS:-}" ]; then
 		find "$GUEST_PROGS" -maxdepth 1 -type f -perm -u+x \
 			-exec cp {} "$stage/zsf/bin/" \;
 	fi
 	if [ -n "${GUEST_STOCK_MODS:-}" ]; then
 		_zsf_stage_stock_mods "$stage" || return 1
+	fi
+	# Our modules: flat in /zsf/, and (hard links, no extra space) in
+	# /lib/modules/$KVER/extra/, so that "modprobe zramx" also loads
+	# what it depends on.
+	if [ -n "${GUEST_KOS:-}" ]; then
+		mkdir -p "$stage/lib/modules/$KVER/extra"
+		while IFS= read -r f; do
+			cp "$f" "$stage/zsf/" || return 1
+			ln "$stage/zsf/${f##*/}" \
+				"$stage/lib/modules/$KVER/extra/${f##*/}"
+		done < <(find "$GUEST_KOS" -name '*.ko' -type f)
+	fi
+	if [ -d "$stage/lib/modules/$KVER" ]; then
+		for f in modules.builtin modules.builtin.modinfo modules.order; do
+			if [ -n "${KMODDIR:-}" ] && [ -f "$KMODDIR/$f" ]; then
+				cp "$KMODDIR/$f" "$stage/lib/modules/$KVER/"
+			else
+				: > "$stage/lib/modules/$KVER/$f"
+			fi
+		done
+		depmod -b "$stage" "$KVER" || return 1
 	fi
 	# The kernel opens /dev/console before /init runs.
 	mknod -m 600 "$stage/dev/console" c 5 1 2>/dev/null
