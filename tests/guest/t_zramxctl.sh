@@ -1,0 +1,329 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=sh
+#
+# tools/zramxctl in the guest: listing (zramctl's columns and options),
+# --find (with and without a free device, i.e. hot_add), setting up a
+# named device, --reset, and every error case: modules missing, device
+# busy (swapped on, opened, already set up), bad size, bad algorithm,
+# bad device, bad column.  Each error must exit non-zero, say why, and
+# leave every device exactly as it was.
+#
+# zramxctl is looked up on PATH (the rig puts tools/zramxctl in
+# /zsf/bin), then next to this script.  Modules: /zsf/zsfast.ko and
+# /zsf/zramx.ko (insmod), or installed in /lib/modules (modprobe), in
+# which case zramxctl --find must load them itself.
+
+ZT_DIR=$(dirname "$0")
+. "$ZT_DIR/lib.sh"
+. "$ZT_DIR/zramx_lib.sh"
+
+ZXC=$(command -v zramxctl 2>/dev/null)
+[ -z "$ZXC" ] && [ -f "$ZT_DIR/zramxctl" ] && ZXC="sh $ZT_DIR/zramxctl"
+if [ -z "$ZXC" ]; then
+	ktap_fail "zramxctl is in the guest" "no zramxctl on PATH ($PATH) or in $ZT_DIR"
+	exit 1
+fi
+ktap_ok "zramxctl is in the guest ($ZXC)"
+
+OUT=/tmp/zxc.out
+ERR=/tmp/zxc.err
+
+# run zramxctl, stdout to $OUT, stderr to $ERR; returns its status
+# ($ZXC_MP, if set, replaces zramxctl's modprobe command.)
+zxc() {
+	if [ -n "$ZXC_MP" ]; then
+		ZRAMXCTL_MODPROBE=$ZXC_MP $ZXC "$@" > $OUT 2> $ERR
+	else
+		$ZXC "$@" > $OUT 2> $ERR
+	fi
+}
+
+# The state an error must not change: every device's initstate,
+# disksize and algorithm, the swap list, the loaded modules.
+zxc_state() {
+	for _d in /sys/block/zramx*; do
+		[ -d "$_d" ] || continue
+		echo "${_d##*/} $(cat "$_d/initstate") $(cat "$_d/disksize") $(zx_algo_selected "$_d")"
+	done
+	awk 'NR > 1 { print "swap", $1 }' /proc/swaps
+	for _m in zsfast zramx; do
+		[ -d /sys/module/$_m ] && echo "module $_m"
+	done
+}
+
+# expect_error DESC PATTERN ARGS...: zramxctl ARGS must fail, print a
+# message matching PATTERN (grep -E, case-insensitive) on stderr, print
+# nothing on stdout, and leave the state unchanged.
+expect_error() {
+	_desc=$1
+	_pat=$2
+	shift 2
+	_before=$(zxc_state)
+	if zxc "$@"; then
+		ktap_fail "$_desc" "zramxctl $* succeeded: $(cat $OUT)"
+		return 1
+	fi
+	_after=$(zxc_state)
+	_why=
+	grep -qiE -- "$_pat" $ERR || _why="stderr does not match '$_pat'"
+	[ -s $OUT ] && _why="$_why; stdout not empty: $(head -n 2 $OUT)"
+	[ "$_before" = "$_after" ] || _why="$_why; state changed: [$_before] -> [$_after]"
+	if [ -z "$_why" ]; then
+		ktap_ok "$_desc"
+		ktap_diag "  $(head -n 1 $ERR)"
+		return 0
+	fi
+	sed 's/^/# stderr: /' $ERR
+	ktap_fail "$_desc" "$_why"
+	return 1
+}
+
+ndevs() {
+	ls -d /sys/block/zramx* 2>/dev/null | wc -l
+}
+
+# ---- 1. modules missing ------------------------------------------------
+zx_swapoff_all
+for m in zramx zsfast; do
+	[ -d /sys/module/$m ] && rmmod $m
+done
+if [ -d /sys/module/zramx ] || [ -d /sys/module/zsfast ]; then
+	ktap_fail "start without zramx/zsfast loaded" "rmmod failed"
+	exit 1
+fi
+
+if modprobe -D zramx > /dev/null 2>&1; then
+	# Installed (DKMS, make install, or the rig's extra/): --find loads
+	# both modules; a module modprobe cannot find stands in for the
+	# missing one.
+	installed=1
+	ZXC_MP="modprobe zramx_not_installed"
+	expect_error "modules missing: --find fails when modprobe fails" \
+		"module is not loaded.*'modprobe zramx_not_installed' failed" \
+		--find --size 16M
+	ZXC_MP=
+else
+	installed=0
+	expect_error "modules missing: --find --size fails with a clear error" \
+		"module is not loaded.*modprobe zramx.*failed" --find --size 16M
+fi
+expect_error "modules missing: listing fails with a clear error" \
+	"module is not loaded"
+expect_error "modules missing: --reset fails with a clear error" \
+	"module is not loaded" --reset /dev/zramx0
+
+if [ $installed = 1 ]; then
+	if zxc --find && [ -d /sys/module/zsfast ] && [ -d /sys/module/zramx ]; then
+		ktap_ok "--find loads zramx and zsfast with modprobe ($(cat $OUT))"
+	else
+		sed 's/^/# /' $ERR
+		ktap_fail "--find loads zramx and zsfast with modprobe"
+		exit 1
+	fi
+else
+	insmod $ZT_KO/zsfast.ko && insmod $ZT_KO/zramx.ko num_devices=1 || {
+		ktap_fail "insmod zsfast.ko zramx.ko"
+		exit 1
+	}
+fi
+zx_wait_path /sys/block/zramx0 && zx_wait_path /dev/zramx0
+
+# Only zramx0 from here on.
+for d in /sys/block/zramx*; do
+	n=${d##*/zramx}
+	[ "$n" = 0 ] || echo "$n" > /sys/class/zramx-control/hot_remove
+done
+
+# ---- 2. listing, find, set up -----------------------------------------
+if zxc && [ ! -s $OUT ]; then
+	ktap_ok "no device set up: listing prints nothing, status 0"
+else
+	ktap_fail "no device set up: listing prints nothing, status 0" \
+		"status $?, output: $(head -n 3 $OUT)"
+fi
+
+algos=$(zx_algos)
+algo=lz4
+case " $algos " in *" lz4 "*) ;; *) algo=${algos%% *} ;; esac
+
+if zxc --find --size 64M --algorithm $algo && [ "$(cat $OUT)" = /dev/zramx0 ]; then
+	ktap_ok "--find --size 64M --algorithm $algo prints /dev/zramx0"
+else
+	ktap_fail "--find --size 64M --algorithm $algo prints /dev/zramx0" \
+		"got '$(cat $OUT)' $(cat $ERR)"
+fi
+if [ "$(cat /sys/block/zramx0/disksize)" = 67108864 ] &&
+   [ "$(zx_algo_selected /sys/block/zramx0)" = $algo ] &&
+   [ "$(cat /sys/block/zramx0/initstate)" = 1 ]; then
+	ktap_ok "--find set disksize 67108864 and algorithm $algo"
+else
+	ktap_fail "--find set disksize 67108864 and algorithm $algo" \
+		"disksize $(cat /sys/block/zramx0/disksize), $(cat /sys/block/zramx0/comp_algorithm)"
+fi
+
+# Some data, so DATA/COMPR/TOTAL are not zero: 2 MiB of text-like data.
+i=0
+while [ $i -lt 512 ]; do
+	echo "zramxctl test line $i zramxctl test line $i zramxctl test line"
+	i=$((i + 1))
+done > /tmp/zxc.line
+i=0
+while [ $i -lt 64 ]; do
+	cat /tmp/zxc.line
+	i=$((i + 1))
+done | dd of=/dev/zramx0 bs=4096 count=512 conv=fsync 2>/dev/null
+
+zxc
+hdr=$(head -n 1 $OUT | tr -s ' ')
+if [ "$hdr" = "NAME ALGORITHM DISKSIZE DATA COMPR TOTAL STREAMS MOUNTPOINT" ]; then
+	ktap_ok "listing: zramctl's default columns"
+else
+	ktap_fail "listing: zramctl's default columns" "header: '$hdr'"
+fi
+sed 's/^/#   /' $OUT
+row=$(sed -n 2p $OUT | tr -s ' ')
+set -- $row
+streams=$(cat /sys/block/zramx0/max_comp_streams)
+if [ "$(wc -l < $OUT)" = 2 ] && [ "$1" = /dev/zramx0 ] && [ "$2" = $algo ] &&
+   [ "$3" = 64M ] && [ "$7" = "$streams" ] && [ $# = 7 ]; then
+	ktap_ok "listing: one row, /dev/zramx0 $algo 64M ... $streams, no mountpoint"
+else
+	ktap_fail "listing: one row, /dev/zramx0 $algo 64M ... $streams, no mountpoint" \
+		"row: '$row'"
+fi
+# Columns line up: every row as long as the header, up to MOUNTPOINT.
+if awk 'NR == 1 { w = index($0, "MOUNTPOINT") } NR > 1 && substr($0, w - 1, 1) != " " { bad = 1 } END { exit bad }' $OUT; then
+	ktap_ok "listing: columns aligned"
+else
+	ktap_fail "listing: columns aligned"
+fi
+
+orig=$(zx_mm orig_data_size)
+compr=$(zx_mm compr_data_size)
+total=$(zx_mm mem_used_total)
+zxc --bytes --raw --noheadings --output NAME,DISKSIZE,DATA,COMPR,TOTAL,ZERO-PAGES
+want="/dev/zramx0 67108864 $orig $compr $total $(zx_mm same_pages)"
+if [ "$(cat $OUT)" = "$want" ] && [ "$orig" -gt 0 ]; then
+	ktap_ok "--bytes --raw --noheadings --output: '$want' (mm_stat)"
+else
+	ktap_fail "--bytes --raw --noheadings --output: mm_stat values" \
+		"got '$(cat $OUT)', want '$want'"
+fi
+zxc -n -o data,algorithm /dev/zramx0
+if [ "$(tr -s ' ' < $OUT)" = "$(awk -v b="$orig" 'BEGIN { s = sprintf("%.1f", b / 1048576); sub(/\.0$/, "", s); print s "M" }') $algo" ]; then
+	ktap_ok "-n -o data,algorithm DEVICE: human-readable size ($(cat $OUT))"
+else
+	ktap_fail "-n -o data,algorithm DEVICE: human-readable size" \
+		"got '$(cat $OUT)' for $orig bytes"
+fi
+if zxc --output-all /dev/zramx0 &&
+   [ "$(head -n 1 $OUT | wc -w)" = 12 ]; then
+	ktap_ok "--output-all: 12 columns"
+else
+	ktap_fail "--output-all: 12 columns" "$(head -n 1 $OUT)"
+fi
+
+# No free device: --find hot-adds one.
+n0=$(ndevs)
+if zxc --find --size 32M && [ "$(cat $OUT)" = /dev/zramx1 ] &&
+   [ "$(ndevs)" = $((n0 + 1)) ] &&
+   [ "$(cat /sys/block/zramx1/disksize)" = 33554432 ] && [ -b /dev/zramx1 ]; then
+	ktap_ok "--find without a free device hot-adds /dev/zramx1 (32M)"
+else
+	ktap_fail "--find without a free device hot-adds /dev/zramx1 (32M)" \
+		"got '$(cat $OUT)' $(cat $ERR), $(ndevs) devices"
+fi
+
+# Swap on zramx0.
+if mkswap /dev/zramx0 > /dev/null 2>&1 && swapon /dev/zramx0; then
+	zxc -n -o name,mountpoint /dev/zramx0
+	if [ "$(tr -s ' ' < $OUT)" = "/dev/zramx0 [SWAP]" ]; then
+		ktap_ok "swapon: MOUNTPOINT is [SWAP]"
+	else
+		ktap_fail "swapon: MOUNTPOINT is [SWAP]" "got '$(cat $OUT)'"
+	fi
+else
+	ktap_fail "mkswap and swapon /dev/zramx0"
+fi
+
+# ---- 3. errors -----------------------------------------------------------
+expect_error "--reset of a swapped-on device: busy" "busy" --reset /dev/zramx0
+expect_error "--size on a set-up device: busy" "busy" --size 128M /dev/zramx1
+expect_error "--size on a swapped-on device: busy" "busy" --size 128M zramx0
+
+# Opened by a process: only the kernel knows; its -EBUSY is reported.
+sleep 60 < /dev/zramx1 &
+holder=$!
+sleep 0.2
+expect_error "--reset of an open device: the kernel's busy error" "busy" --reset /dev/zramx1
+kill $holder
+wait $holder 2>/dev/null
+
+# A free device for the bad-input cases: hot-added, so the error paths
+# must not hot-add another one, nor touch this one.
+echo 1 > /sys/block/zramx1/reset
+for bad in 0 -1 12Q abc 1..5G 64MBB 0.0001; do
+	expect_error "--find --size '$bad': invalid size" "invalid size|requires an argument" \
+		--find --size "$bad" --algorithm $algo
+done
+expect_error "--find --algorithm nosuch (free device): unsupported" \
+	"nosuch: unsupported compression algorithm" --find --size 16M --algorithm nosuch
+expect_error "--size 16M --algorithm 'lz4;x': unsupported" \
+	"unsupported compression algorithm" --size 16M --algorithm 'lz4;x' /dev/zramx1
+expect_error "--find --streams 0: invalid" "invalid number of streams" \
+	--find --size 16M --streams 0
+# No free device: a bad algorithm must not leave a hot-added device.
+zxc --size 16M /dev/zramx1 || ktap_diag "cannot set up zramx1: $(cat $ERR)"
+expect_error "--find --algorithm nosuch (no free device): nothing hot-added" \
+	"unsupported compression algorithm" --find --size 16M --algorithm nosuch
+expect_error "--reset of a device that does not exist" "no such device" --reset /dev/zramx9
+expect_error "a name that is not a zramx device" "not a zramx device" --reset /dev/sda
+expect_error "--output with an unknown column" "unknown column" --output NAME,BOGUS
+expect_error "--reset with --size" "cannot be combined" --reset --size 1G /dev/zramx1
+expect_error "--find with a device name" "mutually exclusive" --find /dev/zramx1
+expect_error "an unknown option" "unrecognized option" --frobnicate
+
+# ---- 4. reset ------------------------------------------------------------
+if zxc --reset /dev/zramx1 && [ "$(cat /sys/block/zramx1/initstate)" = 0 ] &&
+   [ "$(cat /sys/block/zramx1/disksize)" = 0 ]; then
+	ktap_ok "--reset /dev/zramx1: initstate 0, disksize 0"
+else
+	ktap_fail "--reset /dev/zramx1" "$(cat $ERR)"
+fi
+swapoff /dev/zramx0
+if zxc --reset zramx0 && zx_mm_empty /sys/block/zramx0 &&
+   [ "$(cat /sys/block/zramx0/initstate)" = 0 ]; then
+	ktap_ok "swapoff, --reset zramx0: empty and uninitialized"
+else
+	ktap_fail "swapoff, --reset zramx0" "$(cat $ERR); mm_stat $(cat /sys/block/zramx0/mm_stat)"
+fi
+if zxc && [ ! -s $OUT ]; then
+	ktap_ok "after reset: listing prints nothing"
+else
+	ktap_fail "after reset: listing prints nothing" "$(cat $OUT)"
+fi
+# --find now reuses the first free device, without hot_add.
+n0=$(ndevs)
+if zxc --find && [ "$(cat $OUT)" = /dev/zramx0 ] && [ "$(ndevs)" = $n0 ] &&
+   [ "$(cat /sys/block/zramx0/initstate)" = 0 ]; then
+	ktap_ok "--find without --size: prints the first free device, sets nothing up"
+else
+	ktap_fail "--find without --size: prints the first free device" "'$(cat $OUT)' $(cat $ERR)"
+fi
+
+# No device at all: --find must hot-add one to see its algorithms, and
+# remove it again when the algorithm is bad.
+for d in /sys/block/zramx*; do
+	echo "${d##*/zramx}" > /sys/class/zramx-control/hot_remove
+done
+if [ "$(ndevs)" = 0 ]; then
+	expect_error "--find --algorithm nosuch (no device at all): hot-added device removed" \
+		"unsupported compression algorithm" --find --size 16M --algorithm nosuch
+else
+	ktap_fail "hot_remove every device" "$(ndevs) left"
+fi
+if rmmod zramx && rmmod zsfast; then
+	ktap_ok "rmmod zramx zsfast"
+else
+	ktap_fail "rmmod zramx zsfast"
+fi
