@@ -96,8 +96,8 @@ static inline struct gendisk *zramx_compat_alloc_disk(void)
 
 #ifdef HAVE_BLK_RW_PAGE
 /* I/O accounting for .rw_page, which has no bio to account. */
-static inline unsigned long zramx_compat_rw_page_start(struct gendisk *disk,
-							enum req_op op)
+static inline unsigned long
+zramx_compat_rw_page_start(struct gendisk *disk, enum req_op op)
 {
 #ifdef HAVE_BDEV_IO_ACCT_SECTORS
 	return bdev_start_io_acct(disk->part0, PAGE_SIZE >> SECTOR_SHIFT, op,

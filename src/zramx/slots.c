@@ -125,7 +125,8 @@ int zramx_meta_alloc(struct zramx *zx, u64 disksize)
 	BUILD_BUG_ON(__NR_ZRAMX_SLOT_FLAGS > BITS_PER_LONG);
 
 	/* A huge disksize is the user's mistake: fail quietly. */
-	zx->table = __vmalloc(bytes, GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN);
+	zx->table = __vmalloc(bytes, GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN |
+			      __GFP_RETRY_MAYFAIL);
 	if (!zx->table)
 		return -ENOMEM;
 
