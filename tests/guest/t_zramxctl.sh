@@ -327,3 +327,46 @@ if rmmod zramx && rmmod zsfast; then
 else
 	ktap_fail "rmmod zramx zsfast"
 fi
+
+# ---- 5. the systemd unit's helper (tools/systemd/zramx-swap) ----------
+ZXS=$(command -v zramx-swap 2>/dev/null)
+if [ -z "$ZXS" ]; then
+	ktap_fail "zramx-swap (tools/systemd) is in the guest" "not on PATH"
+	exit 1
+fi
+mem_kb=$(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)
+want=$(( (mem_kb * 25 / 100 * 1024 + 4095) / 4096 * 4096 ))
+export ZRAMX_STATE=/run/zramx-swap-test
+prio=77
+if ! swapon --help 2>&1 | grep -q -- '-p'; then
+	ktap_diag "this swapon has no -p: the priority is not checked"
+	prio='*'
+fi
+if ZRAMX_SIZE=25% ZRAMX_ALGORITHM=$algo ZRAMX_PRIORITY=77 $ZXS start 2> $ERR &&
+   awk -v p="$prio" 'NR > 1 && $1 == "/dev/zramx0" && (p == "*" || $5 == p) { f = 1 } END { exit !f }' /proc/swaps &&
+   [ "$(cat /sys/block/zramx0/disksize)" = $want ] &&
+   [ "$(zx_algo_selected /sys/block/zramx0)" = $algo ]; then
+	ktap_ok "zramx-swap start: modprobe, 25% of RAM ($want), $algo, swapon (priority $prio)"
+else
+	sed 's/^/# /' $ERR /proc/swaps
+	ktap_fail "zramx-swap start: modprobe, 25% of RAM, $algo, swapon -p 77" \
+		"disksize $(cat /sys/block/zramx0/disksize 2>&1), want $want"
+fi
+if $ZXS stop 2> $ERR && ! grep -q zramx /proc/swaps &&
+   [ ! -d /sys/module/zramx ] && [ ! -d /sys/module/zsfast ]; then
+	ktap_ok "zramx-swap stop: swapoff, reset, modules unloaded"
+else
+	sed 's/^/# /' $ERR /proc/swaps
+	ktap_fail "zramx-swap stop: swapoff, reset, modules unloaded" \
+		"$(lsmod | grep -E 'zramx|zsfast')"
+fi
+before=$(zxc_state)
+if ZRAMX_SIZE=16M ZRAMX_ALGORITHM=nosuch $ZXS start 2> $ERR; then
+	ktap_fail "zramx-swap start with a bad algorithm fails" "it succeeded"
+elif [ "$(zxc_state)" = "$before" ] && grep -q "unsupported compression" $ERR; then
+	ktap_ok "zramx-swap start with a bad algorithm fails, everything undone"
+else
+	sed 's/^/# /' $ERR
+	ktap_fail "zramx-swap start with a bad algorithm fails, everything undone" \
+		"state [$before] -> [$(zxc_state)]"
+fi
