@@ -137,7 +137,7 @@ bool zsft_wait_pool_pages(struct zsf_pool *pool, unsigned long want,
 			return true;
 		if (time_after(jiffies, end))
 			return false;
-		msleep(10);
+		msleep(20);
 	}
 }
 
@@ -150,6 +150,6 @@ bool zsft_wait_total_pages(unsigned long want, unsigned int ms)
 			return true;
 		if (time_after(jiffies, end))
 			return false;
-		msleep(10);
+		msleep(20);
 	}
 }
