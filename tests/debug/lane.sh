@@ -1,0 +1,206 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# The debug-kernel reliability lane (issue 6): `make check-debug`, and
+# the "debug" lane of tests/check.sh.
+#
+#   1. build (or take from the cache) the debug kernel: Debian's
+#      linux-source-6.12 + tests/debug/config.fragment (KASAN, lockdep,
+#      DEBUG_VM, DEBUG_LIST, KFENCE, DEBUG_PAGEALLOC, fault injection);
+#   2. build our modules (and the test modules) against it, with
+#      ZSF_WERROR=1, and the static guest programs;
+#   3. boot it three times under QEMU with
+#          panic_on_warn=1 oops=panic kasan.fault=panic debug_pagealloc=on
+#          slab_nomerge  (every kmem_cache stays visible in /proc/slabinfo)
+#      a) the whole in-guest suite of the 6.12 lane ($GUEST_TESTS_612 of
+#         tests/check.sh, read from there);
+#      b) t_fault.sh: swap under failslab + fail_page_alloc;
+#      c) t_stress.sh: the long swap stress (STRESS_MINUTES).
+#      Separate boots: a KASAN report (which panics) or a lockdep report
+#      (which turns lockdep off for the rest of the boot) in one cannot
+#      hide a problem in the others.  Every boot fails on any splat in
+#      the console (tests/lib/guest.sh) and on any failed point.
+#
+# Output: a KTAP block on stdout (check.sh takes its points), progress
+# and timings on stderr; exit status 0 only if every point passed.
+#
+# Environment:
+#   STRESS_MINUTES   length of the stress boot (default 10)
+#   FAULT_SECONDS    length of the fault-injection run (default 90)
+#   ZSF_DEBUG_TESTS  override the suite list (comma list of t_NAME)
+#   ZSF_DEBUG_BOOTS  which boots to run (default "suite fault stress")
+#   ZSF_OUT, ZSF_CACHE, ZSF_GUEST_TIMEOUT (suite boot; default 1800)
+#   GUEST_MEM        guest RAM in MiB (default 1024)
+
+set -euo pipefail
+
+ZSF_ROOT=${ZSF_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+export ZSF_ROOT
+export ZSF_CACHE=${ZSF_CACHE:-$HOME/.cache/zsfast}
+export ZSF_OUT=${ZSF_OUT:-$ZSF_ROOT/build/check}
+STRESS_MINUTES=${STRESS_MINUTES:-10}
+FAULT_SECONDS=${FAULT_SECONDS:-90}
+BOOTS=${ZSF_DEBUG_BOOTS:-suite fault stress}
+BOOT_ARGS="kasan.fault=panic debug_pagealloc=on slab_nomerge"
+# Console lines of this kernel that match the rig's splat pattern but
+# are banners, not reports.
+SPLAT_IGNORE='RCU lockdep checking is enabled'
+
+# shellcheck source=tests/debug/build-kernel.sh
+source "$ZSF_ROOT/tests/debug/build-kernel.sh"
+# shellcheck source=tests/lib/build.sh
+source "$ZSF_ROOT/tests/lib/build.sh"
+# shellcheck source=tests/lib/guest.sh
+source "$ZSF_ROOT/tests/lib/guest.sh"
+
+N=0
+PASS=0
+FAIL=0
+T0=$(date +%s)
+mkdir -p "$ZSF_OUT"
+
+log() {
+	echo "debug-lane: $*" >&2
+}
+
+point() {	# point ok|fail DESC [REASON]
+	N=$((N + 1))
+	if [ "$1" = ok ]; then
+		echo "ok $N debug: $2"
+		PASS=$((PASS + 1))
+	else
+		[ -n "${3:-}" ] && echo "# $3"
+		echo "not ok $N debug: $2"
+		FAIL=$((FAIL + 1))
+	fi
+}
+
+finish() {
+	echo "1..$N"
+	echo "# debug lane: $PASS passed, $FAIL failed, $(($(date +%s) - T0)) s"
+	log "$PASS passed, $FAIL failed, $(($(date +%s) - T0)) s"
+	if [ "$FAIL" -eq 0 ] && [ "$N" -gt 0 ]; then
+		exit 0
+	fi
+	exit 1
+}
+
+# The suite's test list and stock modules, from the block of
+# tests/check.sh that defines them (the one place tests are added).
+suite_vars() {
+	local block
+
+	block=$(sed -n '/^# ---- the in-guest test lists/,/^# -----------/p' \
+		"$ZSF_ROOT/tests/check.sh")
+	(
+		eval "$block"
+		echo "${GUEST_TESTS_612:-}"
+		echo "${GUEST_STOCK:-}"
+	)
+}
+
+# boot NAME TESTS TIMEOUT [extra kernel args]: one QEMU boot; its points
+# are renumbered into ours and prefixed with "NAME: ".
+boot() {
+	local name=$1 tests=$2 tmo=$3 extra=${4:-} res out rc=0 t line st
+
+	out=$ZSF_OUT/debug-$name
+	res=$(mktemp)
+	t=$(date +%s)
+	log "boot $name: $tests (timeout ${tmo}s)"
+	GUEST_KOS=$MODS GUEST_PROGS=$PROGS GUEST_TESTS=$tests \
+	GUEST_STOCK_MODS=$STOCK GUEST_OUT=$out GUEST_TIMEOUT=$tmo \
+	GUEST_MEM=${GUEST_MEM:-1024} GUEST_SPLAT_IGNORE=$SPLAT_IGNORE \
+	GUEST_APPEND="$BOOT_ARGS $extra" \
+		zsf_guest_run > "$res" 2> "$out.stderr" || rc=$?
+	while IFS= read -r line; do
+		case "$line" in
+		"ok "*|"not ok "*)
+			if [ "${line#not ok }" != "$line" ]; then
+				st="not ok"
+				FAIL=$((FAIL + 1))
+			else
+				st=ok
+				PASS=$((PASS + 1))
+			fi
+			line=${line#"$st" }
+			line=${line#* }
+			N=$((N + 1))
+			# Points already named after the test keep their name.
+			case "$line" in
+			"$name: "*) echo "$st $N $line" ;;
+			*) echo "$st $N $name: $line" ;;
+			esac ;;
+		*) echo "$line" ;;
+		esac
+	done < "$res"
+	rm -f "$res"
+	sed 's/^/# /' "$out.stderr"
+	echo "# $name boot: $(($(date +%s) - t)) s; logs: $out/console.log $out/results.ktap"
+	grep -E '^# zsf-end ' "$out/results.clean" 2>/dev/null | sed 's/^# zsf-end /# time: /'
+	log "boot $name: status $rc, $(($(date +%s) - t)) s"
+	if [ $rc -ne 0 ] && [ "$FAIL" -eq 0 ]; then
+		point fail "$name boot" "zsf_guest_run failed (status $rc)"
+	fi
+}
+
+echo "KTAP version 1"
+
+# ---- 1. the kernel --------------------------------------------------
+t=$(date +%s)
+if zsf_debug_kernel; then
+	point ok "debug kernel $KVER ($(($(date +%s) - t)) s)"
+else
+	point fail "debug kernel build"
+	finish
+fi
+echo "# VMLINUZ=$VMLINUZ KDIR=$KDIR"
+
+# ---- 2. our modules and the guest programs ---------------------------
+MODS=$ZSF_OUT/$KVER/default
+PROGS=$ZSF_OUT/progs
+t=$(date +%s)
+if zsf_build "$KDIR" "$MODS" 2> "$ZSF_OUT/debug-build.stderr"; then
+	point ok "modules build against $KVER, no warnings ($(($(date +%s) - t)) s)"
+else
+	sed 's/^/# /' "$ZSF_OUT/debug-build.stderr"
+	point fail "modules build against $KVER, no warnings"
+	finish
+fi
+if zsf_build_progs "$PROGS" 2> "$ZSF_OUT/debug-progs.stderr"; then
+	point ok "static guest programs"
+else
+	sed 's/^/# /' "$ZSF_OUT/debug-progs.stderr"
+	point fail "static guest programs"
+	finish
+fi
+
+# ---- 3. the boots -----------------------------------------------------
+{
+	read -r SUITE
+	read -r STOCK
+} < <(suite_vars)
+SUITE=${ZSF_DEBUG_TESTS:-$SUITE}
+log "suite: $SUITE; stock modules: $STOCK"
+
+for b in $BOOTS; do
+	case "$b" in
+	suite)
+		if [ -z "$SUITE" ]; then
+			point fail "suite boot" "no test list found in tests/check.sh"
+			continue
+		fi
+		boot suite "$SUITE" "${ZSF_GUEST_TIMEOUT:-1800}" ;;
+	fault)
+		boot fault fault $((FAULT_SECONDS * 4 + 600)) \
+			"zsf.fault_seconds=$FAULT_SECONDS" ;;
+	stress)
+		# TCG with KASAN: give the teardown and the checks a margin.
+		boot stress stress $((STRESS_MINUTES * 60 * 3 / 2 + 600)) \
+			"zsf.stress_seconds=$((STRESS_MINUTES * 60))" ;;
+	*)
+		point fail "unknown boot '$b' in ZSF_DEBUG_BOOTS" ;;
+	esac
+done
+
+finish
