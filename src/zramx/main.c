@@ -173,6 +173,7 @@ static int zramx_add(void)
 	id = ret;
 
 	init_rwsem(&zx->init_lock);
+	zramx_slot_lockdep_init(zx);
 	zx->backend = zramx_backend_find(ZRAMX_DEFAULT_COMP);
 
 	zx->disk = zramx_compat_alloc_disk();

@@ -110,6 +110,22 @@ void zramx_slot_store_same(struct zramx *zx, u32 index, unsigned long value)
 	atomic64_inc(&zx->stats.pages_stored);
 }
 
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+static struct lock_class_key zramx_slot_key;
+#endif
+
+/**
+ * zramx_slot_lockdep_init() - let lockdep see the device's slot locks
+ * @zx: the device
+ */
+void zramx_slot_lockdep_init(struct zramx *zx)
+{
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+	lockdep_init_map(&zx->slot_dep_map, "zramx->slot_lock", &zramx_slot_key,
+			 0);
+#endif
+}
+
 /**
  * zramx_meta_alloc() - allocate the slot table and the pool
  * @zx: the device, not initialized

@@ -18,6 +18,7 @@
 #include <linux/blkdev.h>
 #include <linux/cpuhotplug.h>
 #include <linux/list.h>
+#include <linux/lockdep.h>
 #include <linux/local_lock.h>
 #include <linux/rwsem.h>
 #include <linux/types.h>
@@ -143,6 +144,9 @@ struct zramx_comp {
  * @stats:           statistics
  * @claim:           set while reset or removal runs; open fails then.
  *                   Protected by the disk's open_mutex.
+ * @slot_dep_map:    lockdep's view of the slot locks (bit spinlocks are
+ *                   invisible to it): one class for all slots of all
+ *                   devices, since no path holds two slot locks.
  */
 struct zramx {
 	struct zramx_slot *table;
@@ -156,6 +160,9 @@ struct zramx {
 	u64 disksize;
 	struct zramx_stats stats;
 	bool claim;
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+	struct lockdep_map slot_dep_map;
+#endif
 };
 
 static inline bool zramx_init_done(struct zramx *zx)
@@ -164,18 +171,35 @@ static inline bool zramx_init_done(struct zramx *zx)
 }
 
 /* slots.c */
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+#define zramx_slot_dep_acquire(zx, try) \
+	spin_acquire(&(zx)->slot_dep_map, 0, try, _RET_IP_)
+#define zramx_slot_dep_release(zx) \
+	spin_release(&(zx)->slot_dep_map, _RET_IP_)
+#else
+#define zramx_slot_dep_acquire(zx, try)	do { } while (0)
+#define zramx_slot_dep_release(zx)	do { } while (0)
+#endif
+
+void zramx_slot_lockdep_init(struct zramx *zx);
+
 static inline void zramx_slot_lock(struct zramx *zx, u32 index)
 {
 	bit_spin_lock(ZRAMX_SLOT_LOCK, &zx->table[index].flags);
+	zramx_slot_dep_acquire(zx, 0);
 }
 
 static inline bool zramx_slot_trylock(struct zramx *zx, u32 index)
 {
-	return bit_spin_trylock(ZRAMX_SLOT_LOCK, &zx->table[index].flags);
+	if (!bit_spin_trylock(ZRAMX_SLOT_LOCK, &zx->table[index].flags))
+		return false;
+	zramx_slot_dep_acquire(zx, 1);
+	return true;
 }
 
 static inline void zramx_slot_unlock(struct zramx *zx, u32 index)
 {
+	zramx_slot_dep_release(zx);
 	bit_spin_unlock(ZRAMX_SLOT_LOCK, &zx->table[index].flags);
 }
 

@@ -115,6 +115,19 @@ ktap_check "algorithm kept" grep -q '\[lzo-rle\]' $SYS/comp_algorithm
 ktap_expect_fail "garbage reset" sh -c "echo x > $SYS/reset"
 ktap_expect_fail "garbage mem_limit" sh -c "echo abc > $SYS/mem_limit"
 
+# mem_limit: writes past it fail, and what was stored stays intact.
+echo 64M > $SYS/disksize
+wr $T/text 0
+echo 1M > $SYS/mem_limit
+head -c 4194304 /dev/urandom > $T/rand4m
+ktap_expect_fail "write past mem_limit fails" wr $T/rand4m 1000
+ktap_check "failed_writes counted" test "$(awk "{print \$2}" $SYS/io_stat)" -gt 0
+ktap_check "data intact after mem_limit failures" rd_cmp $T/text 0
+ktap_check "pool within mem_limit" test "$(mm used)" -le $((1024 * 1024 + 65536))
+ktap_diag "mem_limit: mm_stat: $(cat $SYS/mm_stat); io_stat: $(cat $SYS/io_stat)"
+rm -f $T/rand4m
+echo 1 > $SYS/reset
+
 # hot_add / hot_remove.
 id=$(cat /sys/class/zramx-control/hot_add)
 ktap_check "hot_add returns an id" test -b /dev/zramx$id
@@ -127,6 +140,21 @@ mem_kb=$(sed -n 's/^MemTotal: *\([0-9]*\).*/\1/p' /proc/meminfo)
 file_mb=$((mem_kb * 6 / 5 / 1024))
 echo lz4 > $SYS/comp_algorithm
 echo $((file_mb * 2))M > $SYS/disksize
+# Stock zram swapped on at the same time, when the guest has it, first
+# so that it has the higher priority and fills up before zramx0.
+zram=0
+if modprobe zram num_devices=1 2>/dev/null && [ -b /dev/zram0 ]; then
+	# 6.1's zram reaches its compressors through the crypto API (the
+	# lzo-rle module); the guest must have it.
+	echo 64M > /sys/block/zram0/disksize && mkswap /dev/zram0 >/dev/null &&
+		swapon /dev/zram0 && zram=1
+	ktap_diag "zram0: $(cat /sys/block/zram0/comp_algorithm)"
+	ktap_check "stock zram0 swapped on beside zramx0" \
+		grep -q '^/dev/zram0 ' /proc/swaps
+else
+	ktap_skip "stock zram0 swapped on beside zramx0" "no stock zram module"
+fi
+
 ktap_check "mkswap" mkswap $DEV
 ktap_check "swapon" swapon $DEV
 ktap_expect_fail "reset while swapped on" sh -c "echo 1 > $SYS/reset"
@@ -157,6 +185,13 @@ ktap_diag "after release: mm_stat: $(cat $SYS/mm_stat); io_stat: $(cat $SYS/io_s
 # out, and swap batches its frees per CPU: allow 1/20 of the peak.
 ktap_check "released pages freed" test "$(mm orig)" -lt $((swapped / 20))
 ktap_check "swapoff" swapoff $DEV
+if [ $zram = 1 ]; then
+	ktap_diag "zram0 mm_stat: $(cat /sys/block/zram0/mm_stat)"
+	ktap_check "stock zram0 was used too" \
+		test "$(awk '{print $1}' /sys/block/zram0/mm_stat)" -gt 4096
+	ktap_check "stock zram0 swapoff, reset, rmmod" sh -c \
+		"swapoff /dev/zram0 && echo 1 > /sys/block/zram0/reset && rmmod zram"
+fi
 # Only the swap header (block 0, written by mkswap) is left.
 ktap_check "only the swap header left after swapoff" \
 	test "$(mm orig)" -le 4096 -a "$(mm used)" -lt 65536
