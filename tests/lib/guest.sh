@@ -10,8 +10,8 @@
 #   KMODDIR           ROOT/lib/modules/$KVER of that kernel, with
 #                     modules.dep (depmod is run if it is missing)
 #   GUEST_KOS         directory: every *.ko under it goes flat to /zsf/
-#                     (and to /lib/modules/$KVER/extra/, so modprobe
-#                     resolves their dependencies on stock modules)
+#                     (insmod them; load the stock modules they need,
+#                     e.g. lz4hc_compress, with modprobe first)
 #   GUEST_PROGS       directory of static binaries -> /zsf/bin (on PATH)
 #   GUEST_TESTS       comma list; NAME runs tests/guest/t_NAME.sh, in
 #                     order.  "shell" gives an interactive shell (on the
@@ -118,15 +118,13 @@ _zsf_make_initramfs() {
 	if [ -n "${GUEST_STOCK_MODS:-}" ]; then
 		_zsf_stage_stock_mods "$stage" || return 1
 	fi
-	# Our modules: flat in /zsf/, and (hard links, no extra space) in
-	# /lib/modules/$KVER/extra/, so that "modprobe zramx" also loads
-	# what it depends on.
+	# Our modules go flat to /zsf/ only, not into /lib/modules: there
+	# depmod would resolve stock modules' symbols to them, and a clash
+	# with a stock symbol would load ours in place of the stock module
+	# instead of failing the way it fails on a real machine.
 	if [ -n "${GUEST_KOS:-}" ]; then
-		mkdir -p "$stage/lib/modules/$KVER/extra"
 		while IFS= read -r f; do
 			cp "$f" "$stage/zsf/" || return 1
-			ln "$stage/zsf/${f##*/}" \
-				"$stage/lib/modules/$KVER/extra/${f##*/}"
 		done < <(find "$GUEST_KOS" -name '*.ko' -type f)
 	fi
 	if [ -d "$stage/lib/modules/$KVER" ]; then
