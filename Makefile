@@ -30,18 +30,21 @@ clean:
 	$(MAKE) -C $(KDIR) M=$(PWD) clean
 
 # INSTALL_MOD_PATH=DIR installs into DIR/lib/modules/<release> instead
-# (a scratch root; depmod -b DIR).  The release is KDIR's, not uname -r.
+# (a scratch root; depmod -b DIR).  <release> is KDIR's UTS_RELEASE, the
+# `uname -r` of the kernel those headers are for (not include/config/
+# kernel.release, which Debian's 6.1 headers have as "6.1.<patchlevel>").
 # Distribution kernels do not ship their module signing key: then kbuild
 # is told not to try (it would print an "SSL error" and install the
 # module unsigned anyway); see docs/install.md for signing with a MOK.
 INSTALL_MOD_DIR ?= updates
-ZSF_KREL = $$($(MAKE) -s --no-print-directory -C $(KDIR) kernelrelease \
-	   2>/dev/null || echo $(KVER))
+ZSF_KREL = $(or $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' \
+		$(KDIR)/include/generated/utsrelease.h 2>/dev/null),$(KVER))
 ZSF_NOSIGN = $(if $(wildcard $(KDIR)/output/signing_key.pem \
 		$(KDIR)/certs/signing_key.pem),,CONFIG_MODULE_SIG_ALL=)
 
 install: modules
 	$(MAKE) -C $(KDIR) M=$(PWD) INSTALL_MOD_DIR=$(INSTALL_MOD_DIR) \
+		KERNELRELEASE=$(ZSF_KREL) \
 		$(if $(INSTALL_MOD_PATH),INSTALL_MOD_PATH=$(INSTALL_MOD_PATH)) \
 		$(ZSF_NOSIGN) modules_install
 	depmod -a $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(ZSF_KREL)

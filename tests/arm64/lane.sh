@@ -1,0 +1,131 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# The arm64 lane (issue 5 §2): cross-build zsfast.ko and zramx.ko (and
+# the test modules) for Debian's arm64 kernel(s), and run the in-guest
+# tests on that kernel in qemu-system-aarch64 -M virt -cpu cortex-a72
+# -smp 2 under TCG.  Helpers: tests/arm64/lib.sh.
+#
+# Output: KTAP points on stdout ("ok N arm64 KVER: ..."), progress on
+# stderr; exit 0 only if every point passed.  Run alone or from
+# tests/check.sh (ZSF_ROOT, ZSF_OUT, ZSF_CACHE exported).
+#
+# Environment:
+#   ZSF_ARM64_FLAVORS  kernels (default "6.12"; "6.1 6.12" for both)
+#   ZSF_ARM64_TESTS    in-guest tests (default
+#                      zramx_swap,zramx_release,zramxctl)
+#   ZSF_ARM64_MEM      guest MiB (default 512: a swap pressure run
+#                      pushes twice the free memory through zramx0)
+#   ZSF_GUEST_TIMEOUT  seconds per boot (default 1800)
+#   ZSF_NO_DEPS=1      no apt-get (dpkg arch, cross gcc, qemu)
+
+set -euo pipefail
+
+ZSF_ROOT=${ZSF_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+export ZSF_ROOT
+export ZSF_CACHE=${ZSF_CACHE:-$HOME/.cache/zsfast}
+export ZSF_OUT=${ZSF_OUT:-$ZSF_ROOT/build/check}
+FLAVORS=${ZSF_ARM64_FLAVORS:-6.12}
+TESTS=${ZSF_ARM64_TESTS:-zramx_swap,zramx_release,zramxctl}
+W=$ZSF_OUT/arm64
+
+# shellcheck source=tests/lib/kernels.sh
+source "$ZSF_ROOT/tests/lib/kernels.sh"
+# shellcheck source=tests/lib/build.sh
+source "$ZSF_ROOT/tests/lib/build.sh"
+# shellcheck source=tests/lib/guest.sh
+source "$ZSF_ROOT/tests/lib/guest.sh"
+# shellcheck source=tests/arm64/lib.sh
+source "$ZSF_ROOT/tests/arm64/lib.sh"
+
+N=0
+FAIL=0
+T0=$(date +%s)
+mkdir -p "$W"
+
+point() {	# point ok|fail DESC [REASON...]
+	local st=$1 desc=$2 r
+
+	N=$((N + 1))
+	if [ "$st" = ok ]; then
+		echo "ok $N arm64 $desc"
+		return 0
+	fi
+	shift 2
+	for r in "$@"; do
+		printf '%s\n' "$r" | sed 's/^/# /'
+	done
+	echo "not ok $N arm64 $desc"
+	FAIL=$((FAIL + 1))
+}
+
+finish() {
+	echo "# arm64 lane: $N points, $FAIL failed, $(($(date +%s) - T0)) s"
+	[ $FAIL -eq 0 ] && [ $N -gt 0 ]
+	exit
+}
+
+if [ "${ZSF_NO_DEPS:-0}" != 1 ]; then
+	if ! zsf_arm64_deps > "$W/deps.log" 2>&1; then
+		point fail "dependencies (dpkg arm64, cross gcc, qemu-system-arm)" \
+			"$(tail -n 15 "$W/deps.log")"
+		finish
+	fi
+fi
+if ! bb=$(zsf_arm64_busybox 2> "$W/busybox.err"); then
+	point fail "busybox-static:arm64" "$(tail -n 10 "$W/busybox.err")"
+	finish
+fi
+echo "# busybox: $bb"
+
+t=$(date +%s)
+if zsf_arm64_progs "$W/progs" 2> "$W/progs.err"; then
+	cp "$ZSF_ROOT/tools/zramxctl" "$ZSF_ROOT/tools/systemd/zramx-swap" "$W/progs/"
+	chmod +x "$W/progs/zramxctl" "$W/progs/zramx-swap"
+	point ok "static aarch64 test programs ($(($(date +%s) - t)) s)"
+else
+	point fail "static aarch64 test programs" "$(tail -n 20 "$W/progs.err")"
+	finish
+fi
+
+for f in $FLAVORS; do
+	if ! zsf_arm64_fetch "$f" 2> "$W/fetch.err"; then
+		point fail "$f: fetch the arm64 kernel" "$(tail -n 10 "$W/fetch.err")"
+		continue
+	fi
+	echo "# $f: $KVER, $VMLINUZ"
+	t=$(date +%s)
+	out=$W/$KVER/default
+	if zsf_arm64_build "$out" 2> "$W/build.err"; then
+		point ok "$KVER: cross-build (ARCH=arm64 CROSS_COMPILE=$ZSF_ARM64_CROSS), no warnings ($(($(date +%s) - t)) s)"
+	else
+		point fail "$KVER: cross-build" "$(tail -n 25 "$W/build.err")"
+		continue
+	fi
+	if file "$out/zramx.ko" | grep -q 'ARM aarch64'; then
+		point ok "$KVER: zramx.ko is an aarch64 module"
+	else
+		point fail "$KVER: zramx.ko is an aarch64 module" "$(file "$out/zramx.ko")"
+	fi
+	res=$W/guest-$KVER.res
+	rc=0
+	t=$(date +%s)
+	GUEST_KOS=$out GUEST_PROGS=$W/progs GUEST_TESTS=$TESTS \
+	GUEST_STOCK_MODS="zram zsmalloc lz4 lz4_compress lz4hc_compress zstd" \
+	GUEST_MEM=${ZSF_ARM64_MEM:-512} GUEST_OUT=$W/guest-$KVER \
+	GUEST_TIMEOUT=${ZSF_GUEST_TIMEOUT:-1800} \
+		zsf_arm64_guest_run > "$res" 2> "$W/guest-$KVER.stderr" || rc=$?
+	while IFS= read -r line; do
+		case "$line" in
+		"ok "*) point ok "$KVER: ${line#ok [0-9]* }" ;;
+		"not ok "*) point fail "$KVER: ${line#not ok [0-9]* }" ;;
+		"#"*) echo "$line" ;;
+		esac
+	done < "$res"
+	sed 's/^/# /' "$W/guest-$KVER.stderr"
+	echo "# $KVER: guest $(($(date +%s) - t)) s; logs $W/guest-$KVER/"
+	if [ $rc -ne 0 ] && ! grep -q '^not ok' "$res"; then
+		point fail "$KVER: guest run" "zsf_arm64_guest_run status $rc"
+	fi
+done
+finish

@@ -1,0 +1,368 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# The install lane (issue 5 §1, §3): install the modules the way users
+# do, for both Debian kernels, without touching this machine's own
+# /lib/modules, /usr/src or /var/lib/dkms, and without the kernels
+# running here.
+#
+# Per kernel (6.1 and 6.12, or $ZSF_INSTALL_FLAVORS):
+#   - dkms add / build / install with a private --sourcetree, --dkmstree
+#     and --installtree (a scratch root whose lib/modules/KVER holds
+#     hard links to the stock modules of that kernel, so depmod resolves
+#     zramx's dependencies the way it does on a real system) and
+#     --no-depmod; then depmod -b on the scratch root.  The headers:
+#     if /lib/modules/KVER/build is installed here (Debian's
+#     linux-headers package, as for 6.1), DKMS finds them itself, the way
+#     it does for a user; otherwise (6.12: its headers package depends on
+#     the image) --kernelsourcedir points at the extracted sysroot.  The
+#     modules are signed with a throw-away MOK key in the scratch dir
+#     (as DKMS does with /var/lib/dkms/mok.key), to check the Secure
+#     Boot path.
+#   - modinfo of the installed zramx.ko: depends contains zsfast,
+#     vermagic equals a stock module's of that kernel, import_ns ZSFAST,
+#     signer is the MOK key;
+#   - modules.dep and `modprobe --show-depends zramx` pull zsfast first;
+#   - `make install INSTALL_MOD_PATH=...` does the same without DKMS;
+#   - a guest boot with only the DKMS-installed modules (in the guest's
+#     /lib/modules via the rig's GUEST_STOCK_MODS) runs t_zramxctl.sh,
+#     which loads them with modprobe (zramxctl --find) and zramx-swap;
+#   - dkms remove takes them out again.
+# Once: BUILD_EXCLUSIVE keeps DKMS off a kernel without CONFIG_64BIT and
+# off a 5.10 kernel (status 77), and systemd-analyze verify accepts
+# tools/systemd/zramx-swap.service.
+#
+# Output: KTAP points on stdout ("ok N install: ..."), progress on
+# stderr; exit 0 only if every point passed.  Run it alone or from
+# tests/check.sh (ZSF_ROOT, ZSF_OUT, ZSF_CACHE exported).
+#
+# Environment: ZSF_INSTALL_FLAVORS ("6.1 6.12"), ZSF_INSTALL_GUEST
+# (1: boot; 0: skip the guest boots), ZSF_NO_DEPS=1 (no apt-get).
+
+set -euo pipefail
+
+ZSF_ROOT=${ZSF_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+export ZSF_ROOT
+export ZSF_CACHE=${ZSF_CACHE:-$HOME/.cache/zsfast}
+export ZSF_OUT=${ZSF_OUT:-$ZSF_ROOT/build/check}
+FLAVORS=${ZSF_INSTALL_FLAVORS:-6.1 6.12}
+GUEST=${ZSF_INSTALL_GUEST:-1}
+W=$ZSF_OUT/install
+PKG=zsfast
+PKGVER=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$ZSF_ROOT/dkms.conf")
+
+# shellcheck source=tests/lib/kernels.sh
+source "$ZSF_ROOT/tests/lib/kernels.sh"
+# shellcheck source=tests/lib/build.sh
+source "$ZSF_ROOT/tests/lib/build.sh"
+# shellcheck source=tests/lib/guest.sh
+source "$ZSF_ROOT/tests/lib/guest.sh"
+
+N=0
+FAIL=0
+T0=$(date +%s)
+
+log() {
+	echo "install: $*" >&2
+}
+
+point() {	# point ok|fail DESC [REASON...]
+	local st=$1 desc=$2 r
+
+	N=$((N + 1))
+	if [ "$st" = ok ]; then
+		echo "ok $N install: $desc"
+		return 0
+	fi
+	shift 2
+	for r in "$@"; do
+		printf '%s\n' "$r" | sed 's/^/# /'
+	done
+	echo "not ok $N install: $desc"
+	FAIL=$((FAIL + 1))
+}
+
+# check DESC CMD...: a point from a command's status; its output (tail)
+# becomes the diagnostic on failure.
+check() {
+	local desc=$1 out rc=0
+
+	shift
+	out=$("$@" 2>&1) || rc=$?
+	if [ $rc -eq 0 ]; then
+		point ok "$desc"
+		return 0
+	fi
+	point fail "$desc" "$(printf '%s\n' "$out" | tail -n 25)" \
+		"exit status $rc: $*"
+	return 1
+}
+
+SUDO=
+[ "$(id -u)" = 0 ] || SUDO=sudo
+
+if ! command -v dkms > /dev/null; then
+	if [ "${ZSF_NO_DEPS:-0}" != 1 ]; then
+		log "installing dkms"
+		$SUDO apt-get install -y --no-install-recommends dkms kmod \
+			> "$ZSF_OUT/install-apt.log" 2>&1 || true
+	fi
+fi
+if ! command -v dkms > /dev/null; then
+	point fail "dkms is installed" "apt-get install dkms failed"
+	exit 1
+fi
+
+rm -rf "$W"
+mkdir -p "$W"
+SRCTREE=$W/usr-src
+DKMSTREE=$W/var-lib-dkms
+mkdir -p "$SRCTREE" "$DKMSTREE"
+# What a user's checkout holds (dkms add copies the directory): the
+# buildable tree and dkms.conf, without build products.
+CHECKOUT=$W/checkout
+mkdir -p "$CHECKOUT"
+cp -r "$ZSF_ROOT"/{Kbuild,Makefile,dkms.conf,src,include} "$CHECKOUT/"
+find "$CHECKOUT" \( -name '*.o' -o -name '*.ko' -o -name '*.mod*' \
+	-o -name '.*.cmd' \) -delete
+
+DKMS=(${SUDO:+"$SUDO"} dkms --sourcetree "$SRCTREE" --dkmstree "$DKMSTREE")
+# The signing key DKMS generates when it has none: kept in the scratch
+# dir, not in /var/lib/dkms.
+export mok_signing_key=$W/mok.key mok_certificate=$W/mok.pub
+
+check "dkms add ($PKG/$PKGVER)" "${DKMS[@]}" add "$CHECKOUT"
+
+# ---- BUILD_EXCLUSIVE ------------------------------------------------------
+# A kernel tree that is 32-bit (no CONFIG_64BIT): DKMS must refuse (77).
+# Built from the 6.12 headers' .config with CONFIG_64BIT taken out.
+excl_test() {	# excl_test DESC KVER CONFIG-EDIT
+	local desc=$1 kver=$2 edit=$3 fake rc=0 out
+
+	fake=$W/fake-$kver
+	mkdir -p "$fake/include"
+	sed "$edit" "$KDIR/.config" > "$fake/.config"
+	out=$("${DKMS[@]}" build "$PKG/$PKGVER" -k "$kver" \
+		--kernelsourcedir "$fake" 2>&1) || rc=$?
+	if [ $rc -eq 77 ]; then
+		point ok "$desc"
+	else
+		point fail "$desc" "$(printf '%s\n' "$out" | tail -n 10)" \
+			"dkms build exited $rc, want 77 (excluded)"
+	fi
+}
+
+# ---- per kernel -----------------------------------------------------------
+stage_root() {	# stage_root ROOT: ROOT/lib/modules/$KVER with the stock modules
+	local root=$1 f
+
+	rm -rf "$root"
+	mkdir -p "$root/lib/modules/$KVER"
+	cp -al "$KMODDIR/kernel" "$root/lib/modules/$KVER/" 2>/dev/null ||
+		cp -a "$KMODDIR/kernel" "$root/lib/modules/$KVER/"
+	for f in modules.builtin modules.builtin.modinfo modules.order; do
+		[ -f "$KMODDIR/$f" ] && cp "$KMODDIR/$f" "$root/lib/modules/$KVER/"
+	done
+	return 0
+}
+
+# The module file of NAME under DIR (.ko or compressed).
+modfile() {
+	find "$1" -name "$2.ko" -o -name "$2.ko.xz" -o -name "$2.ko.zst" \
+		-o -name "$2.ko.gz" | head -n 1
+}
+
+# modinfo checks on an installed zramx.ko (and zsfast.ko next to it).
+modinfo_checks() {	# modinfo_checks TAG DIR [SIGNED]
+	local tag=$1 dir=$2 signed=${3:-} zx zs stock vm want dep ns signer
+
+	zx=$(modfile "$dir" zramx)
+	zs=$(modfile "$dir" zsfast)
+	if [ -z "$zx" ] || [ -z "$zs" ]; then
+		point fail "$tag: zsfast.ko and zramx.ko installed in ${dir#"$W"/}" \
+			"$(find "$dir" | head)"
+		return
+	fi
+	point ok "$tag: zsfast.ko and zramx.ko installed in ${dir#"$W"/}"
+	dep=$(modinfo -F depends "$zx")
+	if [[ ",$dep," == *,zsfast,* ]]; then
+		point ok "$tag: modinfo zramx.ko: depends: $dep"
+	else
+		point fail "$tag: modinfo zramx.ko: depends has zsfast" "depends: '$dep'"
+	fi
+	stock=$(modfile "$KMODDIR/kernel/lib" lz4_compress)
+	want=$(modinfo -F vermagic "$stock")
+	vm=$(modinfo -F vermagic "$zx")
+	if [ -n "$want" ] && [ "$vm" = "$want" ] &&
+	   [ "$(modinfo -F vermagic "$zs")" = "$want" ] && [[ "$vm" == "$KVER "* ]]; then
+		point ok "$tag: vermagic '$vm' (as the kernel's own modules)"
+	else
+		point fail "$tag: vermagic matches the kernel's" \
+			"zramx: '$vm', zsfast: '$(modinfo -F vermagic "$zs")', stock: '$want'"
+	fi
+	ns=$(modinfo -F import_ns "$zx")
+	if [ "$ns" = ZSFAST ]; then
+		point ok "$tag: zramx imports namespace ZSFAST"
+	else
+		point fail "$tag: zramx imports namespace ZSFAST" "import_ns: '$ns'"
+	fi
+	if [ -n "$signed" ]; then
+		signer=$(modinfo -F signer "$zx")
+		if [ "$signer" = "DKMS module signing key" ] &&
+		   [ "$(modinfo -F signer "$zs")" = "$signer" ]; then
+			point ok "$tag: signed with the MOK key ($signer)"
+		else
+			point fail "$tag: signed with the MOK key" "signer: '$signer'"
+		fi
+	fi
+}
+
+# modules.dep and modprobe: zramx pulls zsfast, before itself.
+depmod_checks() {	# depmod_checks TAG ROOT SUBDIR
+	local tag=$1 root=$2 sub=$3 line deps
+
+	if ! depmod -b "$root" "$KVER" 2> "$W/depmod.err"; then
+		point fail "$tag: depmod" "$(cat "$W/depmod.err")"
+		return
+	fi
+	line=$(grep -E "^$sub/zramx\.ko(\.[a-z]+)?:" "$root/lib/modules/$KVER/modules.dep" || true)
+	if [[ "$line" =~ $sub/zsfast\.ko ]]; then
+		point ok "$tag: modules.dep: $line"
+	else
+		point fail "$tag: modules.dep: zramx needs zsfast" "line: '$line'"
+	fi
+	deps=$(modprobe -d "$root" -S "$KVER" --show-depends zramx 2>&1 |
+		awk '{ print $2 }' | sed 's|.*/||; s|\.ko.*||' | tr '\n' ' ')
+	if [[ " $deps" =~ \ zsfast\ .*zramx\ $ ]] && [[ "$deps" == *lz4_compress* ]]; then
+		point ok "$tag: modprobe zramx loads: $deps"
+	else
+		point fail "$tag: modprobe zramx loads zsfast first" "order: '$deps'"
+	fi
+}
+
+guest_boot() {	# guest_boot TAG ROOT
+	local tag=$1 root=$2 res rc=0 line progs
+
+	progs=$W/progs
+	if [ ! -x "$progs/zramxctl" ]; then
+		mkdir -p "$progs"
+		cp "$ZSF_ROOT/tools/zramxctl" "$ZSF_ROOT/tools/systemd/zramx-swap" "$progs/"
+		chmod +x "$progs"/*
+	fi
+	res=$W/guest-$KVER.res
+	log "$KVER: booting with the DKMS-installed modules"
+	KMODDIR=$root/lib/modules/$KVER GUEST_KOS='' GUEST_PROGS=$progs \
+	GUEST_TESTS=zramxctl GUEST_STOCK_MODS="zramx" \
+	GUEST_OUT=$W/guest-$KVER GUEST_TIMEOUT=${ZSF_GUEST_TIMEOUT:-600} \
+		zsf_guest_run > "$res" 2>> "$W/guest.log" || rc=$?
+	while IFS= read -r line; do
+		case "$line" in
+		"ok "*) point ok "$tag guest: ${line#ok [0-9]* }" ;;
+		"not ok "*) point fail "$tag guest: ${line#not ok [0-9]* }" ;;
+		"#"*) echo "$line" ;;
+		esac
+	done < "$res"
+	if [ $rc -ne 0 ]; then
+		point fail "$tag guest: boot with the DKMS modules" \
+			"zsf_guest_run status $rc, see $W/guest-$KVER/console.log"
+	fi
+}
+
+for f in $FLAVORS; do
+	t=$(date +%s)
+	if ! zsf_kernel_fetch "$f" 2> "$W/fetch.err"; then
+		point fail "$f: fetch kernel" "$(tail -n 10 "$W/fetch.err")"
+		continue
+	fi
+	tag=$f
+	echo "# $f: $KVER"
+	ROOT=$W/root-$KVER
+	stage_root "$ROOT"
+	# The headers: installed here, or only in the sysroot.
+	ksrc=()
+	if [ -f "/lib/modules/$KVER/build/Makefile" ]; then
+		echo "# $f: headers installed here (/lib/modules/$KVER/build), DKMS finds them"
+	else
+		echo "# $f: no /lib/modules/$KVER/build here: --kernelsourcedir $KDIR"
+		ksrc=(--kernelsourcedir "$KDIR")
+	fi
+	# Debian's DKMS looks for sign-file in /usr/lib/linux-kbuild-X.Y.
+	export sign_file=$KDIR/scripts/sign-file
+	check "$tag: dkms build -k $KVER" "${DKMS[@]}" build "$PKG/$PKGVER" \
+		-k "$KVER" "${ksrc[@]}" -j 2 || {
+		tail -n 20 "$DKMSTREE/$PKG/$PKGVER/build/make.log" 2>/dev/null | sed 's/^/# /'
+		continue
+	}
+	check "$tag: dkms install -k $KVER (--installtree, --no-depmod)" \
+		"${DKMS[@]}" install "$PKG/$PKGVER" -k "$KVER" "${ksrc[@]}" \
+		--installtree "$ROOT/lib/modules" --no-depmod || continue
+	st=$("${DKMS[@]}" status "$PKG/$PKGVER" -k "$KVER" \
+		--installtree "$ROOT/lib/modules" 2>&1 || true)
+	if [[ "$st" == *"$KVER"*installed* ]] && [[ "$st" != *WARNING* ]]; then
+		point ok "$tag: dkms status: $st"
+	else
+		point fail "$tag: dkms status says installed" "$st"
+	fi
+	modinfo_checks "$tag dkms" "$ROOT/lib/modules/$KVER/updates" signed
+	depmod_checks "$tag dkms" "$ROOT" "updates/dkms"
+	if [ "$GUEST" = 1 ]; then
+		guest_boot "$tag dkms" "$ROOT"
+	fi
+	check "$tag: dkms remove -k $KVER" "${DKMS[@]}" remove "$PKG/$PKGVER" \
+		-k "$KVER" --installtree "$ROOT/lib/modules" --no-depmod
+	left=$(find "$ROOT/lib/modules/$KVER/updates" -name '*.ko*' 2>/dev/null || true)
+	if [ -z "$left" ]; then
+		point ok "$tag: after dkms remove, no module left in updates/"
+	else
+		point fail "$tag: after dkms remove, no module left in updates/" "$left"
+	fi
+
+	# make install, the way without DKMS.
+	MROOT=$W/mroot-$KVER
+	stage_root "$MROOT"
+	rm -rf "$W/make-$KVER"
+	cp -r "$CHECKOUT" "$W/make-$KVER"
+	if make -C "$W/make-$KVER" KDIR="$KDIR" INSTALL_MOD_PATH="$MROOT" \
+		install > "$W/make-install-$KVER.log" 2>&1; then
+		point ok "$tag: make install INSTALL_MOD_PATH=<scratch root>"
+		if grep -q "SSL error" "$W/make-install-$KVER.log"; then
+			point fail "$tag: make install does not try the missing distribution key" \
+				 "$(grep -m 2 "SSL error" "$W/make-install-$KVER.log")"
+		fi
+		modinfo_checks "$tag make install" "$MROOT/lib/modules/$KVER/updates"
+		depmod_checks "$tag make install" "$MROOT" "updates"
+	else
+		point fail "$tag: make install INSTALL_MOD_PATH=<scratch root>" \
+			"$(tail -n 20 "$W/make-install-$KVER.log")"
+	fi
+	echo "# $f: $(($(date +%s) - t)) s"
+done
+
+# BUILD_EXCLUSIVE, against the last fetched kernel's .config.
+if [ -n "${KDIR:-}" ] && [ -f "$KDIR/.config" ]; then
+	excl_test "BUILD_EXCLUSIVE: dkms build refuses a kernel without CONFIG_64BIT (77)" \
+		"$KVER" 's/^CONFIG_64BIT=y/# CONFIG_64BIT is not set/'
+	excl_test "BUILD_EXCLUSIVE: dkms build refuses kernel 5.10 (77)" \
+		"5.10.0-99-amd64" 's/^$//'
+	excl_test "BUILD_EXCLUSIVE: dkms build refuses a kernel without zstd (77)" \
+		"$KVER" '/^CONFIG_ZSTD_COMPRESS=/d'
+fi
+
+# The systemd unit, with its ExecStart/ExecStop pointed at the tree.
+if command -v systemd-analyze > /dev/null; then
+	mkdir -p "$W/unit"
+	sed "s|/usr/local/sbin/zramx-swap|$ZSF_ROOT/tools/systemd/zramx-swap|" \
+		"$ZSF_ROOT/tools/systemd/zramx-swap.service" > "$W/unit/zramx-swap.service"
+	out=$(systemd-analyze verify "$W/unit/zramx-swap.service" 2>&1) && rc=0 || rc=$?
+	if [ $rc -eq 0 ] && [ -z "$out" ]; then
+		point ok "systemd-analyze verify zramx-swap.service: clean"
+	else
+		point fail "systemd-analyze verify zramx-swap.service: clean" "$out"
+	fi
+else
+	echo "ok $((N + 1)) install: systemd-analyze verify # SKIP systemd-analyze not installed"
+	N=$((N + 1))
+fi
+
+echo "# install lane: $N points, $FAIL failed, $(($(date +%s) - T0)) s"
+[ $FAIL -eq 0 ]
