@@ -171,15 +171,19 @@ static inline bool zramx_init_done(struct zramx *zx)
 }
 
 /* slots.c */
+static inline void zramx_slot_dep_acquire(struct zramx *zx, int trylock)
+{
 #ifdef CONFIG_DEBUG_LOCK_ALLOC
-#define zramx_slot_dep_acquire(zx, try) \
-	spin_acquire(&(zx)->slot_dep_map, 0, try, _RET_IP_)
-#define zramx_slot_dep_release(zx) \
-	spin_release(&(zx)->slot_dep_map, _RET_IP_)
-#else
-#define zramx_slot_dep_acquire(zx, try)	do { } while (0)
-#define zramx_slot_dep_release(zx)	do { } while (0)
+	spin_acquire(&zx->slot_dep_map, 0, trylock, _RET_IP_);
 #endif
+}
+
+static inline void zramx_slot_dep_release(struct zramx *zx)
+{
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+	spin_release(&zx->slot_dep_map, _RET_IP_);
+#endif
+}
 
 void zramx_slot_lockdep_init(struct zramx *zx);
 
