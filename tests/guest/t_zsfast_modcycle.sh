@@ -50,6 +50,7 @@ fi
 sed 's/^/# /' "$W/hog.out"
 
 # The data must really sit in zram (not be same-filled or still resident).
+# shellcheck disable=SC2046 # split the fields on purpose
 set -- $(cat /sys/block/zram0/mm_stat)
 orig=$1
 used=$3

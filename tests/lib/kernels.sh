@@ -62,7 +62,7 @@ _zsf_pkg_dep() {
 
 zsf_kernel_fetch() {
 	local flavor=$1 arch=${2:-amd64} host_arch suffix img_meta hdr_meta
-	local img hdr common kbuild root stamp dl deb pkgs f mk
+	local img hdr common kbuild stamp dl deb pkgs f mk
 
 	host_arch=$(dpkg --print-architecture)
 	case "$flavor" in
