@@ -82,6 +82,14 @@ ndevs() {
 	ls -d /sys/block/zramx* 2>/dev/null | wc -l
 }
 
+# Not installed: load the compressors zramx needs, then insmod.
+zxc_load() {
+	for _m in lzo_compress lz4_compress lz4hc_compress zstd_compress; do
+		modprobe $_m 2>/dev/null
+	done
+	insmod "$ZT_KO/zsfast.ko" && insmod "$ZT_KO/zramx.ko" "$@"
+}
+
 # ---- 1. modules missing ------------------------------------------------
 zx_swapoff_all
 for m in zramx zsfast; do
@@ -121,7 +129,7 @@ if [ $installed = 1 ]; then
 		exit 1
 	fi
 else
-	insmod $ZT_KO/zsfast.ko && insmod $ZT_KO/zramx.ko num_devices=1 || {
+	zxc_load num_devices=1 || {
 		ktap_fail "insmod zsfast.ko zramx.ko"
 		exit 1
 	}
@@ -337,6 +345,16 @@ fi
 mem_kb=$(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)
 want=$(( (mem_kb * 25 / 100 * 1024 + 4095) / 4096 * 4096 ))
 export ZRAMX_STATE=/run/zramx-swap-test
+if [ $installed = 0 ]; then
+	# zramx-swap's default is modprobe; here the modules are in /zsf.
+	{
+		echo '#!/bin/sh'
+		echo "for m in lzo_compress lz4_compress lz4hc_compress zstd_compress; do modprobe \$m 2>/dev/null; done"
+		echo "insmod $ZT_KO/zsfast.ko && insmod $ZT_KO/zramx.ko \"\$@\""
+	} > /tmp/zx-load
+	chmod +x /tmp/zx-load
+	export ZRAMX_MODPROBE="/tmp/zx-load num_devices=1"
+fi
 prio=77
 if ! swapon --help 2>&1 | grep -q -- '-p'; then
 	ktap_diag "this swapon has no -p: the priority is not checked"
