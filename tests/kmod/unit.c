@@ -438,9 +438,11 @@ static void zsft_test_every_size(struct zsft_unit *u)
 	struct zsft_agg uniq = ZSFT_AGG("every size: no two live objects share a location");
 	struct zsft_agg fill = ZSFT_AGG("every size: each class filled at least 3 zspages");
 	struct zsft_agg empty = ZSFT_AGG("every size: freeing a class's objects returns its pages");
+	struct zsft_agg huge = ZSFT_AGG("every size: objects are huge exactly from zsf_huge_class_size() up");
 	struct zsft_agg guard = ZSFT_AGG("every size: zsf_obj_read_begin writes local_copy only within the class size");
 	unsigned long spans = 0, far_pages = 0, nobjs = 0, local_used = 0;
 	unsigned int nclasses = 0, multipage = 0, max_ppz = 0;
+	size_t hs = zsf_huge_class_size(u->pool);
 	unsigned int lo, hi, s, k, n, per, target;
 	struct zsf_test_loc loc;
 
@@ -505,6 +507,9 @@ static void zsft_test_every_size(struct zsft_unit *u)
 				continue;
 			}
 			u->locs[k] = loc.obj;
+			zsft_check(&huge, loc.huge == (o->size >= hs),
+				   "size %u: huge %d, huge_class_size %zu",
+				   o->size, loc.huge, hs);
 			/* The slot (header included) crosses a page end. */
 			off = (unsigned long)loc.obj_idx * loc.class_size %
 			      PAGE_SIZE;
@@ -534,6 +539,7 @@ static void zsft_test_every_size(struct zsft_unit *u)
 	zsft_agg_point(&uniq);
 	zsft_agg_point(&fill);
 	zsft_agg_point(&empty);
+	zsft_agg_point(&huge);
 	zsft_agg_point(&guard);
 	zsft_diag("every size: read_begin wrote up to %u bytes past the object's size into local_copy",
 		  u->max_overrun);
