@@ -83,7 +83,9 @@ zsf_arm64_busybox() {
 }
 
 zsf_arm64_fetch() {
-	zsf_kernel_fetch "$1" arm64
+	# The rig's fetch builds a test module against the headers; for 6.1
+	# that needs the cross compiler named (the 6.12 headers default it).
+	ARCH=arm64 CROSS_COMPILE=$ZSF_ARM64_CROSS zsf_kernel_fetch "$1" arm64
 }
 
 zsf_arm64_build() {
