@@ -70,7 +70,7 @@ void zsf_destroy_pool(struct zsf_pool *pool);
  * an error pointer cast to unsigned long, so callers test it with
  * IS_ERR_VALUE().
  *
- * Context: any context allowed by @gfp.
+ * Context: process context; atomic only with a non-sleeping @gfp.
  * Return: a handle, or (unsigned long)ERR_PTR(-EINVAL) for size 0,
  * (unsigned long)ERR_PTR(-ENOSPC) for size > PAGE_SIZE, and
  * (unsigned long)ERR_PTR(-ENOMEM) when memory ran out.
@@ -88,7 +88,10 @@ unsigned long zsf_malloc(struct zsf_pool *pool, size_t size, gfp_t gfp,
  * A zspage that becomes empty is given back to the page allocator after
  * the class lock has been dropped.
  *
- * Context: any context, including atomic; never sleeps.
+ * Context: process context, atomic or not (under the caller's spinlocks,
+ * with preemption disabled); never sleeps.  Not from hard or soft
+ * interrupt context: the class locks are not interrupt-safe, as in
+ * upstream zsmalloc.
  */
 void zsf_free(struct zsf_pool *pool, unsigned long handle);
 
@@ -117,7 +120,8 @@ size_t zsf_huge_class_size(struct zsf_pool *pool);
  * The object cannot move until zsf_obj_read_end().  The caller must not
  * sleep in between.
  *
- * Context: any context; returns with preemption disabled.
+ * Context: process context, atomic or not; returns with preemption
+ * disabled.
  * Return: a pointer to the object's data: either into the backing page or
  * to @local_copy.
  */
@@ -140,7 +144,7 @@ void zsf_obj_read_end(struct zsf_pool *pool, unsigned long handle,
  * @mem: the data
  * @len: its length; at most the size given to zsf_malloc()
  *
- * Context: any context; never sleeps.
+ * Context: process context, atomic or not; never sleeps.
  */
 void zsf_obj_write(struct zsf_pool *pool, unsigned long handle,
 		   void *mem, size_t len);
