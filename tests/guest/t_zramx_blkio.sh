@@ -28,7 +28,16 @@ MIX_RANDOM=$((1024 / 8))
 
 # zx_expect DESC ACTUAL OP WANT: a point comparing two numbers.
 zx_expect() {
-	if [ "$2" "$3" "$4" ]; then
+	_r=1
+	case $3 in
+	=) [ "$2" = "$4" ] && _r=0 ;;
+	-eq) [ "$2" -eq "$4" ] 2>/dev/null && _r=0 ;;
+	-ge) [ "$2" -ge "$4" ] 2>/dev/null && _r=0 ;;
+	-le) [ "$2" -le "$4" ] 2>/dev/null && _r=0 ;;
+	-lt) [ "$2" -lt "$4" ] 2>/dev/null && _r=0 ;;
+	-gt) [ "$2" -gt "$4" ] 2>/dev/null && _r=0 ;;
+	esac
+	if [ $_r = 0 ]; then
 		ktap_ok "$1"
 	else
 		ktap_fail "$1" "got $2, want $3 $4"

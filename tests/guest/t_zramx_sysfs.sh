@@ -46,7 +46,8 @@ numeric_fields() {
 	# numeric_fields N TEXT: TEXT is exactly N unsigned decimal fields
 	_want=$1
 	shift
-	# shellcheck disable=SC2086
+	# Word splitting is the point here.
+	# shellcheck disable=SC2048,SC2086
 	set -- $*
 	[ $# -eq "$_want" ] || return 1
 	for _x in "$@"; do
@@ -203,6 +204,7 @@ expect_eq "no kernel address in any attribute or debugfs file" "$leak" ""
 
 if zx_is_zramx; then
 	bad=
+	# shellcheck disable=SC2044
 	for f in $(find $ZSF_DEBUG -type f 2>/dev/null); do
 		m=$(stat -c %a "$f")
 		case $m in

@@ -159,6 +159,8 @@ zx_swapoff_all() {
 zx_zsf_pages() {
 	[ -d $ZSF_DEBUG ] || return 1
 	_t=0
+	# debugfs names have no blanks.
+	# shellcheck disable=SC2044
 	for _f in $(find $ZSF_DEBUG -name stats 2>/dev/null); do
 		_p=$(sed -n 's/^ *pages: *\([0-9][0-9]*\).*/\1/p' "$_f" | head -n 1)
 		_t=$((_t + ${_p:-0}))
