@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The zs_free micro-benchmark (issue 4, W2), built twice from this one
+ * source: zsfbench_stock.ko against the kernel's zsmalloc (zs_*) and
+ * zsfbench_zsf.ko against zsfast (zsf_*); see stock.c and zsf.c, which
+ * set FB_STOCK and include this file.
+ *
+ * At load time it creates a pool, allocates threads * count handles of
+ * mixed sizes (thread t's handles in one run, so every thread frees its
+ * own zspages, as exiting processes free their own swap slots), then
+ * starts one kthread per thread bound to CPU (t % online CPUs); they
+ * wait for each other and each frees its handles in allocation order.
+ * The module prints one line and stays loaded until rmmod:
+ *
+ *   freebench: impl=stock|zsfast tag=.. threads=N count=M
+ *              ns_per_free=.. max_thread_ns=.. wall_ns=.. pages_left=..
+ *
+ * ns_per_free is the mean over the threads of (a thread's time to free
+ * its M handles) / M.  pages_left is the pool's page count right after
+ * the frees (zspages a free could not release at once go to a worker).
+ * The pool is destroyed before the module returns from init.
+ */
+#include <linux/module.h>
+#include <linux/kernel.h>
+#include <linux/kthread.h>
+#include <linux/completion.h>
+#include <linux/overflow.h>
+#include <linux/ktime.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include <linux/cpumask.h>
+#include <linux/random.h>
+
+#ifdef FB_STOCK
+#include <linux/zsmalloc.h>
+#define FB_IMPL			"stock"
+#define fb_pool			zs_pool
+#define fb_create_pool(n)	zs_create_pool(n)
+#define fb_destroy_pool(p)	zs_destroy_pool(p)
+#ifdef HAVE_ZS_MALLOC_NID
+#define fb_malloc(p, s, g)	zs_malloc(p, s, g, NUMA_NO_NODE)
+#else
+#define fb_malloc(p, s, g)	zs_malloc(p, s, g)
+#endif
+#define fb_free(p, h)		zs_free(p, h)
+#define fb_total_pages(p)	zs_get_total_pages(p)
+#else
+#include <zsfast.h>
+#include <compat/compat.h>
+#define FB_IMPL			"zsfast"
+#define fb_pool			zsf_pool
+#define fb_create_pool(n)	zsf_create_pool(n)
+#define fb_destroy_pool(p)	zsf_destroy_pool(p)
+#define fb_malloc(p, s, g)	zsf_malloc(p, s, g, NUMA_NO_NODE)
+#define fb_free(p, h)		zsf_free(p, h)
+#define fb_total_pages(p)	zsf_get_total_pages(p)
+ZSF_IMPORT_NS();
+#endif
+
+static unsigned int threads;
+module_param(threads, uint, 0444);
+MODULE_PARM_DESC(threads, "freeing kthreads (default: online CPUs)");
+static unsigned int count = 65536;
+module_param(count, uint, 0444);
+MODULE_PARM_DESC(count, "handles each kthread frees");
+static unsigned int seed = 1;
+module_param(seed, uint, 0444);
+MODULE_PARM_DESC(seed, "seed of the object sizes");
+static unsigned int tag;
+module_param(tag, uint, 0444);
+MODULE_PARM_DESC(tag, "echoed in the result line");
+
+struct fb_thread {
+	struct fb_pool *pool;
+	unsigned long *handles;
+	unsigned int n;
+	u64 ns;
+	struct completion done;
+};
+
+static DECLARE_COMPLETION(fb_start);
+
+/* Sizes like zram's: compressed pages 32 .. 4000 bytes, 1 in 8 whole. */
+static size_t fb_size(u32 *state)
+{
+	u32 x = *state;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	*state = x;
+	if (!(x % 8))
+		return PAGE_SIZE;
+	return 32 + (x >> 8) % 3968;
+}
+
+static int fb_thread_fn(void *data)
+{
+	struct fb_thread *t = data;
+	unsigned int i;
+	u64 t0;
+
+	/* Start together with the other threads. */
+	wait_for_completion(&fb_start);
+	t0 = ktime_get_ns();
+	for (i = 0; i < t->n; i++)
+		fb_free(t->pool, t->handles[i]);
+	t->ns = ktime_get_ns() - t0;
+	complete(&t->done);
+	return 0;
+}
+
+static int __init fb_init(void)
+{
+	unsigned int nt = threads ? threads : num_online_cpus();
+	unsigned int i, j, ncpu = num_online_cpus();
+	struct task_struct **task;
+	struct fb_thread *t;
+	struct fb_pool *pool;
+	u64 sum = 0, max = 0, w0, wall;
+	unsigned long left;
+	u32 state = seed ? seed : 1;
+	int ret = 0;
+
+	if (!count)
+		return -EINVAL;
+	t = kcalloc(nt, sizeof(*t), GFP_KERNEL);
+	if (!t)
+		return -ENOMEM;
+	pool = fb_create_pool("freebench");
+	if (!pool) {
+		kfree(t);
+		return -ENOMEM;
+	}
+	for (i = 0; i < nt; i++) {
+		t[i].pool = pool;
+		t[i].n = count;
+		init_completion(&t[i].done);
+		t[i].handles = vmalloc(array_size(count, sizeof(unsigned long)));
+		if (!t[i].handles) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		for (j = 0; j < count; j++) {
+			t[i].handles[j] = fb_malloc(pool, fb_size(&state),
+						    GFP_KERNEL | __GFP_NOWARN);
+			if (IS_ERR_OR_NULL((void *)t[i].handles[j])) {
+				t[i].handles[j] = 0;
+				ret = -ENOMEM;
+				goto out;
+			}
+		}
+	}
+
+	task = kcalloc(nt, sizeof(*task), GFP_KERNEL);
+	if (!task) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < nt; i++) {
+		task[i] = kthread_create(fb_thread_fn, &t[i], "freebench/%u",
+					 i);
+		if (IS_ERR(task[i])) {
+			/* Freed by the cleanup below instead. */
+			t[i].n = 0;
+			complete(&t[i].done);
+			ret = PTR_ERR(task[i]);
+			continue;
+		}
+		kthread_bind(task[i], i % ncpu);
+		wake_up_process(task[i]);
+	}
+	/* Every thread sleeps in wait_for_completion(&fb_start) now. */
+	w0 = ktime_get_ns();
+	complete_all(&fb_start);
+	for (i = 0; i < nt; i++)
+		wait_for_completion(&t[i].done);
+	wall = ktime_get_ns() - w0;
+	kfree(task);
+	left = fb_total_pages(pool);
+	for (i = 0; i < nt; i++) {
+		if (t[i].n) {
+			/* Freed: nothing for the cleanup to free again. */
+			memset(t[i].handles, 0, sizeof(unsigned long) * count);
+		}
+		sum += t[i].ns;
+		max = max(max, t[i].ns);
+	}
+	if (!ret)
+		pr_info("freebench: impl=%s tag=%u threads=%u count=%u ns_per_free=%llu max_thread_ns=%llu wall_ns=%llu pages_left=%lu\n",
+			FB_IMPL, tag, nt, count, div_u64(sum, (u64)nt * count),
+			max, wall, left);
+out:
+	for (i = 0; i < nt; i++) {
+		if (!t[i].handles)
+			continue;
+		for (j = 0; j < count; j++)
+			if (t[i].handles[j])
+				fb_free(pool, t[i].handles[j]);
+		vfree(t[i].handles);
+	}
+	fb_destroy_pool(pool);
+	kfree(t);
+	return ret;
+}
+
+static void __exit fb_exit(void)
+{
+}
+
+module_init(fb_init);
+module_exit(fb_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("zs_free/zsf_free micro-benchmark (" FB_IMPL ")");
