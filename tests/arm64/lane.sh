@@ -111,7 +111,7 @@ for f in $FLAVORS; do
 	rc=0
 	t=$(date +%s)
 	GUEST_KOS=$out GUEST_PROGS=$W/progs GUEST_TESTS=$TESTS \
-	GUEST_STOCK_MODS="zram zsmalloc lz4 lz4_compress lz4hc_compress zstd" \
+	GUEST_STOCK_MODS="zram zsmalloc lz4 lz4_compress lz4hc_compress zstd virtio_pci virtio_console" \
 	GUEST_MEM=${ZSF_ARM64_MEM:-512} GUEST_OUT=$W/guest-$KVER \
 	GUEST_TIMEOUT=${ZSF_GUEST_TIMEOUT:-1800} \
 		zsf_arm64_guest_run > "$res" 2> "$W/guest-$KVER.stderr" || rc=$?

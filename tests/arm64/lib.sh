@@ -29,7 +29,9 @@
 #	  - the console is the PL011 (console=ttyAMA0, the first -serial);
 #	  - virt has one UART, so the results port (init writes /dev/ttyS1)
 #	    is a virtio console, /dev/hvc0, written to results.ktap; the
-#	    initramfs's /init is patched to use it.
+#	    initramfs's /init is patched to use it (and to load
+#	    virtio_pci and virtio_console first, modules on 6.1: put them in
+#	    GUEST_STOCK_MODS).
 
 ZSF_ARM64_CROSS=aarch64-linux-gnu-
 
@@ -127,7 +129,12 @@ _zsf_make_initramfs_arm64() {
 
 	_zsf_make_initramfs_x86 "$stage" "$img" || return 1
 	cp "$ZSF_ARM64_BUSYBOX" "$stage/bin/busybox" || return 1
-	sed -i 's|^res=/dev/ttyS1$|res=/dev/hvc0|' "$stage/init"
+	# 6.1's virtio_pci and virtio_console are modules (built in on
+	# 6.12): load them before /init opens the port, and wait for it.
+	sed -i 's|^res=/dev/ttyS1$|for m in virtio_pci virtio_console; do modprobe $m 2>/dev/null; done\
+i=0\
+while [ ! -c /dev/hvc0 ] \&\& [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done\
+res=/dev/hvc0|' "$stage/init"
 	if ! grep -q '^res=/dev/hvc0$' "$stage/init"; then
 		_zsf_glog "arm64: cannot point tests/guest/init at /dev/hvc0"
 		return 1
