@@ -3,6 +3,7 @@
  * relbench: one round of the release-path benchmark (issue 4, W1).
  *
  *   relbench [-s MB] [-P PROCS] [-f MODE] [-V STRIDE] [-Z FILE] [-M FILE]
+ *            [-E FILE]
  *
  *   -s MB      anonymous memory per process (default 256)
  *   -P PROCS   processes (default 1)
@@ -12,6 +13,8 @@
  *              compared before the memory is pushed out again; 0: none
  *   -Z FILE    zsfast debugfs stats: watch its "pages:" line
  *   -M FILE    a zram mm_stat: watch its mem_used_total
+ *   -E FILE    write "1" to FILE at the barrier and "0" once the count
+ *              settled (e.g. ftrace's function_profile_enabled)
  *
  * The same workload as tests/prog/release.c: every process mmaps, fills,
  * MADV_PAGEOUTs (and checks), waits at a barrier, and then all munmap at
@@ -267,10 +270,21 @@ static long watch_value(const char *zsf, const char *mm)
 	return v;
 }
 
+static void write_flag(const char *path, const char *val)
+{
+	FILE *f;
+
+	if (!path)
+		return;
+	f = fopen(path, "w");
+	if (!f || fputs(val, f) < 0 || fclose(f))
+		perror("relbench: -E");
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: relbench [-s MB] [-P PROCS] [-f MODE] [-V STRIDE] [-Z FILE] [-M FILE]\n");
+		"usage: relbench [-s MB] [-P PROCS] [-f MODE] [-V STRIDE] [-Z FILE] [-M FILE] [-E FILE]\n");
 	exit(2);
 }
 
@@ -279,12 +293,12 @@ int main(int argc, char **argv)
 	int procs = 1, mode = ZT_MIXED, c, i, failed = 0;
 	unsigned long long t_go, t_last, t_now, k0, k1, s0, s1;
 	unsigned long long cpu = 0, maxv = 0, checked = 0;
-	const char *zsf = NULL, *mm = NULL;
+	const char *zsf = NULL, *mm = NULL, *flag = NULL;
 	size_t mb = 256, stride = 7;
 	long idle, v, last;
 	pid_t pids[MAXP];
 
-	while ((c = getopt(argc, argv, "s:P:f:V:Z:M:")) != -1) {
+	while ((c = getopt(argc, argv, "s:P:f:V:Z:M:E:")) != -1) {
 		switch (c) {
 		case 's':
 			mb = strtoul(optarg, NULL, 0);
@@ -303,6 +317,9 @@ int main(int argc, char **argv)
 			break;
 		case 'M':
 			mm = optarg;
+			break;
+		case 'E':
+			flag = optarg;
 			break;
 		default:
 			usage();
@@ -351,6 +368,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	write_flag(flag, "1");
 	k0 = kthread_ns();
 	s0 = stat_busy();
 	t_go = ns(CLOCK_MONOTONIC);
@@ -376,6 +394,7 @@ int main(int argc, char **argv)
 		t_last = ns(CLOCK_MONOTONIC);
 	k1 = kthread_ns();
 	s1 = stat_busy();
+	write_flag(flag, "0");
 
 	for (i = 0; i < procs; i++) {
 		struct proc_res *r = &sh->res[i];
