@@ -1,0 +1,188 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=sh
+#
+# Issue 4, W1: the release-path benchmark, run by bench/run.sh (make
+# bench), not by make check.  In one boot, three swap backends with the
+# same disksize and lz4:
+#   stock  stock zram on the kernel's zsmalloc   (/dev/zram0)
+#   ours   zramx on zsfast                       (/dev/zramx0)
+#   floor  swap on a brd ramdisk                 (/dev/ram0)
+# For every P, rounds are interleaved: stock ours floor stock ours floor
+# ...  Each round is bench/prog/relbench: P processes fill MB each
+# (mixed content), MADV_PAGEOUT, read a sample back and compare, page out
+# again, barrier, munmap at once.  zram devices are reset before every
+# round, so every round starts from an empty pool.
+#
+# Kernel command line knobs (bench/run.sh sets them):
+#   bench.mb=256  bench.rounds=5  bench.procs=1,2,4  bench.disk=MiB
+#
+# Results go to stdout as "# W1 ..." diagnostic lines that bench/run.sh
+# parses.  Test points fail only on wrong results: a data mismatch, a
+# round that did not run, a leak (pages not back at idle after the swap
+# slot caches are drained; mm_stat not back at the swap header only).
+
+ZT_DIR=$(dirname "$0")
+. "$ZT_DIR/lib.sh"
+export ZDRV=zramx
+. "$ZT_DIR/zramx_lib.sh"
+
+MB=256
+ROUNDS=5
+PROCS=1,2,4
+DISK=
+for _w in $(cat /proc/cmdline); do
+	case $_w in
+	bench.mb=*) MB=${_w#bench.mb=} ;;
+	bench.rounds=*) ROUNDS=${_w#bench.rounds=} ;;
+	bench.procs=*) PROCS=${_w#bench.procs=} ;;
+	bench.disk=*) DISK=${_w#bench.disk=} ;;
+	esac
+done
+PROCS=$(echo "$PROCS" | tr ',' ' ')
+maxp=1
+for p in $PROCS; do
+	[ "$p" -gt $maxp ] && maxp=$p
+done
+# Same disksize for every backend: the largest round plus 25%.
+DISK=${DISK:-$((maxp * MB * 5 / 4 + 16))}
+
+ktap_diag "W1 config kernel=$(uname -r) mb=$MB rounds=$ROUNDS procs=$PROCS disk_mib=$DISK mem_kb=$(sed -n 's/MemTotal: *\([0-9]*\).*/\1/p' /proc/meminfo) cpus=$(grep -c ^processor /proc/cpuinfo)"
+
+zx_swapoff_all
+modprobe lz4_compress 2>/dev/null
+modprobe lz4 2>/dev/null
+# Stock zram with two devices: zram0 the backend, zram1 a scratch swap
+# whose swapon+swapoff drains the swap core's per-CPU slot caches.
+if modprobe zram num_devices=2 && zx_wait_path /dev/zram0 &&
+	zx_wait_path /dev/zram1 && zx_load_drv zramx &&
+	modprobe brd rd_nr=1 rd_size=$((DISK * 1024)) &&
+	zx_wait_path /dev/ram0; then
+	ktap_ok "W1: load zram, zramx, brd"
+else
+	ktap_fail "W1: load zram, zramx, brd"
+	exit 1
+fi
+if zx_setup lz4 4M /sys/block/zram1 && mkswap /dev/zram1 >/dev/null; then
+	ktap_ok "W1: scratch swap /dev/zram1"
+else
+	ktap_fail "W1: scratch swap /dev/zram1"
+	exit 1
+fi
+
+drain() {
+	swapon /dev/zram1 && swapoff /dev/zram1
+}
+
+ZSTATS=$ZSF_DEBUG/stats
+
+# setup BACKEND: a fresh device, swapped on.  Sets DEV, SYS.
+setup() {
+	case $1 in
+	stock) DEV=/dev/zram0 SYS=/sys/block/zram0 ;;
+	ours) DEV=/dev/zramx0 SYS=/sys/block/zramx0 ;;
+	floor) DEV=/dev/ram0 SYS= ;;
+	esac
+	if [ -n "$SYS" ]; then
+		zx_setup lz4 ${DISK}M "$SYS" || return 1
+		[ "$(zx_algo_selected "$SYS")" = lz4 ] || return 1
+	fi
+	mkswap "$DEV" >/dev/null 2>&1 && swapon "$DEV"
+}
+
+# The swap space in use on DEV, in KiB (/proc/swaps).
+swap_used() {
+	awk -v d="$1" '$1 == d { print $4 }' /proc/swaps
+}
+
+# free_stats of the zsfast pool of zramx0, on one line.
+free_stats() {
+	for _f in "$ZSF_DEBUG"/*/free_stats; do
+		[ -f "$_f" ] || continue
+		tr '\n' ' ' < "$_f" | sed 's/: /=/g'
+		return
+	done
+}
+
+failures=0
+bad() {
+	ktap_fail "$1" "$2"
+	failures=$((failures + 1))
+}
+
+# round R P BACKEND
+round() {
+	_r=$1 _p=$2 _b=$3
+	_id="W1 r=$_r P=$_p be=$_b"
+	if ! setup "$_b"; then
+		bad "$_id: setup" "cannot set up $_b"
+		return
+	fi
+	_watch=
+	_zidle=
+	case $_b in
+	stock) _watch="-M $SYS/mm_stat" ;;
+	ours) _watch="-Z $ZSTATS" ;;
+	esac
+	if [ -n "$SYS" ]; then
+		_idle_orig=$(zx_mm orig_data_size "$SYS")
+		_idle_compr=$(zx_mm compr_data_size "$SYS")
+		_idle_mem=$(zx_mm mem_used_total "$SYS")
+	fi
+	[ "$_b" = ours ] && _zidle=$(zx_zsf_pages)
+	_used0=$(swap_used "$DEV")
+	# shellcheck disable=SC2086
+	if ! relbench -s "$MB" -P "$_p" $_watch > /tmp/w1.out 2>&1; then
+		sed 's/^/# /' /tmp/w1.out | tail -n 20
+		bad "$_id: relbench (data check, pageout, munmap)"
+		swapoff "$DEV"
+		return
+	fi
+	sed -n "s/^relbench: /# $_id /p" /tmp/w1.out
+	_extra=
+	if [ "$_b" = ours ]; then
+		_extra="$(free_stats)"
+		ktap_diag "$_id free_stats $_extra"
+	fi
+	# Everything freed reaches the device once the slot caches drain.
+	drain || ktap_diag "$_id: cannot drain the swap slot caches"
+	_leak=
+	if [ -n "$SYS" ]; then
+		_max=$(zx_mm mem_used_max "$SYS")
+		[ "$_max" -gt $((_p * MB * 1024 * 1024 / 8)) ] ||
+			_leak="$_leak mem_used_max=$_max(backend did not run?)"
+		zx_poll 50 zx_field_is orig_data_size "$_idle_orig" "$SYS" ||
+			_leak="$_leak orig_data_size=$(zx_mm orig_data_size "$SYS")"
+		zx_field_is compr_data_size "$_idle_compr" "$SYS" ||
+			_leak="$_leak compr_data_size=$(zx_mm compr_data_size "$SYS")"
+		[ "$(zx_mm mem_used_total "$SYS")" -le "$_idle_mem" ] ||
+			_leak="$_leak mem_used_total=$(zx_mm mem_used_total "$SYS")/$_idle_mem"
+	fi
+	if [ "$_b" = ours ]; then
+		zx_poll 50 eval '[ "$(zx_zsf_pages)" = "$_zidle" ]' ||
+			_leak="$_leak zsfast_pages=$(zx_zsf_pages)/$_zidle"
+	fi
+	_u=$(swap_used "$DEV")
+	[ "$_u" = "$_used0" ] || _leak="$_leak swap_used_kb=$_u/$_used0"
+	if [ -n "$_leak" ]; then
+		[ -n "$SYS" ] && zx_diag_mm "$SYS"
+		bad "$_id: back to idle" "$_leak"
+	fi
+	swapoff "$DEV" || bad "$_id: swapoff"
+}
+
+t0=$(cut -d' ' -f1 /proc/uptime)
+for p in $PROCS; do
+	r=1
+	while [ $r -le "$ROUNDS" ]; do
+		for b in stock ours floor; do
+			round $r "$p" $b
+		done
+		r=$((r + 1))
+	done
+	ktap_diag "W1 P=$p done at uptime $(cut -d' ' -f1 /proc/uptime)"
+done
+[ $failures = 0 ] && ktap_ok "W1: every round ran, data checked, nothing leaked"
+for s in /sys/block/zram0 /sys/block/zramx0 /sys/block/zram1; do
+	zx_set 1 $s/reset
+done
+ktap_diag "W1 took $(cut -d' ' -f1 /proc/uptime) - $t0 s of guest uptime"
