@@ -1,0 +1,150 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# make bench: the release-path benchmarks of issue 4, on both Debian
+# kernels, each in one QEMU guest boot (TCG, like make check):
+#   W1  tests/guest/t_bench_release.sh: stock zram vs zramx vs swap on
+#       brd, P processes munmap swapped-out memory at once
+#   W2  tests/guest/t_bench_free.sh: bench/kmod's zs_free/zsf_free
+#       micro-benchmark, N kthreads
+#   and, in a second boot of its own (BENCH_PROFILE=1, the default),
+#   tests/guest/t_bench_profile.sh: one W1 round per backend under
+#   ftrace's function_graph tracer, to see where the release time goes
+# then bench/report.sh prints the table and writes bench/results/
+# (report.md, release.png, the raw guest output).
+#
+# It fails only on wrong results (a guest test point failed: data
+# mismatch, leak, a backend or module that did not run), never on slow
+# numbers.  CI does not run it.
+#
+# Environment knobs:
+#   BENCH_KERNELS="6.1 6.12"   flavours (tests/lib/kernels.sh)
+#   BENCH_MB=256               MiB per process (issue 4: 256)
+#   BENCH_PROCS=1,2,4          process counts
+#   BENCH_ROUNDS=5             interleaved rounds per backend and P
+#   BENCH_COUNT=65536          W2 handles per kthread
+#   BENCH_MEM=                 guest MiB (default: fits 4 x BENCH_MB
+#                              resident, the brd copy and the zram pool)
+#   BENCH_PROFILE=1           0: no profile boot
+#   BENCH_PROF_P=2            P of the profiled rounds
+#   BENCH_PARALLEL=0           1: boot the kernels' guests at the same
+#                              time (faster, noisier)
+#   BENCH_OUT=build/bench      work directory (builds, guest logs)
+#   BENCH_RESULTS=bench/results
+#   BENCH_NO_DEPS=1            do not apt-get install qemu, gnuplot, ...
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export ZSF_ROOT=$ROOT
+KERNELS=${BENCH_KERNELS:-6.1 6.12}
+MB=${BENCH_MB:-256}
+PROCS=${BENCH_PROCS:-1,2,4}
+ROUNDS=${BENCH_ROUNDS:-5}
+COUNT=${BENCH_COUNT:-65536}
+OUT=${BENCH_OUT:-$ROOT/build/bench}
+RESULTS=${BENCH_RESULTS:-$ROOT/bench/results}
+maxp=$(echo "$PROCS" | tr ',' '\n' | sort -n | tail -n 1)
+# Resident while filling, plus brd's copy (it keeps written pages), plus
+# the zram pool, plus 768 MiB for the kernel and the initramfs.
+MEM=${BENCH_MEM:-$((maxp * MB * 5 / 2 + 768))}
+
+log() {
+	echo "bench: $*" >&2
+}
+
+if [ "${BENCH_NO_DEPS:-0}" != 1 ]; then
+	missing=
+	for c in qemu-system-x86_64 busybox gnuplot cpio gcc make depmod \
+		rsync bc xz zstd; do
+		command -v "$c" > /dev/null || missing=1
+	done
+	if [ -n "$missing" ]; then
+		SUDO=
+		[ "$(id -u)" = 0 ] || SUDO=sudo
+		$SUDO apt-get install -y -q qemu-system-x86 busybox-static \
+			gnuplot-nox cpio gcc make kmod rsync bc xz-utils zstd \
+			libc6-dev >&2
+	fi
+fi
+
+# shellcheck source=tests/lib/kernels.sh
+source "$ROOT/tests/lib/kernels.sh"
+# shellcheck source=tests/lib/build.sh
+source "$ROOT/tests/lib/build.sh"
+# shellcheck source=tests/lib/guest.sh
+source "$ROOT/tests/lib/guest.sh"
+
+mkdir -p "$OUT" "$RESULTS"
+zsf_build_progs "$OUT/progs" || { log "cannot build the programs"; exit 1; }
+
+# Under a loaded host, TCG guests can fail the boot's IO-APIC timer
+# check and panic; the check proves nothing here.
+APPEND="no_timer_check bench.mb=$MB bench.procs=$PROCS bench.rounds=$ROUNDS bench.count=$COUNT bench.prof_p=${BENCH_PROF_P:-2}"
+STOCK="zram zsmalloc brd lz4 lz4_compress lz4hc lz4hc_compress zstd"
+
+# run_kernel FLAVOR: build and boot; the guest's KTAP ends up in
+# $OUT/guest-FLAVOR/results.clean, the profile's in
+# $OUT/prof-FLAVOR/results.clean.
+run_kernel() {
+	local f=$1 g=$OUT/guest-$1 p=$OUT/prof-$1 rc=0
+
+	(
+		zsf_kernel_fetch "$f" > /dev/null || exit 1
+		zsf_build "$KDIR" "$OUT/build-$f" || exit 1
+		rm -rf "$g"
+		log "$f: guest with ${MEM} MiB, ${PROCS} x ${MB} MiB, ${ROUNDS} rounds"
+		GUEST_KOS=$OUT/build-$f GUEST_PROGS=$OUT/progs \
+		GUEST_STOCK_MODS=$STOCK \
+		GUEST_TESTS=bench_free,bench_release GUEST_MEM=$MEM \
+		GUEST_TIMEOUT=${BENCH_TIMEOUT:-7200} GUEST_OUT=$g \
+		GUEST_APPEND=$APPEND zsf_guest_run > "$g.ktap" || exit 1
+		[ "${BENCH_PROFILE:-1}" = 1 ] || exit 0
+		rm -rf "$p"
+		log "$f: profile boot"
+		GUEST_KOS=$OUT/build-$f GUEST_PROGS=$OUT/progs \
+		GUEST_STOCK_MODS=$STOCK GUEST_TESTS=bench_profile \
+		GUEST_MEM=$MEM GUEST_TIMEOUT=1800 GUEST_OUT=$p \
+		GUEST_APPEND=$APPEND zsf_guest_run > "$p.ktap"
+	) || rc=$?
+	return $rc
+}
+
+host_info="$(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)), load at start $(cut -d' ' -f1-3 /proc/loadavg)"
+start=$(date -u '+%F %H:%M')
+declare -A status
+if [ "${BENCH_PARALLEL:-0}" = 1 ]; then
+	declare -A pid
+	for f in $KERNELS; do
+		run_kernel "$f" & pid[$f]=$!
+	done
+	for f in $KERNELS; do
+		wait "${pid[$f]}" && status[$f]=0 || status[$f]=$?
+	done
+else
+	for f in $KERNELS; do
+		run_kernel "$f" && status[$f]=0 || status[$f]=$?
+	done
+fi
+host_info+=", load at end $(cut -d' ' -f1-3 /proc/loadavg)"
+
+fail=0
+inputs=()
+for f in $KERNELS; do
+	if [ "${status[$f]}" != 0 ]; then
+		log "$f: FAILED (see $OUT/guest-$f.ktap)"
+		grep '^not ok' "$OUT/guest-$f.ktap" >&2 || true
+		fail=1
+	fi
+	if [ -f "$OUT/guest-$f/results.clean" ]; then
+		cp "$OUT/guest-$f/results.clean" "$RESULTS/raw-$f.txt"
+		if [ -f "$OUT/prof-$f/results.clean" ]; then
+			cat "$OUT/prof-$f/results.clean" >> "$RESULTS/raw-$f.txt"
+		fi
+		inputs+=("$RESULTS/raw-$f.txt")
+	fi
+done
+[ ${#inputs[@]} -gt 0 ] || { log "no results"; exit 1; }
+BENCH_DATE="$start UTC" BENCH_HOST="$host_info" \
+BENCH_PARALLEL=${BENCH_PARALLEL:-0} \
+	"$ROOT/bench/report.sh" "$RESULTS" "${inputs[@]}"
+exit $fail
