@@ -4,7 +4,7 @@
  * check every page after it comes back in.
  *
  *   swapcheck [-p PROCS] [-m MB | -f FACTOR] [-s SEED] [-r ROUNDS]
- *             [-M MODE] [-n]
+ *             [-M MODE] [-n] [-A MB]
  *
  *   -p PROCS   processes (default 3)
  *   -m MB      anonymous memory per process, in MiB
@@ -16,6 +16,9 @@
  *   -M MODE    page content (zt_pattern.h; default mixed: incompressible,
  *              text-like, zero, same-filled, half and sparse pages)
  *   -n         no MADV_PAGEOUT: rely on memory pressure alone
+ *   -A MB      if MemAvailable is above MB MiB, first pin (mlock) the
+ *              difference, so that the run's size and time do not grow
+ *              with the guest's memory; -f is then relative to MB
  *
  * Each process fills its region page by page, pushing every filled MiB
  * out with MADV_PAGEOUT (on top of the memory pressure that the size
@@ -79,6 +82,28 @@ static unsigned long mem_available_kb(void)
 			break;
 	fclose(f);
 	return v;
+}
+
+/* Lock @mb MiB of memory for the life of this process. */
+static int pin_memory(size_t mb)
+{
+	size_t len = mb << 20;
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	size_t i;
+
+	if (p == MAP_FAILED) {
+		perror("swapcheck: mmap pin");
+		return -1;
+	}
+	madvise(p, len, MADV_DONTFORK);
+	if (mlock(p, len)) {
+		perror("swapcheck: mlock");
+		return -1;
+	}
+	for (i = 0; i < len; i += ZT_PAGE)
+		p[i] = 1;
+	return 0;
 }
 
 static double now(void)
@@ -160,10 +185,10 @@ int main(int argc, char **argv)
 	unsigned long pswpout, pswpin;
 	double factor = 2.0, t0;
 	uint64_t seed = 0x5eed;
-	size_t mb = 0;
+	size_t mb = 0, avail_cap = 0;
 	int failed = 0;
 
-	while ((c = getopt(argc, argv, "p:m:f:s:r:M:n")) != -1) {
+	while ((c = getopt(argc, argv, "p:m:f:s:r:M:nA:")) != -1) {
 		switch (c) {
 		case 'p':
 			procs = atoi(optarg);
@@ -186,12 +211,26 @@ int main(int argc, char **argv)
 		case 'n':
 			pageout = 0;
 			break;
+		case 'A':
+			avail_cap = strtoul(optarg, NULL, 0);
+			break;
 		default:
 			goto usage;
 		}
 	}
 	if (procs < 1 || rounds < 1 || mode < 0 || factor <= 0)
 		goto usage;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (avail_cap) {
+		size_t avail_mb = mem_available_kb() / 1024;
+
+		if (avail_mb > avail_cap) {
+			if (pin_memory(avail_mb - avail_cap))
+				return 2;
+			printf("swapcheck: pinned %zu MiB\n",
+			       avail_mb - avail_cap);
+		}
+	}
 	if (!mb) {
 		unsigned long avail = mem_available_kb();
 
@@ -203,7 +242,6 @@ int main(int argc, char **argv)
 		if (!mb)
 			mb = 1;
 	}
-	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("swapcheck: %d procs x %zu MiB, mode %s, %d round(s), MemAvailable %lu kB\n",
 	       procs, mb, zt_mode_names[mode], rounds, mem_available_kb());
 
@@ -245,6 +283,6 @@ int main(int argc, char **argv)
 
 usage:
 	fprintf(stderr,
-		"usage: swapcheck [-p PROCS] [-m MB | -f FACTOR] [-s SEED] [-r ROUNDS] [-M MODE] [-n]\n");
+		"usage: swapcheck [-p PROCS] [-m MB | -f FACTOR] [-s SEED] [-r ROUNDS] [-M MODE] [-n] [-A MB]\n");
 	return 2;
 }
