@@ -216,7 +216,8 @@ zx_diag_leftover() {
 # ramdisk, or a hot-added device of $ZDRV) makes the device see every
 # free that has happened.
 zx_drain_swap_slots() {
-	if modprobe brd rd_nr=1 rd_size=1024 2>/dev/null &&
+	if [ ! -d /sys/module/brd ] &&
+		modprobe brd rd_nr=1 rd_size=1024 2>/dev/null &&
 		zx_wait_path /dev/ram0 20; then
 		mkswap /dev/ram0 >/dev/null 2>&1 && swapon /dev/ram0 &&
 			swapoff /dev/ram0
