@@ -260,6 +260,7 @@ expect_error "--size on a set-up device: busy" "busy" --size 128M /dev/zramx1
 expect_error "--size on a swapped-on device: busy" "busy" --size 128M zramx0
 
 # Opened by a process: only the kernel knows; its -EBUSY is reported.
+# shellcheck disable=SC2217 # the redirection is the point: it holds the device open
 sleep 60 < /dev/zramx1 &
 holder=$!
 sleep 0.2
