@@ -44,12 +44,14 @@ zx_load_drv zramx
 [ -e /dev/ram0 ] || modprobe brd rd_nr=1 rd_size=$((DISK * 1024))
 
 # Called once or a few times per freed swap entry (free_swap_and_cache,
-# the notify, zs_free), per zspage (the page frees) or per munmap.
+# the notify, zs_free), per zspage (the page frees) or per munmap.  Every
+# traced call costs the tracer's overhead, so both drivers get the same
+# depth: notify -> zs_free/zsf_free -> free_zspage/zsf_release_zspage
+# (not __free_zspage nor zramx_slot_free, which only one side has).
 FUNCS="unmap_page_range free_swap_and_cache free_swap_and_cache_nr
 free_swap_slot swapcache_free_entries swap_range_free
-zram_slot_free_notify zs_free free_zspage __free_zspage async_free_zspage
-zramx_slot_free_notify zramx_slot_free zsf_free zsf_release_zspage
-zsf_release_work
+zram_slot_free_notify zs_free free_zspage async_free_zspage
+zramx_slot_free_notify zsf_free zsf_release_zspage zsf_release_work
 native_queued_spin_lock_slowpath queued_read_lock_slowpath
 queued_write_lock_slowpath
 tlb_finish_mmu release_pages free_pages_and_swap_cache
