@@ -1,0 +1,124 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Deliberate-bug proof for the debug lane (issue 6): plant a bug in a
+# scratch copy of the tree under /tmp (never in the clone, never
+# committed), build it against the debug kernel, boot it the way the lane
+# does, and check that the kernel's checker names the bug.
+#
+#   tests/debug/deliberate.sh [uaf] [lockorder]     (default: both)
+#
+# uaf        zsf_free() gives the handle back to its kmem_cache right
+#            after taking the class lock, then reads obj from it:
+#            a use-after-free.  Expected: "BUG: KASAN: slab-use-after-free
+#            in zsf_free" (the boot panics on it: kasan.fault=panic).
+# lockorder  zsf_obj_write() takes the class lock while it still holds
+#            the zspage's migrate_lock (read), the reverse of the
+#            documented order (class lock, then migrate_lock, which
+#            compaction and migration take for write).  Expected:
+#            "WARNING: possible circular locking dependency detected"
+#            naming zsf_obj_write.
+#
+# Each bug gets a boot of its own (one KASAN report turns lockdep off),
+# running the stress test for DELIBERATE_SECONDS (default 120) so that
+# frees, writes, zramx compaction and system compaction all happen.
+# Output: KTAP on stdout; the matching report lines as diagnostics.
+# Exit status 0 if every planted bug was reported.
+
+set -euo pipefail
+
+SRC_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+export ZSF_CACHE=${ZSF_CACHE:-$HOME/.cache/zsfast}
+SCRATCH=${ZSF_SCRATCH:-/tmp/zsf-deliberate}
+SECS=${DELIBERATE_SECONDS:-120}
+BUGS=${*:-uaf lockorder}
+
+# shellcheck source=tests/debug/build-kernel.sh
+source "$SRC_ROOT/tests/debug/build-kernel.sh"
+
+log() {
+	echo "deliberate: $*" >&2
+}
+
+N=0
+FAIL=0
+point() {
+	N=$((N + 1))
+	if [ "$1" = ok ]; then
+		echo "ok $N $2"
+	else
+		echo "not ok $N $2"
+		FAIL=$((FAIL + 1))
+	fi
+}
+
+# plant BUG DIR: edit DIR's source; fails if the anchor text is gone.
+plant() {
+	case "$1" in
+	uaf)
+		perl -0pi -e 's{(class = zsf_lock_handle_class\(pool, handle, &contended\);\n)(\tobj = zsf_handle_obj\(handle\);)}{$1\tkmem_cache_free(zsf_handle_cache, (void *)handle); /* PLANTED: use-after-free */\n$2}; s{(\tspin_unlock\(&class->lock\);\n\n)\tkmem_cache_free\(zsf_handle_cache, \(void \*\)handle\);\n(\tif \(unlikely\(contended\)\))}{$1$2}' \
+			"$2/src/zsfast/alloc.c" ;;
+	lockorder)
+		perl -0pi -e 's#(\t\tmemcpy_to_page\(page, 0, mem \+ first, len - first\);\n\t\}\n)(\tread_unlock\(&zspage->migrate_lock\);)#$1\tspin_lock(&class->lock); /* PLANTED: migrate_lock -> class lock */\n\tspin_unlock(&class->lock);\n$2#' \
+			"$2/src/zsfast/access.c" ;;
+	*)
+		log "unknown bug $1"
+		return 1 ;;
+	esac
+}
+
+expect_re() {
+	case "$1" in
+	uaf) echo 'BUG: KASAN: [a-z-]*use-after-free in zsf_free' ;;
+	lockorder) echo 'WARNING: possible circular locking dependency detected' ;;
+	esac
+}
+
+echo "KTAP version 1"
+zsf_debug_kernel || { point fail "debug kernel"; echo "1..$N"; exit 1; }
+
+for bug in $BUGS; do
+	dir=$SCRATCH/$bug
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	# The working tree as it is (uncommitted work included), without
+	# git metadata and build output.
+	rsync -a --exclude=.git --exclude=/build --exclude='*.o' \
+		--exclude='*.ko' --exclude='.*.cmd' "$SRC_ROOT/" "$dir/"
+	cp -r "$dir/src" "$dir/src.orig"
+	plant "$bug" "$dir"
+	if diff -ru "$dir/src.orig" "$dir/src" > "$dir/planted.diff"; then
+		point fail "$bug: planted (anchor text not found; the source changed)"
+		continue
+	fi
+	rm -rf "$dir/src.orig"
+	sed 's/^/# /' "$dir/planted.diff"
+
+	(
+		export ZSF_ROOT=$dir
+		# shellcheck source=tests/lib/build.sh
+		source "$dir/tests/lib/build.sh"
+		# shellcheck source=tests/lib/guest.sh
+		source "$dir/tests/lib/guest.sh"
+		zsf_build "$KDIR" "$dir/out/mods" >&2 || exit 10
+		zsf_build_progs "$dir/out/progs" >&2 || exit 11
+		GUEST_KOS=$dir/out/mods GUEST_PROGS=$dir/out/progs \
+		GUEST_TESTS=stress GUEST_OUT=$dir/out/guest \
+		GUEST_TIMEOUT=$((SECS * 3 + 600)) GUEST_EXPECT_SPLAT=1 \
+		GUEST_APPEND="kasan.fault=panic debug_pagealloc=on slab_nomerge zsf.stress_seconds=$SECS" \
+			zsf_guest_run > "$dir/out/guest.ktap" 2> "$dir/out/guest.stderr" || true
+	) || { point fail "$bug: build in the scratch tree"; continue; }
+
+	con=$dir/out/guest/console.log
+	re=$(expect_re "$bug")
+	if tr -d '\r' < "$con" | grep -qE -- "$re"; then
+		tr -d '\r' < "$con" | grep -E -A 30 -- "$re" | head -n 40 | sed 's/^/# /'
+		point ok "$bug: reported by the kernel ($re)"
+	else
+		tr -d '\r' < "$con" | grep -E "$ZSF_SPLAT_RE" 2>/dev/null | head -n 10 | sed 's/^/# /' || true
+		point fail "$bug: reported by the kernel ($re)"
+	fi
+	log "$bug: console $con"
+done
+echo "1..$N"
+[ "$FAIL" -eq 0 ]
