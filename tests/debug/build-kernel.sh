@@ -72,7 +72,7 @@ _zsf_debug_verify_config() {
 			if ! grep -qxF -- "$line" "$config"; then
 				opt=${line%%=*}
 				_zsf_dlog "fragment wants $line, .config has:" \
-					"$(grep -E "^(# )?$opt[= ]" "$config" || echo 'nothing')"
+					"$(grep -E "^(# )?${opt}[= ]" "$config" || echo nothing)"
 				bad=1
 			fi ;;
 		'# CONFIG_'*' is not set')
@@ -151,7 +151,7 @@ zsf_debug_kernel() {
 			return 1
 		fi
 		KVER=$(make -s -C "$src" O="$b" kernelrelease) || return 1
-		rm -rf "$out/lib"
+		rm -rf "${out:?}/lib"
 		make -C "$src" O="$b" INSTALL_MOD_PATH="$out" INSTALL_MOD_STRIP=1 \
 			modules_install >> "$out/build.log" 2>&1 || {
 			_zsf_dlog "modules_install failed"

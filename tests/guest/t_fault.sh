@@ -140,7 +140,7 @@ out0=$(dbg_vmstat pswpout)
 
 ok=1
 for f in failslab fail_page_alloc; do
-	inject_setup $f $rate || ok=0
+	inject_setup $f "$rate" || ok=0
 done
 if [ $ok = 1 ]; then
 	ktap_ok "failslab and fail_page_alloc armed at ${rate}%"
@@ -183,7 +183,7 @@ fr=$(($(awk '{ print $1 }' /sys/block/zramx0/io_stat) - fr0))
 out=$(($(dbg_vmstat pswpout) - out0))
 kerr=$(dmesg | grep -c 'Write-error on swap-')
 ktap_diag "pswpout +$out; zramx0 failed_writes +$fw, failed_reads +$fr; kernel write-error lines: $kerr"
-ktap_diag "zramx0 debug_stat: $(cat /sys/block/zramx0/debug_stat 2>/dev/null | tr '\n' ' ')"
+ktap_diag "zramx0 debug_stat: $(tr "\\n" " " < /sys/block/zramx0/debug_stat 2>/dev/null)"
 if [ "$out" -gt 1000 ]; then
 	ktap_ok "swap traffic went through zramx0 during injection"
 else
