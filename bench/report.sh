@@ -72,7 +72,7 @@ for raw in "$@"; do
 	/^# W1 r=[0-9]+ P=[0-9]+ be=[a-z]+ proc=/ {
 		k = kv($0, "P") SUBSEP kv($0, "be")
 		n = ++pn[k]; pv[k, n] = kv($0, "munmap_ns") / 1e6
-		r = kv($0, "r"); rs[k, r] += kv($0, "munmap_ns") / 1e6; rc[k, r]++
+		r = kv($0, "r") + 0; rs[k, r] += kv($0, "munmap_ns") / 1e6; rc[k, r]++
 		if (r > maxr) maxr = r
 		Ps[kv($0, "P")] = 1
 	}
@@ -144,8 +144,8 @@ for raw in "$@"; do
 	# W2: per N.
 	awk -v K="$kernel" -v D="$tmp" "$AWK_LIB"'
 	/^# W2 r=[0-9]+ impl=/ {
-		r = kv($0, "r"); N = kv($0, "threads"); im = kv($0, "impl")
-		v[N, im, r] = kv($0, "ns_per_free"); Ns[N] = 1
+		r = kv($0, "r") + 0; N = kv($0, "threads"); im = kv($0, "impl")
+		v[N, im, r] = kv($0, "ns_per_free") + 0; Ns[N] = 1
 		if (r > maxr) maxr = r
 		cnt = kv($0, "count")
 	}
