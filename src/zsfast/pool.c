@@ -90,7 +90,12 @@ static void zsf_free_classes(struct zsf_pool *pool)
 {
 	int i;
 
-	for (i = ZSF_NR_CLASSES - 1; i >= 0; i--) {
+	/*
+	 * Upwards: a merged class takes the largest index of its group, so
+	 * every other entry pointing at it comes before the one that frees
+	 * it.
+	 */
+	for (i = 0; i < ZSF_NR_CLASSES; i++) {
 		struct zsf_class *class = pool->size_class[i];
 
 		if (class && class->index == i)
