@@ -35,7 +35,7 @@ clean:
 # kernel.release, which Debian's 6.1 headers have as "6.1.<patchlevel>").
 # Distribution kernels do not ship their module signing key: then kbuild
 # is told not to try (it would print an "SSL error" and install the
-# module unsigned anyway); see docs/install.md for signing with a MOK.
+# module unsigned anyway); see README.md (Troubleshooting) for signing with a MOK.
 INSTALL_MOD_DIR ?= updates
 ZSF_KREL = $(or $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' \
 		$(KDIR)/include/generated/utsrelease.h 2>/dev/null),$(KVER))

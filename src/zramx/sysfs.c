@@ -4,7 +4,8 @@
  *
  * Names and formats follow stock zram's where the two overlap, so that
  * scripts written for zram work by changing the device name.  See
- * README.sysfs.md.  Every writable attribute is root-only (0644 or 0200).
+ * README.md ("zramx: sysfs and module interface").  Every writable
+ * attribute is root-only (0644 or 0200).
  */
 
 #include <linux/ctype.h>
