@@ -53,7 +53,7 @@ check:
 	tests/check.sh
 
 check-debug:
-	tests/check.sh --only debug
+	STRESS_MINUTES=$${STRESS_MINUTES:-10} tests/check.sh --only debug
 
 bench:
 	bench/run.sh
