@@ -127,4 +127,4 @@ for b in stock ours floor; do
 done
 echo nop > $T/current_tracer
 : > $T/set_ftrace_filter
-[ $fails = 0 ] && ktap_ok "profile: a round per backend under the function profiler"
+[ $fails = 0 ] && ktap_ok "profile: a round per backend under function_graph"
