@@ -13,38 +13,9 @@
 . /zsf/tests/lib.sh
 
 SECONDS_PER_PHASE=${ZSFT_STRESS_SECONDS:-15}
-ZSFT_RESULTS=/sys/kernel/debug/zsfast_test/results
-ZSF_STATS=/sys/kernel/debug/zsfast/stats
+. /zsf/tests/zsft_lib.sh
 
-# Turn the module's result lines into KTAP points; fail if the run did
-# not finish (no "done" line).
-zsft_report() {
-	_done=
-	while IFS= read -r _l; do
-		case "$_l" in
-		"ok "*) ktap_ok "${_l#ok }" ;;
-		"not ok "*) ktap_fail "${_l#not ok }" ;;
-		"# "*) ktap_diag "${_l#\# }" ;;
-		"done "*) _done=${_l#done } ;;
-		esac
-	done < "$ZSFT_RESULTS"
-	if [ -n "$_done" ]; then
-		ktap_ok "$1 run completed ($_done)"
-	else
-		ktap_fail "$1 run completed" "no done line in $ZSFT_RESULTS"
-	fi
-}
-
-zsf_pages() {
-	sed -n 's/^pages: //p' "$ZSF_STATS"
-}
-
-loaded_here=
-if ! grep -q '^zsfast ' /proc/modules; then
-	ktap_check "insmod zsfast.ko" insmod /zsf/zsfast.ko || exit 1
-	loaded_here=1
-fi
-pages0=$(zsf_pages)
+zsft_begin
 ktap_diag "$(grep -c ^processor /proc/cpuinfo) CPUs online; $SECONDS_PER_PHASE s per phase"
 
 t0=$(cut -d' ' -f1 /proc/uptime)
@@ -66,14 +37,6 @@ else
 fi
 ktap_check "rmmod zsfast_test" rmmod zsfast_test
 
-pages1=$(zsf_pages)
-if [ -n "$pages0" ] && [ "$pages0" = "$pages1" ]; then
-	ktap_ok "zsfast/stats pages back to $pages0"
-else
-	ktap_fail "zsfast/stats pages back to its value before the run" \
-		"pages: '$pages0' before, '$pages1' after"
-fi
-if [ -n "$loaded_here" ]; then
-	ktap_check "rmmod zsfast" rmmod zsfast
-fi
+zsft_pages_back
+zsft_end
 exit 0

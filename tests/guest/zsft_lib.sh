@@ -1,0 +1,61 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=sh
+#
+# Shared by the t_zsfast_*.sh scripts that drive zsfast_test.ko
+# (tests/kmod): turning its results file into KTAP points, zsfast's page
+# total, and loading zsfast for the run.  Source after lib.sh.
+
+ZSFT_RESULTS=/sys/kernel/debug/zsfast_test/results
+ZSF_STATS=/sys/kernel/debug/zsfast/stats
+
+# zsft_report NAME: the module's result lines become KTAP points; the run
+# fails if it did not finish (no "done" line).
+zsft_report() {
+	_done=
+	while IFS= read -r _l; do
+		case "$_l" in
+		"ok "*) ktap_ok "${_l#ok }" ;;
+		"not ok "*) ktap_fail "${_l#not ok }" ;;
+		"# "*) ktap_diag "${_l#\# }" ;;
+		"done "*) _done=${_l#done } ;;
+		esac
+	done < "$ZSFT_RESULTS"
+	if [ -n "$_done" ]; then
+		ktap_ok "$1 run completed ($_done)"
+	else
+		ktap_fail "$1 run completed" "no done line in $ZSFT_RESULTS"
+	fi
+}
+
+zsf_pages() {
+	sed -n 's/^pages: //p' "$ZSF_STATS"
+}
+
+# zsft_begin: load zsfast unless it is loaded already (then the script
+# leaves it loaded), and record its page total in $pages0.
+zsft_begin() {
+	loaded_here=
+	if ! grep -q '^zsfast ' /proc/modules; then
+		ktap_check "insmod zsfast.ko" insmod /zsf/zsfast.ko || exit 1
+		loaded_here=1
+	fi
+	pages0=$(zsf_pages)
+}
+
+# zsft_pages_back [PREFIX]: zsfast's page total is back to $pages0.
+zsft_pages_back() {
+	pages1=$(zsf_pages)
+	if [ -n "$pages0" ] && [ "$pages0" = "$pages1" ]; then
+		ktap_ok "${1}zsfast/stats pages back to $pages0"
+	else
+		ktap_fail "${1}zsfast/stats pages back to its value before the run" \
+			"pages: '$pages0' before, '$pages1' after"
+	fi
+}
+
+# zsft_end: unload zsfast if zsft_begin loaded it.
+zsft_end() {
+	if [ -n "$loaded_here" ]; then
+		ktap_check "rmmod zsfast" rmmod zsfast
+	fi
+}
