@@ -58,6 +58,7 @@
 #include <unistd.h>
 
 #include "../../tests/prog/zt_pattern.h"
+#include "../../tests/prog/zt_proc.h"
 
 #ifndef MADV_PAGEOUT
 #define MADV_PAGEOUT 21
@@ -82,29 +83,6 @@ struct shared {
 
 static struct shared *sh;
 
-static unsigned long long ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (unsigned long long)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static unsigned long vm_swap_kb(void)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[128];
-	unsigned long v = 0;
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmSwap: %lu kB", &v) == 1)
-			break;
-	fclose(f);
-	return v;
-}
-
 static int page_out(char *p, size_t len)
 {
 	int tries;
@@ -114,11 +92,11 @@ static int page_out(char *p, size_t len)
 			perror("relbench: MADV_PAGEOUT");
 			return 2;
 		}
-		if (vm_swap_kb() * 100 >= 90 * (len >> 10))
+		if (zt_vm_swap_kb() * 100 >= 90 * (len >> 10))
 			return 0;
 	}
 	fprintf(stderr, "relbench: only %lu of %zu kB in swap\n",
-		vm_swap_kb(), len >> 10);
+		zt_vm_swap_kb(), len >> 10);
 	return 1;
 }
 
@@ -168,14 +146,14 @@ out:
 	while (!sh->go)
 		sched_yield();
 
-	t0 = ns(CLOCK_MONOTONIC);
-	c0 = ns(CLOCK_THREAD_CPUTIME_ID);
+	t0 = zt_ns(CLOCK_MONOTONIC);
+	c0 = zt_ns(CLOCK_THREAD_CPUTIME_ID);
 	if (munmap(p, len)) {
 		perror("relbench: munmap");
 		return 2;
 	}
-	res->cpu_ns = ns(CLOCK_THREAD_CPUTIME_ID) - c0;
-	res->munmap_ns = ns(CLOCK_MONOTONIC) - t0;
+	res->cpu_ns = zt_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
+	res->munmap_ns = zt_ns(CLOCK_MONOTONIC) - t0;
 	__sync_fetch_and_add(&sh->done, 1);
 	while (!sh->exit_ok)
 		usleep(1000);
@@ -371,17 +349,17 @@ int main(int argc, char **argv)
 	write_flag(flag, "1");
 	k0 = kthread_ns();
 	s0 = stat_busy();
-	t_go = ns(CLOCK_MONOTONIC);
+	t_go = zt_ns(CLOCK_MONOTONIC);
 	sh->go = 1;
 	while (sh->done < procs)
 		usleep(500);
 
 	/* Wait for the watched count to settle. */
-	t_last = ns(CLOCK_MONOTONIC);
+	t_last = zt_ns(CLOCK_MONOTONIC);
 	last = watch_value(zsf, mm);
 	while (last >= 0 && last != idle) {
 		usleep(500);
-		t_now = ns(CLOCK_MONOTONIC);
+		t_now = zt_ns(CLOCK_MONOTONIC);
 		v = watch_value(zsf, mm);
 		if (v != last) {
 			last = v;
@@ -391,7 +369,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (last < 0)
-		t_last = ns(CLOCK_MONOTONIC);
+		t_last = zt_ns(CLOCK_MONOTONIC);
 	k1 = kthread_ns();
 	s1 = stat_busy();
 	write_flag(flag, "0");

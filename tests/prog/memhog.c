@@ -27,6 +27,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "zt_proc.h"
+
 #ifndef MADV_PAGEOUT
 #define MADV_PAGEOUT 21
 #endif
@@ -41,21 +43,6 @@ static uint64_t pattern(uint64_t seed, uint64_t page, uint64_t word)
 			(page * 0xbf58476d1ce4e5b9ULL);
 
 	return (base & ~0xffffULL) | ((word + page) & 0xffff);
-}
-
-static long vm_swap_kb(void)
-{
-	char line[256];
-	long kb = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmSwap: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
 }
 
 static void fill(uint64_t *mem, size_t pages, uint64_t seed)
@@ -186,8 +173,8 @@ int main(int argc, char **argv)
 		if (page_out(mem, len))
 			return 2;
 		if (!quiet)
-			printf("memhog: round %d: %ld MiB paged out, VmSwap %ld kB\n",
-			       r, mib, vm_swap_kb());
+			printf("memhog: round %d: %ld MiB paged out, VmSwap %lu kB\n",
+			       r, mib, zt_vm_swap_kb());
 		fflush(stdout);
 		if (wait_dir && r == rounds - 1 && wait_for_go(wait_dir))
 			return 2;

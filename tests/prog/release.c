@@ -46,6 +46,7 @@
 #include <unistd.h>
 
 #include "zt_pattern.h"
+#include "zt_proc.h"
 
 #ifndef MADV_PAGEOUT
 #define MADV_PAGEOUT 21
@@ -73,29 +74,6 @@ struct shared {
 };
 
 static struct shared *sh;
-
-static unsigned long long ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (unsigned long long)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static unsigned long vm_swap_kb(void)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[128];
-	unsigned long v = 0;
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmSwap: %lu kB", &v) == 1)
-			break;
-	fclose(f);
-	return v;
-}
 
 static unsigned long resident_pages(void *p, size_t len)
 {
@@ -136,7 +114,7 @@ static int child(int id, size_t mb, int mode, int do_exit, int min_pct)
 			perror("release: MADV_PAGEOUT");
 			return 2;
 		}
-		res->swapped_kb = vm_swap_kb();
+		res->swapped_kb = zt_vm_swap_kb();
 		res->resident = resident_pages(p, len);
 		if (res->swapped_kb * 100 >= (unsigned long)min_pct * (len >> 10) &&
 		    (pages - res->resident) * 100 >= (unsigned long)min_pct * pages)
@@ -156,17 +134,17 @@ static int child(int id, size_t mb, int mode, int do_exit, int min_pct)
 		sched_yield();
 
 	if (do_exit) {
-		res->exit_start_ns = ns(CLOCK_MONOTONIC);
+		res->exit_start_ns = zt_ns(CLOCK_MONOTONIC);
 		return 0;
 	}
-	t0 = ns(CLOCK_MONOTONIC);
-	c0 = ns(CLOCK_THREAD_CPUTIME_ID);
+	t0 = zt_ns(CLOCK_MONOTONIC);
+	c0 = zt_ns(CLOCK_THREAD_CPUTIME_ID);
 	if (munmap(p, len)) {
 		perror("release: munmap");
 		return 2;
 	}
-	res->cpu_ns = ns(CLOCK_THREAD_CPUTIME_ID) - c0;
-	res->munmap_ns = ns(CLOCK_MONOTONIC) - t0;
+	res->cpu_ns = zt_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
+	res->munmap_ns = zt_ns(CLOCK_MONOTONIC) - t0;
 	__sync_fetch_and_add(&sh->done, 1);
 	while (!sh->exit_ok)
 		usleep(1000);
@@ -268,7 +246,7 @@ int main(int argc, char **argv)
 		for (alive = procs; alive > 0; alive--) {
 			int st;
 			pid_t pid = wait(&st);
-			unsigned long long t = ns(CLOCK_MONOTONIC);
+			unsigned long long t = zt_ns(CLOCK_MONOTONIC);
 
 			for (i = 0; i < procs; i++)
 				if (pids[i] == pid)
