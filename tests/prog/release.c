@@ -151,6 +151,34 @@ static int child(int id, size_t mb, int mode, int do_exit, int min_pct)
 	return 0;
 }
 
+/*
+ * Wait until *count reaches procs, polling every millisecond.  A child
+ * that exits first is reported (it "died" + @when) and ends the wait.
+ * Returns 0, or 1 if a child died.
+ */
+static int wait_all(volatile int *count, int procs, pid_t *pids,
+		    const char *when)
+{
+	int i, st, died = 0;
+
+	while (*count < procs) {
+		for (i = 0; i < procs; i++) {
+			if (pids[i] && waitpid(pids[i], &st, WNOHANG) ==
+			    pids[i]) {
+				fprintf(stderr,
+					"release: proc %d died%s (status %#x)\n",
+					i, when, st);
+				pids[i] = 0;
+				died = 1;
+			}
+		}
+		if (died)
+			return 1;
+		usleep(1000);
+	}
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
@@ -215,23 +243,7 @@ int main(int argc, char **argv)
 	}
 
 	/* Barrier: wait until every process is ready, or one has died. */
-	while (sh->ready < procs) {
-		int st;
-
-		for (i = 0; i < procs; i++) {
-			if (pids[i] && waitpid(pids[i], &st, WNOHANG) ==
-			    pids[i]) {
-				fprintf(stderr,
-					"release: proc %d died before the barrier (status %#x)\n",
-					i, st);
-				pids[i] = 0;
-				failed = 1;
-			}
-		}
-		if (failed)
-			break;
-		usleep(1000);
-	}
+	failed = wait_all(&sh->ready, procs, pids, " before the barrier");
 	if (failed) {
 		for (i = 0; i < procs; i++)
 			if (pids[i])
@@ -259,23 +271,7 @@ int main(int argc, char **argv)
 						     sh->res[i].exit_start_ns;
 		}
 	} else {
-		while (sh->done < procs) {
-			int st;
-
-			for (i = 0; i < procs; i++) {
-				if (pids[i] && waitpid(pids[i], &st,
-						       WNOHANG) == pids[i]) {
-					fprintf(stderr,
-						"release: proc %d died (status %#x)\n",
-						i, st);
-					pids[i] = 0;
-					failed = 1;
-				}
-			}
-			if (failed)
-				break;
-			usleep(1000);
-		}
+		failed = wait_all(&sh->done, procs, pids, "");
 	}
 
 	for (i = 0; i < procs && !failed; i++) {
