@@ -48,6 +48,23 @@ dbg_swap_setup() {
 	swapon "/dev/$1" || return 1
 }
 
+# dbg_start_zramx0: load zsfast and zramx and swap on a 512M zramx0, one
+# KTAP point per step, then clear the kernel log; fails at the first step
+# that fails.
+dbg_start_zramx0() {
+	if ! dbg_load_modules num_devices=1; then
+		ktap_fail "load zsfast and zramx"
+		return 1
+	fi
+	ktap_ok "load zsfast and zramx"
+	if ! dbg_swap_setup zramx0 512M; then
+		ktap_fail "swapon /dev/zramx0"
+		return 1
+	fi
+	ktap_ok "swapon /dev/zramx0 (512M)"
+	dmesg -c > /dev/null
+}
+
 # dbg_vmstat NAME: a /proc/vmstat counter.
 dbg_vmstat() {
 	awk -v n="$1" '$1 == n { print $2 }' /proc/vmstat

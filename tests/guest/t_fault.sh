@@ -47,17 +47,7 @@ W=/tmp/t_fault
 rm -rf "$W"
 mkdir -p "$W"
 
-if ! dbg_load_modules num_devices=1; then
-	ktap_fail "load zsfast and zramx"
-	exit 1
-fi
-ktap_ok "load zsfast and zramx"
-if ! dbg_swap_setup zramx0 512M; then
-	ktap_fail "swapon /dev/zramx0"
-	exit 1
-fi
-ktap_ok "swapon /dev/zramx0 (512M)"
-dmesg -c > /dev/null
+dbg_start_zramx0 || exit 1
 
 # text_range MOD: "START END" of MOD's code, as 0x... strings.
 text_range() {

@@ -32,17 +32,7 @@ STOP=$W/stop
 ktap_expect_fail "stress.c reports a planted mismatch (self-test)" \
 	stress -p 1 -t 1 -m 1 -X -q
 
-if ! dbg_load_modules num_devices=1; then
-	ktap_fail "load zsfast and zramx"
-	exit 1
-fi
-ktap_ok "load zsfast and zramx"
-if ! dbg_swap_setup zramx0 512M; then
-	ktap_fail "swapon /dev/zramx0"
-	exit 1
-fi
-ktap_ok "swapon /dev/zramx0 (512M)"
-dmesg -c > /dev/null
+dbg_start_zramx0 || exit 1
 
 # Background loops.  Each counts its iterations in $W/NAME.ok and its
 # failures in $W/NAME.err (one line per event, reasons kept).
