@@ -23,7 +23,7 @@ struct zsf_pool;
  * struct zsf_pool_stats - statistics reported by zsf_pool_stats()
  * @pages_compacted: pages given back to the buddy allocator by compaction,
  *                   since the pool was created.
- * @frees:           number of zsf_free() calls that freed an object.
+ * @frees:           objects freed, by zsf_free() or zsf_free_bulk().
  * @zspages_freed:   zspages that became empty and were released.
  * @zspages_deferred: of those, releases that had to be deferred to a
  *                   worker because migration held one of the pages.
@@ -94,6 +94,27 @@ unsigned long zsf_malloc(struct zsf_pool *pool, size_t size, gfp_t gfp,
  * upstream zsmalloc.
  */
 void zsf_free(struct zsf_pool *pool, unsigned long handle);
+
+/**
+ * zsf_free_bulk() - free many objects at once
+ * @pool: pool the objects were allocated from
+ * @handles: handles from zsf_malloc(); 0 and error values are ignored.
+ *	The array is used as scratch space and its contents are undefined
+ *	on return.
+ * @nr: number of entries in @handles
+ *
+ * Does what @nr calls of zsf_free() would, with less locking: a class
+ * lock is taken once for each run of consecutive handles of one class
+ * (64-bit kernels), and the handle slots are returned in one bulk call.
+ * Callers that free many objects, such as a swap device draining a batch
+ * of released slots, get the most from ordering @handles as allocated.
+ *
+ * Context: as zsf_free(); never sleeps.  The time spent with a class lock
+ * held grows with the run length, so callers should pass at most a few
+ * hundred handles at a time.
+ */
+void zsf_free_bulk(struct zsf_pool *pool, unsigned long *handles,
+		   unsigned int nr);
 
 /**
  * zsf_huge_class_size() - the smallest size stored in a page of its own

@@ -14,6 +14,10 @@
  *
  * No pool-wide lock or shared counter is touched on the way, except the
  * pool's page count when a zspage is released.
+ *
+ * zsf_free_bulk() does the same for an array of handles, keeping a class
+ * lock across each run of handles of that class, and returning the
+ * handle slots and the emptied zspages after the last lock is dropped.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -453,3 +457,67 @@ void zsf_free(struct zsf_pool *pool, unsigned long handle)
 		zsf_release_zspage(pool, zspage);
 }
 ZSF_EXPORT(zsf_free);
+
+/*
+ * Can the free of @next continue under the lock of @class, taken for the
+ * handle before it?  Only where the class is encoded in obj: with the
+ * fallback encoding the class of a PFN is stable only under the pool lock.
+ */
+static inline bool zsf_same_class(struct zsf_pool *pool,
+				  struct zsf_class *class, unsigned long next)
+{
+#ifdef ZSF_CLASS_IN_OBJ
+	return pool->size_class[zsf_obj_class_idx(zsf_handle_obj(next))] ==
+		class;
+#else
+	return false;
+#endif
+}
+
+/*
+ * zsf_free_bulk() keeps a class lock across a run of handles of that class
+ * and leaves to the end what needs no class lock: the handle slots go back
+ * in one kmem_cache_free_bulk(), and emptied zspages are released after
+ * the last class lock has been dropped.
+ */
+void zsf_free_bulk(struct zsf_pool *pool, unsigned long *handles,
+		   unsigned int nr)
+{
+	struct zsf_zspage *zspage, *empty = NULL;
+	unsigned int i = 0, kept = 0, contended = 0;
+	struct zsf_class *class;
+	unsigned long obj;
+	bool busy;
+
+	/* Drop the no-op entries first, so that a run is never split. */
+	for (i = 0; i < nr; i++)
+		if (!IS_ERR_OR_NULL((void *)handles[i]))
+			handles[kept++] = handles[i];
+
+	for (i = 0; i < kept; ) {
+		class = zsf_lock_handle_class(pool, handles[i], &busy);
+		contended += busy;
+		do {
+			obj = zsf_handle_obj(handles[i]);
+			zspage = zsf_page_zspage(zsf_obj_page(obj));
+			zsf_obj_free_locked(class, zspage, zsf_obj_idx(obj));
+			if (zsf_fix_fullness_locked(class, zspage)) {
+				/* Unlinked and dying: ->release is ours. */
+				zspage->release.next = (void *)empty;
+				empty = zspage;
+			}
+		} while (++i < kept && zsf_same_class(pool, class, handles[i]));
+		spin_unlock(&class->lock);
+	}
+
+	kmem_cache_free_bulk(zsf_handle_cache, kept, (void **)handles);
+	this_cpu_add(pool->pcpu_stats->frees, kept);
+	if (contended)
+		this_cpu_add(pool->pcpu_stats->lock_contended, contended);
+	while (empty) {
+		zspage = empty;
+		empty = (void *)zspage->release.next;
+		zsf_release_zspage(pool, zspage);
+	}
+}
+ZSF_EXPORT(zsf_free_bulk);

@@ -44,7 +44,9 @@ struct zsft_worker {
 	void *buf;
 	void *local;
 	u32 gen;
-	unsigned long allocs, frees, atomic_frees, checks, rewrites;
+	unsigned long bulk[ZSFT_BATCH];
+	unsigned int nr_bulk;
+	unsigned long allocs, frees, atomic_frees, bulk_frees, checks, rewrites;
 	unsigned long enomem, bad_alloc, bad_data, bad_cpu;
 	unsigned int diags;
 };
@@ -82,10 +84,25 @@ static void zsft_worker_verify(struct zsft_worker *w, struct zsft_slot *s)
 			  w->cpu, s->handle, s->size, off);
 }
 
+/* Free the queued handles in one zsf_free_bulk(), preemption off. */
+static void zsft_worker_flush(struct zsft_worker *w)
+{
+	preempt_disable();
+	zsf_free_bulk(w->pool, w->bulk, w->nr_bulk);
+	preempt_enable();
+	w->bulk_frees += w->nr_bulk;
+	w->nr_bulk = 0;
+}
+
 static void zsft_worker_free(struct zsft_worker *w, struct zsft_slot *s,
 			     bool atomic)
 {
-	if (atomic) {
+	/* Half the frees go through a batch, freed when it is full. */
+	if (zsft_rng_below(&w->rng, 2)) {
+		w->bulk[w->nr_bulk++] = s->handle;
+		if (w->nr_bulk == ZSFT_BATCH)
+			zsft_worker_flush(w);
+	} else if (atomic) {
 		preempt_disable();
 		zsf_free(w->pool, s->handle);
 		preempt_enable();
@@ -151,6 +168,7 @@ static void zsft_worker_drain(struct zsft_worker *w)
 		zsft_worker_verify(w, &w->slots[i]);
 		zsft_worker_free(w, &w->slots[i], false);
 	}
+	zsft_worker_flush(w);
 }
 
 static int zsft_worker_fn(void *arg)
@@ -187,6 +205,7 @@ static void zsft_stress_phase(bool shared, unsigned int seconds)
 {
 	const char *mode = shared ? "shared pool" : "pool per thread";
 	unsigned long allocs = 0, frees = 0, atomic_frees = 0, checks = 0;
+	unsigned long bulk_frees = 0;
 	unsigned long rewrites = 0, enomem = 0, bad_alloc = 0, bad_data = 0;
 	unsigned long bad_cpu = 0, start_total, frees0 = 0, frees1 = 0;
 	unsigned int nr = num_online_cpus(), n = 0, i, cpu, idle = 0;
@@ -278,6 +297,7 @@ out_workers:
 		allocs += w->allocs;
 		frees += w->frees;
 		atomic_frees += w->atomic_frees;
+		bulk_frees += w->bulk_frees;
 		checks += w->checks;
 		rewrites += w->rewrites;
 		enomem += w->enomem;
@@ -291,9 +311,12 @@ out_workers:
 		kfree(w->local);
 	}
 
-	zsft_diag("stress %s: %u threads, %lu allocs, %lu frees (%lu with preemption off), %lu reads checked, %lu rewrites, %lu -ENOMEM; compactor ran %lu times and freed %lu pages",
-		  mode, n, allocs, frees, atomic_frees, checks, rewrites,
-		  enomem, comp.runs, comp.pages);
+	zsft_diag("stress %s: %u threads, %lu allocs, %lu frees (%lu with preemption off, %lu by zsf_free_bulk), %lu reads checked, %lu rewrites, %lu -ENOMEM; compactor ran %lu times and freed %lu pages",
+		  mode, n, allocs, frees, atomic_frees, bulk_frees, checks,
+		  rewrites, enomem, comp.runs, comp.pages);
+	zsft_point(bulk_frees && bulk_frees < frees,
+		   "stress %s: frees took both zsf_free and zsf_free_bulk (%lu of %lu in bulk)",
+		   mode, bulk_frees, frees);
 	zsft_point(n == nr && !idle && allocs && checks,
 		   "stress %s: a worker ran on each of %u CPUs (%u idle)", mode,
 		   nr, idle);

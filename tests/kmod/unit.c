@@ -9,6 +9,7 @@
  *   to the class its size maps to, objects span pages, zspages fill;
  * - alloc/free sequences that empty and refill zspages;
  * - zsf_compact();
+ * - zsf_free_bulk() with no-op entries, in random and in allocation order;
  * - two pools do not see each other's objects.
  */
 #include <linux/kernel.h>
@@ -776,6 +777,94 @@ static void zsft_test_compact(struct zsft_unit *u)
 		   zsf_get_total_pages(u->pool));
 }
 
+/* ---- zsf_free_bulk ---- */
+
+/*
+ * Free objects of every size in batches of awkward lengths, in random
+ * order mixed with no-op entries, then in allocation order (long runs of
+ * one class): survivors keep their data, the free count is exact, and the
+ * pool ends empty.
+ */
+static void zsft_test_bulk(struct zsft_unit *u)
+{
+	struct zsft_agg data = ZSFT_AGG("bulk: objects not in a batch keep their data");
+	static const unsigned int lens[] = { 1, 2, 7, 64, 255, 509 };
+	unsigned long *batch, frees = 0, real = 0, before;
+	struct zsf_pool_stats st0, st1;
+	unsigned int n, i, k, got = 0, b, len, li = 0;
+
+	n = min(8192U, u->max_objs);
+	batch = kmalloc_array(512, sizeof(*batch), GFP_KERNEL);
+	if (!batch) {
+		zsft_point(false, "bulk: cannot allocate a batch");
+		return;
+	}
+	memset(u->objs, 0, n * sizeof(*u->objs));
+	for (i = 0; i < n; i++)
+		if (zsft_u_alloc(u, &u->objs[i],
+				 1 + zsft_rng_below(&u->rng, PAGE_SIZE)))
+			got++;
+	zsft_check(&data, got == n, "allocated %u of %u", got, n);
+	zsf_pool_stats(u->pool, &st0);
+	before = zsf_get_total_pages(u->pool);
+
+	/* Half of them, shuffled, with 0 and error entries in between. */
+	for (i = 0; i < n; i++)
+		u->idx[i] = i;
+	zsft_shuffle(&u->rng, u->idx, n);
+	for (i = 0; i < n / 2; ) {
+		len = lens[li++ % ARRAY_SIZE(lens)];
+		for (b = 0; b < len && i < n / 2; b++) {
+			switch (zsft_rng_below(&u->rng, 16)) {
+			case 0:
+				batch[b] = 0;
+				break;
+			case 1:
+				batch[b] = (unsigned long)ERR_PTR(-ENOMEM);
+				break;
+			default:
+				k = u->idx[i++];
+				batch[b] = u->objs[k].handle;
+				u->objs[k].handle = 0;
+				real++;
+			}
+		}
+		zsf_free_bulk(u->pool, batch, b);
+	}
+	zsf_pool_stats(u->pool, &st1);
+	frees = st1.frees - st0.frees;
+	zsft_point(frees == real,
+		   "bulk: the pool counted %lu frees for %lu handles in batches with no-op entries",
+		   frees, real);
+	for (i = 0; i < n; i++)
+		if (u->objs[i].handle)
+			zsft_u_intact(u, &data, &u->objs[i]);
+	zsft_agg_point(&data);
+	zsft_point(zsf_get_total_pages(u->pool) <= before,
+		   "bulk: the pool did not grow (%lu -> %lu pages)", before,
+		   zsf_get_total_pages(u->pool));
+
+	/* The rest in allocation order, 509 at a time. */
+	for (i = 0; i < n; ) {
+		for (b = 0; b < 509 && i < n; i++) {
+			if (!u->objs[i].handle)
+				continue;
+			batch[b++] = u->objs[i].handle;
+			u->objs[i].handle = 0;
+		}
+		zsf_free_bulk(u->pool, batch, b);
+	}
+	zsf_pool_stats(u->pool, &st1);
+	zsft_point(st1.frees - st0.frees == got,
+		   "bulk: every object was counted once (%lu of %u)",
+		   st1.frees - st0.frees, got);
+	zsft_point(zsft_wait_pool_pages(u->pool, 0, ZSFT_RELEASE_MS),
+		   "bulk: freeing everything in batches empties the pool (%lu pages)",
+		   zsf_get_total_pages(u->pool));
+	zsf_free_bulk(u->pool, batch, 0);
+	kfree(batch);
+}
+
 /* ---- two pools ---- */
 
 static void zsft_test_two_pools(struct zsft_unit *u)
@@ -865,6 +954,7 @@ int zsft_run_unit(void)
 		zsft_test_every_size(u);
 		zsft_test_sequences(u);
 		zsft_test_compact(u);
+		zsft_test_bulk(u);
 		zsft_test_two_pools(u);
 	}
 
