@@ -387,23 +387,27 @@ static int zramx_rw_page(struct block_device *bdev, sector_t sector,
 
 /*
  * Called by swap, in atomic context under the swap device's lock, when a
- * swap slot is no longer used.  Free the slot's object right here: a
- * trylock, zsf_free(), an unlock.  If the slot is busy (a read or write
- * of it is running), count a miss; the slot is freed when it is next
- * written, or at reset.
+ * swap slot is no longer used.  Empty the slot under a trylock and leave
+ * its object to the releasing task's batch (gather.c), or free it here
+ * if it cannot be gathered.  If the slot is busy (a read or write of it
+ * is running), count a miss; the slot is freed when it is next written,
+ * or at reset.
  */
 static void zramx_slot_free_notify(struct block_device *bdev,
 				   unsigned long index)
 {
 	struct zramx *zx = bdev->bd_disk->private_data;
+	unsigned long handle;
 
 	atomic64_inc(&zx->stats.notify_free);
 	if (!zramx_slot_trylock(zx, index)) {
 		atomic64_inc(&zx->stats.miss_free);
 		return;
 	}
-	zramx_slot_free(zx, index);
+	handle = zramx_slot_detach(zx, index);
 	zramx_slot_unlock(zx, index);
+	if (handle && !zramx_gather(zx, handle))
+		zsf_free(zx->pool, handle);
 }
 
 const struct block_device_operations zramx_devops = {

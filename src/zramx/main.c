@@ -97,6 +97,8 @@ void zramx_reset_device(struct zramx *zx)
 {
 	down_write(&zx->init_lock);
 
+	/* Batches of released slots still hold objects of the pool. */
+	zramx_gather_wait(zx);
 	zx->limit_pages = 0;
 	set_capacity_and_notify(zx->disk, 0);
 	part_stat_set_all(zx->disk->part0, 0);
@@ -174,6 +176,9 @@ static int zramx_add(void)
 
 	init_rwsem(&zx->init_lock);
 	zramx_slot_lockdep_init(zx);
+	ret = zramx_gather_init(zx);
+	if (ret)
+		goto out_idr;
 	zx->backend = zramx_backend_find(ZRAMX_DEFAULT_COMP);
 
 	zx->disk = zramx_compat_alloc_disk();
@@ -202,6 +207,7 @@ static int zramx_add(void)
 out_put:
 	put_disk(zx->disk);
 out_idr:
+	zramx_gather_exit(zx);
 	idr_remove(&zramx_index_idr, id);
 out_free:
 	kfree(zx);
@@ -238,6 +244,7 @@ static int zramx_remove(struct zramx *zx)
 	zramx_reset_device(zx);
 
 	put_disk(zx->disk);
+	zramx_gather_exit(zx);
 	kfree(zx);
 	return 0;
 }
@@ -325,6 +332,7 @@ static void zramx_destroy_devices(void)
 	mutex_unlock(&zramx_index_mutex);
 	unregister_blkdev(zramx_major, "zramx");
 	zramx_comp_module_exit();
+	zramx_gather_module_exit();
 }
 
 static int __init zramx_init(void)
@@ -338,23 +346,25 @@ static int __init zramx_init(void)
 		return -EINVAL;
 	}
 
-	ret = zramx_comp_module_init();
+	ret = zramx_gather_module_init();
 	if (ret)
 		return ret;
+	ret = zramx_comp_module_init();
+	if (ret)
+		goto out_gather;
 
 	zramx_major = register_blkdev(0, "zramx");
 	if (zramx_major <= 0) {
 		pr_err("zramx: cannot get a major number\n");
-		zramx_comp_module_exit();
-		return -EBUSY;
+		ret = -EBUSY;
+		goto out_comp;
 	}
 
 	ret = class_register(&zramx_control_class);
 	if (ret) {
 		pr_err("zramx: cannot register the zramx-control class\n");
 		unregister_blkdev(zramx_major, "zramx");
-		zramx_comp_module_exit();
-		return ret;
+		goto out_comp;
 	}
 
 	for (i = 0; i < num_devices; i++) {
@@ -367,6 +377,12 @@ static int __init zramx_init(void)
 		}
 	}
 	return 0;
+
+out_comp:
+	zramx_comp_module_exit();
+out_gather:
+	zramx_gather_module_exit();
+	return ret;
 }
 
 static void __exit zramx_exit(void)

@@ -40,16 +40,21 @@ static void zramx_slot_clear(struct zramx *zx, u32 index,
 }
 
 /**
- * zramx_slot_free() - drop what a slot holds
+ * zramx_slot_detach() - empty a slot, keeping its object
  * @zx: the device
  * @index: the slot, locked by the caller
  *
- * The object goes straight back to zsfast with zsf_free(), which never
- * sleeps, so this is safe in swap_slot_free_notify()'s atomic context.
+ * The slot reads as zeros from now on and the statistics no longer count
+ * it; its object, which nothing refers to any more, is the caller's to
+ * free, under the slot lock or not.
+ *
+ * Return: the object's handle, or 0 if the slot held none (empty or
+ * same-filled).
  */
-void zramx_slot_free(struct zramx *zx, u32 index)
+unsigned long zramx_slot_detach(struct zramx *zx, u32 index)
 {
 	struct zramx_slot *slot = &zx->table[index];
+	unsigned long handle = 0;
 	size_t size;
 
 	if (zramx_slot_test(zx, index, ZRAMX_SLOT_SAME)) {
@@ -60,19 +65,33 @@ void zramx_slot_free(struct zramx *zx, u32 index)
 
 	size = zramx_slot_size(zx, index);
 	if (!size)
-		return;
+		return 0;
 
 	if (zramx_slot_test(zx, index, ZRAMX_SLOT_HUGE)) {
 		zramx_slot_clear(zx, index, ZRAMX_SLOT_HUGE);
 		atomic64_dec(&zx->stats.huge_pages);
 	}
 
-	zsf_free(zx->pool, slot->handle);
+	handle = slot->handle;
 	atomic64_sub(size, &zx->stats.compr_data_size);
 out:
 	atomic64_dec(&zx->stats.pages_stored);
 	slot->handle = 0;
 	zramx_slot_set_size(zx, index, 0);
+	return handle;
+}
+
+/**
+ * zramx_slot_free() - drop what a slot holds
+ * @zx: the device
+ * @index: the slot, locked by the caller
+ *
+ * The object goes straight back to zsfast with zsf_free(), which never
+ * sleeps.
+ */
+void zramx_slot_free(struct zramx *zx, u32 index)
+{
+	zsf_free(zx->pool, zramx_slot_detach(zx, index));
 }
 
 /**

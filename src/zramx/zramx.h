@@ -6,6 +6,7 @@
  *   main.c     module init/exit, device lifecycle, hot_add/hot_remove
  *   io.c       bio and rw_page handling, page read/write/discard
  *   slots.c    the slot table and its per-slot lock
+ *   gather.c   released swap slots, freed in batches by the releasing task
  *   comp.c     per-CPU compression streams, CPU hotplug
  *   backends.c the compressors (lzo, lzo-rle, lz4, lz4hc, zstd)
  *   sysfs.c    the per-device attributes
@@ -80,6 +81,8 @@ struct zramx_stats {
 	atomic_long_t max_used_pages;	/* pool size high-water mark */
 	atomic64_t writestall;		/* writes that took the slow path */
 	atomic64_t miss_free;		/* notifications that lost a trylock */
+	atomic64_t gathers;		/* batches of released slots started */
+	atomic64_t gathered;		/* objects freed through them */
 };
 
 /**
@@ -144,6 +147,11 @@ struct zramx_comp {
  * @stats:           statistics
  * @claim:           set while reset or removal runs; open fails then.
  *                   Protected by the disk's open_mutex.
+ * @gather_slot:     per CPU, the batch of released handles last started
+ *                   there (gather.c)
+ * @gather_lock:     protects @gathers
+ * @gathers:         batches pending; the pool stays while there are any
+ * @gather_wq:       zramx_gather_wait() sleeps here
  * @slot_dep_map:    lockdep's view of the slot locks (bit spinlocks are
  *                   invisible to it): one class for all slots of all
  *                   devices, since no path holds two slot locks.
@@ -160,6 +168,10 @@ struct zramx {
 	u64 disksize;
 	struct zramx_stats stats;
 	bool claim;
+	struct zramx_gather * __percpu *gather_slot;
+	spinlock_t gather_lock;
+	unsigned int gathers;
+	wait_queue_head_t gather_wq;
 #ifdef CONFIG_DEBUG_LOCK_ALLOC
 	struct lockdep_map slot_dep_map;
 #endif
@@ -219,6 +231,16 @@ static inline size_t zramx_slot_size(struct zramx *zx, u32 index)
 }
 
 void zramx_slot_free(struct zramx *zx, u32 index);
+unsigned long zramx_slot_detach(struct zramx *zx, u32 index);
+
+/* gather.c */
+struct zramx_gather;
+bool zramx_gather(struct zramx *zx, unsigned long handle);
+void zramx_gather_wait(struct zramx *zx);
+int zramx_gather_init(struct zramx *zx);
+void zramx_gather_exit(struct zramx *zx);
+int zramx_gather_module_init(void);
+void zramx_gather_module_exit(void);
 void zramx_slot_store(struct zramx *zx, u32 index, unsigned long handle,
 		      unsigned int size);
 void zramx_slot_store_same(struct zramx *zx, u32 index, unsigned long value);

@@ -68,6 +68,7 @@ at_idle() {
 }
 echo "before draining the swap slot caches: \$(cat $ZSYS/mm_stat)" > /tmp/zx_rel_pre
 zx_drain_swap_slots || echo "cannot drain the swap slot caches" >> /tmp/zx_rel_pre
+zx_zsf_pages > /tmp/zx_rel_zsf_now
 zx_poll 50 at_idle
 echo \$? > /tmp/zx_rel_rc
 cat $ZSYS/mm_stat > /tmp/zx_rel_mm
@@ -110,11 +111,31 @@ check_idle() {
 	fi
 }
 
+# zramx: objects freed through batches of released slots (debug_stat).
+gathered() {
+	sed -n '2p' $ZSYS/debug_stat | awk '{ print $4 + 0 }'
+}
+
+# check_gathered DESC BEFORE: zramx freed the released slots' objects in
+# batches, in the releasing tasks.
+check_gathered() {
+	zx_is_zramx || return 0
+	_g=$(gathered)
+	if [ "$_g" -gt "$2" ]; then
+		ktap_ok "$1: released objects freed in batches by the releasing tasks ($(($_g - $2)))"
+	else
+		ktap_fail "$1: released objects freed in batches by the releasing tasks" \
+			"debug_stat: $(sed -n 2p $ZSYS/debug_stat)"
+	fi
+}
+
 # release_munmap DESC ARGS...: processes fill, page out, munmap at once.
 release_munmap() {
 	_d=$1
 	shift
-	rm -f /tmp/zx_rel_rc /tmp/zx_rel_mm
+	_g0=0
+	zx_is_zramx && _g0=$(gathered)
+	rm -f /tmp/zx_rel_rc /tmp/zx_rel_mm /tmp/zx_rel_zsf_now
 	zx_set 0 $ZSYS/mem_used_max
 	if release "$@" -x "sh /tmp/zx_rel_wait.sh" > /tmp/zx_rel.log 2>&1
 	then
@@ -132,6 +153,17 @@ release_munmap() {
 		ktap_fail "$_d: orig/compr_data_size back to idle after munmap, processes alive" \
 			"mm_stat: $(cat /tmp/zx_rel_mm 2>/dev/null)"
 	fi
+	if zx_is_zramx; then
+		# Read right after munmap and the drain returned, no polling:
+		# nothing may be left for a worker or a later task.
+		if [ "$(cat /tmp/zx_rel_zsf_now)" = "$idle_zsf" ]; then
+			ktap_ok "$_d: zsfast pages at idle as soon as munmap returned"
+		else
+			ktap_fail "$_d: zsfast pages at idle as soon as munmap returned" \
+				"$(cat /tmp/zx_rel_zsf_now) pages, idle $idle_zsf"
+		fi
+	fi
+	check_gathered "$_d" "$_g0"
 	check_idle "$_d"
 }
 
@@ -139,6 +171,8 @@ release_munmap() {
 release_exit() {
 	_d=$1
 	shift
+	_g0=0
+	zx_is_zramx && _g0=$(gathered)
 	zx_set 0 $ZSYS/mem_used_max
 	if release "$@" -e > /tmp/zx_rel.log 2>&1; then
 		ktap_ok "$_d: pushed out to swap and exited"
@@ -157,6 +191,7 @@ release_exit() {
 		zx_diag_leftover
 		ktap_fail "$_d: orig/compr_data_size back to idle after exit"
 	fi
+	check_gathered "$_d" "$_g0"
 	check_idle "$_d"
 }
 
