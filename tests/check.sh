@@ -32,6 +32,8 @@
 #   ZSF_OUT     where builds and guest logs go (default build/check)
 #   ZSF_CACHE   kernels, checkpatch (default ~/.cache/zsfast)
 #   ZSF_GUEST_TIMEOUT  seconds per guest boot (default 1800)
+#   ZSF_GUEST_TESTS    comma list: run only these in-guest tests in the
+#                      guest-* lanes (for development; make check unsets it)
 #   ZSF_NO_DEPS=1      same as --no-deps: do not apt-get anything
 #
 # The debug lane's script, tests/debug/lane.sh, is run with ZSF_ROOT,
@@ -53,6 +55,12 @@ GUEST_TESTS_61+=",zramx_teardown"
 GUEST_TESTS_612="$GUEST_TESTS_61"
 # The pool-lock fallback: the allocator tests.
 GUEST_TESTS_POOLLOCK="zsfast_unit,zsfast_stress"
+# A developer's shortcut: ZSF_GUEST_TESTS=a,b runs only those everywhere.
+if [ -n "${ZSF_GUEST_TESTS:-}" ]; then
+	GUEST_TESTS_61=$ZSF_GUEST_TESTS
+	GUEST_TESTS_612=$ZSF_GUEST_TESTS
+	GUEST_TESTS_POOLLOCK=$ZSF_GUEST_TESTS
+fi
 # Stock modules the guests may modprobe (plus their dependencies).
 GUEST_STOCK="zram zsmalloc brd lz4 lz4_compress lz4hc lz4hc_compress zstd"
 # ------------------------------------------------------------------------
