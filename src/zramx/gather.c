@@ -23,7 +23,8 @@
  * and a handle that cannot be gathered is freed in place as before: no
  * memory, a kernel thread (it never returns to user space), a task past
  * exit_task_work(), or ZRAMX_GATHERS_MAX batches already pending on the
- * device.
+ * device.  A task that has filled gather_batches batches on one CPU
+ * frees the last one in place, with zsf_free_bulk(), and refills it.
  *
  * Finding the current task's batch
  * --------------------------------
@@ -62,12 +63,27 @@
 /* Batches pending per device: 4 MiB of batches, about 2 GiB of slots. */
 #define ZRAMX_GATHERS_MAX	1024
 
+/*
+ * Batches one task may fill on one CPU before it frees them in place.  A
+ * pending batch keeps its objects' memory allocated until the task
+ * returns to user space; that costs nothing for munmap() or exit(),
+ * which free that memory anyway, but swapoff releases every slot of the
+ * device in one long system call while it reads the pages back.  128
+ * batches: about 64k objects, 256 MiB of swapped memory.
+ */
+static unsigned int gather_batches = 128;
+module_param(gather_batches, uint, 0644);
+MODULE_PARM_DESC(gather_batches,
+		 "batches of released swap slots a task may leave pending per CPU, then they are freed in place (0: always in place; default 128)");
+
 /**
  * struct zramx_gather - handles released by one task, not yet freed
  * @work:    the task_work that frees them
  * @zx:      the device
  * @owner:   the task that released them and will free them
  * @cpu:     the CPU whose zx->gather_slot may point here
+ * @depth:   batches the owner started on this CPU before this one, since
+ *           it last returned to user space
  * @nr:      handles gathered
  * @handles: the handles
  */
@@ -76,6 +92,7 @@ struct zramx_gather {
 	struct zramx *zx;
 	struct task_struct *owner;
 	unsigned int cpu;
+	unsigned int depth;
 	unsigned int nr;
 	unsigned long handles[];
 };
@@ -115,7 +132,8 @@ static void zramx_gather_flush(struct callback_head *work)
 }
 
 /* Start a batch for current on this CPU; NULL if that cannot be done. */
-static struct zramx_gather *zramx_gather_start(struct zramx *zx)
+static struct zramx_gather *zramx_gather_start(struct zramx *zx,
+					       unsigned int depth)
 {
 	struct zramx_gather *g;
 	bool room;
@@ -136,6 +154,7 @@ static struct zramx_gather *zramx_gather_start(struct zramx *zx)
 	g->zx = zx;
 	g->owner = current;
 	g->cpu = smp_processor_id();
+	g->depth = depth;
 	g->nr = 0;
 	init_task_work(&g->work, zramx_gather_flush);
 	/* Fails only once the task is past exit_task_work(). */
@@ -163,16 +182,29 @@ out_put:
 bool zramx_gather(struct zramx *zx, unsigned long handle)
 {
 	struct zramx_gather **slot, *g;
+	unsigned int depth = 0;
 	bool gathered = false;
 
-	if (current->flags & PF_KTHREAD)
+	if (current->flags & PF_KTHREAD || !READ_ONCE(gather_batches))
 		return false;
 
 	slot = get_cpu_ptr(zx->gather_slot);
 	g = READ_ONCE(*slot);
 	if (!g || g->owner != current || g->zx != zx ||
-	    g->cpu != smp_processor_id() || g->nr == ZRAMX_GATHER_HANDLES) {
-		g = zramx_gather_start(zx);
+	    g->cpu != smp_processor_id()) {
+		g = NULL;
+	} else if (g->nr == ZRAMX_GATHER_HANDLES) {
+		depth = g->depth + 1;
+		if (depth >= READ_ONCE(gather_batches)) {
+			/* Enough pending: free this batch now and reuse it. */
+			zsf_free_bulk(zx->pool, g->handles, g->nr);
+			g->nr = 0;
+		} else {
+			g = NULL;
+		}
+	}
+	if (!g) {
+		g = zramx_gather_start(zx, depth);
 		if (!g)
 			goto out;
 		WRITE_ONCE(*slot, g);

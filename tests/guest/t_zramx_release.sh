@@ -9,6 +9,12 @@
 # value, and for zramx so is the "pages:" count of zsfast's debugfs
 # stats.
 #
+# zramx frees released objects in batches, in the releasing task before it
+# returns to user space (src/zramx/gather.c): the test checks that the
+# batches were used, and that zsfast's page count is at idle as soon as
+# munmap returned, with no polling.  gather_batches=1 and =0 run the
+# in-place bulk free and the notifier-only path.
+#
 # The swap core batches slot frees in per-CPU caches, so a few freed
 # entries may not have reached the device when munmap/exit returns; each
 # check first drains those caches (zx_drain_swap_slots) and says how much
@@ -117,11 +123,18 @@ gathered() {
 }
 
 # check_gathered DESC BEFORE: zramx freed the released slots' objects in
-# batches, in the releasing tasks.
+# batches, in the releasing tasks (none with gather_batches=0).
 check_gathered() {
 	zx_is_zramx || return 0
 	_g=$(gathered)
-	if [ "$_g" -gt "$2" ]; then
+	if [ "$(cat $GATHER_PARAM)" = 0 ]; then
+		if [ "$_g" = "$2" ]; then
+			ktap_ok "$1: gather_batches=0: every object freed in the notifier"
+		else
+			ktap_fail "$1: gather_batches=0: every object freed in the notifier" \
+				"gathered went from $2 to $_g"
+		fi
+	elif [ "$_g" -gt "$2" ]; then
 		ktap_ok "$1: released objects freed in batches by the releasing tasks ($(($_g - $2)))"
 	else
 		ktap_fail "$1: released objects freed in batches by the releasing tasks" \
@@ -195,10 +208,23 @@ release_exit() {
 	check_idle "$_d"
 }
 
+GATHER_PARAM=/sys/module/zramx/parameters/gather_batches
+
 release_munmap "munmap, 2 procs x 48 MiB mixed" -P 2 -s 48 -f mixed
 release_exit "exit, 2 procs x 48 MiB mixed" -P 2 -s 48 -f mixed
 release_munmap "munmap, 1 proc x 32 MiB incompressible" -P 1 -s 32 -f random
 release_exit "exit, 3 procs x 16 MiB text" -P 3 -s 16 -f text
+
+# zramx: one batch per task and CPU, the rest freed in place in bulk; and
+# no batches at all.
+if zx_is_zramx; then
+	for b in 1 0; do
+		echo $b > $GATHER_PARAM
+		release_munmap "gather_batches=$b: munmap, 2 procs x 24 MiB mixed" \
+			-P 2 -s 24 -f mixed
+	done
+	echo 128 > $GATHER_PARAM
+fi
 
 if swapoff $ZDEV && zx_fresh; then
 	ktap_ok "swapoff and reset"
