@@ -2,12 +2,16 @@
 # shellcheck shell=sh
 #
 # Issue 4, W1: the release-path benchmark, run by bench/run.sh (make
-# bench), not by make check.  In one boot, three swap backends with the
+# bench), not by make check.  In one boot, four swap backends with the
 # same disksize and lz4:
-#   stock  stock zram on the kernel's zsmalloc   (/dev/zram0)
-#   ours   zramx on zsfast                       (/dev/zramx0)
-#   floor  swap on a brd ramdisk                 (/dev/ram0)
-# For every P, rounds are interleaved: stock ours floor stock ours floor
+#   stock    stock zram on the kernel's zsmalloc   (/dev/zram0)
+#   ours     zramx on zsfast                       (/dev/zramx0)
+#   inplace  the same, gather_batches=0: the notifier frees every object
+#            itself, under the swap lock, as stock zram does
+#   floor    swap on a brd ramdisk                 (/dev/ram0)
+# stock/inplace is what the allocator gives alone, inplace/ours what
+# freeing in the releasing task's batches adds.
+# For every P, rounds are interleaved: stock ours inplace floor stock ...
 # ...  Each round is bench/prog/relbench: P processes fill MB each
 # (mixed content), MADV_PAGEOUT, read a sample back and compare, page out
 # again, barrier, munmap at once.  zram devices are reset before every
@@ -74,14 +78,22 @@ drain() {
 }
 
 ZSTATS=$ZSF_DEBUG/stats
+GATHER=/sys/module/zramx/parameters/gather_batches
+GATHER_DEFAULT=$(cat $GATHER)
 
 # setup BACKEND: a fresh device, swapped on.  Sets DEV, SYS.
 setup() {
 	case $1 in
 	stock) DEV=/dev/zram0 SYS=/sys/block/zram0 ;;
 	ours) DEV=/dev/zramx0 SYS=/sys/block/zramx0 ;;
+	inplace) DEV=/dev/zramx0 SYS=/sys/block/zramx0 ;;
 	floor) DEV=/dev/ram0 SYS= ;;
 	esac
+	if [ "$1" = inplace ]; then
+		echo 0 > $GATHER || return 1
+	else
+		echo "$GATHER_DEFAULT" > $GATHER || return 1
+	fi
 	if [ -n "$SYS" ]; then
 		zx_setup lz4 ${DISK}M "$SYS" || return 1
 		[ "$(zx_algo_selected "$SYS")" = lz4 ] || return 1
@@ -121,14 +133,14 @@ round() {
 	_zidle=
 	case $_b in
 	stock) _watch="-M $SYS/mm_stat" ;;
-	ours) _watch="-Z $ZSTATS" ;;
+	ours|inplace) _watch="-Z $ZSTATS" ;;
 	esac
 	if [ -n "$SYS" ]; then
 		_idle_orig=$(zx_mm orig_data_size "$SYS")
 		_idle_compr=$(zx_mm compr_data_size "$SYS")
 		_idle_mem=$(zx_mm mem_used_total "$SYS")
 	fi
-	[ "$_b" = ours ] && _zidle=$(zx_zsf_pages)
+	[ "$_b" = ours ] || [ "$_b" = inplace ] && _zidle=$(zx_zsf_pages)
 	_used0=$(swap_used "$DEV")
 	# shellcheck disable=SC2086
 	if ! relbench -s "$MB" -P "$_p" $_watch > /tmp/w1.out 2>&1; then
@@ -139,7 +151,7 @@ round() {
 	fi
 	sed -n "s/^relbench: /# $_id /p" /tmp/w1.out
 	_extra=
-	if [ "$_b" = ours ]; then
+	if [ -n "$_zidle" ]; then
 		_extra="$(free_stats)"
 		ktap_diag "$_id free_stats $_extra"
 	fi
@@ -157,7 +169,7 @@ round() {
 		[ "$(zx_mm mem_used_total "$SYS")" -le "$_idle_mem" ] ||
 			_leak="$_leak mem_used_total=$(zx_mm mem_used_total "$SYS")/$_idle_mem"
 	fi
-	if [ "$_b" = ours ]; then
+	if [ -n "$_zidle" ]; then
 		zx_poll 50 eval '[ "$(zx_zsf_pages)" = "$_zidle" ]' ||
 			_leak="$_leak zsfast_pages=$(zx_zsf_pages)/$_zidle"
 	fi
@@ -174,7 +186,7 @@ t0=$(cut -d' ' -f1 /proc/uptime)
 for p in $PROCS; do
 	r=1
 	while [ $r -le "$ROUNDS" ]; do
-		for b in stock ours floor; do
+		for b in stock ours inplace floor; do
 			round $r "$p" $b
 		done
 		r=$((r + 1))
@@ -182,6 +194,7 @@ for p in $PROCS; do
 	ktap_diag "W1 P=$p done at uptime $(cut -d' ' -f1 /proc/uptime)"
 done
 [ $failures = 0 ] && ktap_ok "W1: every round ran, data checked, nothing leaked"
+echo "$GATHER_DEFAULT" > $GATHER
 for s in /sys/block/zram0 /sys/block/zramx0 /sys/block/zram1; do
 	zx_set 1 $s/reset
 done
