@@ -167,6 +167,7 @@ for raw in "$@"; do
 			if (!(N in Ns)) continue
 			split(col(N, "stock"), a, "|")
 			split(col(N, "zsfast"), b, "|")
+			split(col(N, "zsfast-bulk"), c, "|")
 			n = 0
 			for (r = 1; r <= maxr; r++)
 				if ((N, "stock", r) in v && (N, "zsfast", r) in v && v[N, "zsfast", r] > 0)
@@ -176,8 +177,18 @@ for raw in "$@"; do
 				x = med(t, n); isort(t, n)
 				rr = sprintf("%.2f (%.2f–%.2f)", x, t[1], t[n])
 			}
-			printf("| %s | %d | %d | %s | %s | %s | %s | %s |\n", K, N, cnt,
-			       a[1], a[2], b[1], b[2], rr) >> (D "/w2.md")
+			delete t
+			n = 0
+			for (r = 1; r <= maxr; r++)
+				if ((N, "stock", r) in v && (N, "zsfast-bulk", r) in v && v[N, "zsfast-bulk", r] > 0)
+					t[++n] = v[N, "stock", r] / v[N, "zsfast-bulk", r]
+			rb = "-"
+			if (n) {
+				x = med(t, n); isort(t, n)
+				rb = sprintf("%.2f (%.2f–%.2f)", x, t[1], t[n])
+			}
+			printf("| %s | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s |\n", K, N, cnt,
+			       a[1], a[2], b[1], b[2], rr, c[1], c[2], rb) >> (D "/w2.md")
 			delete t
 		}
 	}' "$raw"
@@ -263,8 +274,10 @@ done
 	echo "ns per free: each kthread's time to free its handles / handles, mean over"
 	echo "the kthreads; median over the rounds (min–max).  Ratio: per round."
 	echo
-	echo "| kernel | N | handles/thread | stock ns/free | min–max | zsfast ns/free | min–max | stock/zsfast |"
-	echo "|---|---|---|---|---|---|---|---|"
+	echo "bulk: zsf_free_bulk(), 507 handles per call, as zramx frees a batch."
+	echo
+	echo "| kernel | N | handles/thread | stock ns/free | min–max | zsfast ns/free | min–max | stock/zsfast | bulk ns/free | min–max | stock/bulk |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|"
 	cat "$tmp/w2.md"
 	if [ -s "$tmp/prof.md" ]; then
 		echo

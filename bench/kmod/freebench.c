@@ -12,13 +12,16 @@
  * wait for each other and each frees its handles in allocation order.
  * The module prints one line and stays loaded until rmmod:
  *
- *   freebench: impl=stock|zsfast tag=.. threads=N count=M
+ *   freebench: impl=stock|zsfast|zsfast-bulk tag=.. threads=N count=M
  *              ns_per_free=.. max_thread_ns=.. wall_ns=.. pages_left=..
  *
  * ns_per_free is the mean over the threads of (a thread's time to free
  * its M handles) / M.  pages_left is the pool's page count right after
  * the frees (zspages a free could not release at once go to a worker).
  * The pool is destroyed before the module returns from init.
+ *
+ * zsfbench_zsf.ko bulk=B frees with zsf_free_bulk(), B handles per call
+ * (impl=zsfast-bulk), as zramx frees a batch of released swap slots.
  */
 #include <linux/module.h>
 #include <linux/kernel.h>
@@ -34,6 +37,7 @@
 #ifdef FB_STOCK
 #include <linux/zsmalloc.h>
 #define FB_IMPL			"stock"
+#define fb_impl()		FB_IMPL
 #define fb_pool			zs_pool
 #define fb_create_pool(n)	zs_create_pool(n)
 #define fb_destroy_pool(p)	zs_destroy_pool(p)
@@ -48,6 +52,7 @@
 #include <zsfast.h>
 #include <compat/compat.h>
 #define FB_IMPL			"zsfast"
+#define fb_impl()		(bulk ? "zsfast-bulk" : FB_IMPL)
 #define fb_pool			zsf_pool
 #define fb_create_pool(n)	zsf_create_pool(n)
 #define fb_destroy_pool(p)	zsf_destroy_pool(p)
@@ -55,6 +60,10 @@
 #define fb_free(p, h)		zsf_free(p, h)
 #define fb_total_pages(p)	zsf_get_total_pages(p)
 ZSF_IMPORT_NS();
+
+static unsigned int bulk;
+module_param(bulk, uint, 0444);
+MODULE_PARM_DESC(bulk, "free with zsf_free_bulk(), this many per call");
 #endif
 
 static unsigned int threads;
@@ -103,6 +112,16 @@ static int fb_thread_fn(void *data)
 	/* Start together with the other threads. */
 	wait_for_completion(&fb_start);
 	t0 = ktime_get_ns();
+#ifndef FB_STOCK
+	if (bulk) {
+		for (i = 0; i < t->n; i += bulk)
+			zsf_free_bulk(t->pool, t->handles + i,
+				      min(bulk, t->n - i));
+		t->ns = ktime_get_ns() - t0;
+		complete(&t->done);
+		return 0;
+	}
+#endif
 	for (i = 0; i < t->n; i++)
 		fb_free(t->pool, t->handles[i]);
 	t->ns = ktime_get_ns() - t0;
@@ -188,7 +207,7 @@ static int __init fb_init(void)
 	}
 	if (!ret)
 		pr_info("freebench: impl=%s tag=%u threads=%u count=%u ns_per_free=%llu max_thread_ns=%llu wall_ns=%llu pages_left=%lu\n",
-			FB_IMPL, tag, nt, count, div_u64(sum, (u64)nt * count),
+			fb_impl(), tag, nt, count, div_u64(sum, (u64)nt * count),
 			max, wall, left);
 out:
 	for (i = 0; i < nt; i++) {

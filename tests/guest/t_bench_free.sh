@@ -5,7 +5,8 @@
 # bench/run.sh (make bench), not by make check.  The same source built
 # against the kernel's zsmalloc (zsfbench_stock.ko) and zsfast
 # (zsfbench_zsf.ko); for N = 1 .. online CPUs kthreads, rounds are
-# interleaved: stock zsfast stock zsfast ...  Each load frees N * count
+# interleaved: stock zsfast zsfast-bulk stock ...  zsfast-bulk frees with
+# zsf_free_bulk(), 507 handles per call, as zramx frees a full batch.  Each load frees N * count
 # preallocated handles of mixed sizes and prints one line (see
 # bench/kmod/freebench.c), copied here as "# W2 ..." diagnostics.
 #
@@ -42,9 +43,10 @@ failures=0
 tag=0
 run() {
 	_ko=$1 _n=$2 _r=$3
+	shift 3
 	tag=$((tag + 1))
 	if ! insmod /zsf/$_ko.ko threads="$_n" count="$COUNT" tag=$tag \
-		seed=$((_r * 7919)); then
+		seed=$((_r * 7919)) "$@"; then
 		ktap_fail "W2 r=$_r N=$_n: insmod $_ko"
 		failures=$((failures + 1))
 		return
@@ -65,6 +67,7 @@ while [ $r -le "$ROUNDS" ]; do
 	while [ $n -le "$NCPU" ]; do
 		run zsfbench_stock $n $r
 		run zsfbench_zsf $n $r
+		run zsfbench_zsf $n $r bulk=507
 		n=$((n + 1))
 	done
 	r=$((r + 1))
