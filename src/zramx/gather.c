@@ -84,6 +84,7 @@ MODULE_PARM_DESC(gather_batches,
  * @cpu:     the CPU whose zx->gather_slot may point here
  * @depth:   batches the owner started on this CPU before this one, since
  *           it last returned to user space
+ * @bytes:   their objects' total size
  * @nr:      handles gathered
  * @handles: the handles
  */
@@ -94,6 +95,7 @@ struct zramx_gather {
 	unsigned int cpu;
 	unsigned int depth;
 	unsigned int nr;
+	u64 bytes;
 	unsigned long handles[];
 };
 
@@ -117,6 +119,14 @@ static void zramx_gather_put(struct zramx *zx)
 	spin_unlock(&zx->gather_lock);
 }
 
+/* Free a batch's objects, and count them out of the statistics. */
+static void zramx_gather_free(struct zramx *zx, struct zramx_gather *g)
+{
+	zsf_free_bulk(zx->pool, g->handles, g->nr);
+	zramx_obj_uncount(zx, g->bytes, g->nr);
+	atomic64_add(g->nr, &zx->stats.notify_free);
+}
+
 static void zramx_gather_flush(struct callback_head *work)
 {
 	struct zramx_gather *g = container_of(work, struct zramx_gather, work);
@@ -124,7 +134,7 @@ static void zramx_gather_flush(struct callback_head *work)
 
 	/* No notifier may find the batch once it is back in the cache. */
 	cmpxchg(per_cpu_ptr(zx->gather_slot, g->cpu), g, NULL);
-	zsf_free_bulk(zx->pool, g->handles, g->nr);
+	zramx_gather_free(zx, g);
 	atomic64_add(g->nr, &zx->stats.gathered);
 	kmem_cache_free(zramx_gather_cache, g);
 	zramx_gather_put(zx);
@@ -151,11 +161,13 @@ static struct zramx_gather *zramx_gather_start(struct zramx *zx,
 	g = kmem_cache_alloc(zramx_gather_cache, GFP_NOWAIT | __GFP_NOWARN);
 	if (!g)
 		goto out_module;
-	g->zx = zx;
-	g->owner = current;
-	g->cpu = smp_processor_id();
+	/* Read by other tasks' notifiers, which may hold a stale pointer. */
+	WRITE_ONCE(g->zx, zx);
+	WRITE_ONCE(g->owner, current);
+	WRITE_ONCE(g->cpu, smp_processor_id());
 	g->depth = depth;
 	g->nr = 0;
+	g->bytes = 0;
 	init_task_work(&g->work, zramx_gather_flush);
 	/* Fails only once the task is past exit_task_work(). */
 	if (task_work_add(current, &g->work, TWA_RESUME))
@@ -175,11 +187,17 @@ out_put:
  * zramx_gather() - leave a detached handle for the current task to free
  * @zx: the device
  * @handle: a handle no slot refers to any more
+ * @size: its object's size
+ *
+ * The object stays in compr_data_size and pages_stored, and the slot's
+ * notification out of notify_free, until the batch is freed: the
+ * statistics follow the memory, in one update per batch.
  *
  * Context: swap_slot_free_notify(): atomic, preemption disabled.
- * Return: true if the handle was gathered; otherwise the caller frees it.
+ * Return: true if the handle was gathered; otherwise the caller frees it
+ * and counts it.
  */
-bool zramx_gather(struct zramx *zx, unsigned long handle)
+bool zramx_gather(struct zramx *zx, unsigned long handle, unsigned int size)
 {
 	struct zramx_gather **slot, *g;
 	unsigned int depth = 0;
@@ -190,15 +208,16 @@ bool zramx_gather(struct zramx *zx, unsigned long handle)
 
 	slot = get_cpu_ptr(zx->gather_slot);
 	g = READ_ONCE(*slot);
-	if (!g || g->owner != current || g->zx != zx ||
-	    g->cpu != smp_processor_id()) {
+	if (!g || READ_ONCE(g->owner) != current || READ_ONCE(g->zx) != zx ||
+	    READ_ONCE(g->cpu) != smp_processor_id()) {
 		g = NULL;
 	} else if (g->nr == ZRAMX_GATHER_HANDLES) {
 		depth = g->depth + 1;
 		if (depth >= READ_ONCE(gather_batches)) {
 			/* Enough pending: free this batch now and reuse it. */
-			zsf_free_bulk(zx->pool, g->handles, g->nr);
+			zramx_gather_free(zx, g);
 			g->nr = 0;
+			g->bytes = 0;
 		} else {
 			g = NULL;
 		}
@@ -211,6 +230,7 @@ bool zramx_gather(struct zramx *zx, unsigned long handle)
 		atomic64_inc(&zx->stats.gathers);
 	}
 	g->handles[g->nr++] = handle;
+	g->bytes += size;
 	gathered = true;
 out:
 	put_cpu_ptr(zx->gather_slot);

@@ -398,16 +398,23 @@ static void zramx_slot_free_notify(struct block_device *bdev,
 {
 	struct zramx *zx = bdev->bd_disk->private_data;
 	unsigned long handle;
+	unsigned int size;
 
-	atomic64_inc(&zx->stats.notify_free);
 	if (!zramx_slot_trylock(zx, index)) {
+		atomic64_inc(&zx->stats.notify_free);
 		atomic64_inc(&zx->stats.miss_free);
 		return;
 	}
-	handle = zramx_slot_detach(zx, index);
+	handle = zramx_slot_detach(zx, index, &size);
 	zramx_slot_unlock(zx, index);
-	if (handle && !zramx_gather(zx, handle))
+	/* A gathered slot is counted in notify_free when it is freed. */
+	if (handle && zramx_gather(zx, handle, size))
+		return;
+	atomic64_inc(&zx->stats.notify_free);
+	if (handle) {
 		zsf_free(zx->pool, handle);
+		zramx_obj_uncount(zx, size, 1);
+	}
 }
 
 const struct block_device_operations zramx_devops = {

@@ -43,42 +43,54 @@ static void zramx_slot_clear(struct zramx *zx, u32 index,
  * zramx_slot_detach() - empty a slot, keeping its object
  * @zx: the device
  * @index: the slot, locked by the caller
+ * @size: set to the object's size, 0 if there is none
  *
- * The slot reads as zeros from now on and the statistics no longer count
- * it; its object, which nothing refers to any more, is the caller's to
- * free, under the slot lock or not.
+ * The slot reads as zeros from now on.  Its object, which nothing refers
+ * to any more, is the caller's to free, under the slot lock or not, and
+ * to uncount with zramx_obj_uncount(): until then compr_data_size and
+ * pages_stored still count it, as the memory is still in use.
  *
- * Return: the object's handle, or 0 if the slot held none (empty or
- * same-filled).
+ * Return: the object's handle, or 0 if the slot held none (empty, or
+ * same-filled: that is uncounted here).
  */
-unsigned long zramx_slot_detach(struct zramx *zx, u32 index)
+unsigned long zramx_slot_detach(struct zramx *zx, u32 index,
+				unsigned int *size)
 {
 	struct zramx_slot *slot = &zx->table[index];
-	unsigned long handle = 0;
-	size_t size;
+	unsigned long handle = slot->handle;
 
+	*size = 0;
 	if (zramx_slot_test(zx, index, ZRAMX_SLOT_SAME)) {
 		zramx_slot_clear(zx, index, ZRAMX_SLOT_SAME);
 		atomic64_dec(&zx->stats.same_pages);
-		goto out;
+		atomic64_dec(&zx->stats.pages_stored);
+		slot->handle = 0;
+		return 0;
 	}
 
-	size = zramx_slot_size(zx, index);
-	if (!size)
+	*size = zramx_slot_size(zx, index);
+	if (!*size)
 		return 0;
 
-	if (zramx_slot_test(zx, index, ZRAMX_SLOT_HUGE)) {
+	if (unlikely(zramx_slot_test(zx, index, ZRAMX_SLOT_HUGE))) {
 		zramx_slot_clear(zx, index, ZRAMX_SLOT_HUGE);
 		atomic64_dec(&zx->stats.huge_pages);
 	}
-
-	handle = slot->handle;
-	atomic64_sub(size, &zx->stats.compr_data_size);
-out:
-	atomic64_dec(&zx->stats.pages_stored);
 	slot->handle = 0;
 	zramx_slot_set_size(zx, index, 0);
 	return handle;
+}
+
+/**
+ * zramx_obj_uncount() - take freed objects out of the statistics
+ * @zx: the device
+ * @bytes: their total size
+ * @nr: how many
+ */
+void zramx_obj_uncount(struct zramx *zx, u64 bytes, unsigned int nr)
+{
+	atomic64_sub(bytes, &zx->stats.compr_data_size);
+	atomic64_sub(nr, &zx->stats.pages_stored);
 }
 
 /**
@@ -91,7 +103,13 @@ out:
  */
 void zramx_slot_free(struct zramx *zx, u32 index)
 {
-	zsf_free(zx->pool, zramx_slot_detach(zx, index));
+	unsigned int size;
+	unsigned long handle = zramx_slot_detach(zx, index, &size);
+
+	if (handle) {
+		zsf_free(zx->pool, handle);
+		zramx_obj_uncount(zx, size, 1);
+	}
 }
 
 /**

@@ -231,11 +231,13 @@ static inline size_t zramx_slot_size(struct zramx *zx, u32 index)
 }
 
 void zramx_slot_free(struct zramx *zx, u32 index);
-unsigned long zramx_slot_detach(struct zramx *zx, u32 index);
+unsigned long zramx_slot_detach(struct zramx *zx, u32 index,
+				unsigned int *size);
+void zramx_obj_uncount(struct zramx *zx, u64 bytes, unsigned int nr);
 
 /* gather.c */
 struct zramx_gather;
-bool zramx_gather(struct zramx *zx, unsigned long handle);
+bool zramx_gather(struct zramx *zx, unsigned long handle, unsigned int size);
 void zramx_gather_wait(struct zramx *zx);
 int zramx_gather_init(struct zramx *zx);
 void zramx_gather_exit(struct zramx *zx);
