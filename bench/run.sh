@@ -26,6 +26,7 @@
 #   BENCH_MEM=                 guest MiB (default: fits 4 x BENCH_MB
 #                              resident, the brd copy and the zram pool)
 #   BENCH_PROFILE=1           0: no profile boot
+#   BENCH_ONLY_PROFILE=1       only the profile boot (no W1, W2)
 #   BENCH_PROF_P=2            P of the profiled rounds
 #   BENCH_PARALLEL=0           1: boot the kernels' guests at the same
 #                              time (faster, noisier)
@@ -92,12 +93,16 @@ run_kernel() {
 		zsf_kernel_fetch "$f" > /dev/null || exit 1
 		zsf_build "$KDIR" "$OUT/build-$f" || exit 1
 		rm -rf "$g"
-		log "$f: guest with ${MEM} MiB, ${PROCS} x ${MB} MiB, ${ROUNDS} rounds"
-		GUEST_KOS=$OUT/build-$f GUEST_PROGS=$OUT/progs \
-		GUEST_STOCK_MODS=$STOCK \
-		GUEST_TESTS=bench_free,bench_release GUEST_MEM=$MEM \
-		GUEST_TIMEOUT=${BENCH_TIMEOUT:-7200} GUEST_OUT=$g \
-		GUEST_APPEND=$APPEND zsf_guest_run > "$g.ktap" || exit 1
+		if [ "${BENCH_ONLY_PROFILE:-0}" = 1 ]; then
+			: > "$g.ktap"
+		else
+			log "$f: guest with ${MEM} MiB, ${PROCS} x ${MB} MiB, ${ROUNDS} rounds"
+			GUEST_KOS=$OUT/build-$f GUEST_PROGS=$OUT/progs \
+			GUEST_STOCK_MODS=$STOCK \
+			GUEST_TESTS=bench_free,bench_release GUEST_MEM=$MEM \
+			GUEST_TIMEOUT=${BENCH_TIMEOUT:-7200} GUEST_OUT=$g \
+			GUEST_APPEND=$APPEND zsf_guest_run > "$g.ktap" || exit 1
+		fi
 		[ "${BENCH_PROFILE:-1}" = 1 ] || exit 0
 		rm -rf "$p"
 		log "$f: profile boot"
