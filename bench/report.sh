@@ -162,34 +162,26 @@ for raw in "$@"; do
 		isort(t, n)
 		return sprintf("%d", med(t, n)) "|" sprintf("%d–%d", t[1], t[n])
 	}
+	# median (min–max) of the per-round ratios x/y
+	function rat(N, x, y,    r, n, t, m) {
+		n = 0
+		for (r = 1; r <= maxr; r++)
+			if ((N, x, r) in v && (N, y, r) in v && v[N, y, r] > 0)
+				t[++n] = v[N, x, r] / v[N, y, r]
+		if (!n) return "-"
+		m = med(t, n); isort(t, n)
+		return sprintf("%.2f (%.2f–%.2f)", m, t[1], t[n])
+	}
 	END {
 		for (N = 1; N <= 256; N++) {
 			if (!(N in Ns)) continue
 			split(col(N, "stock"), a, "|")
 			split(col(N, "zsfast"), b, "|")
 			split(col(N, "zsfast-bulk"), c, "|")
-			n = 0
-			for (r = 1; r <= maxr; r++)
-				if ((N, "stock", r) in v && (N, "zsfast", r) in v && v[N, "zsfast", r] > 0)
-					t[++n] = v[N, "stock", r] / v[N, "zsfast", r]
-			rr = "-"
-			if (n) {
-				x = med(t, n); isort(t, n)
-				rr = sprintf("%.2f (%.2f–%.2f)", x, t[1], t[n])
-			}
-			delete t
-			n = 0
-			for (r = 1; r <= maxr; r++)
-				if ((N, "stock", r) in v && (N, "zsfast-bulk", r) in v && v[N, "zsfast-bulk", r] > 0)
-					t[++n] = v[N, "stock", r] / v[N, "zsfast-bulk", r]
-			rb = "-"
-			if (n) {
-				x = med(t, n); isort(t, n)
-				rb = sprintf("%.2f (%.2f–%.2f)", x, t[1], t[n])
-			}
+			rr = rat(N, "stock", "zsfast")
+			rb = rat(N, "stock", "zsfast-bulk")
 			printf("| %s | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s |\n", K, N, cnt,
 			       a[1], a[2], b[1], b[2], rr, c[1], c[2], rb) >> (D "/w2.md")
-			delete t
 		}
 	}' "$raw"
 
