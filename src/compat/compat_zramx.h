@@ -10,11 +10,24 @@
 #include <linux/blkdev.h>
 #include <linux/device.h>
 #include <linux/err.h>
+#include <linux/sched.h>
 
 #include "compat/compat.h"
 
 /* zramx stores data in pages; it accepts I/O in 4 KiB blocks. */
 #define ZRAMX_LOGICAL_BLOCK_SIZE	4096
+
+/*
+ * Tasks that may not return to user space soon, or ever, and so must not
+ * be left a task_work to run there: kernel threads, and the user-worker
+ * threads (io_uring, vhost) that run kernel loops (PF_USER_WORKER is
+ * v6.4+).
+ */
+#ifdef PF_USER_WORKER
+#define ZRAMX_PF_NO_USER_RETURN	(PF_KTHREAD | PF_IO_WORKER | PF_USER_WORKER)
+#else
+#define ZRAMX_PF_NO_USER_RETURN	(PF_KTHREAD | PF_IO_WORKER)
+#endif
 
 /* Class attribute callbacks: const struct class since v6.4. */
 #ifdef HAVE_CONST_CLASS_ATTR

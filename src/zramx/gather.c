@@ -21,7 +21,8 @@
  *
  * This is mmu_gather's pattern: batches are allocated with GFP_NOWAIT,
  * and a handle that cannot be gathered is freed in place as before: no
- * memory, a kernel thread (it never returns to user space), a task past
+ * memory, a kernel thread or a user worker (io_uring, vhost: they run
+ * kernel loops, not to user space), a task past
  * exit_task_work(), or ZRAMX_GATHERS_MAX batches already pending on the
  * device.  A task that has filled gather_batches batches on one CPU
  * frees the last one in place, with zsf_free_bulk(), and refills it.
@@ -59,6 +60,9 @@
 #include <linux/wait.h>
 
 #include "zramx/zramx.h"
+
+/* How long reset and hot_remove wait for pending batches. */
+#define ZRAMX_GATHER_SETTLE	(5 * HZ)
 
 /* Batches pending per device: 4 MiB of batches, about 2 GiB of slots. */
 #define ZRAMX_GATHERS_MAX	1024
@@ -203,7 +207,8 @@ bool zramx_gather(struct zramx *zx, unsigned long handle, unsigned int size)
 	unsigned int depth = 0;
 	bool gathered = false;
 
-	if (current->flags & PF_KTHREAD || !READ_ONCE(gather_batches))
+	if (current->flags & ZRAMX_PF_NO_USER_RETURN ||
+	    !READ_ONCE(gather_batches))
 		return false;
 
 	slot = get_cpu_ptr(zx->gather_slot);
@@ -237,20 +242,42 @@ out:
 	return gathered;
 }
 
+static bool zramx_gather_none(struct zramx *zx)
+{
+	unsigned int n;
+
+	spin_lock(&zx->gather_lock);
+	n = zx->gathers;
+	spin_unlock(&zx->gather_lock);
+	return !n;
+}
+
 /**
  * zramx_gather_wait() - wait until no batch of the device is pending
  * @zx: the device, which nobody has open
  */
 void zramx_gather_wait(struct zramx *zx)
 {
-	wait_event(zx->gather_wq, ({
-		unsigned int n;
+	wait_event(zx->gather_wq, zramx_gather_none(zx));
+}
 
-		spin_lock(&zx->gather_lock);
-		n = zx->gathers;
-		spin_unlock(&zx->gather_lock);
-		!n;
-	}));
+/**
+ * zramx_gather_settle() - wait a while for pending batches to be freed
+ * @zx: the device, which nobody has open
+ *
+ * A batch waits for its task to return to user space, which follows
+ * the release within the same system call; tracer and signal stops run
+ * pending task_work before the task stops (ptrace_notify(),
+ * get_signal()).  So a batch outlives this wait only if its task is
+ * stuck in the kernel, and reset and hot_remove then fail with EBUSY
+ * rather than sleep with it.
+ *
+ * Return: true if no batch is pending.
+ */
+bool zramx_gather_settle(struct zramx *zx)
+{
+	return wait_event_timeout(zx->gather_wq, zramx_gather_none(zx),
+				  ZRAMX_GATHER_SETTLE) > 0;
 }
 
 /**

@@ -118,11 +118,14 @@ void zramx_reset_device(struct zramx *zx)
  * @zx: the device
  *
  * Return: 0, or -EBUSY if the device is open (mounted, swapped on, held
- * by a process) or being reset or removed already.
+ * by a process) or being reset or removed already, or if objects of
+ * released slots still wait, after a few seconds, for their task to
+ * return to user space (a task stopped by a tracer).
  */
 int zramx_reset_claimed(struct zramx *zx)
 {
 	struct gendisk *disk = zx->disk;
+	int ret = 0;
 
 	mutex_lock(&disk->open_mutex);
 	if (disk_openers(disk) || zx->claim) {
@@ -133,14 +136,17 @@ int zramx_reset_claimed(struct zramx *zx)
 	zx->claim = true;
 	mutex_unlock(&disk->open_mutex);
 
-	/* Let any I/O still running finish. */
+	/* Let any I/O still running finish, and released slots be freed. */
 	sync_blockdev(disk->part0);
-	zramx_reset_device(zx);
+	if (zramx_gather_settle(zx))
+		zramx_reset_device(zx);
+	else
+		ret = -EBUSY;
 
 	mutex_lock(&disk->open_mutex);
 	zx->claim = false;
 	mutex_unlock(&disk->open_mutex);
-	return 0;
+	return ret;
 }
 
 /**
@@ -234,6 +240,12 @@ static int zramx_remove(struct zramx *zx)
 	 */
 	if (!claimed) {
 		sync_blockdev(zx->disk->part0);
+		if (!zramx_gather_settle(zx)) {
+			mutex_lock(&zx->disk->open_mutex);
+			zx->claim = false;
+			mutex_unlock(&zx->disk->open_mutex);
+			return -EBUSY;
+		}
 		zramx_reset_device(zx);
 	}
 

@@ -239,6 +239,7 @@ void zramx_obj_uncount(struct zramx *zx, u64 bytes, unsigned int nr);
 struct zramx_gather;
 bool zramx_gather(struct zramx *zx, unsigned long handle, unsigned int size);
 void zramx_gather_wait(struct zramx *zx);
+bool zramx_gather_settle(struct zramx *zx);
 int zramx_gather_init(struct zramx *zx);
 void zramx_gather_exit(struct zramx *zx);
 int zramx_gather_module_init(void);
