@@ -231,3 +231,52 @@ if swapoff $ZDEV && zx_fresh; then
 else
 	ktap_fail "swapoff and reset"
 fi
+
+# zramx: a task stopped by its tracer at the end of the munmap has already
+# freed its batch (ptrace_notify() runs pending task_work before the task
+# stops), so while it is held the pool is at idle and the device can be
+# swapped off and reset.
+if zx_is_zramx; then
+	if zx_setup "$algo" 128M && mkswap $ZDEV >/dev/null 2>&1 &&
+		swapon $ZDEV; then
+		_g0=$(gathered)
+		cat > /tmp/zx_held.sh <<EOF
+echo "pages while held: \$(sed -n 's/^ *pages: *//p' $ZSF_DEBUG/stats)"
+echo "child: \$(grep -E 'VmRSS|VmSwap' /proc/\$TRACESTOP_CHILD/status | tr '\\n' ' ')"
+echo "mm_stat: \$(cat $ZSYS/mm_stat); debug_stat: \$(sed -n 2p $ZSYS/debug_stat)"
+swapoff $ZDEV && echo swapoff-ok
+echo 1 > $ZSYS/reset && echo reset-ok
+EOF
+		tracestop -s 16 -x "sh /tmp/zx_held.sh > /tmp/zx_held.out 2>&1" \
+			> /tmp/zx_tr.log 2>&1
+		_rc=$?
+		sed 's/^/# /' /tmp/zx_tr.log /tmp/zx_held.out
+		_held=$(sed -n 's/^pages while held: //p' /tmp/zx_held.out)
+		_max=$(sed -n 's/^mm_stat: *\([0-9]* *\)\{4\}\([0-9]*\).*/\2/p' /tmp/zx_held.out)
+		if [ $_rc = 0 ] && [ "${_max:-0}" -gt 4194304 ] &&
+			[ "$_held" = "$idle_zsf" ]; then
+			ktap_ok "a task held at munmap's exit by its tracer has freed what it released"
+		else
+			ktap_fail "a task held at munmap's exit by its tracer has freed what it released" \
+				"tracestop exit $_rc, mem_used_max ${_max:-?}, pages $_held, idle $idle_zsf"
+		fi
+		_g=$(sed -n 's/.*debug_stat: *//p' /tmp/zx_held.out | awk '{ print $4 + 0 }')
+		if [ "${_g:-0}" -gt "$_g0" ]; then
+			ktap_ok "traced munmap: released objects freed in batches ($((_g - _g0)))"
+		else
+			ktap_fail "traced munmap: released objects freed in batches" \
+				"gathered ${_g:-?}, before $_g0"
+		fi
+		if grep -q '^swapoff-ok' /tmp/zx_held.out &&
+			grep -q '^reset-ok' /tmp/zx_held.out &&
+			[ "$(cat $ZSYS/initstate)" = 0 ] &&
+			zx_poll 50 eval '[ "$(zx_zsf_pages)" = 0 ]'; then
+			ktap_ok "swapoff and reset while the task is held; zsfast holds no pages"
+		else
+			ktap_fail "swapoff and reset while the task is held; zsfast holds no pages" \
+				"initstate $(cat $ZSYS/initstate), zsfast pages $(zx_zsf_pages)"
+		fi
+	else
+		ktap_fail "set up $ZDEV for the traced-task check"
+	fi
+fi
