@@ -234,13 +234,19 @@ fi
 
 # zramx: a task stopped by its tracer at the end of the munmap has already
 # freed its batch (ptrace_notify() runs pending task_work before the task
-# stops), so while it is held the pool is at idle and the device can be
-# swapped off and reset.
+# stops), so while it is held the pool is at idle (once the slot caches
+# are drained, as above) and the device can be swapped off and reset.
 if zx_is_zramx; then
 	if zx_setup "$algo" 128M && mkswap $ZDEV >/dev/null 2>&1 &&
 		swapon $ZDEV; then
 		_g0=$(gathered)
 		cat > /tmp/zx_held.sh <<EOF
+ZT_DIR=$ZT_DIR ZDRV=$ZDRV
+. $ZT_DIR/lib.sh
+. $ZT_DIR/zramx_lib.sh
+# Entries still in the swap core's per-CPU slot caches (6.1) have not
+# been released to the device yet: drain them (in this task) first.
+zx_drain_swap_slots || echo "cannot drain the swap slot caches"
 echo "pages while held: \$(sed -n 's/^ *pages: *//p' $ZSF_DEBUG/stats)"
 echo "child: \$(grep -E 'VmRSS|VmSwap' /proc/\$TRACESTOP_CHILD/status | tr '\\n' ' ')"
 echo "mm_stat: \$(cat $ZSYS/mm_stat); debug_stat: \$(sed -n 2p $ZSYS/debug_stat)"
