@@ -2,107 +2,148 @@
 /*
  * Gathered release of swap slots, freed by the task that released them.
  *
- * swap_slot_free_notify() runs under the swap device's lock (si->lock,
- * which the swap core holds across a batch of up to 64 or 512 entries),
- * so whatever the notifier does serializes every task that releases swap
- * on the device.  zramx keeps the notifier to detaching the slot's object
- * and gathers the detached handles in a batch of the current task, which
- * that task frees with zsf_free_bulk() on its way back to user space (a
- * task_work with TWA_RESUME) or, if it is exiting, in exit_task_work().
+ * swap_slot_free_notify() runs under the swap core's locks (si->lock on
+ * 6.x before the cluster rework, with interrupts off when the per-CPU
+ * slot cache drains), so whatever the notifier does serializes every
+ * task that releases swap on the device.  zramx keeps the notifier to
+ * detaching the slot's object and gathers the detached handles in a
+ * batch of the current task, which that task frees with zsf_free_bulk()
+ * on its way back to user space (a task_work with TWA_RESUME) or, if it
+ * is exiting, in exit_task_work().
  *
- *  - Nothing is handed to another thread.  The munmap(), exit() or fault
- *    that released the slots frees the objects before it returns to user
- *    space (before the parent's wait() returns, for an exit), and the
- *    time is charged to it.
- *  - Tasks releasing swap at the same time free in parallel, under
- *    zsfast's class locks instead of one after the other under si->lock.
- *  - A batch frees each run of one class under one class lock hold and
- *    returns the handles to the slab in one call.
+ *  - The munmap(), exit() or fault that released the slots frees the
+ *    objects before it returns to user space, and the time is charged
+ *    to it.  Tasks releasing swap at the same time free in parallel,
+ *    under zsfast's class locks instead of one after the other.
+ *  - The notifier never frees in bulk: it adds a handle to a batch, or
+ *    starts a batch, or frees that one handle with zsf_free().
  *
- * This is mmu_gather's pattern: batches are allocated with GFP_NOWAIT,
- * and a handle that cannot be gathered is freed in place as before: no
- * memory, a kernel thread or a user worker (io_uring, vhost: they run
- * kernel loops, not to user space), a task past
- * exit_task_work(), or ZRAMX_GATHERS_MAX batches already pending on the
- * device.  A task that has filled gather_batches batches on one CPU
- * frees the last one in place, with zsf_free_bulk(), and refills it.
+ * The releasing task is not always the task whose memory it was: on
+ * kernels with the per-CPU swap slot cache, whichever task frees the
+ * 64th entry on a CPU drains all of them, and that task may then sleep
+ * in the kernel for hours (a daemon that faulted inside ppoll()).  So
+ * the device can take a batch back at any time: a batch that has waited
+ * gather_timeout_ms is freed by the device's reap work, and reset,
+ * removal and a write that would exceed mem_limit take every batch.
+ *
+ * A batch
+ * -------
+ * ->count is the number of handles published in ->handles[], plus
+ * ZRAMX_GATHER_CLOSED once somebody has claimed them.  Exactly one party
+ * claims a batch, with atomic_fetch_or(): its task (zramx_gather_flush())
+ * or the device (zramx_gather_take()); the claimer frees the handles.
+ * The owner adds a handle by writing ->handles[n] and then moving
+ * ->count from n to n + 1 with a cmpxchg; if the batch was claimed in
+ * between, the cmpxchg fails and the notifier frees that handle itself.
+ * A claimer reads only the n handles published before its claim, so the
+ * owner's racing write to ->handles[n] touches nothing anybody reads.
+ *
+ * Two references keep a batch's memory: its task_work's (dropped when
+ * the task runs it) and its place on the device (dropped by whoever
+ * claimed the batch, once its handles are freed).  A task whose batch
+ * was taken finds ZRAMX_GATHER_CLOSED and drops its reference without
+ * touching ->handles or the device, which may be gone by then.
  *
  * Finding the current task's batch
  * --------------------------------
  * zx->gather_slot is a per-CPU pointer to the batch last started on that
  * CPU.  The notifier runs with preemption disabled, an RCU read-side
- * critical section; batches come from a SLAB_TYPESAFE_BY_RCU cache, and a
- * batch is unhooked from its CPU's pointer (cmpxchg) before it is freed.
- * So a pointer read there always points at some batch, possibly recycled,
- * and the notifier adds to it only if it belongs to current, this device
- * and this CPU.  Only the owner adds to a batch and only the owner frees
- * it, never both at once, so ->nr and ->handles need no lock.
+ * critical section; batches come from a SLAB_TYPESAFE_BY_RCU cache, and
+ * a batch is unhooked from its CPU's pointer (cmpxchg) before its device
+ * reference is dropped.  So a pointer read there always points at some
+ * batch, possibly recycled, and the notifier adds to it only if it
+ * belongs to current, this device and this CPU.  Such a batch cannot be
+ * freed under the notifier: its task_work reference is current's.
  *
- * Lifetime
- * --------
- * A pending batch holds a reference on this module (its callback is
- * module text) and counts in zx->gathers.  zramx_gather_wait(), called by
- * reset and removal before the pool is destroyed, waits for the count to
- * drop to zero.  A device can be reset only when nobody has it open, so
- * the only batches left then belong to tasks about to return to user
- * space (the one that ran swapoff, say).  For the same reason, rmmod
- * fails with EBUSY only in that instant.  As with any callback that drops
- * its own module's reference, the callback still returns through module
- * text after module_put(); unloading takes far longer than that return.
+ * Bounds
+ * ------
+ *  - A task has at most gather_batches batches pending on a device,
+ *    whatever CPUs it ran on; past that it frees in place.
+ *  - A device has at most ZRAMX_GATHERS_MAX batches whose handles are
+ *    not yet freed (zx->gathers).
+ *  - A batch waits at most about gather_timeout_ms before the device
+ *    frees it.
+ *  - reset and removal take every pending batch and then wait only for
+ *    batches whose task is freeing them at that moment: zsf_free_bulk()
+ *    of at most ZRAMX_GATHER_HANDLES handles, which never sleeps.
  *
- * Lock order: si->lock (swap core) -> slot lock -> zx->gather_lock.
+ * Module lifetime
+ * ---------------
+ * A batch holds a reference on this module until its task_work has run,
+ * since the callback is module text; a module cannot cancel a task_work
+ * (task_work_cancel() is not exported).  So rmmod fails with EBUSY, at
+ * once, while a task that released slots has not yet returned to user
+ * space, even after the device took its batch back: the task then holds
+ * no object of any pool and no device, only its batch's page.  The
+ * callback drops that reference and then still returns through module
+ * text; module exit waits for every task to pass a voluntary context
+ * switch (synchronize_rcu_tasks()), which a task does only once it has
+ * left the callback, since the callback never sleeps.
+ *
+ * Lock order: swap core locks -> slot lock -> zx->gather_lock (a raw
+ * spinlock: the notifier's context does not allow a sleeping lock on
+ * PREEMPT_RT).  zx->gather_lock protects zx->gather_list and
+ * zx->gathers; it is never held across a free.
  */
+#include <linux/jiffies.h>
 #include <linux/module.h>
 #include <linux/percpu.h>
+#include <linux/rcupdate.h>
+#include <linux/refcount.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/task_work.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 
 #include "zramx/zramx.h"
 
-/* How long reset and hot_remove wait for pending batches. */
-#define ZRAMX_GATHER_SETTLE	(5 * HZ)
-
-/* Batches pending per device: 4 MiB of batches, about 2 GiB of slots. */
+/* Batches whose handles are not yet freed, per device: about 2 GiB. */
 #define ZRAMX_GATHERS_MAX	1024
 
 /*
- * Batches one task may fill on one CPU before it frees them in place.  A
- * pending batch keeps its objects' memory allocated until the task
- * returns to user space; that costs nothing for munmap() or exit(),
- * which free that memory anyway, but swapoff releases every slot of the
- * device in one long system call while it reads the pages back.  128
- * batches: about 64k objects, 256 MiB of swapped memory.
+ * Batches one task may leave pending on a device; past that it frees in
+ * place.  A pending batch keeps its objects' memory allocated until the
+ * task returns to user space, which costs nothing for munmap() or exit()
+ * but matters for swapoff, which releases every slot of the device in
+ * one long system call.  128 batches: about 64k objects.
  */
 static unsigned int gather_batches = 128;
 module_param(gather_batches, uint, 0644);
 MODULE_PARM_DESC(gather_batches,
-		 "batches of released swap slots a task may leave pending per CPU, then they are freed in place (0: always in place; default 128)");
+		 "batches of released swap slots a task may leave pending on a device, then it frees in place (0: always in place; default 128)");
+
+/* How long a batch may wait for its task before the device frees it. */
+static unsigned int gather_timeout_ms = 100;
+module_param(gather_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(gather_timeout_ms,
+		 "milliseconds a batch of released swap slots may wait for its task before the device frees it (default 100)");
 
 /**
  * struct zramx_gather - handles released by one task, not yet freed
  * @work:    the task_work that frees them
+ * @node:    in zx->gather_list until claimed
  * @zx:      the device
- * @owner:   the task that released them and will free them
+ * @owner:   the task that released them
+ * @start:   jiffies when the batch was started
  * @cpu:     the CPU whose zx->gather_slot may point here
- * @depth:   batches the owner started on this CPU before this one, since
- *           it last returned to user space
- * @bytes:   their objects' total size
- * @nr:      handles gathered
+ * @ref:     the task_work's reference and the device's
+ * @count:   handles published, | ZRAMX_GATHER_CLOSED once claimed
  * @handles: the handles
  */
 struct zramx_gather {
 	struct callback_head work;
+	struct list_head node;
 	struct zramx *zx;
 	struct task_struct *owner;
+	unsigned long start;
 	unsigned int cpu;
-	unsigned int depth;
-	unsigned int nr;
-	u64 bytes;
+	refcount_t ref;
+	atomic_t count;
 	unsigned long handles[];
 };
 
+#define ZRAMX_GATHER_CLOSED	BIT(30)
 #define ZRAMX_GATHER_BYTES	PAGE_SIZE
 #define ZRAMX_GATHER_HANDLES	((ZRAMX_GATHER_BYTES - \
 				  sizeof(struct zramx_gather)) / \
@@ -110,58 +151,116 @@ struct zramx_gather {
 
 static struct kmem_cache *zramx_gather_cache;
 
-/* Drop one pending batch; the last one wakes zramx_gather_wait(). */
-static void zramx_gather_put(struct zramx *zx)
+static void zramx_gather_put(struct zramx_gather *g)
 {
-	/*
-	 * Under the lock, so that the waiter, which takes it too, cannot
-	 * see zero and free the device while the wake-up still runs.
-	 */
-	spin_lock(&zx->gather_lock);
-	if (!--zx->gathers)
-		wake_up(&zx->gather_wq);
-	spin_unlock(&zx->gather_lock);
+	if (refcount_dec_and_test(&g->ref))
+		kmem_cache_free(zramx_gather_cache, g);
 }
 
-/* Free a batch's objects, and count them out of the statistics. */
-static void zramx_gather_free(struct zramx *zx, struct zramx_gather *g)
+/*
+ * Claim a batch's handles.  Return: how many there are, or -1 if
+ * somebody else claimed them.
+ */
+static int zramx_gather_claim(struct zramx_gather *g)
 {
-	zsf_free_bulk(zx->pool, g->handles, g->nr);
-	zramx_obj_uncount(zx, g->bytes, g->nr);
-	atomic64_add(g->nr, &zx->stats.notify_free);
+	int n = atomic_fetch_or(ZRAMX_GATHER_CLOSED, &g->count);
+
+	return n & ZRAMX_GATHER_CLOSED ? -1 : n;
+}
+
+/* Take a claimed batch off the device; zx->gather_lock held. */
+static void zramx_gather_unhook(struct zramx *zx, struct zramx_gather *g)
+{
+	list_del_init(&g->node);
+	cmpxchg(per_cpu_ptr(zx->gather_slot, g->cpu), g, NULL);
+}
+
+/* The handles of a claimed batch are freed: let reset go on. */
+static void zramx_gather_done(struct zramx *zx)
+{
+	unsigned long flags;
+
+	/*
+	 * Under the lock, so that a waiter, which takes it too, cannot
+	 * see zero and free the device while the wake-up still runs.
+	 */
+	raw_spin_lock_irqsave(&zx->gather_lock, flags);
+	if (!--zx->gathers)
+		wake_up(&zx->gather_wq);
+	raw_spin_unlock_irqrestore(&zx->gather_lock, flags);
 }
 
 static void zramx_gather_flush(struct callback_head *work)
 {
 	struct zramx_gather *g = container_of(work, struct zramx_gather, work);
 	struct zramx *zx = g->zx;
+	unsigned long flags;
+	int n = zramx_gather_claim(g);
 
-	/* No notifier may find the batch once it is back in the cache. */
-	cmpxchg(per_cpu_ptr(zx->gather_slot, g->cpu), g, NULL);
-	zramx_gather_free(zx, g);
-	atomic64_add(g->nr, &zx->stats.gathered);
-	kmem_cache_free(zramx_gather_cache, g);
-	zramx_gather_put(zx);
+	if (n >= 0) {
+		/* Not taken: the device, and its pool, wait for us. */
+		zsf_free_bulk(zx->pool, g->handles, n);
+		atomic64_add(n, &zx->stats.gathered);
+		raw_spin_lock_irqsave(&zx->gather_lock, flags);
+		zramx_gather_unhook(zx, g);
+		raw_spin_unlock_irqrestore(&zx->gather_lock, flags);
+		zramx_gather_put(g);
+		zramx_gather_done(zx);
+	}
+	zramx_gather_put(g);
 	module_put(THIS_MODULE);
+}
+
+/*
+ * Add @handle to @g, which belongs to current.  Return: false if @g is
+ * full or was claimed.
+ */
+static bool zramx_gather_add(struct zramx_gather *g, unsigned long handle)
+{
+	int n = atomic_read(&g->count);
+
+	if (n >= ZRAMX_GATHER_HANDLES)
+		return false;
+	g->handles[n] = handle;
+	return atomic_cmpxchg(&g->count, n, n + 1) == n;
+}
+
+/*
+ * Count current's pending batches on @zx and reserve one more; false if
+ * that would pass @limit or ZRAMX_GATHERS_MAX.  The list is at most
+ * ZRAMX_GATHERS_MAX long.
+ */
+static bool zramx_gather_reserve(struct zramx *zx, unsigned int limit)
+{
+	struct zramx_gather *g;
+	unsigned int mine = 0;
+	unsigned long flags;
+	bool room;
+
+	raw_spin_lock_irqsave(&zx->gather_lock, flags);
+	room = zx->gathers < ZRAMX_GATHERS_MAX;
+	if (room) {
+		list_for_each_entry(g, &zx->gather_list, node)
+			mine += g->owner == current;
+		room = mine < limit;
+	}
+	if (room)
+		zx->gathers++;
+	raw_spin_unlock_irqrestore(&zx->gather_lock, flags);
+	return room;
 }
 
 /* Start a batch for current on this CPU; NULL if that cannot be done. */
 static struct zramx_gather *zramx_gather_start(struct zramx *zx,
-					       unsigned int depth)
+					       unsigned int limit)
 {
 	struct zramx_gather *g;
-	bool room;
+	unsigned long flags;
 
-	spin_lock(&zx->gather_lock);
-	room = zx->gathers < ZRAMX_GATHERS_MAX;
-	if (room)
-		zx->gathers++;
-	spin_unlock(&zx->gather_lock);
-	if (!room)
+	if (!zramx_gather_reserve(zx, limit))
 		return NULL;
-
 	if (!try_module_get(THIS_MODULE))
-		goto out_put;
+		goto out_done;
 	g = kmem_cache_alloc(zramx_gather_cache, GFP_NOWAIT | __GFP_NOWARN);
 	if (!g)
 		goto out_module;
@@ -169,115 +268,155 @@ static struct zramx_gather *zramx_gather_start(struct zramx *zx,
 	WRITE_ONCE(g->zx, zx);
 	WRITE_ONCE(g->owner, current);
 	WRITE_ONCE(g->cpu, smp_processor_id());
-	g->depth = depth;
-	g->nr = 0;
-	g->bytes = 0;
+	g->start = jiffies;
+	refcount_set(&g->ref, 2);
+	atomic_set(&g->count, 0);
 	init_task_work(&g->work, zramx_gather_flush);
 	/* Fails only once the task is past exit_task_work(). */
 	if (task_work_add(current, &g->work, TWA_RESUME))
 		goto out_free;
+
+	raw_spin_lock_irqsave(&zx->gather_lock, flags);
+	list_add_tail(&g->node, &zx->gather_list);
+	raw_spin_unlock_irqrestore(&zx->gather_lock, flags);
+	queue_delayed_work(system_wq, &zx->gather_reap,
+			   msecs_to_jiffies(READ_ONCE(gather_timeout_ms)));
+	atomic64_inc(&zx->stats.gathers);
 	return g;
 
 out_free:
 	kmem_cache_free(zramx_gather_cache, g);
 out_module:
 	module_put(THIS_MODULE);
-out_put:
-	zramx_gather_put(zx);
+out_done:
+	zramx_gather_done(zx);
 	return NULL;
+}
+
+/* Is @g, read from this CPU's slot, current's batch on @zx? */
+static bool zramx_gather_mine(struct zramx *zx, struct zramx_gather *g)
+{
+	return g && READ_ONCE(g->owner) == current &&
+	       READ_ONCE(g->zx) == zx &&
+	       READ_ONCE(g->cpu) == smp_processor_id();
 }
 
 /**
  * zramx_gather() - leave a detached handle for the current task to free
  * @zx: the device
- * @handle: a handle no slot refers to any more
- * @size: its object's size
+ * @handle: a handle no slot refers to any more, already uncounted
  *
- * The object stays in compr_data_size and pages_stored, and the slot's
- * notification out of notify_free, until the batch is freed: the
- * statistics follow the memory, in one update per batch.
- *
- * Context: swap_slot_free_notify(): atomic, preemption disabled.
- * Return: true if the handle was gathered; otherwise the caller frees it
- * and counts it.
+ * Context: swap_slot_free_notify(): atomic, maybe with interrupts off.
+ * Return: true if the handle was gathered; otherwise the caller frees it.
  */
-bool zramx_gather(struct zramx *zx, unsigned long handle, unsigned int size)
+bool zramx_gather(struct zramx *zx, unsigned long handle)
 {
+	unsigned int limit = READ_ONCE(gather_batches);
 	struct zramx_gather **slot, *g;
-	unsigned int depth = 0;
-	bool gathered = false;
+	bool gathered = true;
 
-	if (current->flags & ZRAMX_PF_NO_USER_RETURN ||
-	    !READ_ONCE(gather_batches))
+	if (!limit || current->flags & ZRAMX_PF_NO_USER_RETURN)
 		return false;
 
 	slot = get_cpu_ptr(zx->gather_slot);
 	g = READ_ONCE(*slot);
-	if (!g || READ_ONCE(g->owner) != current || READ_ONCE(g->zx) != zx ||
-	    READ_ONCE(g->cpu) != smp_processor_id()) {
-		g = NULL;
-	} else if (g->nr == ZRAMX_GATHER_HANDLES) {
-		depth = g->depth + 1;
-		if (depth >= READ_ONCE(gather_batches)) {
-			/* Enough pending: free this batch now and reuse it. */
-			zramx_gather_free(zx, g);
-			g->nr = 0;
-			g->bytes = 0;
+	if (!zramx_gather_mine(zx, g) || !zramx_gather_add(g, handle)) {
+		g = zramx_gather_start(zx, limit);
+		if (g) {
+			WRITE_ONCE(*slot, g);
+			gathered = zramx_gather_add(g, handle);
 		} else {
-			g = NULL;
+			gathered = false;
 		}
 	}
-	if (!g) {
-		g = zramx_gather_start(zx, depth);
-		if (!g)
-			goto out;
-		WRITE_ONCE(*slot, g);
-		atomic64_inc(&zx->stats.gathers);
-	}
-	g->handles[g->nr++] = handle;
-	g->bytes += size;
-	gathered = true;
-out:
 	put_cpu_ptr(zx->gather_slot);
 	return gathered;
+}
+
+/**
+ * zramx_gather_take() - free batches that their tasks have not freed
+ * @zx: the device
+ * @age: take only batches started at least this many jiffies ago; 0 for
+ *       every batch
+ *
+ * Batches whose task is freeing them right now are left to it.
+ *
+ * Context: process context, interrupts enabled; may sleep.
+ * Return: the number of objects freed.
+ */
+unsigned long zramx_gather_take(struct zramx *zx, unsigned long age)
+{
+	struct zramx_gather *g, *next;
+	unsigned long flags, freed = 0;
+	LIST_HEAD(taken);
+	int n;
+
+	raw_spin_lock_irqsave(&zx->gather_lock, flags);
+	list_for_each_entry_safe(g, next, &zx->gather_list, node) {
+		/* The list is in start order. */
+		if (age && time_before(jiffies, g->start + age))
+			break;
+		if (zramx_gather_claim(g) < 0)
+			continue;
+		zramx_gather_unhook(zx, g);
+		list_add_tail(&g->node, &taken);
+	}
+	raw_spin_unlock_irqrestore(&zx->gather_lock, flags);
+
+	list_for_each_entry_safe(g, next, &taken, node) {
+		/* Claimed by us: published handles only, no more to come. */
+		n = atomic_read(&g->count) & ~ZRAMX_GATHER_CLOSED;
+		zsf_free_bulk(zx->pool, g->handles, n);
+		freed += n;
+		list_del(&g->node);
+		zramx_gather_put(g);
+		zramx_gather_done(zx);
+		cond_resched();
+	}
+	atomic64_add(freed, &zx->stats.gather_taken);
+	return freed;
+}
+
+static void zramx_gather_reap(struct work_struct *work)
+{
+	struct zramx *zx = container_of(to_delayed_work(work), struct zramx,
+					gather_reap);
+	unsigned long age = msecs_to_jiffies(READ_ONCE(gather_timeout_ms));
+	bool more;
+
+	zramx_gather_take(zx, age ?: 1);
+	raw_spin_lock_irq(&zx->gather_lock);
+	more = !list_empty(&zx->gather_list);
+	raw_spin_unlock_irq(&zx->gather_lock);
+	if (more)
+		queue_delayed_work(system_wq, &zx->gather_reap, age ?: 1);
 }
 
 static bool zramx_gather_none(struct zramx *zx)
 {
 	unsigned int n;
 
-	spin_lock(&zx->gather_lock);
+	raw_spin_lock_irq(&zx->gather_lock);
 	n = zx->gathers;
-	spin_unlock(&zx->gather_lock);
+	raw_spin_unlock_irq(&zx->gather_lock);
 	return !n;
 }
 
 /**
- * zramx_gather_wait() - wait until no batch of the device is pending
- * @zx: the device, which nobody has open
+ * zramx_gather_drain() - free every batch of a device nobody has open
+ * @zx: the device
+ *
+ * Takes every pending batch, then waits for the batches whose task is
+ * freeing them at this moment: a bounded wait, since such a task is
+ * running zsf_free_bulk(), which never sleeps.  No new batch can start,
+ * since nobody has the device open.
+ *
+ * Context: process context; may sleep.
  */
-void zramx_gather_wait(struct zramx *zx)
+void zramx_gather_drain(struct zramx *zx)
 {
+	zramx_gather_take(zx, 0);
 	wait_event(zx->gather_wq, zramx_gather_none(zx));
-}
-
-/**
- * zramx_gather_settle() - wait a while for pending batches to be freed
- * @zx: the device, which nobody has open
- *
- * A batch waits for its task to return to user space, which follows
- * the release within the same system call; tracer and signal stops run
- * pending task_work before the task stops (ptrace_notify(),
- * get_signal()).  So a batch outlives this wait only if its task is
- * stuck in the kernel, and reset and hot_remove then fail with EBUSY
- * rather than sleep with it.
- *
- * Return: true if no batch is pending.
- */
-bool zramx_gather_settle(struct zramx *zx)
-{
-	return wait_event_timeout(zx->gather_wq, zramx_gather_none(zx),
-				  ZRAMX_GATHER_SETTLE) > 0;
 }
 
 /**
@@ -288,18 +427,21 @@ bool zramx_gather_settle(struct zramx *zx)
  */
 int zramx_gather_init(struct zramx *zx)
 {
-	spin_lock_init(&zx->gather_lock);
+	raw_spin_lock_init(&zx->gather_lock);
+	INIT_LIST_HEAD(&zx->gather_list);
 	init_waitqueue_head(&zx->gather_wq);
+	INIT_DELAYED_WORK(&zx->gather_reap, zramx_gather_reap);
 	zx->gather_slot = alloc_percpu(struct zramx_gather *);
 	return zx->gather_slot ? 0 : -ENOMEM;
 }
 
 /**
  * zramx_gather_exit() - undo zramx_gather_init()
- * @zx: the device, after zramx_gather_wait()
+ * @zx: the device, drained by zramx_gather_drain()
  */
 void zramx_gather_exit(struct zramx *zx)
 {
+	cancel_delayed_work_sync(&zx->gather_reap);
 	free_percpu(zx->gather_slot);
 }
 
@@ -311,7 +453,20 @@ int __init zramx_gather_module_init(void)
 	return zramx_gather_cache ? 0 : -ENOMEM;
 }
 
+/*
+ * Every batch's task_work has run (each held a module reference), but
+ * the last callbacks may still be returning through our text after
+ * their module_put().  They do not sleep there, so once every task has
+ * passed a voluntary context switch none is left in it.  Without
+ * CONFIG_TASKS_RCU the kernel is not preemptible, and a normal grace
+ * period is such a point for every CPU.
+ */
 void zramx_gather_module_exit(void)
 {
+#ifdef CONFIG_TASKS_RCU
+	synchronize_rcu_tasks();
+#else
+	synchronize_rcu();
+#endif
 	kmem_cache_destroy(zramx_gather_cache);
 }

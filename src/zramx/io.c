@@ -7,7 +7,9 @@
  * an object (first without sleeping, with the stream held; then, if that
  * failed, with the stream released and GFP_NOIO, compressing again), and
  * only then takes the slot lock to swap the new object in for the old
- * one.  A failed write leaves the slot as it was.  A read holds the slot
+ * one.  A write that would pass mem_limit first frees the objects of
+ * released slots still waiting in batches (gather.c), and tries again
+ * once.  A failed write leaves the slot as it was.  A read holds the slot
  * lock while it copies or decompresses the object, so a concurrent
  * free cannot pull it away.
  */
@@ -99,6 +101,7 @@ static int zramx_write_page(struct zramx *zx, struct page *page, u32 index)
 	struct zramx_strm *strm;
 	unsigned long handle = 0, value, total, limit;
 	unsigned int comp_len, alloc_len = 0;
+	bool reclaimed = false;
 	void *mem;
 	int ret;
 
@@ -162,6 +165,13 @@ compress:
 	if (limit && total > limit) {
 		if (strm)
 			zramx_stream_put(comp);
+		zsf_free(zx->pool, handle);
+		handle = 0;
+		/* Objects of released slots may still wait in batches. */
+		if (!reclaimed && zramx_gather_take(zx, 0)) {
+			reclaimed = true;
+			goto compress;
+		}
 		ret = -ENOMEM;
 		goto out_free;
 	}
@@ -386,12 +396,13 @@ static int zramx_rw_page(struct block_device *bdev, sector_t sector,
 #endif
 
 /*
- * Called by swap, in atomic context under the swap device's lock, when a
+ * Called by swap, in atomic context under the swap core's locks, when a
  * swap slot is no longer used.  Empty the slot under a trylock and leave
  * its object to the releasing task's batch (gather.c), or free it here
- * if it cannot be gathered.  If the slot is busy (a read or write of it
- * is running), count a miss; the slot is freed when it is next written,
- * or at reset.
+ * if it cannot be gathered.  The slot leaves the statistics now, whenever
+ * its object is freed.  If the slot is busy (a read or write of it is
+ * running), count a miss; the slot is freed when it is next written, or
+ * at reset.
  */
 static void zramx_slot_free_notify(struct block_device *bdev,
 				   unsigned long index)
@@ -400,21 +411,18 @@ static void zramx_slot_free_notify(struct block_device *bdev,
 	unsigned long handle;
 	unsigned int size;
 
+	atomic64_inc(&zx->stats.notify_free);
 	if (!zramx_slot_trylock(zx, index)) {
-		atomic64_inc(&zx->stats.notify_free);
 		atomic64_inc(&zx->stats.miss_free);
 		return;
 	}
 	handle = zramx_slot_detach(zx, index, &size);
 	zramx_slot_unlock(zx, index);
-	/* A gathered slot is counted in notify_free when it is freed. */
-	if (handle && zramx_gather(zx, handle, size))
+	if (!handle)
 		return;
-	atomic64_inc(&zx->stats.notify_free);
-	if (handle) {
+	zramx_obj_uncount(zx, size, 1);
+	if (!zramx_gather(zx, handle))
 		zsf_free(zx->pool, handle);
-		zramx_obj_uncount(zx, size, 1);
-	}
 }
 
 const struct block_device_operations zramx_devops = {

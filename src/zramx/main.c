@@ -98,7 +98,7 @@ void zramx_reset_device(struct zramx *zx)
 	down_write(&zx->init_lock);
 
 	/* Batches of released slots still hold objects of the pool. */
-	zramx_gather_wait(zx);
+	zramx_gather_drain(zx);
 	zx->limit_pages = 0;
 	set_capacity_and_notify(zx->disk, 0);
 	part_stat_set_all(zx->disk->part0, 0);
@@ -118,14 +118,11 @@ void zramx_reset_device(struct zramx *zx)
  * @zx: the device
  *
  * Return: 0, or -EBUSY if the device is open (mounted, swapped on, held
- * by a process) or being reset or removed already, or if objects of
- * released slots still wait, after a few seconds, for their task to
- * return to user space (a task stopped by a tracer).
+ * by a process) or being reset or removed already.
  */
 int zramx_reset_claimed(struct zramx *zx)
 {
 	struct gendisk *disk = zx->disk;
-	int ret = 0;
 
 	mutex_lock(&disk->open_mutex);
 	if (disk_openers(disk) || zx->claim) {
@@ -136,17 +133,14 @@ int zramx_reset_claimed(struct zramx *zx)
 	zx->claim = true;
 	mutex_unlock(&disk->open_mutex);
 
-	/* Let any I/O still running finish, and released slots be freed. */
+	/* Let any I/O still running finish. */
 	sync_blockdev(disk->part0);
-	if (zramx_gather_settle(zx))
-		zramx_reset_device(zx);
-	else
-		ret = -EBUSY;
+	zramx_reset_device(zx);
 
 	mutex_lock(&disk->open_mutex);
 	zx->claim = false;
 	mutex_unlock(&disk->open_mutex);
-	return ret;
+	return 0;
 }
 
 /**
@@ -240,12 +234,6 @@ static int zramx_remove(struct zramx *zx)
 	 */
 	if (!claimed) {
 		sync_blockdev(zx->disk->part0);
-		if (!zramx_gather_settle(zx)) {
-			mutex_lock(&zx->disk->open_mutex);
-			zx->claim = false;
-			mutex_unlock(&zx->disk->open_mutex);
-			return -EBUSY;
-		}
 		zramx_reset_device(zx);
 	}
 

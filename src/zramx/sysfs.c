@@ -254,7 +254,7 @@ static ssize_t mm_stat_show(struct device *dev,
 	return ret;
 }
 
-/* version: 1, then writestall miss_free gathers gathered */
+/* version: 1, then writestall miss_free gathers gathered gather_taken */
 static ssize_t debug_stat_show(struct device *dev,
 			       struct device_attribute *attr, char *buf)
 {
@@ -262,11 +262,12 @@ static ssize_t debug_stat_show(struct device *dev,
 	ssize_t ret;
 
 	down_read(&zx->init_lock);
-	ret = sysfs_emit(buf, "version: %d\n%8llu %8llu %8llu %8llu\n", 1,
+	ret = sysfs_emit(buf, "version: %d\n%8llu %8llu %8llu %8llu %8llu\n", 1,
 			 (u64)atomic64_read(&zx->stats.writestall),
 			 (u64)atomic64_read(&zx->stats.miss_free),
 			 (u64)atomic64_read(&zx->stats.gathers),
-			 (u64)atomic64_read(&zx->stats.gathered));
+			 (u64)atomic64_read(&zx->stats.gathered),
+			 (u64)atomic64_read(&zx->stats.gather_taken));
 	up_read(&zx->init_lock);
 	return ret;
 }

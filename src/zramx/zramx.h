@@ -23,6 +23,7 @@
 #include <linux/local_lock.h>
 #include <linux/rwsem.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
 
 #include <zsfast.h>
 
@@ -82,7 +83,8 @@ struct zramx_stats {
 	atomic64_t writestall;		/* writes that took the slow path */
 	atomic64_t miss_free;		/* notifications that lost a trylock */
 	atomic64_t gathers;		/* batches of released slots started */
-	atomic64_t gathered;		/* objects freed through them */
+	atomic64_t gathered;		/* objects their tasks freed */
+	atomic64_t gather_taken;	/* objects the device freed for them */
 };
 
 /**
@@ -149,9 +151,12 @@ struct zramx_comp {
  *                   Protected by the disk's open_mutex.
  * @gather_slot:     per CPU, the batch of released handles last started
  *                   there (gather.c)
- * @gather_lock:     protects @gathers
- * @gathers:         batches pending; the pool stays while there are any
- * @gather_wq:       zramx_gather_wait() sleeps here
+ * @gather_lock:     protects @gather_list and @gathers
+ * @gather_list:     batches not yet claimed, in start order
+ * @gathers:         batches whose handles are not yet freed; the pool
+ *                   stays while there are any
+ * @gather_wq:       zramx_gather_drain() sleeps here
+ * @gather_reap:     frees batches that waited too long for their task
  * @slot_dep_map:    lockdep's view of the slot locks (bit spinlocks are
  *                   invisible to it): one class for all slots of all
  *                   devices, since no path holds two slot locks.
@@ -169,9 +174,11 @@ struct zramx {
 	struct zramx_stats stats;
 	bool claim;
 	struct zramx_gather * __percpu *gather_slot;
-	spinlock_t gather_lock;
+	raw_spinlock_t gather_lock;
+	struct list_head gather_list;
 	unsigned int gathers;
 	wait_queue_head_t gather_wq;
+	struct delayed_work gather_reap;
 #ifdef CONFIG_DEBUG_LOCK_ALLOC
 	struct lockdep_map slot_dep_map;
 #endif
@@ -237,9 +244,9 @@ void zramx_obj_uncount(struct zramx *zx, u64 bytes, unsigned int nr);
 
 /* gather.c */
 struct zramx_gather;
-bool zramx_gather(struct zramx *zx, unsigned long handle, unsigned int size);
-void zramx_gather_wait(struct zramx *zx);
-bool zramx_gather_settle(struct zramx *zx);
+bool zramx_gather(struct zramx *zx, unsigned long handle);
+unsigned long zramx_gather_take(struct zramx *zx, unsigned long age);
+void zramx_gather_drain(struct zramx *zx);
 int zramx_gather_init(struct zramx *zx);
 void zramx_gather_exit(struct zramx *zx);
 int zramx_gather_module_init(void);
