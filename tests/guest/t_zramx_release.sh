@@ -215,8 +215,8 @@ release_exit "exit, 2 procs x 48 MiB mixed" -P 2 -s 48 -f mixed
 release_munmap "munmap, 1 proc x 32 MiB incompressible" -P 1 -s 32 -f random
 release_exit "exit, 3 procs x 16 MiB text" -P 3 -s 16 -f text
 
-# zramx: one batch per task and CPU, the rest freed in place in bulk; and
-# no batches at all.
+# zramx: one batch per task, the rest freed in place one by one by the
+# notifier; and no batches at all.
 if zx_is_zramx; then
 	for b in 1 0; do
 		echo $b > $GATHER_PARAM

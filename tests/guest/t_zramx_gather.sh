@@ -1,0 +1,220 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=sh
+#
+# Batches of released slots whose task sleeps in the kernel
+# (src/zramx/gather.c).  pollhold pages out an 8 MiB pollfd array and
+# ppoll()s it: the faults inside ppoll() release its swap slots (and
+# drain the CPU's swap slot cache, on kernels that have one), so the
+# task holds batches, and then it sleeps on an idle pipe.  The device
+# must not be held hostage by that task:
+#   A. with the default gather_timeout_ms, the device frees the batches;
+#   B. with a long timeout, gather_batches bounds what one task holds,
+#      swapoff works, and a write that would pass mem_limit frees the
+#      batches first and succeeds;
+#   C. reset and hot_remove racing each other take the batches back, in
+#      bounded time, and the pool is gone;
+#   D. rmmod fails at once, without hanging, while the task sleeps (its
+#      task_work still points at zramx's text) and succeeds once it is
+#      killed, leaving no slab cache behind.
+
+ZT_DIR=$(dirname "$0")
+. "$ZT_DIR/lib.sh"
+. "$ZT_DIR/zramx_lib.sh"
+
+if ! zx_is_zramx; then
+	ktap_skip "batches of released slots" "$ZDRV has none"
+	exit 0
+fi
+zx_load
+zx_swapoff_all
+PARAM=/sys/module/zramx/parameters
+
+# debug_stat line 2: writestall miss_free gathers gathered gather_taken
+dstat() {
+	sed -n 2p $ZSYS/debug_stat | awk -v f="$1" '{ print $f + 0 }'
+}
+
+now_ms() {
+	awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime
+}
+
+holders=
+
+# pollhold's process has paged out its array and sleeps in ppoll() with
+# all of it back in memory.
+asleep() {
+	grep -q 'paged out' "$2" &&
+		[ "$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' /proc/"$1"/status)" = S ] &&
+		[ "$(sed -n 's/^VmSwap:[[:space:]]*\([0-9]*\) kB/\1/p' /proc/"$1"/status)" = 0 ]
+}
+
+# hold DESC: start a pollhold and wait until it sleeps.
+hold() {
+	_log=/tmp/pollhold.$(echo "$holders" | wc -w)
+	pollhold -s 8 -c 0 > "$_log" 2>&1 &
+	_pid=$!
+	holders="$holders $_pid"
+	if zx_poll 1200 asleep "$_pid" "$_log"; then
+		ktap_ok "$1: the task faulted its array back in and sleeps in ppoll()"
+		return 0
+	fi
+	sed 's/^/# /' "$_log"
+	ktap_fail "$1: the task faulted its array back in and sleeps in ppoll()" \
+		"$(grep -E '^(State|VmSwap)' /proc/"$_pid"/status 2>/dev/null | tr '\n' ' ')"
+	return 1
+}
+
+swap_on() {
+	zx_setup lz4 256M && mkswap $ZDEV > /dev/null 2>&1 && swapon $ZDEV
+}
+
+# --- A: the device frees what the task left pending ----------------------
+if ! swap_on; then
+	ktap_fail "swapon $ZDEV"
+	exit 1
+fi
+idle=$(zx_zsf_pages)
+g0=$(dstat 3)
+t0=$(dstat 5)
+hold "timeout" || exit 1
+g1=$(dstat 3)
+if [ "$g1" -gt "$g0" ]; then
+	ktap_ok "timeout: the sleeping task released slots into batches ($((g1 - g0)))"
+else
+	ktap_fail "timeout: the sleeping task released slots into batches" \
+		"debug_stat: $(sed -n 2p $ZSYS/debug_stat)"
+fi
+taken_grew() {
+	[ "$(dstat 5)" -gt "$t0" ]
+}
+if zx_poll 20 taken_grew; then
+	ktap_ok "timeout: the device freed them within 2 s ($(($(dstat 5) - t0)) objects), gather_timeout_ms $(cat $PARAM/gather_timeout_ms)"
+else
+	ktap_fail "timeout: the device freed them within 2 s" \
+		"debug_stat: $(sed -n 2p $ZSYS/debug_stat)"
+fi
+zx_drain_swap_slots || ktap_diag "cannot drain the swap slot caches"
+pages_idle() {
+	[ "$(zx_zsf_pages)" = "$idle" ]
+}
+if zx_poll 20 pages_idle; then
+	ktap_ok "timeout: zsfast pages back to idle ($idle) while the task sleeps"
+else
+	zx_diag_leftover
+	ktap_fail "timeout: zsfast pages back to idle ($idle) while the task sleeps" \
+		"zsfast pages $(zx_zsf_pages)"
+fi
+
+# --- B: a long timeout; gather_batches; swapoff; mem_limit ---------------
+echo 600000 > $PARAM/gather_timeout_ms
+echo 3 > $PARAM/gather_batches
+if ! swapoff $ZDEV || ! swap_on; then
+	ktap_fail "pending: swapon $ZDEV again"
+	exit 1
+fi
+g0=$(dstat 3)
+t0=$(dstat 5)
+hold "pending" || exit 1
+g1=$(dstat 3)
+if [ "$g1" -gt "$g0" ] && [ "$g1" -le $((g0 + 3)) ]; then
+	ktap_ok "pending: gather_batches=3 bounds the task's batches ($((g1 - g0)))"
+else
+	ktap_fail "pending: gather_batches=3 bounds the task's batches" \
+		"$((g1 - g0)) started"
+fi
+echo 128 > $PARAM/gather_batches
+t=$(now_ms)
+if swapoff $ZDEV; then
+	ktap_ok "pending: swapoff in $(($(now_ms) - t)) ms"
+else
+	ktap_fail "pending: swapoff"
+fi
+held=$(zx_mm mem_used_total)
+if [ "$held" -ge $((3 << 20)) ] && [ "$(dstat 5)" = "$t0" ]; then
+	ktap_ok "pending: batches hold $((held >> 10)) KiB for the sleeping task"
+else
+	ktap_fail "pending: batches hold at least 3 MiB for the sleeping task" \
+		"mem_used_total $held; debug_stat: $(sed -n 2p $ZSYS/debug_stat)"
+fi
+# 2 MiB of random data fits under mem_limit only once the batches are
+# freed: without that, the first write fails.
+zx_set "$held" $ZSYS/mem_limit
+if blkio write $ZDEV 1 512 random 7 > /tmp/blkio.log 2>&1 &&
+	blkio verify $ZDEV 1 512 random 7 >> /tmp/blkio.log 2>&1; then
+	ktap_ok "pending: a write that would pass mem_limit frees the batches and succeeds"
+else
+	sed 's/^/# /' /tmp/blkio.log | tail -n 5
+	ktap_fail "pending: a write that would pass mem_limit frees the batches and succeeds" \
+		"mm_stat: $(cat $ZSYS/mm_stat); debug_stat: $(sed -n 2p $ZSYS/debug_stat)"
+fi
+if [ "$(dstat 5)" -gt "$t0" ]; then
+	ktap_ok "pending: the write freed $(($(dstat 5) - t0)) objects of the batches"
+else
+	ktap_fail "pending: the write freed objects of the batches"
+fi
+zx_set 0 $ZSYS/mem_limit
+
+# --- C: reset and hot_remove racing, batches stuck -----------------------
+if ! swap_on; then
+	ktap_fail "race: swapon $ZDEV again"
+	exit 1
+fi
+hold "race" || exit 1
+swapoff $ZDEV
+rm -f /tmp/reset.rc
+t=$(now_ms)
+(zx_set 1 $ZSYS/reset; echo $? > /tmp/reset.rc) &
+sleep 0.1
+zx_set 0 $ZCTL/hot_remove
+rm_rc=$?
+rm_ms=$(($(now_ms) - t))
+reset_done() {
+	[ -e /tmp/reset.rc ]
+}
+zx_poll 100 reset_done
+reset_ms=$(($(now_ms) - t))
+if [ $rm_rc = 0 ] && [ $rm_ms -lt 5000 ] && reset_done &&
+	[ ! -e /sys/block/zramx0 ]; then
+	ktap_ok "race: reset and hot_remove with a batch stuck: hot_remove in $rm_ms ms, reset status $(cat /tmp/reset.rc) by $reset_ms ms"
+else
+	ktap_fail "race: reset and hot_remove with a batch stuck, within 5 s" \
+		"hot_remove status $rm_rc after $rm_ms ms, reset $(cat /tmp/reset.rc 2>/dev/null || echo running) by $reset_ms ms"
+fi
+if [ "$(zx_zsf_pages)" = 0 ]; then
+	ktap_ok "race: zsfast holds no pages"
+else
+	ktap_fail "race: zsfast holds no pages" "$(zx_zsf_pages) pages"
+fi
+
+# --- D: rmmod -----------------------------------------------------------
+t=$(now_ms)
+if rmmod zramx 2> /tmp/rmmod.err; then
+	ktap_fail "rmmod: refused at once while a task that released slots sleeps" \
+		"it succeeded: that task's task_work points at zramx's text"
+else
+	ms=$(($(now_ms) - t))
+	if [ $ms -lt 2000 ]; then
+		ktap_ok "rmmod: refused at once ($ms ms) while a task that released slots sleeps"
+	else
+		ktap_fail "rmmod: refused at once while a task that released slots sleeps" \
+			"$ms ms"
+	fi
+fi
+for p in $holders; do
+	kill "$p"
+done
+for p in $holders; do
+	wait "$p"
+done
+if zx_poll 50 rmmod zramx && rmmod zsfast; then
+	ktap_ok "rmmod zramx zsfast once the tasks are gone"
+else
+	ktap_fail "rmmod zramx zsfast once the tasks are gone" \
+		"$(lsmod | grep -E '^(zramx|zsfast) ')"
+fi
+if grep -qE '^(zramx_|zsfast_)' /proc/slabinfo; then
+	ktap_fail "no zramx or zsfast slab cache after rmmod" \
+		"$(grep -E '^(zramx_|zsfast_)' /proc/slabinfo | cut -c1-60)"
+else
+	ktap_ok "no zramx or zsfast slab cache after rmmod"
+fi
