@@ -10,6 +10,7 @@
 #include <linux/blkdev.h>
 #include <linux/device.h>
 #include <linux/err.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
 
 #include "compat/compat.h"
@@ -28,6 +29,31 @@
 #else
 #define ZRAMX_PF_NO_USER_RETURN	(PF_KTHREAD | PF_IO_WORKER)
 #endif
+
+/*
+ * Gathering (gather.c) leaves a task_work, which is module text, on the
+ * releasing task, and its callback returns through our text after it has
+ * dropped its module reference.  Module exit must wait for such returns:
+ * synchronize_rcu_tasks() does (a task passes a voluntary context switch
+ * only once it has left the callback, which never sleeps), and so does a
+ * normal grace period on a kernel that cannot be preempted.  A
+ * preemptible kernel without TASKS_RCU has neither, and zramx frees
+ * released objects in place there.
+ */
+#if defined(CONFIG_TASKS_RCU) || !defined(CONFIG_PREEMPTION)
+#define ZRAMX_CAN_GATHER	1
+#else
+#define ZRAMX_CAN_GATHER	0
+#endif
+
+static inline void zramx_compat_sync_task_callbacks(void)
+{
+#ifdef CONFIG_TASKS_RCU
+	synchronize_rcu_tasks();
+#else
+	synchronize_rcu();
+#endif
+}
 
 /* Class attribute callbacks: const struct class since v6.4. */
 #ifdef HAVE_CONST_CLASS_ATTR

@@ -78,7 +78,8 @@
  * callback drops that reference and then still returns through module
  * text; module exit waits for every task to pass a voluntary context
  * switch (synchronize_rcu_tasks()), which a task does only once it has
- * left the callback, since the callback never sleeps.
+ * left the callback, since the callback never sleeps.  Where the kernel
+ * offers no such wait, zramx does not gather (ZRAMX_CAN_GATHER).
  *
  * Lock order: swap core locks -> slot lock -> zx->gather_lock (a raw
  * spinlock: the notifier's context does not allow a sleeping lock on
@@ -88,7 +89,6 @@
 #include <linux/jiffies.h>
 #include <linux/module.h>
 #include <linux/percpu.h>
-#include <linux/rcupdate.h>
 #include <linux/refcount.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -315,7 +315,8 @@ bool zramx_gather(struct zramx *zx, unsigned long handle)
 	struct zramx_gather **slot, *g;
 	bool gathered = true;
 
-	if (!limit || current->flags & ZRAMX_PF_NO_USER_RETURN)
+	if (!ZRAMX_CAN_GATHER || !limit ||
+	    current->flags & ZRAMX_PF_NO_USER_RETURN)
 		return false;
 
 	slot = get_cpu_ptr(zx->gather_slot);
@@ -456,17 +457,10 @@ int __init zramx_gather_module_init(void)
 /*
  * Every batch's task_work has run (each held a module reference), but
  * the last callbacks may still be returning through our text after
- * their module_put().  They do not sleep there, so once every task has
- * passed a voluntary context switch none is left in it.  Without
- * CONFIG_TASKS_RCU the kernel is not preemptible, and a normal grace
- * period is such a point for every CPU.
+ * their module_put(): wait for them (compat_zramx.h).
  */
 void zramx_gather_module_exit(void)
 {
-#ifdef CONFIG_TASKS_RCU
-	synchronize_rcu_tasks();
-#else
-	synchronize_rcu();
-#endif
+	zramx_compat_sync_task_callbacks();
 	kmem_cache_destroy(zramx_gather_cache);
 }
