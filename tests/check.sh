@@ -50,7 +50,7 @@ set -euo pipefail
 # is a failed point.
 GUEST_TESTS_61="zsfast_unit,zsfast_stress,zsfast_syscompact,zsfast_leak"
 GUEST_TESTS_61+=",zsfast_modcycle,zramx_blkio,zramx_sysfs,zramx_swap"
-GUEST_TESTS_61+=",zramx_release,zramx_gather,zramx_hotadd,zramx_coexist,zramxctl"
+GUEST_TESTS_61+=",zramx_abi,zramx_release,zramx_gather,zramx_hotadd,zramx_coexist,zramxctl"
 GUEST_TESTS_61+=",zramx_teardown"
 GUEST_TESTS_612="$GUEST_TESTS_61"
 # The pool-lock fallback: the allocator tests.

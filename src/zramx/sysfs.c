@@ -3,9 +3,9 @@
  * zramx per-device sysfs attributes, /sys/block/zramxN/.
  *
  * Names and formats follow stock zram's where the two overlap, so that
- * scripts written for zram work by changing the device name.  See
- * README.md ("zramx: sysfs and module interface").  Every writable
- * attribute is root-only (0644 or 0200).
+ * scripts written for zram work by changing the device name.  The
+ * reference is Documentation/zramx.rst.  Every writable attribute is
+ * root-only (0644 or 0200).
  */
 
 #include <linux/ctype.h>

@@ -117,6 +117,9 @@ _zsf_make_initramfs() {
 	cp "$ZSF_ROOT/tests/guest/init" "$stage/init"
 	chmod 755 "$stage/init"
 	cp "$ZSF_ROOT"/tests/guest/*.sh "$stage/zsf/tests/" 2>/dev/null
+	# The ABI reference, which t_zramx_abi.sh checks the modules against.
+	mkdir -p "$stage/zsf/doc"
+	cp "$ZSF_ROOT"/Documentation/*.rst "$stage/zsf/doc/" 2>/dev/null
 	if [ -n "${GUEST_PROGS:-}" ]; then
 		find "$GUEST_PROGS" -maxdepth 1 -type f -perm -u+x \
 			-exec cp {} "$stage/zsf/bin/" \;
