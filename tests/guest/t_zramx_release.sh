@@ -62,24 +62,9 @@ at_idle() {
 		zx_field_is compr_data_size "$idle_compr"
 }
 
-# Run by release -x after every process has munmapped, while all of them
-# are still alive: wait (5 s at most) for the stats to drop to idle.
-cat > /tmp/zx_rel_wait.sh <<EOF
-ZT_DIR=$ZT_DIR ZDRV=$ZDRV
-. $ZT_DIR/lib.sh
-. $ZT_DIR/zramx_lib.sh
-at_idle() {
-	zx_field_is orig_data_size $idle_orig &&
-		zx_field_is compr_data_size $idle_compr
-}
-echo "before draining the swap slot caches: \$(cat $ZSYS/mm_stat)" > /tmp/zx_rel_pre
-zx_drain_swap_slots || echo "cannot drain the swap slot caches" >> /tmp/zx_rel_pre
-zx_zsf_pages > /tmp/zx_rel_zsf_now
-zx_poll 50 at_idle
-echo \$? > /tmp/zx_rel_rc
-cat $ZSYS/mm_stat > /tmp/zx_rel_mm
-exit 0
-EOF
+# release -x and tracestop -x run tests/guest/zramx_hooks.sh.
+export ZT_DIR ZDRV
+export IDLE_ORIG=$idle_orig IDLE_COMPR=$idle_compr
 
 mem_idle() {
 	[ "$(zx_mm mem_used_total)" -le "$idle_mem" ]
@@ -150,7 +135,7 @@ release_munmap() {
 	zx_is_zramx && _g0=$(gathered)
 	rm -f /tmp/zx_rel_rc /tmp/zx_rel_mm /tmp/zx_rel_zsf_now
 	zx_set 0 $ZSYS/mem_used_max
-	if release "$@" -x "sh /tmp/zx_rel_wait.sh" > /tmp/zx_rel.log 2>&1
+	if release "$@" -x "sh $ZT_DIR/zramx_hooks.sh released" > /tmp/zx_rel.log 2>&1
 	then
 		ktap_ok "$_d: pushed out to swap and munmapped"
 	else
@@ -240,20 +225,7 @@ if zx_is_zramx; then
 	if zx_setup "$algo" 128M && mkswap $ZDEV >/dev/null 2>&1 &&
 		swapon $ZDEV; then
 		_g0=$(gathered)
-		cat > /tmp/zx_held.sh <<EOF
-ZT_DIR=$ZT_DIR ZDRV=$ZDRV
-. $ZT_DIR/lib.sh
-. $ZT_DIR/zramx_lib.sh
-# Entries still in the swap core's per-CPU slot caches (6.1) have not
-# been released to the device yet: drain them (in this task) first.
-zx_drain_swap_slots || echo "cannot drain the swap slot caches"
-echo "pages while held: \$(sed -n 's/^ *pages: *//p' $ZSF_DEBUG/stats)"
-echo "child: \$(grep -E 'VmRSS|VmSwap' /proc/\$TRACESTOP_CHILD/status | tr '\\n' ' ')"
-echo "mm_stat: \$(cat $ZSYS/mm_stat); debug_stat: \$(sed -n 2p $ZSYS/debug_stat)"
-swapoff $ZDEV && echo swapoff-ok
-echo 1 > $ZSYS/reset && echo reset-ok
-EOF
-		tracestop -s 16 -x "sh /tmp/zx_held.sh > /tmp/zx_held.out 2>&1" \
+		tracestop -s 16 -x "sh $ZT_DIR/zramx_hooks.sh held > /tmp/zx_held.out 2>&1" \
 			> /tmp/zx_tr.log 2>&1
 		_rc=$?
 		sed 's/^/# /' /tmp/zx_tr.log /tmp/zx_held.out
