@@ -49,11 +49,14 @@
  * zx->gather_slot is a per-CPU pointer to the batch last started on that
  * CPU.  The notifier runs with preemption disabled, an RCU read-side
  * critical section; batches come from a SLAB_TYPESAFE_BY_RCU cache, and
- * a batch is unhooked from its CPU's pointer (cmpxchg) before its device
- * reference is dropped.  So a pointer read there always points at some
+ * no slot points at a batch once it can be freed: whoever claims a batch
+ * unhooks it from its CPU's pointer (cmpxchg) before dropping the
+ * device's reference, and a notifier that hooked a batch claimed under
+ * it unhooks it again.  So a pointer read there always points at some
  * batch, possibly recycled, and the notifier adds to it only if it
  * belongs to current, this device and this CPU.  Such a batch cannot be
- * freed under the notifier: its task_work reference is current's.
+ * freed, or recycled, under the notifier: its task_work reference is
+ * current's, so its identity fields cannot change either.
  *
  * Bounds
  * ------
@@ -323,11 +326,17 @@ bool zramx_gather(struct zramx *zx, unsigned long handle)
 	g = READ_ONCE(*slot);
 	if (!zramx_gather_mine(zx, g) || !zramx_gather_add(g, handle)) {
 		g = zramx_gather_start(zx, limit);
+		gathered = false;
 		if (g) {
 			WRITE_ONCE(*slot, g);
 			gathered = zramx_gather_add(g, handle);
-		} else {
-			gathered = false;
+			/*
+			 * Taken already: its taker may have unhooked it
+			 * before we hooked it, and no slot may point at a
+			 * batch once it can be freed.
+			 */
+			if (!gathered)
+				cmpxchg(slot, g, NULL);
 		}
 	}
 	put_cpu_ptr(zx->gather_slot);
