@@ -32,8 +32,9 @@
 #   ZSF_OUT     where builds and guest logs go (default build/check)
 #   ZSF_CACHE   kernels, checkpatch (default ~/.cache/zsfast)
 #   ZSF_GUEST_TIMEOUT  seconds per guest boot (default 1800)
-#   ZSF_GUEST_TESTS    comma list: run only these in-guest tests in the
-#                      guest-* lanes (for development; make check unsets it)
+#   ZSF_GUEST_TESTS    comma list: run only these in-guest tests in every
+#                      lane that boots a guest (for development; make
+#                      check unsets it)
 #   ZSF_NO_DEPS=1      same as --no-deps: do not apt-get anything
 #
 # The debug lane's script, tests/debug/lane.sh, is run with ZSF_ROOT,
@@ -44,26 +45,6 @@
 # zsf_guest_run with its own kernel's VMLINUZ/KVER/KDIR/KMODDIR.
 
 set -euo pipefail
-
-# ---- the in-guest test lists: the one place to add a test -------------
-# NAME runs tests/guest/t_NAME.sh; a listed script that does not exist
-# is a failed point.
-GUEST_TESTS_61="zsfast_unit,zsfast_stress,zsfast_syscompact,zsfast_leak"
-GUEST_TESTS_61+=",zsfast_modcycle,zramx_blkio,zramx_sysfs,zramx_swap"
-GUEST_TESTS_61+=",zramx_abi,zramx_release,zramx_gather,zramx_hotadd,zramx_coexist,zramxctl"
-GUEST_TESTS_61+=",zramx_teardown"
-GUEST_TESTS_612="$GUEST_TESTS_61"
-# The pool-lock fallback: the allocator tests.
-GUEST_TESTS_POOLLOCK="zsfast_unit,zsfast_stress"
-# A developer's shortcut: ZSF_GUEST_TESTS=a,b runs only those everywhere.
-if [ -n "${ZSF_GUEST_TESTS:-}" ]; then
-	GUEST_TESTS_61=$ZSF_GUEST_TESTS
-	GUEST_TESTS_612=$ZSF_GUEST_TESTS
-	GUEST_TESTS_POOLLOCK=$ZSF_GUEST_TESTS
-fi
-# Stock modules the guests may modprobe (plus their dependencies).
-GUEST_STOCK="zram zsmalloc brd lz4 lz4_compress lz4hc lz4hc_compress zstd"
-# ------------------------------------------------------------------------
 
 ZSF_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export ZSF_ROOT
@@ -245,6 +226,8 @@ lane_end() {	# lane_end [skip REASON]
 }
 
 # ---- helpers ----------------------------------------------------------
+# shellcheck source=tests/lib/tests.sh
+source "$ZSF_ROOT/tests/lib/tests.sh"
 # shellcheck source=tests/lib/kernels.sh
 source "$ZSF_ROOT/tests/lib/kernels.sh"
 # shellcheck source=tests/lib/build.sh
@@ -314,6 +297,11 @@ lane_build() {
 	else
 		point fail "static guest programs"
 	fi
+	if run_logged zsf_tests_verify; then
+		point ok "tests/tests.list names every in-guest test, and only those"
+	else
+		point fail "tests/tests.list names every in-guest test, and only those"
+	fi
 }
 
 # guest_lane FLAVOR VARIANT TESTS [make args...]
@@ -338,7 +326,7 @@ guest_lane() {
 	res=$(mktemp)
 	diag "$KVER, tests: $tests"
 	GUEST_KOS=$(builddir "$variant") GUEST_PROGS=$ZSF_OUT/progs \
-	GUEST_TESTS=$tests GUEST_STOCK_MODS=$GUEST_STOCK \
+	GUEST_TESTS=$tests GUEST_STOCK_MODS=$ZSF_GUEST_STOCK \
 	GUEST_OUT=$out GUEST_TIMEOUT=$GUEST_TIMEOUT_DEFAULT \
 		zsf_guest_run > "$res" 2> "$out.stderr" || rc=$?
 	absorb "$res"
@@ -381,13 +369,13 @@ for l in $lanes; do
 	build)	lane_build
 		lane_end ;;
 	guest-6.1)
-		guest_lane 6.1 default "$GUEST_TESTS_61"
+		guest_lane 6.1 default "$(zsf_tests 6.1 amd64 stock)"
 		lane_end ;;
 	guest-6.12)
-		guest_lane 6.12 default "$GUEST_TESTS_612"
+		guest_lane 6.12 default "$(zsf_tests 6.12 amd64 stock)"
 		lane_end ;;
 	guest-6.12-poollock)
-		guest_lane 6.12 poollock "$GUEST_TESTS_POOLLOCK" \
+		guest_lane 6.12 poollock "$(zsf_tests 6.12 amd64 poollock)" \
 			ZSF_FORCE_POOL_LOCK=1
 		lane_end ;;
 	install)

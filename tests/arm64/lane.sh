@@ -12,8 +12,8 @@
 #
 # Environment:
 #   ZSF_ARM64_FLAVORS  kernels (default "6.12"; "6.1 6.12" for both)
-#   ZSF_ARM64_TESTS    in-guest tests (default
-#                      zramx_swap,zramx_release,zramxctl)
+#   (the in-guest tests are those of tests/tests.list for arm64;
+#   ZSF_GUEST_TESTS overrides them, as everywhere)
 #   ZSF_ARM64_MEM      guest MiB (default 512: a swap pressure run
 #                      pushes twice the free memory through zramx0)
 #   ZSF_GUEST_TIMEOUT  seconds per boot (default 1800)
@@ -26,7 +26,9 @@ export ZSF_ROOT
 export ZSF_CACHE=${ZSF_CACHE:-$HOME/.cache/zsfast}
 export ZSF_OUT=${ZSF_OUT:-$ZSF_ROOT/build/check}
 FLAVORS=${ZSF_ARM64_FLAVORS:-6.12}
-TESTS=${ZSF_ARM64_TESTS:-zramx_swap,zramx_release,zramxctl}
+# shellcheck source=tests/lib/tests.sh
+source "$ZSF_ROOT/tests/lib/tests.sh"
+TESTS=$(zsf_tests 6.12 arm64 stock)
 W=$ZSF_OUT/arm64
 
 # shellcheck source=tests/lib/kernels.sh

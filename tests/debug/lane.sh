@@ -13,10 +13,11 @@
 #          panic_on_warn=1 oops=panic kasan.fault=panic debug_pagealloc=on
 #          slab_nomerge  (every kmem_cache stays visible in /proc/slabinfo)
 #          rcupdate.rcu_cpu_stall_timeout=60  (TCG; see BOOT_ARGS)
-#      a) the whole in-guest suite of the 6.12 lane ($GUEST_TESTS_612 of
-#         tests/check.sh, read from there);
+#      a) the in-guest tests of tests/tests.list for the debug variant
+#         (the short and medium ones);
 #      b) t_fault.sh: swap under failslab + fail_page_alloc;
 #      c) t_stress.sh: the long swap stress (STRESS_MINUTES).
+#      (b and c are the long tests of the debug variant in tests.list.)
 #      Separate boots: a KASAN report (which panics) or a lockdep report
 #      (which turns lockdep off for the rest of the boot) in one cannot
 #      hide a problem in the others.  Every boot fails on any splat in
@@ -28,7 +29,6 @@
 # Environment:
 #   STRESS_MINUTES   length of the stress boot (default 10)
 #   FAULT_SECONDS    length of the fault-injection run (default 90)
-#   ZSF_DEBUG_TESTS  override the suite list (comma list of t_NAME)
 #   ZSF_DEBUG_BOOTS  which boots to run (default "suite fault stress")
 #   ZSF_OUT, ZSF_CACHE, ZSF_GUEST_TIMEOUT (suite boot; default 2400)
 #   GUEST_MEM        guest RAM in MiB (default 768: the swap tests scale
@@ -58,6 +58,8 @@ SPLAT_IGNORE='RCU lockdep checking is enabled'
 source "$ZSF_ROOT/tests/debug/build-kernel.sh"
 # shellcheck source=tests/lib/build.sh
 source "$ZSF_ROOT/tests/lib/build.sh"
+# shellcheck source=tests/lib/tests.sh
+source "$ZSF_ROOT/tests/lib/tests.sh"
 # shellcheck source=tests/lib/guest.sh
 source "$ZSF_ROOT/tests/lib/guest.sh"
 
@@ -91,20 +93,6 @@ finish() {
 		exit 0
 	fi
 	exit 1
-}
-
-# The suite's test list and stock modules, from the block of
-# tests/check.sh that defines them (the one place tests are added).
-suite_vars() {
-	local block
-
-	block=$(sed -n '/^# ---- the in-guest test lists/,/^# -----------/p' \
-		"$ZSF_ROOT/tests/check.sh")
-	(
-		eval "$block"
-		echo "${GUEST_TESTS_612:-}"
-		echo "${GUEST_STOCK:-}"
-	)
 }
 
 # boot NAME TESTS TIMEOUT [extra kernel args]: one QEMU boot; its points
@@ -184,18 +172,15 @@ else
 fi
 
 # ---- 3. the boots -----------------------------------------------------
-{
-	read -r SUITE
-	read -r STOCK
-} < <(suite_vars)
-SUITE=${ZSF_DEBUG_TESTS:-$SUITE}
+SUITE=$(zsf_tests 6.12 amd64 debug short,medium)
+STOCK=$ZSF_GUEST_STOCK
 log "suite: $SUITE; stock modules: $STOCK"
 
 for b in $BOOTS; do
 	case "$b" in
 	suite)
 		if [ -z "$SUITE" ]; then
-			point fail "suite boot" "no test list found in tests/check.sh"
+			point fail "suite boot" "no test in tests/tests.list"
 			continue
 		fi
 		boot suite "$SUITE" "${ZSF_GUEST_TIMEOUT:-2400}" ;;
