@@ -16,20 +16,6 @@ dbg_param() {
 	echo "$2"
 }
 
-# dbg_zsf_pages: the "pages: N" line of zsfast's debugfs stats.
-dbg_zsf_pages() {
-	sed -n 's/^pages:[[:space:]]*\([0-9][0-9]*\).*/\1/p' \
-		/sys/kernel/debug/zsfast/stats 2>/dev/null | head -n 1
-}
-
-# dbg_splats: kernel log lines that are reports from the kernel's
-# checkers (KASAN, lockdep, DEBUG_VM, list debugging, WARN/BUG, sleeping
-# in atomic context).  Empty when the log is clean.
-dbg_splats() {
-	dmesg | grep -E '\bBUG\b|Oops|\bWARNING\b|Call Trace|KASAN|KFENCE|possible recursive locking|circular locking|lock held when returning|suspicious RCU usage|scheduling while atomic|sleeping function called|list_add corruption|list_del corruption|kernel BUG|general protection fault|page dumped because' |
-		head -n 10
-}
-
 # dbg_load_modules [zramx args]: insmod zsfast and zramx if not loaded.
 # Stock dependencies (compressor libraries on distro kernels) first.
 dbg_load_modules() {
@@ -77,7 +63,7 @@ dbg_teardown_checks() {
 	_dev=${1:-zramx0}
 	ktap_check "swapoff /dev/$_dev" swapoff "/dev/$_dev"
 	ktap_check "reset $_dev" sh -c "echo 1 > /sys/block/$_dev/reset"
-	_p=$(dbg_zsf_pages)
+	_p=$(zsf_pages)
 	if [ "$_p" = 0 ]; then
 		ktap_ok "zsfast pages: 0 after swapoff and reset"
 	else

@@ -16,6 +16,13 @@
 #
 # Descriptions are prefixed with $KTAP_PREFIX (set it to the script's
 # name) so that a failure says where it came from.
+#
+#   zsf_pages                     the pages all zsfast pools hold (the
+#                                 "pages:" line of zsfast's debugfs
+#                                 stats); nothing if zsfast is not loaded
+#   zsf_splats                    kernel log lines that are reports of
+#                                 the kernel's checkers (the rig's
+#                                 splat.re); nothing when the log is clean
 
 KTAP_COUNTER_FILE=${KTAP_COUNTER_FILE:-/tmp/.ktap_counter}
 
@@ -77,4 +84,13 @@ ktap_expect_fail() {
 	echo "$_out" | tail -n 20 | sed 's/^/# /'
 	ktap_fail "$_d" "expected failure, got success: $*"
 	return 1
+}
+
+zsf_pages() {
+	sed -n 's/^pages:[[:space:]]*\([0-9][0-9]*\).*/\1/p' \
+		/sys/kernel/debug/zsfast/stats 2>/dev/null
+}
+
+zsf_splats() {
+	dmesg | grep -E -f "${ZT_DIR:-/zsf/tests}/splat.re" | head -n 10
 }

@@ -140,7 +140,7 @@ round() {
 		_idle_compr=$(zx_mm compr_data_size "$SYS")
 		_idle_mem=$(zx_mm mem_used_total "$SYS")
 	fi
-	[ "$_b" = ours ] || [ "$_b" = inplace ] && _zidle=$(zx_zsf_pages)
+	[ "$_b" = ours ] || [ "$_b" = inplace ] && _zidle=$(zsf_pages)
 	_used0=$(swap_used "$DEV")
 	# shellcheck disable=SC2086
 	if ! relbench -s "$MB" -P "$_p" $_watch > /tmp/w1.out 2>&1; then
@@ -170,8 +170,8 @@ round() {
 			_leak="$_leak mem_used_total=$(zx_mm mem_used_total "$SYS")/$_idle_mem"
 	fi
 	if [ -n "$_zidle" ]; then
-		zx_poll 50 eval '[ "$(zx_zsf_pages)" = "$_zidle" ]' ||
-			_leak="$_leak zsfast_pages=$(zx_zsf_pages)/$_zidle"
+		zx_poll 50 eval '[ "$(zsf_pages)" = "$_zidle" ]' ||
+			_leak="$_leak zsfast_pages=$(zsf_pages)/$_zidle"
 	fi
 	_u=$(swap_used "$DEV")
 	[ "$_u" = "$_used0" ] || _leak="$_leak swap_used_kb=$_u/$_used0"

@@ -36,8 +36,9 @@
 # Knobs (kernel command line): zsf.fault_seconds=N (default 90),
 # zsf.fault_percent=N (default 10).
 
-. /zsf/tests/lib.sh
-. /zsf/tests/dbg_lib.sh
+ZT_DIR=$(dirname "$0")
+. "$ZT_DIR/lib.sh"
+. "$ZT_DIR/dbg_lib.sh"
 
 SECS=$(dbg_param fault_seconds 90)
 PCT=$(dbg_param fault_percent 10)
@@ -188,7 +189,7 @@ else
 		"zramx counted $fw failed writes, the swap layer logged none"
 fi
 
-s=$(dbg_splats)
+s=$(zsf_splats)
 if [ -z "$s" ]; then
 	ktap_ok "no kernel report (KASAN, lockdep, DEBUG_VM, list, WARN) in dmesg"
 else

@@ -17,8 +17,9 @@
 #   zsf.stress_seconds=N   duration (default 600 = the 10 minutes)
 #   zsf.stress_procs=N     worker processes (default 4)
 
-. /zsf/tests/lib.sh
-. /zsf/tests/dbg_lib.sh
+ZT_DIR=$(dirname "$0")
+. "$ZT_DIR/lib.sh"
+. "$ZT_DIR/dbg_lib.sh"
 
 SECS=$(dbg_param stress_seconds 600)
 PROCS=$(dbg_param stress_procs 4)
@@ -174,7 +175,7 @@ else
 	ktap_fail "cpu1 is back online"
 fi
 
-s=$(dbg_splats)
+s=$(zsf_splats)
 if [ -z "$s" ]; then
 	ktap_ok "no kernel report (KASAN, lockdep, DEBUG_VM, list, WARN) in dmesg"
 else

@@ -74,7 +74,7 @@ if ! swap_on; then
 	ktap_fail "swapon $ZDEV"
 	exit 1
 fi
-idle=$(zx_zsf_pages)
+idle=$(zsf_pages)
 g0=$(dstat 3)
 t0=$(dstat 5)
 hold "timeout" || exit 1
@@ -96,14 +96,14 @@ else
 fi
 zx_drain_swap_slots || ktap_diag "cannot drain the swap slot caches"
 pages_idle() {
-	[ "$(zx_zsf_pages)" = "$idle" ]
+	[ "$(zsf_pages)" = "$idle" ]
 }
 if zx_poll 20 pages_idle; then
 	ktap_ok "timeout: zsfast pages back to idle ($idle) while the task sleeps"
 else
 	zx_diag_leftover
 	ktap_fail "timeout: zsfast pages back to idle ($idle) while the task sleeps" \
-		"zsfast pages $(zx_zsf_pages)"
+		"zsfast pages $(zsf_pages)"
 fi
 
 # --- B: a long timeout; gather_batches; swapoff; mem_limit ---------------
@@ -181,10 +181,10 @@ else
 	ktap_fail "race: reset and hot_remove with a batch stuck, within 5 s" \
 		"hot_remove status $rm_rc after $rm_ms ms, reset $(cat /tmp/reset.rc 2>/dev/null || echo running) by $reset_ms ms"
 fi
-if [ "$(zx_zsf_pages)" = 0 ]; then
+if [ "$(zsf_pages)" = 0 ]; then
 	ktap_ok "race: zsfast holds no pages"
 else
-	ktap_fail "race: zsfast holds no pages" "$(zx_zsf_pages) pages"
+	ktap_fail "race: zsfast holds no pages" "$(zsf_pages) pages"
 fi
 
 # --- D: rmmod -----------------------------------------------------------

@@ -45,7 +45,7 @@ idle_orig=$(zx_mm orig_data_size)
 idle_compr=$(zx_mm compr_data_size)
 idle_zsf=
 if zx_is_zramx; then
-	idle_zsf=$(zx_zsf_pages)
+	idle_zsf=$(zsf_pages)
 	ktap_diag "idle: mem_used_total $idle_mem, zsfast pages ${idle_zsf:-?}"
 fi
 zx_diag_mm
@@ -71,7 +71,7 @@ mem_idle() {
 }
 
 zsf_idle() {
-	[ "$(zx_zsf_pages)" = "$idle_zsf" ]
+	[ "$(zsf_pages)" = "$idle_zsf" ]
 }
 
 # check_idle WHAT: the device really held the data (mem_used_max went
@@ -98,7 +98,7 @@ check_idle() {
 		ktap_ok "$1: zsfast pages back to $idle_zsf"
 	else
 		ktap_fail "$1: zsfast pages back to $idle_zsf" \
-			"zsfast pages: $(zx_zsf_pages)"
+			"zsfast pages: $(zsf_pages)"
 	fi
 }
 
@@ -248,11 +248,11 @@ if zx_is_zramx; then
 		if grep -q '^swapoff-ok' /tmp/zx_held.out &&
 			grep -q '^reset-ok' /tmp/zx_held.out &&
 			[ "$(cat $ZSYS/initstate)" = 0 ] &&
-			zx_poll 50 eval '[ "$(zx_zsf_pages)" = 0 ]'; then
+			zx_poll 50 eval '[ "$(zsf_pages)" = 0 ]'; then
 			ktap_ok "swapoff and reset while the task is held; zsfast holds no pages"
 		else
 			ktap_fail "swapoff and reset while the task is held; zsfast holds no pages" \
-				"initstate $(cat $ZSYS/initstate), zsfast pages $(zx_zsf_pages)"
+				"initstate $(cat $ZSYS/initstate), zsfast pages $(zsf_pages)"
 		fi
 	else
 		ktap_fail "set up $ZDEV for the traced-task check"

@@ -30,7 +30,7 @@ else
 fi
 
 if zx_is_zramx; then
-	p=$(zx_zsf_pages)
+	p=$(zsf_pages)
 	if [ "$p" = 0 ]; then
 		ktap_ok "zsfast pages: 0 before rmmod"
 	else

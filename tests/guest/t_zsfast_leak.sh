@@ -10,10 +10,11 @@
 #
 # Needs: /zsf/zsfast.ko, /zsf/zsfast_test.ko.  ZSFT_SEED=N repeats a run.
 
-. /zsf/tests/lib.sh
+ZT_DIR=$(dirname "$0")
+. "$ZT_DIR/lib.sh"
 
 POOL=zsf_leak_test
-. /zsf/tests/zsft_lib.sh
+. "$ZT_DIR/zsft_lib.sh"
 
 zsft_begin
 ref0=$(cat /sys/module/zsfast/refcnt)

@@ -7,7 +7,8 @@
 #
 # Needs: /zsf/zsfast.ko, /zsf/bin/memhog, stock modules zram (+ deps).
 
-. /zsf/tests/lib.sh
+ZT_DIR=$(dirname "$0")
+. "$ZT_DIR/lib.sh"
 
 MIB=${MODCYCLE_MIB:-64}
 W=/tmp/modcycle

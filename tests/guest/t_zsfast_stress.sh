@@ -10,10 +10,11 @@
 #
 # Needs: /zsf/zsfast.ko, /zsf/zsfast_test.ko.  ZSFT_SEED=N repeats a run.
 
-. /zsf/tests/lib.sh
+ZT_DIR=$(dirname "$0")
+. "$ZT_DIR/lib.sh"
 
 SECONDS_PER_PHASE=${ZSFT_STRESS_SECONDS:-15}
-. /zsf/tests/zsft_lib.sh
+. "$ZT_DIR/zsft_lib.sh"
 
 zsft_begin
 ktap_diag "$(grep -c ^processor /proc/cpuinfo) CPUs online; $SECONDS_PER_PHASE s per phase"

@@ -12,12 +12,13 @@
 #
 # Needs: /zsf/zsfast.ko, /zsf/zsfast_test.ko.  ZSFT_SEED=N repeats a run.
 
-. /zsf/tests/lib.sh
+ZT_DIR=$(dirname "$0")
+. "$ZT_DIR/lib.sh"
 
 MB=${ZSFT_SC_MB:-32}
 CTL=/sys/kernel/debug/zsfast_test/ctl
 POOLDIR=/sys/kernel/debug/zsfast/zsf_syscompact
-. /zsf/tests/zsft_lib.sh
+. "$ZT_DIR/zsft_lib.sh"
 
 migrated() {
 	sed -n 's/^pages_migrated: //p' "$POOLDIR/free_stats" 2>/dev/null

@@ -9,8 +9,9 @@
 #
 # Needs: /zsf/zsfast.ko, /zsf/zsfast_test.ko.  ZSFT_SEED=N repeats a run.
 
-. /zsf/tests/lib.sh
-. /zsf/tests/zsft_lib.sh
+ZT_DIR=$(dirname "$0")
+. "$ZT_DIR/lib.sh"
+. "$ZT_DIR/zsft_lib.sh"
 
 zsft_begin
 

@@ -26,7 +26,7 @@ released)
 	echo "before draining the swap slot caches: $(cat $ZSYS/mm_stat)" > /tmp/zx_rel_pre
 	zx_drain_swap_slots ||
 		echo "cannot drain the swap slot caches" >> /tmp/zx_rel_pre
-	zx_zsf_pages > /tmp/zx_rel_zsf_now
+	zsf_pages > /tmp/zx_rel_zsf_now
 	zx_poll 50 at_idle
 	echo $? > /tmp/zx_rel_rc
 	cat $ZSYS/mm_stat > /tmp/zx_rel_mm
@@ -35,7 +35,7 @@ held)
 	# Entries still in the swap core's per-CPU slot caches have not
 	# been released to the device yet: drain them (in this task) first.
 	zx_drain_swap_slots || echo "cannot drain the swap slot caches"
-	echo "pages while held: $(zx_zsf_pages)"
+	echo "pages while held: $(zsf_pages)"
 	echo "child: $(grep -E 'VmRSS|VmSwap' /proc/"$TRACESTOP_CHILD"/status | tr '\n' ' ')"
 	echo "mm_stat: $(cat $ZSYS/mm_stat); debug_stat: $(sed -n 2p $ZSYS/debug_stat)"
 	swapoff $ZDEV && echo swapoff-ok

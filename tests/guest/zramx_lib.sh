@@ -153,21 +153,6 @@ zx_swapoff_all() {
 	done
 }
 
-# Sum of the "pages:" lines of every zsfast debugfs stats file, i.e.
-# the pages all zsfast pools hold.  Prints nothing if zsfast has no
-# debugfs directory.
-zx_zsf_pages() {
-	[ -d $ZSF_DEBUG ] || return 1
-	_t=0
-	# debugfs names have no blanks.
-	# shellcheck disable=SC2044
-	for _f in $(find $ZSF_DEBUG -name stats 2>/dev/null); do
-		_p=$(sed -n 's/^ *pages: *\([0-9][0-9]*\).*/\1/p' "$_f" | head -n 1)
-		_t=$((_t + ${_p:-0}))
-	done
-	echo $_t
-}
-
 # zx_poll TENTHS CMD...: retry CMD until it succeeds, for up to TENTHS
 # tenths of a second.
 zx_poll() {

@@ -6,7 +6,6 @@
 # total, and loading zsfast for the run.  Source after lib.sh.
 
 ZSFT_RESULTS=/sys/kernel/debug/zsfast_test/results
-ZSF_STATS=/sys/kernel/debug/zsfast/stats
 
 # zsft_report NAME: the module's result lines become KTAP points; the run
 # fails if it did not finish (no "done" line).
@@ -25,10 +24,6 @@ zsft_report() {
 	else
 		ktap_fail "$1 run completed" "no done line in $ZSFT_RESULTS"
 	fi
-}
-
-zsf_pages() {
-	sed -n 's/^pages: //p' "$ZSF_STATS"
 }
 
 # zsft_begin: load zsfast unless it is loaded already (then the script

@@ -50,10 +50,11 @@
 # Return: 0 only if the completion marker arrived, the console holds no
 # splat, at least one test point was reported and none failed.
 #
-# Console splat patterns (extended regex, case-sensitive):
-ZSF_SPLAT_RE='\bBUG\b|Oops|\bWARNING\b|Call Trace|lockdep|possible recursive locking|circular locking|scheduling while atomic|KASAN|UBSAN|list_add corruption|list_del corruption|kernel BUG|general protection fault'
-
+# Console splat patterns: one extended regex (case-sensitive), in
+# tests/lib/splat.re, which the guest's zsf_splats uses too.
 ZSF_ROOT=${ZSF_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+
+ZSF_SPLAT_RE=$(cat "$ZSF_ROOT/tests/lib/splat.re")
 
 _zsf_glog() {
 	echo "guest: $*" >&2
@@ -116,7 +117,8 @@ _zsf_make_initramfs() {
 	ln -sf /bin/busybox "$stage/bin/sh"
 	cp "$ZSF_ROOT/tests/guest/init" "$stage/init"
 	chmod 755 "$stage/init"
-	cp "$ZSF_ROOT"/tests/guest/*.sh "$stage/zsf/tests/" 2>/dev/null
+	cp "$ZSF_ROOT"/tests/guest/*.sh "$ZSF_ROOT/tests/lib/splat.re" \
+		"$stage/zsf/tests/" 2>/dev/null
 	# The ABI reference, which t_zramx_abi.sh checks the modules against.
 	mkdir -p "$stage/zsf/doc"
 	cp "$ZSF_ROOT"/Documentation/*.rst "$stage/zsf/doc/" 2>/dev/null

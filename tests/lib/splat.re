@@ -1,0 +1,1 @@
+\bBUG\b|Oops|\bWARNING\b|Call Trace|lockdep|possible recursive locking|circular locking|lock held when returning|suspicious RCU usage|scheduling while atomic|sleeping function called|KASAN|KFENCE|UBSAN|list_add corruption|list_del corruption|kernel BUG|general protection fault|page dumped because
