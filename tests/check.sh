@@ -22,6 +22,14 @@
 #                       arm64 6.12 kernel and run zramx_swap,
 #                       zramx_release and zramxctl in qemu-system-aarch64
 #   debug               tests/debug/lane.sh, if present (debug kernel)
+#   fresh               tests/fresh/lane.sh: `make demo` from nothing in
+#                       a new minimal Debian 12 root (debootstrap, kept
+#                       as a pristine tarball in $ZSF_CACHE/fresh-root/,
+#                       unpacked anew for every run) with a clean copy
+#                       of the repository (git archive HEAD).  Shared
+#                       downloads (apt's and the kernel .debs) only save
+#                       time: every package must still be installed in
+#                       the chroot by the demo's own dependency step
 #
 # Output: KTAP.  Each lane is a subtest block (indented by 4) followed by
 # one top-level point; the last line is "N passed, M failed", counting
@@ -73,7 +81,7 @@ export ZSF_CACHE=${ZSF_CACHE:-$HOME/.cache/zsfast}
 export ZSF_OUT=${ZSF_OUT:-$ZSF_ROOT/build/check}
 GUEST_TIMEOUT_DEFAULT=${ZSF_GUEST_TIMEOUT:-1800}
 
-ALL_LANES="build guest-6.1 guest-6.12 guest-6.12-poollock install arm64 debug"
+ALL_LANES="build guest-6.1 guest-6.12 guest-6.12-poollock install arm64 debug fresh"
 ALL_FLAVORS="6.1 6.12"
 only=
 flavors=$ALL_FLAVORS
@@ -418,6 +426,9 @@ for l in $lanes; do
 		else
 			lane_end skip "tests/debug/lane.sh not present"
 		fi ;;
+	fresh)
+		lane_script "$ZSF_ROOT/tests/fresh/lane.sh"
+		lane_end ;;
 	esac
 done
 echo "# total: $(($(date +%s) - T0)) s"
