@@ -271,11 +271,14 @@ grep -E '^(not )?ok ' "$D/result.ktap" | sed 's/^\(not ok\|ok\) [0-9]* /\1  /'
 fails=$(grep -c '^not ok' "$D/result.ktap" || true)
 # The guest's steps, for steps.ktap.
 while IFS= read -r line; do
+	d=${line#not }
+	d=${d#ok [0-9]* }
+	d=${d#demo: }
+	d=${d#guest: }
 	case "$line" in
-	"ok "*)	step_ok "guest: ${line#ok [0-9]* }" ;;
-	"not ok "*)
-		NSTEP=$((NSTEP + 1))
-		echo "not ok $NSTEP demo: guest: ${line#not ok [0-9]* }" >> "$STEPS" ;;
+	"ok "*)	step_ok "guest: $d" ;;
+	*)	NSTEP=$((NSTEP + 1))
+		echo "not ok $NSTEP demo: guest: $d" >> "$STEPS" ;;
 	esac
 done < <(grep -E '^(not )?ok ' "$D/result.ktap")
 echo
