@@ -221,15 +221,20 @@ else
 fi
 
 # ---- 3. shared downloads (see the top: they cannot hide a package) --------
-link_debs() {	# link_debs DEST SRCDIR...: hard-link (or copy) the .debs
-	local dest=$1 d f n=0
+link_debs() {	# link_debs [--new] DEST SRCDIR...: hard-link (or copy) the
+		# .debs; --new: only those with one link (downloaded in the
+		# chroot, not linked in from here)
+	local new=0 dest d f n=0
 
+	[ "$1" = --new ] && { new=1; shift; }
+	dest=$1
 	shift
 	mkdir -p "$dest"
 	for d in "$@"; do
 		for f in "$d"/*.deb; do
 			[ -f "$f" ] || continue
 			[ -e "$dest/${f##*/}" ] && continue
+			[ $new = 1 ] && [ "$(stat -c %h "$f")" != 1 ] && continue
 			ln "$f" "$dest/" 2>/dev/null || cp "$f" "$dest/" || continue
 			n=$((n + 1))
 		done
@@ -252,7 +257,7 @@ fi
 if sha=$(git -C "$ZSF_ROOT" rev-parse --verify "$rev^{commit}" 2> "$W/git.err") &&
    git -C "$ZSF_ROOT" archive --prefix=zsfast/ "$sha" 2>> "$W/git.err" |
 	tar -C "$R/root" -xf - 2>> "$W/git.err"; then
-	point ok "clean copy of the repository: git archive $(git -C "$ZSF_ROOT" log -1 --format='%h %s' "$sha" | cut -c1-60)${REV:+ ($REV)}"
+	point ok "clean copy of the repository: git archive ${sha:0:12} ($REV)"
 else
 	point fail "clean copy of the repository (git archive $REV)" "$(tail -n 10 "$W/git.err")"
 	finish
@@ -300,8 +305,8 @@ mkdir -p "$W/demo"
 for f in steps.ktap deps.log build.log result.ktap guest.stderr guest/console.log; do
 	[ -f "$D/$f" ] && cp "$D/$f" "$W/demo/${f//\//-}"
 done
-link_debs "$FR/apt-archives" "$R/var/cache/apt/archives" > /dev/null
-link_debs "$FR/kernel-debs" "$CROOT_CACHE/debs" > /dev/null
+link_debs --new "$FR/apt-archives" "$R/var/cache/apt/archives" > /dev/null
+link_debs --new "$FR/kernel-debs" "$CROOT_CACHE/debs" > /dev/null
 
 # The demo's steps, as points.
 nfail_before=$FAIL
