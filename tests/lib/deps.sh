@@ -45,8 +45,9 @@ declare -gA ZSF_PKGS=(
 	[tree]="rsync"
 	# lint: sparse (C=2), checkpatch.pl (perl).
 	[lint]="sparse perl"
-	# dkms: the install lane (dkms, systemd-analyze).
-	[dkms]="dkms systemd"
+	# dkms: the install lane (dkms; openssl, with which DKMS makes its
+	#	signing key; systemd-analyze).
+	[dkms]="dkms openssl systemd"
 	# plot: bench/report.sh's release.png.
 	[plot]="gnuplot-nox"
 	# debugk: tests/debug/build-kernel.sh builds a kernel from linux-source.
