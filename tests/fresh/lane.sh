@@ -37,6 +37,8 @@
 # failure says which step failed; progress on stderr.  Logs in
 # $ZSF_OUT/fresh/.  Exit 0 only if every point passed.
 #
+# Needs root; as another user it runs itself again with sudo.
+#
 # Environment: ZSF_CACHE, ZSF_OUT, ZSF_NO_DEPS=1 (no apt-get on this
 # machine; the chroot always installs), ZSF_FRESH_REV (HEAD, a commit,
 # or worktree), ZSF_FRESH_TIMEOUT (seconds for make demo, 3600),
@@ -91,8 +93,15 @@ finish() {
 	exit
 }
 
+# debootstrap, mount and chroot need root: as another user, run again
+# under sudo.
 if [ "$(id -u)" != 0 ]; then
-	point fail "runs as root" "debootstrap, mount and chroot need root"
+	if [ -z "${ZSF_FRESH_SUDO:-}" ] && command -v sudo > /dev/null; then
+		export ZSF_FRESH_SUDO=1
+		exec sudo --preserve-env=ZSF_ROOT,ZSF_CACHE,ZSF_OUT,ZSF_NO_DEPS,ZSF_FRESH_SUDO,ZSF_FRESH_REV,ZSF_FRESH_TIMEOUT,ZSF_FRESH_KEEP,ZSF_FRESH_MIRROR,ZSF_FRESH_SECURITY_MIRROR \
+			"${BASH_SOURCE[0]}" "$@"
+	fi
+	point fail "runs as root (or with sudo)" "debootstrap, mount and chroot need root"
 	finish
 fi
 mkdir -p "$W" "$FR"
@@ -251,12 +260,13 @@ point ok "shared downloads, not installed: $na apt .debs, $nk kernel .debs"
 # ---- 4. the repository ------------------------------------------------------
 t=$(date +%s)
 rev=$REV
+GIT=(git -c safe.directory="$ZSF_ROOT" -C "$ZSF_ROOT")
 if [ "$REV" = worktree ]; then
-	rev=$(git -C "$ZSF_ROOT" stash create 2>/dev/null || true)
+	rev=$("${GIT[@]}" stash create 2>/dev/null || true)
 	rev=${rev:-HEAD}
 fi
-if sha=$(git -C "$ZSF_ROOT" rev-parse --verify "$rev^{commit}" 2> "$W/git.err") &&
-   git -C "$ZSF_ROOT" archive --prefix=zsfast/ "$sha" 2>> "$W/git.err" |
+if sha=$("${GIT[@]}" rev-parse --verify "$rev^{commit}" 2> "$W/git.err") &&
+   "${GIT[@]}" archive --prefix=zsfast/ "$sha" 2>> "$W/git.err" |
 	tar -C "$R/root" -xf - 2>> "$W/git.err"; then
 	point ok "clean copy of the repository: git archive ${sha:0:12} ($REV)"
 else
