@@ -23,10 +23,21 @@ ZSF_OPTS := $(if $(ZSF_FORCE_POOL_LOCK),ZSF_FORCE_POOL_LOCK=$(ZSF_FORCE_POOL_LOC
 
 all: modules
 
+# What the build needs beyond make, checked first so that a missing piece
+# is named: the kernel's headers here; the kernel's compiler and pahole
+# are checked by Kbuild (also for DKMS, which calls kbuild directly).
+# `make` never installs anything; README.md lists the Debian packages.
+ZSF_NEED_KDIR = $(if $(wildcard $(KDIR)/Makefile),,$(error no kernel \
+	headers at $(KDIR): install linux-headers-$(KVER) (Debian), or \
+	build with KVER=<version> or KDIR=<dir>))
+
 modules:
+	$(ZSF_NEED_KDIR)
+	$(if $(filter install,$(MAKECMDGOALS)),$(ZSF_NEED_INSTALL))
 	$(MAKE) -C $(KDIR) M=$(PWD) $(ZSF_OPTS) modules
 
 clean:
+	$(ZSF_NEED_KDIR)
 	$(MAKE) -C $(KDIR) M=$(PWD) clean
 
 # INSTALL_MOD_PATH=DIR installs into DIR/lib/modules/<release> instead
@@ -41,6 +52,20 @@ ZSF_KREL = $(or $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' \
 		$(KDIR)/include/generated/utsrelease.h 2>/dev/null),$(KVER))
 ZSF_NOSIGN = $(if $(wildcard $(KDIR)/output/signing_key.pem \
 		$(KDIR)/certs/signing_key.pem),,CONFIG_MODULE_SIG_ALL=)
+
+# modules_install compresses the modules as the kernel's own are
+# (CONFIG_MODULE_COMPRESS_*: xz on Debian's 6.12), then depmod runs.
+ZSF_COMPRESSOR = $(if $(shell grep -sx 'CONFIG_MODULE_COMPRESS_XZ=y' $(KDIR)/.config),xz:xz-utils) \
+	$(if $(shell grep -sx 'CONFIG_MODULE_COMPRESS_ZSTD=y' $(KDIR)/.config),zstd:zstd) \
+	$(if $(shell grep -sx 'CONFIG_MODULE_COMPRESS_GZIP=y' $(KDIR)/.config),gzip:gzip)
+ZSF_NEED_INSTALL = $(foreach t,$(ZSF_COMPRESSOR),$(if $(shell command -v \
+	$(firstword $(subst :, ,$(t))) 2>/dev/null),,$(error \
+	$(firstword $(subst :, ,$(t))) not found: the kernel compresses \
+	installed modules with it (CONFIG_MODULE_COMPRESS_*); install \
+	$(lastword $(subst :, ,$(t)))))) \
+	$(if $(shell command -v depmod 2>/dev/null),,$(error depmod not \
+	found in PATH: install kmod (and run make install as root, whose \
+	PATH has /usr/sbin)))
 
 install: modules
 	$(MAKE) -C $(KDIR) M=$(PWD) INSTALL_MOD_DIR=$(INSTALL_MOD_DIR) \

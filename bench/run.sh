@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# make bench: the release-path benchmarks of issue 4, on both Debian
+# make bench: the release-path benchmarks, on both Debian
 # kernels, each in one QEMU guest boot (TCG, like make check):
 #   W1  tests/guest/t_bench_release.sh: stock zram vs zramx vs swap on
 #       brd, P processes munmap swapped-out memory at once
@@ -19,7 +19,7 @@
 #
 # Environment knobs:
 #   BENCH_KERNELS="6.1 6.12"   flavours (tests/lib/kernels.sh)
-#   BENCH_MB=256               MiB per process (issue 4: 256)
+#   BENCH_MB=256               MiB per process
 #   BENCH_PROCS=1,2,4          process counts
 #   BENCH_ROUNDS=5             interleaved rounds per backend and P
 #   BENCH_COUNT=65536          W2 handles per kthread
@@ -33,6 +33,7 @@
 #   BENCH_OUT=build/bench      work directory (builds, guest logs)
 #   BENCH_RESULTS=bench/results
 #   BENCH_NO_DEPS=1            do not apt-get install qemu, gnuplot, ...
+#                              (as ZSF_NO_DEPS=1; tests/lib/deps.sh)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -53,20 +54,12 @@ log() {
 	echo "bench: $*" >&2
 }
 
-if [ "${BENCH_NO_DEPS:-0}" != 1 ]; then
-	missing=
-	for c in qemu-system-x86_64 busybox gnuplot cpio gcc make depmod \
-		rsync bc xz zstd; do
-		command -v "$c" > /dev/null || missing=1
-	done
-	if [ -n "$missing" ]; then
-		SUDO=
-		[ "$(id -u)" = 0 ] || SUDO=sudo
-		$SUDO apt-get install -y -q qemu-system-x86 busybox-static \
-			gnuplot-nox cpio gcc make kmod rsync bc xz-utils zstd \
-			libc6-dev >&2
-	fi
-fi
+# shellcheck source=tests/lib/deps.sh
+source "$ROOT/tests/lib/deps.sh"
+[ "${BENCH_NO_DEPS:-0}" = 1 ] && export ZSF_NO_DEPS=1
+mkdir -p "$OUT"
+ZSF_DEPS_LOG=$OUT/deps.log zsf_deps bench ||
+	{ log "cannot install the packages make bench needs"; exit 1; }
 
 # shellcheck source=tests/lib/kernels.sh
 source "$ROOT/tests/lib/kernels.sh"
@@ -90,7 +83,10 @@ run_kernel() {
 	local f=$1 g=$OUT/guest-$1 p=$OUT/prof-$1 rc=0
 
 	(
-		zsf_kernel_fetch "$f" > /dev/null || exit 1
+		zsf_kernel_fetch "$f" > /dev/null || {
+			log "$f: ${ZSF_KERNEL_ERROR:-cannot fetch the kernel}"
+			exit 1
+		}
 		zsf_build "$KDIR" "$OUT/build-$f" || exit 1
 		rm -rf "$g"
 		if [ "${BENCH_ONLY_PROFILE:-0}" = 1 ]; then

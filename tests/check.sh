@@ -22,6 +22,14 @@
 #                       arm64 6.12 kernel and run zramx_swap,
 #                       zramx_release and zramxctl in qemu-system-aarch64
 #   debug               tests/debug/lane.sh, if present (debug kernel)
+#   fresh               tests/fresh/lane.sh: `make demo` from nothing in
+#                       a new minimal Debian 12 root (debootstrap, kept
+#                       as a pristine tarball in $ZSF_CACHE/fresh-root/,
+#                       unpacked anew for every run) with a clean copy
+#                       of the repository (git archive HEAD).  Shared
+#                       downloads (apt's and the kernel .debs) only save
+#                       time: every package must still be installed in
+#                       the chroot by the demo's own dependency step
 #
 # Output: KTAP.  Each lane is a subtest block (indented by 4) followed by
 # one top-level point; the last line is "N passed, M failed", counting
@@ -35,7 +43,9 @@
 #   ZSF_GUEST_TESTS    comma list: run only these in-guest tests in every
 #                      lane that boots a guest (for development; make
 #                      check unsets it)
-#   ZSF_NO_DEPS=1      same as --no-deps: do not apt-get anything
+#   ZSF_NO_DEPS=1      same as --no-deps: do not apt-get anything (without
+#                      it, the packages the selected lanes need are
+#                      installed first: tests/lib/deps.sh)
 #
 # The debug lane's script, tests/debug/lane.sh, is run with ZSF_ROOT,
 # ZSF_OUT and ZSF_CACHE exported.  It prints test points ("ok N desc",
@@ -52,7 +62,7 @@ export ZSF_CACHE=${ZSF_CACHE:-$HOME/.cache/zsfast}
 export ZSF_OUT=${ZSF_OUT:-$ZSF_ROOT/build/check}
 GUEST_TIMEOUT_DEFAULT=${ZSF_GUEST_TIMEOUT:-1800}
 
-ALL_LANES="build guest-6.1 guest-6.12 guest-6.12-poollock install arm64 debug"
+ALL_LANES="build guest-6.1 guest-6.12 guest-6.12-poollock install arm64 debug fresh"
 ALL_FLAVORS="6.1 6.12"
 only=
 flavors=$ALL_FLAVORS
@@ -106,22 +116,22 @@ log() {
 }
 
 # ---- dependencies -------------------------------------------------------
-install_deps() {
-	local pkgs=(make gcc gcc-12 libc6-dev kmod cpio xz-utils zstd gzip
-		qemu-system-x86 busybox-static sparse dwarves bc libelf-dev
-		rsync perl file apt-utils ca-certificates dkms systemd)
-	local sudo=
+# What the selected lanes need (tests/lib/deps.sh has the lists).
+# shellcheck source=tests/lib/deps.sh
+source "$ZSF_ROOT/tests/lib/deps.sh"
 
-	[ "$(id -u)" = 0 ] || sudo=sudo
-	log "installing dependencies (apt-get)"
-	mkdir -p "$ZSF_OUT"
-	if ! $sudo apt-get update > "$ZSF_OUT/apt.log" 2>&1 ||
-	   ! DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y \
-		--no-install-recommends "${pkgs[@]}" >> "$ZSF_OUT/apt.log" 2>&1; then
-		tail -n 20 "$ZSF_OUT/apt.log" >&2
-		log "apt-get failed"
-		return 1
-	fi
+install_deps() {
+	local l entries=()
+
+	for l in $lanes; do
+		case "$l" in
+		guest-*) entries+=(guest) ;;
+		*) entries+=("$l") ;;
+		esac
+	done
+	[ ${#entries[@]} -gt 0 ] || return 0
+	log "installing what the lanes need (tests/lib/deps.sh: ${entries[*]})"
+	ZSF_DEPS_LOG=$ZSF_OUT/deps.log zsf_deps "${entries[@]}"
 }
 
 # ---- KTAP bookkeeping ---------------------------------------------------
@@ -249,9 +259,20 @@ run_logged() {
 	return $rc
 }
 
-# fetch FLAVOR: set KVER/KDIR/VMLINUZ/KMODDIR (in this shell).
+# fetch FLAVOR: set KVER/KDIR/VMLINUZ/KMODDIR (in this shell); on
+# failure, a failed point that says what failed: the download, or
+# building against the headers (a missing tool, named).
 fetch() {
-	run_logged zsf_kernel_fetch "$1"
+	local rc=0
+
+	run_logged zsf_kernel_fetch "$1" || rc=$?
+	case $rc in
+	0) return 0 ;;
+	2) point fail "$1: build a module against the $KVER headers" \
+		"$ZSF_KERNEL_ERROR" ;;
+	*) point fail "$1: fetch kernel" "$ZSF_KERNEL_ERROR" ;;
+	esac
+	return 1
 }
 
 builddir() {	# builddir VARIANT -> $ZSF_OUT/$KVER/VARIANT
@@ -263,10 +284,7 @@ lane_build() {
 	local f t
 
 	for f in $flavors; do
-		if ! fetch "$f"; then
-			point fail "$f: fetch kernel"
-			continue
-		fi
+		fetch "$f" || continue
 		diag "$f: $KVER"
 		t=$(date +%s)
 		if run_logged zsf_build "$KDIR" "$(builddir default)"; then
@@ -309,10 +327,7 @@ guest_lane() {
 	local f=$1 variant=$2 tests=$3 out res rc=0
 
 	shift 3
-	if ! fetch "$f"; then
-		point fail "$f: fetch kernel"
-		return
-	fi
+	fetch "$f" || return
 	# Incremental: cheap when the build lane already built it.
 	if ! run_logged zsf_build "$KDIR" "$(builddir "$variant")" "$@"; then
 		point fail "$f: build the modules ($variant)"
@@ -358,9 +373,12 @@ T0=$(date +%s)
 mkdir -p "$ZSF_OUT"
 if [ $deps = 1 ]; then
 	install_deps || { echo "check: cannot install dependencies" >&2; exit 1; }
+else
+	# The lane scripts install what they need too, unless told not to.
+	export ZSF_NO_DEPS=1
 fi
 
-n_lanes=$(echo $lanes | wc -w)
+n_lanes=$(wc -w <<< "$lanes")
 echo "KTAP version 1"
 echo "1..$n_lanes"
 for l in $lanes; do
@@ -396,6 +414,9 @@ for l in $lanes; do
 		else
 			lane_end skip "tests/debug/lane.sh not present"
 		fi ;;
+	fresh)
+		lane_script "$ZSF_ROOT/tests/fresh/lane.sh"
+		lane_end ;;
 	esac
 done
 echo "# total: $(($(date +%s) - T0)) s"

@@ -20,7 +20,9 @@
 # ZSF_DEMO_MB (MiB for the workload, 384), ZSF_DEMO_RELEASE_MB (MiB per
 # release run, 128), ZSF_DEMO_ROUNDS (release runs per driver, 3),
 # ZSF_DEMO_ALGO (lz4), ZSF_NO_DEPS=1 (no apt-get), ZSF_OUT, ZSF_CACHE.
-# Exit status 0 only if every step worked.
+# Exit status 0 only if every step worked.  Each step is also recorded
+# as a KTAP point in $ZSF_OUT/steps.ktap (the guest's steps included), so
+# that a caller (tests/fresh/lane.sh) can say which one failed.
 
 set -euo pipefail
 
@@ -31,34 +33,41 @@ export ZSF_OUT=${ZSF_OUT:-$ZSF_ROOT/build/demo}
 FLAVOR=${ZSF_DEMO_KERNEL:-6.12}
 D=$ZSF_OUT
 
+STEPS=$D/steps.ktap
+NSTEP=0
+
 say() {
 	echo "demo: $*" >&2
 }
 
-die() {
-	say "FAILED: $*"
+step_ok() {	# step_ok DESC: a step worked
+	NSTEP=$((NSTEP + 1))
+	echo "ok $NSTEP demo: $*" >> "$STEPS"
+}
+
+die() {		# die DESC [DETAIL]: the step DESC failed; stop
+	NSTEP=$((NSTEP + 1))
+	[ -z "${2:-}" ] || printf '%s\n' "$2" | sed 's/^/# /' >> "$STEPS"
+	echo "not ok $NSTEP demo: $1" >> "$STEPS"
+	say "FAILED: $1"
+	[ -z "${2:-}" ] || printf '%s\n' "$2" | sed 's/^/demo:   /' >&2
 	exit 1
 }
 
 T0=$(date +%s)
 mkdir -p "$D"
+: > "$STEPS"
 
 # ---- 0. what a fresh Debian 12 needs ------------------------------------
-if [ "${ZSF_NO_DEPS:-0}" != 1 ]; then
-	pkgs=(make gcc libc6-dev kmod cpio xz-utils zstd gzip qemu-system-x86
-	      busybox-static bc libelf-dev rsync file apt-utils ca-certificates)
-	missing=()
-	for p in "${pkgs[@]}"; do
-		dpkg -s "$p" > /dev/null 2>&1 || missing+=("$p")
-	done
-	if [ ${#missing[@]} -gt 0 ]; then
-		sudo=
-		[ "$(id -u)" = 0 ] || sudo=sudo
-		say "installing ${missing[*]} (apt-get)"
-		{ $sudo apt-get update && DEBIAN_FRONTEND=noninteractive \
-			$sudo apt-get install -y --no-install-recommends "${missing[@]}"; } \
-			> "$D/apt.log" 2>&1 || { tail -n 20 "$D/apt.log" >&2; die "apt-get"; }
-	fi
+# shellcheck source=tests/lib/deps.sh
+source "$ZSF_ROOT/tests/lib/deps.sh"
+ZSF_DEPS_LOG=$D/deps.log zsf_deps demo ||
+	die "install the packages the demo needs (zsf_deps demo)" \
+	    "see the lines above and $D/deps.log"
+if [ "${ZSF_NO_DEPS:-0}" = 1 ]; then
+	step_ok "packages: not checked (ZSF_NO_DEPS=1)"
+else
+	step_ok "packages installed ($(zsf_deps_list demo | tr '\n' ' ' | sed 's/ $//'))"
 fi
 
 # shellcheck source=tests/lib/kernels.sh
@@ -69,7 +78,16 @@ source "$ZSF_ROOT/tests/lib/build.sh"
 source "$ZSF_ROOT/tests/lib/guest.sh"
 
 say "fetching Debian's $FLAVOR kernel (image + headers, into $ZSF_CACHE)"
-zsf_kernel_fetch "$FLAVOR" || die "cannot fetch the $FLAVOR kernel"
+rc=0
+zsf_kernel_fetch "$FLAVOR" || rc=$?
+case $rc in
+0)	step_ok "fetch Debian's $FLAVOR kernel ($KVER: image and headers unpacked)"
+	step_ok "a module builds against the $KVER headers" ;;
+2)	step_ok "fetch Debian's $FLAVOR kernel ($KVER: image and headers unpacked)"
+	die "cannot build against the $KVER headers" "$ZSF_KERNEL_ERROR" ;;
+*)	die "download the $FLAVOR kernel (apt-get download, dpkg-deb -x)" \
+	    "${ZSF_KERNEL_ERROR:-see the lines above}" ;;
+esac
 say "kernel $KVER"
 
 # ---- 1. build and install into a scratch root ---------------------------
@@ -80,7 +98,9 @@ for f in Kbuild Makefile; do cp "$ZSF_ROOT/$f" "$SRC/"; done
 rsync -a --delete "$ZSF_ROOT/src" "$ZSF_ROOT/include" "$SRC/"
 say "make KDIR=<$KVER headers> (zsfast.ko, zramx.ko)"
 make -C "$SRC" KDIR="$KDIR" -j2 > "$D/build.log" 2>&1 ||
-	{ tail -n 30 "$D/build.log" >&2; die "build (see $D/build.log)"; }
+	die "make: build zsfast.ko and zramx.ko (see $D/build.log)" \
+	    "$(tail -n 30 "$D/build.log")"
+step_ok "make: zsfast.ko and zramx.ko built against $KVER"
 ROOT=$D/root
 rm -rf "$ROOT"
 mkdir -p "$ROOT/lib/modules/$KVER"
@@ -92,9 +112,13 @@ done
 say "make install INSTALL_MOD_PATH=$ROOT (updates/, depmod)"
 make -C "$SRC" KDIR="$KDIR" INSTALL_MOD_PATH="$ROOT" install \
 	>> "$D/build.log" 2>&1 ||
-	{ tail -n 30 "$D/build.log" >&2; die "make install (see $D/build.log)"; }
+	die "make install INSTALL_MOD_PATH=<scratch root> (see $D/build.log)" \
+	    "$(tail -n 30 "$D/build.log")"
+step_ok "make install INSTALL_MOD_PATH=<scratch root>"
 PROGS=$D/progs
-zsf_build_progs "$PROGS" || die "static guest programs"
+zsf_build_progs "$PROGS" 2> "$D/progs.err" ||
+	die "static guest programs (gcc -static)" "$(tail -n 20 "$D/progs.err")"
+step_ok "static guest programs (gcc -static)"
 cp "$ZSF_ROOT/tools/zramxctl" "$PROGS/"
 chmod +x "$PROGS/zramxctl"
 say "built and installed in $(($(date +%s) - t)) s"
@@ -245,9 +269,21 @@ echo
 echo "== steps =="
 grep -E '^(not )?ok ' "$D/result.ktap" | sed 's/^\(not ok\|ok\) [0-9]* /\1  /'
 fails=$(grep -c '^not ok' "$D/result.ktap" || true)
+# The guest's steps, for steps.ktap.
+while IFS= read -r line; do
+	d=${line#not }
+	d=${d#ok [0-9]* }
+	d=${d#demo: }
+	d=${d#guest: }
+	case "$line" in
+	"ok "*)	step_ok "guest: $d" ;;
+	*)	NSTEP=$((NSTEP + 1))
+		echo "not ok $NSTEP demo: guest: $d" >> "$STEPS" ;;
+	esac
+done < <(grep -E '^(not )?ok ' "$D/result.ktap")
 echo
 echo "guest: $(($(date +%s) - t)) s, total: $(($(date +%s) - T0)) s; logs in $D/guest/"
 if [ "$rc" -ne 0 ] || [ "$fails" -ne 0 ]; then
 	grep '^# ' "$D/result.ktap" | grep -v '^# demo|' | tail -n 20 >&2
-	die "$fails step(s) failed (see $D/guest/console.log)"
+	die "the guest: $fails step(s) failed, status $rc (see $D/guest/console.log)"
 fi

@@ -1,12 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# arm64 helpers (issue 5 §2).  Source after tests/lib/{kernels,build,
+# arm64 helpers.  Source after tests/lib/{kernels,build,
 # guest}.sh; bash.
 #
 #   zsf_arm64_deps
 #	dpkg --add-architecture arm64 + apt-get update (once), and the
-#	cross compiler, arm64 libc for static programs, qemu-system-arm.
+#	cross compiler, arm64 libc for static programs, qemu-system-arm
+#	(tests/lib/deps.sh, entry "arm64").
 #	Nothing arm64 is installed as a package: installing
 #	linux-headers-*-arm64:arm64 or busybox-static:arm64 would remove
 #	the host's gcc or busybox.
@@ -40,8 +41,7 @@ _zsf_alog() {
 }
 
 zsf_arm64_deps() {
-	local sudo='' pkgs=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross
-		qemu-system-arm) missing=() p
+	local sudo=''
 
 	[ "$(id -u)" = 0 ] || sudo=sudo
 	if ! dpkg --print-foreign-architectures | grep -qx arm64; then
@@ -51,14 +51,9 @@ zsf_arm64_deps() {
 	elif ! apt-cache show linux-image-arm64:arm64 > /dev/null 2>&1; then
 		$sudo apt-get update -q >&2 || return 1
 	fi
-	for p in "${pkgs[@]}"; do
-		dpkg -s "$p" > /dev/null 2>&1 || missing+=("$p")
-	done
-	if [ ${#missing[@]} -gt 0 ]; then
-		_zsf_alog "installing ${missing[*]}"
-		DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y \
-			--no-install-recommends "${missing[@]}" >&2 || return 1
-	fi
+	# shellcheck source=tests/lib/deps.sh
+	source "$ZSF_ROOT/tests/lib/deps.sh" || return 1
+	zsf_deps arm64
 }
 
 zsf_arm64_busybox() {
@@ -71,6 +66,7 @@ zsf_arm64_busybox() {
 	mkdir -p "$dl" || return 1
 	(cd "$dl" && apt-get download -q -o APT::Sandbox::User=root \
 		busybox-static:arm64 >&2) || return 1
+	# shellcheck disable=SC2012 # .deb names have no odd characters
 	deb=$(ls -t "$dl"/busybox-static_*_arm64.deb | head -n 1)
 	rm -rf "$dir.tmp"
 	mkdir -p "$dir.tmp" || return 1

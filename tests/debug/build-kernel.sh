@@ -25,7 +25,8 @@
 # <hash> covers config.fragment and the recipe below (ZSF_DEBUG_RECIPE), so
 # editing either builds a new kernel; an existing .done skips everything.
 #
-# Knobs: ZSF_CACHE, ZSF_JOBS (default 2), ZSF_NO_APT=1 (do not apt-get).
+# Knobs: ZSF_CACHE, ZSF_JOBS (default 2), ZSF_NO_APT=1 or ZSF_NO_DEPS=1
+# (do not apt-get).
 # Progress goes to stderr; the build log to <cache>/build.log.
 
 # Bump when the way the kernel is configured or built changes.
@@ -38,26 +39,15 @@ _zsf_dlog() {
 	echo "debug-kernel: $*" >&2
 }
 
+# The packages (tests/lib/deps.sh, entry "debug"); ZSF_NO_APT=1 is
+# ZSF_NO_DEPS=1 here.
 _zsf_debug_deps() {
-	local p missing=
-
-	for p in linux-source-6.12 ccache bc bison flex libelf-dev libssl-dev \
-		 cpio kmod dwarves xz-utils make gcc; do
-		dpkg-query -W -f '${Status}\n' "$p" 2>/dev/null |
-			grep -q '^install ok installed$' || missing="$missing $p"
-	done
-	[ -z "$missing" ] && return 0
+	# shellcheck source=tests/lib/deps.sh
+	source "$_zsf_dbg_dir/../lib/deps.sh" || return 1
 	if [ "${ZSF_NO_APT:-0}" = 1 ]; then
-		_zsf_dlog "missing packages:$missing (ZSF_NO_APT=1)"
-		return 1
-	fi
-	_zsf_dlog "installing$missing"
-	# shellcheck disable=SC2086
-	if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing >&2; then
-		apt-get update -q >&2 || return 1
-		# shellcheck disable=SC2086
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing >&2 ||
-			return 1
+		ZSF_NO_DEPS=1 zsf_deps debug
+	else
+		zsf_deps debug
 	fi
 }
 

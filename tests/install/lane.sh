@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# The install lane (issue 5 §1, §3): install the modules the way users
+# The install lane: install the modules the way users
 # do, for both Debian kernels, without touching this machine's own
 # /lib/modules, /usr/src or /var/lib/dkms, and without the kernels
 # running here.
@@ -101,15 +101,16 @@ check() {
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 
-if ! command -v dkms > /dev/null; then
-	if [ "${ZSF_NO_DEPS:-0}" != 1 ]; then
-		log "installing dkms"
-		$SUDO apt-get install -y --no-install-recommends dkms kmod \
-			> "$ZSF_OUT/install-apt.log" 2>&1 || true
-	fi
+# shellcheck source=tests/lib/deps.sh
+source "$ZSF_ROOT/tests/lib/deps.sh"
+mkdir -p "$ZSF_OUT"
+if ! ZSF_DEPS_LOG=$ZSF_OUT/install-deps.log zsf_deps install 2> "$ZSF_OUT/install-deps.err"; then
+	point fail "the packages the lane needs are installed (zsf_deps install)" \
+		"$(tail -n 20 "$ZSF_OUT/install-deps.err")"
+	exit 1
 fi
 if ! command -v dkms > /dev/null; then
-	point fail "dkms is installed" "apt-get install dkms failed"
+	point fail "dkms is installed" "not installed (ZSF_NO_DEPS=1?)"
 	exit 1
 fi
 
@@ -270,7 +271,13 @@ guest_boot() {	# guest_boot TAG ROOT
 
 for f in $FLAVORS; do
 	t=$(date +%s)
-	if ! zsf_kernel_fetch "$f" 2> "$W/fetch.err"; then
+	rc=0
+	zsf_kernel_fetch "$f" 2> "$W/fetch.err" || rc=$?
+	if [ $rc -eq 2 ]; then
+		point fail "$f: build a module against the $KVER headers" \
+			"$ZSF_KERNEL_ERROR"
+		continue
+	elif [ $rc -ne 0 ]; then
 		point fail "$f: fetch kernel" "$(tail -n 10 "$W/fetch.err")"
 		continue
 	fi
@@ -354,7 +361,7 @@ if command -v systemd-analyze > /dev/null; then
 	sed "s|/usr/local/sbin/zramx-swap|$ZSF_ROOT/tools/systemd/zramx-swap|" \
 		"$ZSF_ROOT/tools/systemd/zramx-swap.service" > "$W/unit/zramx-swap.service"
 	out=$(systemd-analyze verify "$W/unit/zramx-swap.service" 2>&1) && rc=0 || rc=$?
-	if [ $rc -eq 0 ] && [ -z "$out" ]; then
+	if [ "$rc" -eq 0 ] && [ -z "$out" ]; then
 		point ok "systemd-analyze verify zramx-swap.service: clean"
 	else
 		point fail "systemd-analyze verify zramx-swap.service: clean" "$out"

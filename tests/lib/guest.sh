@@ -126,7 +126,7 @@ _zsf_make_initramfs() {
 		find "$GUEST_PROGS" -maxdepth 1 -type f -perm -u+x \
 			-exec cp {} "$stage/zsf/bin/" \;
 	fi
-	# The user tools (issue 5), on PATH in every guest.
+	# The user tools (zramxctl, zramx-swap), on PATH in every guest.
 	for f in tools/zramxctl tools/systemd/zramx-swap; do
 		if [ -f "$ZSF_ROOT/$f" ]; then
 			install -m 755 "$ZSF_ROOT/$f" "$stage/zsf/bin/" || return 1

@@ -23,7 +23,15 @@
 #     KMODDIR  $SYSROOT/lib/modules/$KVER (stock modules, modules.dep)
 # A stamp file makes a second call cheap (no apt, no unpacking).
 #
-# For another ARCH (issue 5) the image and headers are downloaded as
+# Return status: 0; 1 if the kernel could not be fetched (the meta
+# packages do not resolve, apt-get download or the unpacking failed);
+# 2 if it was fetched but a module cannot be built against its headers
+# (a tool the kernel's build runs is missing: make, the kernel's gcc,
+# pahole, ...; or the test module does not build).  Every call checks
+# the tools (zsf_kbuild_tools), also when the stamp is there.  The
+# reason is on stderr and in ZSF_KERNEL_ERROR.
+#
+# For another ARCH the image and headers are downloaded as
 # PKG:ARCH (dpkg --add-architecture ARCH and apt-get update are needed
 # first); headers-common is architecture-independent, and linux-kbuild
 # holds host tools, so it is always the host's.
@@ -32,6 +40,87 @@ ZSF_CACHE=${ZSF_CACHE:-$HOME/.cache/zsfast}
 
 _zsf_klog() {
 	echo "kernels: $*" >&2
+}
+
+# _zsf_kfail STATUS MESSAGE: log it, keep it in ZSF_KERNEL_ERROR.
+_zsf_kfail() {
+	ZSF_KERNEL_ERROR=$2
+	_zsf_klog "$2"
+	return "$1"
+}
+
+# The Debian package that installs TOOL, for the messages.
+_zsf_tool_pkg() {
+	local tool=$1 host triplet
+
+	host=$(gcc -dumpmachine 2>/dev/null || echo x86_64-linux-gnu)
+	case "$tool" in
+	pahole)	echo "dwarves" ;;
+	make)	echo "make" ;;
+	gcc-[0-9]*|"$host"-gcc-[0-9]*)
+		echo "gcc-${tool##*gcc-}" ;;
+	*-gcc-[0-9]*)
+		triplet=${tool%-gcc-*}
+		echo "gcc-${tool##*-gcc-}-${triplet//_/-}" ;;
+	ld|"$host"-ld) echo "binutils" ;;
+	*-ld)	triplet=${tool%-ld}
+		echo "binutils-${triplet//_/-}" ;;
+	*)	echo "the package that provides $tool" ;;
+	esac
+}
+
+# zsf_kbuild_tools KDIR [make args...]: are the tools that the kernel's
+# build runs for an out-of-tree module there?  kbuild itself is asked for
+# its CC, LD and PAHOLE (with the same make args and environment, e.g.
+# ARCH= CROSS_COMPILE=; Debian's headers set CC to gcc-12 or
+# x86_64-linux-gnu-gcc-12 in .kernelvariables).  pahole is needed only
+# where kbuild runs it: CONFIG_DEBUG_INFO_BTF_MODULES=y and a vmlinux in
+# KDIR (Debian's 6.12 headers ship one; without it, as with 6.1's
+# headers, kbuild skips the modules' BTF).  Prints one line per missing
+# tool, "TOOL not found: WHY; install PACKAGE", on stderr and sets
+# ZSF_KERNEL_ERROR to them; returns 1 if one is missing.
+zsf_kbuild_tools() {
+	local kdir=$1 probe out cc ld pahole w
+	local -a missing=()
+
+	shift
+	ZSF_KERNEL_ERROR=
+	if ! command -v make > /dev/null; then
+		_zsf_kfail 1 "make not found: kbuild is run by make; install make"
+		return 1
+	fi
+	probe=$(mktemp -d) || return 1
+	echo 'obj-m := zsf_probe.o' > "$probe/Kbuild"
+	# shellcheck disable=SC2016 # kbuild expands these, not the shell
+	out=$(make -s --no-print-directory -C "$kdir" M="$probe" "$@" \
+		--eval='zsf-print-tools: ; @echo "zsf-tools|$(CC)|$(LD)|$(PAHOLE)"' \
+		zsf-print-tools 2>&1)
+	rm -rf "$probe"
+	out=$(printf '%s\n' "$out" | grep '^zsf-tools|' | tail -n 1)
+	if [ -z "$out" ]; then
+		_zsf_kfail 1 "cannot ask kbuild in $kdir for its compiler (make -C $kdir failed)"
+		return 1
+	fi
+	IFS='|' read -r _ cc ld pahole <<< "$out"
+	read -r cc <<< "$cc"
+	for w in $cc; do
+		case "$w" in ccache) continue ;; esac	# only with DEBIAN_KERNEL_USE_CCACHE
+		command -v "$w" > /dev/null ||
+			missing+=("$w not found: it is the kernel's compiler (CC = $cc); install $(_zsf_tool_pkg "$w")")
+	done
+	for w in $ld; do
+		command -v "$w" > /dev/null ||
+			missing+=("$w not found: it is the kernel's linker (LD); install $(_zsf_tool_pkg "$w")")
+	done
+	if grep -qx 'CONFIG_DEBUG_INFO_BTF_MODULES=y' "$kdir/.config" 2>/dev/null &&
+	   [ -f "$kdir/vmlinux" ]; then
+		command -v "${pahole:-pahole}" > /dev/null ||
+			missing+=("${pahole:-pahole} not found: the kernel builds BTF for modules (CONFIG_DEBUG_INFO_BTF_MODULES); install $(_zsf_tool_pkg "${pahole:-pahole}")")
+	fi
+	[ ${#missing[@]} -eq 0 ] && return 0
+	ZSF_KERNEL_ERROR=$(printf '%s\n' "${missing[@]}")
+	printf 'kernels: %s\n' "${missing[@]}" >&2
+	return 1
 }
 
 # The single package a meta package depends on, e.g.
@@ -70,18 +159,21 @@ zsf_kernel_fetch() {
 		hdr_meta=linux-headers-$arch ;;
 	6.12)	img_meta=linux-image-6.12-$arch
 		hdr_meta=linux-headers-6.12-$arch ;;
-	*)	_zsf_klog "unknown flavor '$flavor' (6.1 or 6.12)"
-		return 1 ;;
+	*)	_zsf_kfail 1 "unknown flavor '$flavor' (6.1 or 6.12)"
+		return ;;
 	esac
 	suffix=
 	[ "$arch" = "$host_arch" ] || suffix=":$arch"
+	ZSF_KERNEL_ERROR=
 
-	img=$(_zsf_resolve_meta "$img_meta$suffix" '^linux-image-[0-9]') || return 1
-	hdr=$(_zsf_resolve_meta "$hdr_meta$suffix" '^linux-headers-[0-9]') || return 1
+	img=$(_zsf_resolve_meta "$img_meta$suffix" '^linux-image-[0-9]') ||
+		{ _zsf_kfail 1 "cannot resolve $img_meta$suffix"; return; }
+	hdr=$(_zsf_resolve_meta "$hdr_meta$suffix" '^linux-headers-[0-9]') ||
+		{ _zsf_kfail 1 "cannot resolve $hdr_meta$suffix"; return; }
 	KVER=${img#linux-image-}
 	if [ "${hdr#linux-headers-}" != "$KVER" ]; then
-		_zsf_klog "image $img and headers $hdr disagree"
-		return 1
+		_zsf_kfail 1 "image $img and headers $hdr disagree"
+		return
 	fi
 
 	SYSROOT=$ZSF_CACHE/sysroot/$KVER
@@ -92,23 +184,25 @@ zsf_kernel_fetch() {
 	stamp=$SYSROOT/.zsf-fetched
 
 	if [ -f "$stamp" ] && [ -f "$VMLINUZ" ] && [ -f "$KDIR/Makefile" ]; then
-		return 0
+		_zsf_kernel_can_build
+		return
 	fi
 
 	common=$(_zsf_pkg_dep "$hdr$suffix" '^linux-headers-.*-common')
 	kbuild=$(_zsf_pkg_dep "$hdr$suffix" '^linux-kbuild-')
 	if [ -z "$common" ] || [ -z "$kbuild" ]; then
-		_zsf_klog "cannot find headers-common/kbuild in $hdr's Depends"
-		return 1
+		_zsf_kfail 1 "cannot find headers-common/kbuild in $hdr's Depends"
+		return
 	fi
 
 	dl=$ZSF_CACHE/debs
 	mkdir -p "$dl" || return 1
 	pkgs="$img$suffix $hdr$suffix $common $kbuild"
 	_zsf_klog "downloading $pkgs"
+	# shellcheck disable=SC2086 # a list of package names
 	(cd "$dl" && apt-get download -q -o APT::Sandbox::User=root $pkgs >&2) || {
-		_zsf_klog "apt-get download failed"
-		return 1
+		_zsf_kfail 1 "apt-get download $pkgs failed"
+		return
 	}
 
 	_zsf_klog "unpacking into $SYSROOT"
@@ -118,12 +212,14 @@ zsf_kernel_fetch() {
 		f=${f%%:*}
 		# The newest download of that package (the name carries the
 		# version; a stale one from an older ABI can sit next to it).
+		# shellcheck disable=SC2012 # .deb names have no odd characters
 		deb=$(ls -t "$dl/${f}_"*.deb 2>/dev/null | head -n 1)
 		if [ -z "$deb" ]; then
-			_zsf_klog "no .deb for $f in $dl"
-			return 1
+			_zsf_kfail 1 "no .deb for $f in $dl"
+			return
 		fi
-		dpkg-deb -x "$deb" "$SYSROOT.tmp" || return 1
+		dpkg-deb -x "$deb" "$SYSROOT.tmp" ||
+			{ _zsf_kfail 1 "dpkg-deb -x $deb failed"; return; }
 	done
 	rm -rf "$SYSROOT"
 	mv "$SYSROOT.tmp" "$SYSROOT" || return 1
@@ -137,18 +233,33 @@ zsf_kernel_fetch() {
 		return 1
 	fi
 	if [ ! -x "$KDIR/scripts/basic/fixdep" ] || [ ! -f "$VMLINUZ" ]; then
-		_zsf_klog "sysroot incomplete (scripts symlink or vmlinuz missing)"
-		return 1
+		_zsf_kfail 1 "sysroot incomplete (scripts symlink or vmlinuz missing)"
+		return
 	fi
 
 	# The image package leaves modules.dep to its postinst.
-	depmod -b "$SYSROOT" "$KVER" || return 1
+	if ! command -v depmod > /dev/null; then
+		_zsf_kfail 1 "depmod not found: it writes the sysroot's modules.dep; install kmod"
+		return
+	fi
+	depmod -b "$SYSROOT" "$KVER" ||
+		{ _zsf_kfail 1 "depmod -b $SYSROOT $KVER failed"; return; }
 
-	_zsf_kernel_selftest || return 1
+	_zsf_kernel_can_build || return
+	_zsf_kernel_selftest || return
 	touch "$stamp"
 }
 
+# The tools first: status 2, naming the missing ones.
+_zsf_kernel_can_build() {
+	zsf_kbuild_tools "$KDIR" && return 0
+	ZSF_KERNEL_ERROR="cannot build modules against the $KVER headers ($KDIR): ${ZSF_KERNEL_ERROR}"
+	_zsf_klog "cannot build modules against the $KVER headers ($KDIR)"
+	return 2
+}
+
 # Build a one-line module against $KDIR: proves the sysroot is usable.
+# Status 2 if it does not build.
 _zsf_kernel_selftest() {
 	local t rc
 
@@ -164,10 +275,12 @@ EOF
 	make -C "$KDIR" M="$t" -j2 modules > "$t/build.log" 2>&1
 	rc=$?
 	if [ $rc -ne 0 ] || [ ! -f "$t/zsf_probe.ko" ]; then
-		_zsf_klog "test module does not build against $KDIR:"
 		tail -n 30 "$t/build.log" >&2
+		ZSF_KERNEL_ERROR="a test module does not build against the $KVER headers ($KDIR): $(
+			grep -E 'not found|rror' "$t/build.log" | head -n 3 | tr '\n' ' ')"
+		_zsf_klog "$ZSF_KERNEL_ERROR"
 		rm -rf "$t"
-		return 1
+		return 2
 	fi
 	rm -rf "$t"
 	return 0
