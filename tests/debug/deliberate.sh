@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# Deliberate-bug proof for the debug lane (issue 6): plant a bug in a
+# Deliberate-bug proof for the debug lane: plant a bug in a
 # scratch copy of the tree under /tmp (never in the clone, never
 # committed), build it against the debug kernel, boot it the way the lane
 # does, and check that the kernel's checker names the bug.

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# The debug-kernel reliability lane (issue 6): `make check-debug`, and
+# The debug-kernel reliability lane: `make check-debug`, and
 # the "debug" lane of tests/check.sh.
 #
 #   1. build (or take from the cache) the debug kernel: Debian's

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=sh
 #
-# Issue 4: where the release time goes.  Run by bench/run.sh in a boot of
+# Where the release time goes.  Run by bench/run.sh in a boot of
 # its own (tracing must not disturb W1/W2): one W1 round per backend (P =
 # bench.prof_p, default 2) with ftrace's function_graph tracer on, from
 # the barrier until the page count settled (relbench -E), limited to the

@@ -3,7 +3,7 @@
 # shellcheck shell=sh
 #
 # Swap traffic through /dev/zramx0 while failslab and fail_page_alloc
-# fail about 10% of the allocations made by our modules (issue 6).
+# fail about 10% of the allocations made by our modules.
 #
 # Scope: both injectors get require-start/require-end set to the .text
 # of zsfast and zramx (CONFIG_FAULT_INJECTION_STACKTRACE_FILTER): an

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=sh
 #
-# Long swap stress on /dev/zramx0 (issue 6).  Several processes cycle
+# Long swap stress on /dev/zramx0.  Several processes cycle
 # write -> MADV_PAGEOUT -> verify -> partial rewrite -> munmap
 # (tests/prog/stress.c) while, at the same time:
 #   - echo 1 > /sys/block/zramx0/compact                  (zsfast compaction)

@@ -2,7 +2,7 @@
 # shellcheck shell=sh
 #
 # Every sysfs attribute of /sys/block/${ZDRV}0 and ${ZDRV}-control: modes,
-# formats, and every bad input of issue 3 (each must fail cleanly and
+# formats, and every bad input the ABI rejects (each must fail cleanly and
 # lose nothing): garbage or busy disksize, unknown or late algorithm,
 # reset / hot_remove / rmmod while in use, I/O past the end, mem_limit,
 # compact, max_comp_streams, and no kernel address in any attribute or
