@@ -86,27 +86,22 @@ static inline unsigned long zt_vm_swap_kb(void)
 
 /* --- memory ---------------------------------------------------------- */
 
-/* A private anonymous mapping of @len bytes; exits 2 if there is none. */
-static inline void *zt_map(size_t len)
+/*
+ * An anonymous mapping of @len bytes, MAP_PRIVATE, or MAP_SHARED to share
+ * it with the children forked later; exits 2 if there is none.
+ */
+static inline void *zt_map_anon(size_t len, int flags)
 {
 	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		       flags | MAP_ANONYMOUS, -1, 0);
 
 	if (p == MAP_FAILED)
 		zt_die(2, "mmap");
 	return p;
 }
 
-/* Zeroed memory shared with the children forked later; exits 2 if none. */
-static inline void *zt_shared(size_t len)
-{
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		zt_die(2, "mmap shared");
-	return p;
-}
+#define zt_map(len)	zt_map_anon(len, MAP_PRIVATE)
+#define zt_shared(len)	zt_map_anon(len, MAP_SHARED)
 
 /* Pages of [p, p + len) that mincore() says are resident (all on error). */
 static inline unsigned long zt_resident_pages(void *p, size_t len)
