@@ -98,7 +98,7 @@ for b in stock ours floor; do
 	esac
 	: > $T/trace
 	# shellcheck disable=SC2086
-	relbench -s "$MB" -P "$P" -V 0 $_watch -E $T/tracing_on \
+	release -B -s "$MB" -P "$P" -V 0 $_watch -E $T/tracing_on \
 		> /tmp/prof.out 2>&1
 	rc=$?
 	echo 0 > $T/tracing_on

@@ -143,7 +143,7 @@ round() {
 	[ "$_b" = ours ] || [ "$_b" = inplace ] && _zidle=$(zsf_pages)
 	_used0=$(swap_used "$DEV")
 	# shellcheck disable=SC2086
-	if ! relbench -s "$MB" -P "$_p" $_watch > /tmp/w1.out 2>&1; then
+	if ! release -B -s "$MB" -P "$_p" $_watch > /tmp/w1.out 2>&1; then
 		sed 's/^/# /' /tmp/w1.out | tail -n 20
 		bad "$_id: relbench (data check, pageout, munmap)"
 		swapoff "$DEV"

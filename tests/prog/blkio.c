@@ -45,16 +45,12 @@
 #include <unistd.h>
 #include <linux/fs.h>
 
+#define ZT_PROG "blkio"
 #include "zt_pattern.h"
+#include "zt_prog.h"
 
 static unsigned long chunk = 64;
 static unsigned long long stride;
-
-static void die(const char *what)
-{
-	fprintf(stderr, "blkio: %s: %s\n", what, strerror(errno));
-	exit(2);
-}
 
 static unsigned long long num(const char *s)
 {
@@ -86,7 +82,7 @@ static void *page_buf(size_t pages)
 	void *p;
 
 	if (posix_memalign(&p, ZT_PAGE, pages * ZT_PAGE))
-		die("posix_memalign");
+		zt_die(2, "posix_memalign");
 	return p;
 }
 
@@ -95,7 +91,7 @@ static int open_dev(const char *dev, int flags)
 	int fd = open(dev, flags);
 
 	if (fd < 0)
-		die(dev);
+		zt_die(2, dev);
 	return fd;
 }
 
@@ -129,7 +125,7 @@ static int cmd_write(const char *dev, uint64_t start, uint64_t n, int mode,
 		done += cnt;
 	}
 	if (fsync(fd))
-		die("fsync");
+		zt_die(2, "fsync");
 	printf("written=%" PRIu64 "\n", done);
 	close(fd);
 	free(buf);
@@ -204,10 +200,10 @@ static int cmd_rmw(const char *dev, uint64_t start, uint64_t n, int bmode,
 
 		if (pwrite(fd, rec, len, (off_t)(i * ZT_PAGE + off)) !=
 		    (ssize_t)len)
-			die("buffered pwrite");
+			zt_die(2, "buffered pwrite");
 	}
 	if (fsync(fd))
-		die("fsync");
+		zt_die(2, "fsync");
 	close(fd);
 
 	dfd = open_dev(dev, O_RDONLY | O_DIRECT);
@@ -217,7 +213,7 @@ static int cmd_rmw(const char *dev, uint64_t start, uint64_t n, int bmode,
 
 		if (pread(dfd, buf, ZT_PAGE, (off_t)(i * ZT_PAGE)) !=
 		    (ssize_t)ZT_PAGE)
-			die("O_DIRECT pread");
+			zt_die(2, "O_DIRECT pread");
 		zt_fill_page(exp, bmode, bseed, i);
 		memcpy(exp + off, rec, len);
 		if (!memcmp(buf, exp, ZT_PAGE))
@@ -274,7 +270,7 @@ static uint64_t dev_size(int fd)
 	uint64_t sz;
 
 	if (ioctl(fd, BLKGETSIZE64, &sz))
-		die("BLKGETSIZE64");
+		zt_die(2, "BLKGETSIZE64");
 	return sz;
 }
 

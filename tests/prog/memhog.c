@@ -17,21 +17,12 @@
  * Prints VmSwap after each page-out.  Exit status: 0 when all data was
  * intact, 1 on a mismatch, 2 on a usage or system error.
  */
-#include <errno.h>
-#include <fcntl.h>
+#define _GNU_SOURCE
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include "zt_proc.h"
-
-#ifndef MADV_PAGEOUT
-#define MADV_PAGEOUT 21
-#endif
+#define ZT_PROG "memhog"
+#include "zt_prog.h"
 
 static long page_size;
 static int quiet;
@@ -82,23 +73,7 @@ static size_t verify(const uint64_t *mem, size_t pages, uint64_t seed)
 	return bad_pages;
 }
 
-static int page_out(void *mem, size_t len)
-{
-	size_t chunk = 4UL << 20, off;
-
-	for (off = 0; off < len; off += chunk) {
-		size_t n = len - off < chunk ? len - off : chunk;
-
-		if (madvise((char *)mem + off, n, MADV_PAGEOUT)) {
-			fprintf(stderr, "memhog: MADV_PAGEOUT: %s\n",
-				strerror(errno));
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static int wait_for_go(const char *dir)
+static void wait_for_go(const char *dir)
 {
 	char path[4096];
 	struct stat st;
@@ -106,22 +81,15 @@ static int wait_for_go(const char *dir)
 
 	snprintf(path, sizeof(path), "%s/ready", dir);
 	fd = open(path, O_CREAT | O_WRONLY, 0644);
-	if (fd < 0) {
-		fprintf(stderr, "memhog: %s: %s\n", path, strerror(errno));
-		return -1;
-	}
+	if (fd < 0)
+		zt_die(2, path);
 	close(fd);
 	snprintf(path, sizeof(path), "%s/go", dir);
 	while (stat(path, &st))
 		usleep(100000);
-	return 0;
 }
 
-static void usage(void)
-{
-	fprintf(stderr, "usage: memhog [-s SEED] [-r ROUNDS] [-w DIR] [-q] MIB\n");
-	exit(2);
-}
+#define USAGE "memhog [-s SEED] [-r ROUNDS] [-w DIR] [-q] MIB"
 
 int main(int argc, char **argv)
 {
@@ -146,14 +114,14 @@ int main(int argc, char **argv)
 			quiet = 1;
 			break;
 		default:
-			usage();
+			zt_usage(USAGE);
 		}
 	}
 	if (optind != argc - 1 || rounds < 1)
-		usage();
+		zt_usage(USAGE);
 	mib = atol(argv[optind]);
 	if (mib <= 0)
-		usage();
+		zt_usage(USAGE);
 
 	page_size = sysconf(_SC_PAGESIZE);
 	len = (size_t)mib << 20;
@@ -161,23 +129,17 @@ int main(int argc, char **argv)
 
 	for (r = 0; r < rounds; r++) {
 		uint64_t s = seed + r;
-		uint64_t *mem = mmap(NULL, len, PROT_READ | PROT_WRITE,
-				     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		uint64_t *mem = zt_map(len);
 
-		if (mem == MAP_FAILED) {
-			fprintf(stderr, "memhog: mmap %ld MiB: %s\n", mib,
-				strerror(errno));
-			return 2;
-		}
 		fill(mem, pages, s);
-		if (page_out(mem, len))
+		if (zt_page_out(mem, len, 1, 0, NULL))
 			return 2;
 		if (!quiet)
 			printf("memhog: round %d: %ld MiB paged out, VmSwap %lu kB\n",
 			       r, mib, zt_vm_swap_kb());
 		fflush(stdout);
-		if (wait_dir && r == rounds - 1 && wait_for_go(wait_dir))
-			return 2;
+		if (wait_dir && r == rounds - 1)
+			wait_for_go(wait_dir);
 		bad = verify(mem, pages, s);
 		if (bad) {
 			fprintf(stderr, "memhog: round %d: %zu of %zu pages corrupt\n",

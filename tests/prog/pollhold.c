@@ -24,37 +24,22 @@
  * Exits 1 if it cannot set up, or if ppoll() ever returns.
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <poll.h>
 #include <sched.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
-#include <unistd.h>
 
-#include "zt_proc.h"
-
-#ifndef MADV_PAGEOUT
-#define MADV_PAGEOUT 21
-#endif
-
-static void die(const char *what)
-{
-	fprintf(stderr, "pollhold: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
+#define ZT_PROG "pollhold"
+#include "zt_prog.h"
 
 int main(int argc, char **argv)
 {
-	unsigned long mib = 8, i, n, bytes, kb = 0;
+	unsigned long mib = 8, i, n, bytes, kb;
 	struct rlimit rl;
 	struct pollfd *fds;
 	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	struct zt_out o = { 0 };
 	cpu_set_t set;
-	int cpu = 0, opt, p[2], tries;
+	int cpu = 0, opt, p[2];
 
 	while ((opt = getopt(argc, argv, "s:c:")) != -1) {
 		switch (opt) {
@@ -65,8 +50,7 @@ int main(int argc, char **argv)
 			cpu = atoi(optarg);
 			break;
 		default:
-			fprintf(stderr, "usage: pollhold [-s MiB] [-c CPU]\n");
-			return 2;
+			zt_usage("pollhold [-s MiB] [-c CPU]");
 		}
 	}
 	bytes = mib << 20;
@@ -75,17 +59,17 @@ int main(int argc, char **argv)
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	if (sched_setaffinity(0, sizeof(set), &set))
-		die("sched_setaffinity");
+		zt_die(1, "sched_setaffinity");
 	rl.rlim_cur = rl.rlim_max = n;
 	if (setrlimit(RLIMIT_NOFILE, &rl))
-		die("setrlimit(RLIMIT_NOFILE)");
+		zt_die(1, "setrlimit(RLIMIT_NOFILE)");
 	if (pipe(p))
-		die("pipe");
+		zt_die(1, "pipe");
 
 	fds = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (fds == MAP_FAILED)
-		die("mmap");
+		zt_die(1, "mmap");
 	fds[0].fd = p[0];
 	fds[0].events = POLLIN;
 	for (i = 1; i < n; i++) {
@@ -98,13 +82,9 @@ int main(int argc, char **argv)
 	}
 
 	/* Reclaim may leave a few pages behind: retry. */
-	for (tries = 0; tries < 10; tries++) {
-		if (madvise(fds, bytes, MADV_PAGEOUT))
-			die("madvise(MADV_PAGEOUT)");
-		kb = zt_vm_swap_kb();
-		if (kb >= bytes / 1024 * 9 / 10)
-			break;
-	}
+	if (zt_page_out(fds, bytes, 10, 90, &o) < 0)
+		return 1;
+	kb = o.swap_kb;
 	printf("pollhold: pid %d: %lu kB paged out\n", getpid(), kb);
 	fflush(stdout);
 	if (kb < bytes / 1024 / 2) {
@@ -114,6 +94,6 @@ int main(int argc, char **argv)
 
 	/* Faults the array back in, then sleeps: nothing writes the pipe. */
 	ppoll(fds, n, NULL, NULL);
-	die("ppoll returned");
+	zt_die(1, "ppoll returned");
 	return 1;
 }

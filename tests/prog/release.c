@@ -3,12 +3,14 @@
  * release: time the release of swapped-out memory (munmap or exit).
  *
  *   release [-s MB] [-f MODE] [-P PROCS] [-e] [-x CMD] [-m PCT] [-q]
+ *   release -B [-s MB] [-P PROCS] [-f MODE] [-V STRIDE] [-Z FILE]
+ *           [-M FILE] [-E FILE] [-m PCT]
  *
- *   -s MB     anonymous memory per process (default 64)
+ *   -s MB     anonymous memory per process (default 64; 256 with -B)
  *   -f MODE   fill (zt_pattern.h; default mixed, partly compressible)
- *   -P PROCS  processes (default 1); all of them release at the same
- *             moment, after a barrier that waits until every one has
- *             filled its memory and pushed it out
+ *   -P PROCS  processes (default 1, at most 64); all of them release at
+ *             the same moment, after a barrier that waits until every
+ *             one has filled its memory and pushed it out
  *   -e        release by exiting instead of munmap
  *   -x CMD    after every process has released (munmap), and while all
  *             are still alive, run CMD with sh -c; its failure fails
@@ -29,30 +31,59 @@
  * returned, which includes the whole exit_mmap() but also the reaping.
  *
  * The last line is a summary: release: P=.. op=.. min_ns=.. max_ns=..
- * Exit status: 0 ok; 1 not enough went out to swap, a process failed or
- * CMD failed; 2 usage or setup error.
+ *
+ * -B: one round of the release-path benchmark (issue 4, W1; bench/ and
+ * tests/guest/t_bench_*.sh).  The same munmap workload (MADV_PAGEOUT is
+ * tried up to 4 times), and on top of it the release's CPU time is
+ * accounted so that no deferred work can hide:
+ *
+ *   -V STRIDE  data check: every STRIDE-th page (default 7, coprime with
+ *              the 8-page period of "mixed") is read back from swap and
+ *              compared before the memory is pushed out again; 0: none
+ *   -Z FILE    zsfast debugfs stats: watch its "pages:" line
+ *   -M FILE    a zram mm_stat: watch its mem_used_total
+ *   -E FILE    write "1" to FILE at the barrier and "0" once the count
+ *              settled (e.g. ftrace's function_profile_enabled)
+ *
+ *   cpu_ns     sum over the processes of the thread CPU time of munmap
+ *   kthread_ns sum over all kernel threads (kworkers, ksoftirqd, ...) of
+ *              the CPU time they used from the barrier until the watched
+ *              count settled (/proc/PID/schedstat, ns; kernel threads
+ *              are asleep at both snapshots, so the values are exact)
+ *   stat_ms    busy time of all CPUs (/proc/stat, all but idle and
+ *              iowait) over the same window, in ms, USER_HZ resolution
+ *   settle_ns  from the barrier until the watched count (-Z or -M) last
+ *              changed: it is polled every 0.5 ms, and counted as
+ *              settled when it is back at its value before the round or
+ *              has not changed for 300 ms.  Entries that the swap core
+ *              still holds in its per-CPU slot caches are freed only
+ *              when those are drained, so "residual" (count minus idle)
+ *              may be a few pages; the caller drains and checks for leaks.
+ *
+ * Its output (kept from the former bench/prog/relbench), one line per
+ * process, then a summary:
+ *   relbench: proc=I munmap_ns=T cpu_ns=C
+ *   relbench: P=.. mb=.. max_munmap_ns=.. cpu_ns=.. kthread_ns=..
+ *             stat_ms=.. settle_ns=.. idle=.. residual=.. checked=..
+ *
+ * Exit status: 0 ok; 1 not enough went out to swap, a data mismatch
+ * (-B), a process failed or CMD failed; 2 usage or setup error.
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <sched.h>
-#include <signal.h>
+#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
+#define ZT_PROG "release"
 #include "zt_pattern.h"
-#include "zt_proc.h"
-
-#ifndef MADV_PAGEOUT
-#define MADV_PAGEOUT 21
-#endif
+#include "zt_prog.h"
 
 #define MAXP 64
+
+#define USAGE "release [-s MB] [-f MODE] [-P PROCS] [-e] [-x CMD] [-m PCT] [-q]\n" \
+	"       release -B [-s MB] [-P PROCS] [-f MODE] [-V STRIDE] [-Z FILE] [-M FILE] [-E FILE] [-m PCT]"
 
 struct proc_res {
 	unsigned long long munmap_ns;
@@ -62,265 +93,366 @@ struct proc_res {
 	unsigned long pages;
 	unsigned long swapped_kb;
 	unsigned long resident;
-	int status;
+	unsigned long checked;
 };
 
-struct shared {
-	volatile int ready;
-	volatile int go;
-	volatile int done;
-	volatile int exit_ok;
-	struct proc_res res[MAXP];
-};
+static struct proc_res *res;
+static struct zt_barrier start, end;
+static struct zt_kids kids;
 
-static struct shared *sh;
+static struct {
+	int procs, mode, do_exit, quiet, min_pct, bench;
+	size_t mb, stride;
+	const char *cmd, *zsf, *mm, *flag;
+} opt = { .procs = 1, .mode = ZT_MIXED, .min_pct = 90, .stride = 7 };
 
-static unsigned long resident_pages(void *p, size_t len)
+/* Page process @id's region out; says so if too little went to swap. */
+static int push_out(int id, char *p, size_t len)
 {
-	size_t n = len / ZT_PAGE, i;
-	unsigned char *vec = malloc(n);
-	unsigned long r = 0;
+	struct proc_res *r = &res[id];
+	struct zt_out o;
+	int rc;
 
-	if (!vec || mincore(p, len, vec)) {
-		perror("release: mincore");
-		free(vec);
-		return n;
-	}
-	for (i = 0; i < n; i++)
-		r += vec[i] & 1;
-	free(vec);
-	return r;
-}
-
-static int child(int id, size_t mb, int mode, int do_exit, int min_pct)
-{
-	struct proc_res *res = &sh->res[id];
-	size_t len = mb << 20, pages = len / ZT_PAGE, i;
-	unsigned long long t0, c0;
-	char *p;
-	int tries;
-
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED) {
-		perror("release: mmap");
+	rc = zt_page_out(p, len, opt.bench ? 4 : 3, opt.min_pct, &o);
+	if (rc < 0)
 		return 2;
-	}
-	for (i = 0; i < pages; i++)
-		zt_fill_page(p + i * ZT_PAGE, mode, 0x7e1ea5e + id, i);
-
-	for (tries = 0; tries < 3; tries++) {
-		if (madvise(p, len, MADV_PAGEOUT)) {
-			perror("release: MADV_PAGEOUT");
-			return 2;
-		}
-		res->swapped_kb = zt_vm_swap_kb();
-		res->resident = resident_pages(p, len);
-		if (res->swapped_kb * 100 >= (unsigned long)min_pct * (len >> 10) &&
-		    (pages - res->resident) * 100 >= (unsigned long)min_pct * pages)
-			break;
-	}
-	res->pages = pages;
-	if (tries == 3) {
+	r->swapped_kb = o.swap_kb;
+	r->resident = o.resident;
+	if (rc)
 		fprintf(stderr,
 			"release: proc %d: only %lu of %zu kB in swap, %lu of %zu pages resident\n",
-			id, res->swapped_kb, len >> 10, res->resident, pages);
-		__sync_fetch_and_add(&sh->ready, 1);
-		return 1;
+			id, r->swapped_kb, len >> 10, r->resident,
+			len / ZT_PAGE);
+	return rc;
+}
+
+/* -B -V: read every stride-th page back from swap and check it. */
+static int check_sample(int id, char *p, size_t pages, uint64_t seed)
+{
+	static char scratch[ZT_PAGE];
+	size_t i;
+
+	for (i = id % opt.stride; i < pages; i += opt.stride) {
+		long off = zt_check_page(p + i * ZT_PAGE, scratch, opt.mode,
+					 seed, i);
+
+		if (off >= 0) {
+			zt_report("release", i, off, p + i * ZT_PAGE, scratch);
+			return 1;
+		}
+		res[id].checked++;
 	}
+	return 0;
+}
 
-	__sync_fetch_and_add(&sh->ready, 1);
-	while (!sh->go)
-		sched_yield();
+static int child(int id)
+{
+	struct proc_res *r = &res[id];
+	size_t len = opt.mb << 20, pages = len / ZT_PAGE, i;
+	uint64_t seed = 0x7e1ea5eULL + id;
+	unsigned long long t0, c0;
+	char *p = zt_map(len);
+	int rc;
 
-	if (do_exit) {
-		res->exit_start_ns = zt_ns(CLOCK_MONOTONIC);
+	for (i = 0; i < pages; i++)
+		zt_fill_page(p + i * ZT_PAGE, opt.mode, seed, i);
+	r->pages = pages;
+	rc = push_out(id, p, len);
+	if (!rc && opt.bench && opt.stride) {
+		rc = check_sample(id, p, pages, seed);
+		if (!rc)
+			rc = push_out(id, p, len);
+	}
+	if (rc)
+		return rc;
+
+	zt_barrier_cross(&start);
+	if (opt.do_exit) {
+		r->exit_start_ns = zt_ns(CLOCK_MONOTONIC);
 		return 0;
 	}
 	t0 = zt_ns(CLOCK_MONOTONIC);
 	c0 = zt_ns(CLOCK_THREAD_CPUTIME_ID);
-	if (munmap(p, len)) {
-		perror("release: munmap");
-		return 2;
-	}
-	res->cpu_ns = zt_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
-	res->munmap_ns = zt_ns(CLOCK_MONOTONIC) - t0;
-	__sync_fetch_and_add(&sh->done, 1);
-	while (!sh->exit_ok)
-		usleep(1000);
+	if (munmap(p, len))
+		zt_die(2, "munmap");
+	r->cpu_ns = zt_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
+	r->munmap_ns = zt_ns(CLOCK_MONOTONIC) - t0;
+	/* Stay alive until the parent has looked (-x CMD). */
+	zt_barrier_cross(&end);
 	return 0;
 }
 
-/*
- * Wait until *count reaches procs, polling every millisecond.  A child
- * that exits first is reported (it "died" + @when) and ends the wait.
- * Returns 0, or 1 if a child died.
- */
-static int wait_all(volatile int *count, int procs, pid_t *pids,
-		    const char *when)
+/* -B: sum of the CPU time (ns) of every kernel thread. */
+static unsigned long long kthread_ns(void)
 {
-	int i, st, died = 0;
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	unsigned long long sum = 0;
 
-	while (*count < procs) {
-		for (i = 0; i < procs; i++) {
-			if (pids[i] && waitpid(pids[i], &st, WNOHANG) ==
-			    pids[i]) {
-				fprintf(stderr,
-					"release: proc %d died%s (status %#x)\n",
-					i, when, st);
-				pids[i] = 0;
-				died = 1;
-			}
-		}
-		if (died)
-			return 1;
-		usleep(1000);
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		char path[300], buf[512], *q;
+		unsigned long long run;
+		int ppid;
+		FILE *f;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		q = fgets(buf, sizeof(buf), f);
+		fclose(f);
+		if (!q)
+			continue;
+		q = strrchr(buf, ')');
+		if (!q || sscanf(q + 2, "%*c %d", &ppid) != 1)
+			continue;
+		if (ppid != 2 && strcmp(e->d_name, "2"))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/schedstat", e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fscanf(f, "%llu", &run) == 1)
+			sum += run;
+		fclose(f);
 	}
-	return 0;
+	closedir(d);
+	return sum;
 }
 
-static void usage(void)
+/* -B: busy ticks of all CPUs (everything but idle and iowait). */
+static unsigned long long stat_busy(void)
 {
-	fprintf(stderr,
-		"usage: release [-s MB] [-f MODE] [-P PROCS] [-e] [-x CMD] [-m PCT] [-q]\n");
-	exit(2);
+	unsigned long long v[10] = { 0 }, sum = 0;
+	FILE *f = fopen("/proc/stat", "r");
+	int i;
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu",
+		   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7],
+		   &v[8], &v[9]) < 8)
+		v[0] = 0;
+	fclose(f);
+	for (i = 0; i < 8; i++)
+		if (i != 3 && i != 4)
+			sum += v[i];
+	return sum;
 }
 
-int main(int argc, char **argv)
+/* -B: the watched count (-Z or -M), or -1. */
+static long watch_value(void)
 {
-	int procs = 1, mode = ZT_MIXED, do_exit = 0, quiet = 0, min_pct = 90;
-	unsigned long long minv = ~0ULL, maxv = 0;
-	pid_t pids[MAXP];
-	const char *cmd = NULL;
-	size_t mb = 64;
-	int c, i, failed = 0, alive;
+	long v = -1;
+	FILE *f;
 
-	while ((c = getopt(argc, argv, "s:f:P:ex:m:q")) != -1) {
-		switch (c) {
-		case 's':
-			mb = strtoul(optarg, NULL, 0);
+	if (opt.zsf) {
+		if (access(opt.zsf, R_OK))
+			return -1;
+		v = zt_proc_field(opt.zsf, "pages: %lu");
+	} else if (opt.mm) {
+		f = fopen(opt.mm, "r");
+		if (!f)
+			return -1;
+		if (fscanf(f, "%*u %*u %ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+/* -B -E: write @val to the flag file. */
+static void write_flag(const char *val)
+{
+	FILE *f;
+
+	if (!opt.flag)
+		return;
+	f = fopen(opt.flag, "w");
+	if (!f || fputs(val, f) < 0 || fclose(f))
+		perror("release: -E");
+}
+
+/* -B: wait until the watched count settles; returns when it last moved. */
+static unsigned long long settle(long idle, long *last)
+{
+	unsigned long long t_last = zt_ns(CLOCK_MONOTONIC), t_now;
+	long v;
+
+	*last = watch_value();
+	while (*last >= 0 && *last != idle) {
+		usleep(500);
+		t_now = zt_ns(CLOCK_MONOTONIC);
+		v = watch_value();
+		if (v != *last) {
+			*last = v;
+			t_last = t_now;
+		} else if (t_now - t_last > 300000000ULL) {
 			break;
-		case 'f':
-			mode = zt_parse_mode(optarg);
-			break;
-		case 'P':
-			procs = atoi(optarg);
-			break;
-		case 'e':
-			do_exit = 1;
-			break;
-		case 'x':
-			cmd = optarg;
-			break;
-		case 'm':
-			min_pct = atoi(optarg);
-			break;
-		case 'q':
-			quiet = 1;
-			break;
-		default:
-			usage();
 		}
 	}
-	if (procs < 1 || procs > MAXP || mode < 0 || !mb || optind != argc)
-		usage();
-	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (*last < 0)
+		t_last = zt_ns(CLOCK_MONOTONIC);
+	return t_last;
+}
 
-	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
-		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (sh == MAP_FAILED) {
-		perror("release: mmap shared");
-		return 2;
+/* -B: the parent's side of a round, from the barrier on. */
+static int bench_round(long idle)
+{
+	unsigned long long t_go, t_last, k0, k1, s0, s1;
+	unsigned long long cpu = 0, maxv = 0, checked = 0;
+	int i, failed;
+	long last;
+
+	write_flag("1");
+	k0 = kthread_ns();
+	s0 = stat_busy();
+	t_go = zt_ns(CLOCK_MONOTONIC);
+	zt_barrier_open(&start);
+	failed = zt_barrier_gather(&end, &kids, "");
+	t_last = settle(idle, &last);
+	k1 = kthread_ns();
+	s1 = stat_busy();
+	write_flag("0");
+
+	for (i = 0; i < opt.procs && !failed; i++) {
+		struct proc_res *r = &res[i];
+
+		printf("relbench: proc=%d munmap_ns=%llu cpu_ns=%llu\n", i,
+		       r->munmap_ns, r->cpu_ns);
+		cpu += r->cpu_ns;
+		checked += r->checked;
+		if (r->munmap_ns > maxv)
+			maxv = r->munmap_ns;
 	}
-	for (i = 0; i < procs; i++) {
-		pids[i] = fork();
-		if (pids[i] < 0) {
-			perror("release: fork");
-			return 2;
-		}
-		if (!pids[i])
-			_exit(child(i, mb, mode, do_exit, min_pct));
+	if (!failed)
+		printf("relbench: P=%d mb=%zu max_munmap_ns=%llu cpu_ns=%llu kthread_ns=%llu stat_ms=%llu settle_ns=%llu idle=%ld residual=%ld checked=%llu\n",
+		       opt.procs, opt.mb, maxv, cpu, k1 - k0,
+		       (s1 - s0) * 1000 / sysconf(_SC_CLK_TCK), t_last - t_go,
+		       idle, last < 0 ? 0 : last - idle, checked);
+	zt_barrier_open(&end);
+	if (zt_reap_kids(&kids, 1))
+		failed = 1;
+	return failed;
+}
+
+/* -e: reap the processes as they exit, timing each exit. */
+static void time_exits(void)
+{
+	unsigned long long t;
+	int i;
+
+	while ((i = zt_wait_any(&kids)) >= 0) {
+		t = zt_ns(CLOCK_MONOTONIC);
+		if (res[i].exit_start_ns)
+			res[i].exit_ns = t - res[i].exit_start_ns;
 	}
+}
 
-	/* Barrier: wait until every process is ready, or one has died. */
-	failed = wait_all(&sh->ready, procs, pids, " before the barrier");
-	if (failed) {
-		for (i = 0; i < procs; i++)
-			if (pids[i])
-				kill(pids[i], SIGKILL);
-		while (wait(NULL) > 0)
-			;
-		return 1;
-	}
-	sh->go = 1;
+/* Print the per-process lines; returns 1 if an exited process failed. */
+static int report(unsigned long long *minv, unsigned long long *maxv)
+{
+	int i, failed = 0;
 
-	if (do_exit) {
-		for (alive = procs; alive > 0; alive--) {
-			int st;
-			pid_t pid = wait(&st);
-			unsigned long long t = zt_ns(CLOCK_MONOTONIC);
+	for (i = 0; i < opt.procs; i++) {
+		struct proc_res *r = &res[i];
+		unsigned long long v = opt.do_exit ? r->exit_ns : r->munmap_ns;
 
-			for (i = 0; i < procs; i++)
-				if (pids[i] == pid)
-					break;
-			if (i == procs)
-				continue;
-			sh->res[i].status = st;
-			if (sh->res[i].exit_start_ns)
-				sh->res[i].exit_ns = t -
-						     sh->res[i].exit_start_ns;
-		}
-	} else {
-		failed = wait_all(&sh->done, procs, pids, "");
-	}
-
-	for (i = 0; i < procs && !failed; i++) {
-		struct proc_res *r = &sh->res[i];
-		unsigned long long v = do_exit ? r->exit_ns : r->munmap_ns;
-
-		if (do_exit && (!WIFEXITED(r->status) ||
-				WEXITSTATUS(r->status))) {
+		if (opt.do_exit && zt_kid_failed(&kids, i, 0)) {
 			fprintf(stderr, "release: proc %d status %#x\n", i,
-				r->status);
+				kids.status[i]);
 			failed = 1;
 		}
-		if (do_exit)
+		if (opt.do_exit)
 			printf("release: proc=%d pages=%lu swapped_kb=%lu resident=%lu exit_ns=%llu\n",
 			       i, r->pages, r->swapped_kb, r->resident, v);
 		else
 			printf("release: proc=%d pages=%lu swapped_kb=%lu resident=%lu munmap_ns=%llu cpu_ns=%llu\n",
 			       i, r->pages, r->swapped_kb, r->resident, v,
 			       r->cpu_ns);
-		if (v < minv)
-			minv = v;
-		if (v > maxv)
-			maxv = v;
+		if (v < *minv)
+			*minv = v;
+		if (v > *maxv)
+			*maxv = v;
 	}
+	return failed;
+}
 
-	if (!failed && cmd) {
-		int st = system(cmd);
+static void parse(int argc, char **argv)
+{
+	int c;
+
+	while ((c = getopt(argc, argv, "s:f:P:ex:m:qBV:Z:M:E:")) != -1) {
+		switch (c) {
+		case 's': opt.mb = strtoul(optarg, NULL, 0); break;
+		case 'f': opt.mode = zt_parse_mode(optarg); break;
+		case 'P': opt.procs = atoi(optarg); break;
+		case 'e': opt.do_exit = 1; break;
+		case 'x': opt.cmd = optarg; break;
+		case 'm': opt.min_pct = atoi(optarg); break;
+		case 'q': opt.quiet = 1; break;
+		case 'B': opt.bench = 1; break;
+		case 'V': opt.stride = strtoul(optarg, NULL, 0); break;
+		case 'Z': opt.zsf = optarg; break;
+		case 'M': opt.mm = optarg; break;
+		case 'E': opt.flag = optarg; break;
+		default: zt_usage(USAGE);
+		}
+	}
+	if (!opt.mb)
+		opt.mb = opt.bench ? 256 : 64;
+	if (opt.procs < 1 || opt.procs > MAXP || opt.mode < 0 ||
+	    optind != argc || (opt.bench && (opt.do_exit || opt.cmd)))
+		zt_usage(USAGE);
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long long minv = ~0ULL, maxv = 0;
+	int failed = 0;
+	long idle;
+
+	parse(argc, argv);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	res = zt_shared(MAXP * sizeof(*res));
+	zt_barrier_init(&start);
+	zt_barrier_init(&end);
+	idle = opt.bench ? watch_value() : 0;
+	zt_fork_kids(&kids, opt.procs, child);
+
+	if (zt_barrier_gather(&start, &kids, " before the barrier")) {
+		zt_kill_kids(&kids);
+		return 1;
+	}
+	if (opt.bench)
+		return bench_round(idle);
+	zt_barrier_open(&start);
+	if (opt.do_exit)
+		time_exits();
+	else
+		failed = zt_barrier_gather(&end, &kids, "");
+	if (!failed)
+		failed = report(&minv, &maxv);
+
+	if (!failed && opt.cmd) {
+		int st = system(opt.cmd);
 
 		if (st) {
 			fprintf(stderr, "release: '%s' failed (status %#x)\n",
-				cmd, st);
+				opt.cmd, st);
 			failed = 1;
 		}
 	}
-	sh->exit_ok = 1;
-	if (!do_exit) {
-		for (i = 0; i < procs; i++) {
-			int st;
-
-			if (!pids[i])
-				continue;
-			if (waitpid(pids[i], &st, 0) == pids[i] &&
-			    (!WIFEXITED(st) || WEXITSTATUS(st)))
-				failed = 1;
-		}
-	}
-	if (!quiet && !failed)
+	zt_barrier_open(&end);
+	if (zt_reap_kids(&kids, 1))
+		failed = 1;
+	if (!opt.quiet && !failed)
 		printf("release: P=%d size_mb=%zu mode=%s op=%s min_ns=%llu max_ns=%llu\n",
-		       procs, mb, zt_mode_names[mode],
-		       do_exit ? "exit" : "munmap", minv, maxv);
+		       opt.procs, opt.mb, zt_mode_names[opt.mode],
+		       opt.do_exit ? "exit" : "munmap", minv, maxv);
 	return failed;
 }

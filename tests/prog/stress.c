@@ -39,21 +39,11 @@
  * (and, without -f, ioerrors == 0); 1 otherwise; 2 on bad usage.
  */
 #define _GNU_SOURCE
-#include <errno.h>
 #include <setjmp.h>
-#include <signal.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
-#ifndef MADV_PAGEOUT
-#define MADV_PAGEOUT 21
-#endif
+#define ZT_PROG "stress"
+#include "zt_prog.h"
 
 #define HALF_SHIFT 1	/* two halves per page */
 #define MAX_REPORTS 8	/* mismatch lines printed per worker */
@@ -216,29 +206,25 @@ static void verify(struct region *r, struct counters *c)
 	}
 }
 
+/* MADV_PAGEOUT once; count the pages that mincore() says left memory. */
 static int page_out(struct region *r, struct counters *c)
 {
-	unsigned char *vec;
-	size_t p;
+	struct zt_out o;
 
-	if (madvise(r->mem, r->pages * page_size, MADV_PAGEOUT)) {
-		fprintf(stderr, "stress[%u]: madvise(MADV_PAGEOUT): %s\n",
-			worker_id, strerror(errno));
+	if (zt_page_out(r->mem, r->pages * page_size, 1, 0, &o) < 0)
 		return -1;
-	}
-	vec = malloc(r->pages);
-	if (vec && !mincore(r->mem, r->pages * page_size, vec))
-		for (p = 0; p < r->pages; p++)
-			if (!(vec[p] & 1))
-				c->out++;
-	free(vec);
+	c->out += r->pages - o.resident;
 	return 0;
 }
 
-static int worker(unsigned int id, size_t bytes, time_t deadline,
-		  struct counters *c)
+static unsigned long mib = 8;
+static time_t deadline;
+static struct counters *cs;
+
+static int worker(int id)
 {
-	struct region r = { .pages = bytes / page_size };
+	struct region r = { .pages = (mib << 20) / page_size };
+	struct counters *c = &cs[id];
 	size_t p;
 
 	worker_id = id;
@@ -253,12 +239,7 @@ static int worker(unsigned int id, size_t bytes, time_t deadline,
 		signal(SIGBUS, on_sigbus);
 
 	for (round_no = 0; time(NULL) < deadline; round_no++) {
-		r.mem = mmap(NULL, r.pages * page_size, PROT_READ | PROT_WRITE,
-			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (r.mem == MAP_FAILED) {
-			perror("stress: mmap");
-			return 2;
-		}
+		r.mem = zt_map(r.pages * page_size);
 		memset(r.gen, 0, r.pages * 2);
 		memset(r.lost, 0, r.pages);
 
@@ -300,19 +281,14 @@ static int worker(unsigned int id, size_t bytes, time_t deadline,
 	return c->mismatches ? 1 : 0;
 }
 
-static void usage(void)
-{
-	fprintf(stderr, "usage: stress [-p procs] [-t seconds] [-m MiB] [-f] [-q] [-X]\n");
-	exit(2);
-}
+#define USAGE "stress [-p procs] [-t seconds] [-m MiB] [-f] [-q] [-X]"
 
 int main(int argc, char **argv)
 {
 	unsigned int procs = 4, i, failed = 0;
-	unsigned long seconds = 60, mib = 8;
-	struct counters *cs, tot = { 0 };
-	time_t deadline;
-	pid_t *pids;
+	unsigned long seconds = 60;
+	struct counters tot = { 0 };
+	struct zt_kids kids;
 	int opt, st;
 
 	while ((opt = getopt(argc, argv, "p:t:m:fqX")) != -1) {
@@ -323,34 +299,20 @@ int main(int argc, char **argv)
 		case 'f': fault_mode = 1; break;
 		case 'q': quiet = 1; break;
 		case 'X': corrupt = 1; break;
-		default: usage();
+		default: zt_usage(USAGE);
 		}
 	}
 	if (!procs || !mib || optind != argc)
-		usage();
+		zt_usage(USAGE);
 	page_size = sysconf(_SC_PAGESIZE);
 	deadline = time(NULL) + seconds;
 
-	cs = mmap(NULL, procs * sizeof(*cs), PROT_READ | PROT_WRITE,
-		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	pids = calloc(procs, sizeof(*pids));
-	if (cs == MAP_FAILED || !pids) {
-		perror("stress: setup");
-		return 2;
-	}
-	memset(cs, 0, procs * sizeof(*cs));
+	cs = zt_shared(procs * sizeof(*cs));
+	zt_fork_kids(&kids, procs, worker);
+	zt_reap_kids(&kids, 0);
 	for (i = 0; i < procs; i++) {
-		pids[i] = fork();
-		if (pids[i] < 0) {
-			perror("stress: fork");
-			return 2;
-		}
-		if (!pids[i])
-			_exit(worker(i, mib << 20, deadline, &cs[i]));
-	}
-	for (i = 0; i < procs; i++) {
-		if (waitpid(pids[i], &st, 0) < 0) {
-			perror("stress: waitpid");
+		st = kids.status[i];
+		if (st < 0) {
 			failed++;
 			continue;
 		}

@@ -32,22 +32,12 @@
  * 2 usage or setup error.
  */
 #define _GNU_SOURCE
-#include <errno.h>
 #include <inttypes.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
+#define ZT_PROG "swapcheck"
 #include "zt_pattern.h"
-
-#ifndef MADV_PAGEOUT
-#define MADV_PAGEOUT 21
-#endif
+#include "zt_prog.h"
 
 #define MB_PAGES (1024 * 1024 / ZT_PAGE)
 
@@ -71,31 +61,16 @@ static unsigned long vmstat(const char *key)
 
 static unsigned long mem_available_kb(void)
 {
-	FILE *f = fopen("/proc/meminfo", "r");
-	char line[128];
-	unsigned long v = 0;
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "MemAvailable: %lu kB", &v) == 1)
-			break;
-	fclose(f);
-	return v;
+	return zt_proc_field("/proc/meminfo", "MemAvailable: %lu kB");
 }
 
 /* Lock @mb MiB of memory for the life of this process. */
 static int pin_memory(size_t mb)
 {
 	size_t len = mb << 20;
-	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *p = zt_map(len);
 	size_t i;
 
-	if (p == MAP_FAILED) {
-		perror("swapcheck: mmap pin");
-		return -1;
-	}
 	madvise(p, len, MADV_DONTFORK);
 	if (mlock(p, len)) {
 		perror("swapcheck: mlock");
@@ -108,27 +83,24 @@ static int pin_memory(size_t mb)
 
 static double now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return zt_ns(CLOCK_MONOTONIC) / 1e9;
 }
 
-static int child(int id, size_t mb, uint64_t base, int rounds, int mode,
-		 int pageout)
+static struct {
+	int procs, rounds, mode, pageout;
+	uint64_t seed;
+	size_t mb;
+} opt = { .procs = 3, .rounds = 1, .mode = ZT_MIXED, .pageout = 1,
+	  .seed = 0x5eed };
+
+static int child(int id)
 {
-	size_t pages = mb * MB_PAGES, i;
-	char *p, *scratch;
-	uint64_t bad = 0;
+	size_t mb = opt.mb, pages = mb * MB_PAGES, i;
+	int rounds = opt.rounds, mode = opt.mode, pageout = opt.pageout;
+	char *p = zt_map(pages * ZT_PAGE), *scratch = malloc(ZT_PAGE);
+	uint64_t base = opt.seed, bad = 0;
 	int r;
 
-	p = mmap(NULL, pages * ZT_PAGE, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED) {
-		perror("swapcheck: mmap");
-		return 2;
-	}
-	scratch = malloc(ZT_PAGE);
 	if (!scratch)
 		return 2;
 
@@ -144,8 +116,8 @@ static int child(int id, size_t mb, uint64_t base, int rounds, int mode,
 				madvise(p + (i + 1 - MB_PAGES) * ZT_PAGE,
 					MB_PAGES * ZT_PAGE, MADV_PAGEOUT);
 		}
-		if (pageout && madvise(p, pages * ZT_PAGE, MADV_PAGEOUT))
-			perror("swapcheck: MADV_PAGEOUT");
+		if (pageout)
+			zt_page_out(p, pages * ZT_PAGE, 1, 0, NULL);
 
 		/* Odd MiB first, then even ones; each MiB backwards. */
 		for (m = 0; m < nmb; m++) {
@@ -179,47 +151,48 @@ static int child(int id, size_t mb, uint64_t base, int rounds, int mode,
 	return bad ? 1 : 0;
 }
 
+#define USAGE "swapcheck [-p PROCS] [-m MB | -f FACTOR] [-s SEED] [-r ROUNDS] [-M MODE] [-n] [-A MB]"
+
 int main(int argc, char **argv)
 {
-	int procs = 3, rounds = 1, mode = ZT_MIXED, pageout = 1, c, i;
 	unsigned long pswpout, pswpin;
 	double factor = 2.0, t0;
-	uint64_t seed = 0x5eed;
-	size_t mb = 0, avail_cap = 0;
-	int failed = 0;
+	size_t avail_cap = 0;
+	struct zt_kids kids;
+	int c, failed;
 
 	while ((c = getopt(argc, argv, "p:m:f:s:r:M:nA:")) != -1) {
 		switch (c) {
 		case 'p':
-			procs = atoi(optarg);
+			opt.procs = atoi(optarg);
 			break;
 		case 'm':
-			mb = strtoul(optarg, NULL, 0);
+			opt.mb = strtoul(optarg, NULL, 0);
 			break;
 		case 'f':
 			factor = atof(optarg);
 			break;
 		case 's':
-			seed = strtoull(optarg, NULL, 0);
+			opt.seed = strtoull(optarg, NULL, 0);
 			break;
 		case 'r':
-			rounds = atoi(optarg);
+			opt.rounds = atoi(optarg);
 			break;
 		case 'M':
-			mode = zt_parse_mode(optarg);
+			opt.mode = zt_parse_mode(optarg);
 			break;
 		case 'n':
-			pageout = 0;
+			opt.pageout = 0;
 			break;
 		case 'A':
 			avail_cap = strtoul(optarg, NULL, 0);
 			break;
 		default:
-			goto usage;
+			zt_usage(USAGE);
 		}
 	}
-	if (procs < 1 || rounds < 1 || mode < 0 || factor <= 0)
-		goto usage;
+	if (opt.procs < 1 || opt.rounds < 1 || opt.mode < 0 || factor <= 0)
+		zt_usage(USAGE);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (avail_cap) {
 		size_t avail_mb = mem_available_kb() / 1024;
@@ -231,58 +204,28 @@ int main(int argc, char **argv)
 			       avail_mb - avail_cap);
 		}
 	}
-	if (!mb) {
+	if (!opt.mb) {
 		unsigned long avail = mem_available_kb();
 
 		if (!avail) {
 			fprintf(stderr, "swapcheck: no MemAvailable\n");
 			return 2;
 		}
-		mb = (size_t)(avail / 1024.0 * factor / procs);
-		if (!mb)
-			mb = 1;
+		opt.mb = (size_t)(avail / 1024.0 * factor / opt.procs);
+		if (!opt.mb)
+			opt.mb = 1;
 	}
 	printf("swapcheck: %d procs x %zu MiB, mode %s, %d round(s), MemAvailable %lu kB\n",
-	       procs, mb, zt_mode_names[mode], rounds, mem_available_kb());
+	       opt.procs, opt.mb, zt_mode_names[opt.mode], opt.rounds,
+	       mem_available_kb());
 
 	pswpout = vmstat("pswpout");
 	pswpin = vmstat("pswpin");
 	t0 = now();
-	for (i = 0; i < procs; i++) {
-		pid_t pid = fork();
-
-		if (pid < 0) {
-			perror("swapcheck: fork");
-			return 2;
-		}
-		if (!pid)
-			_exit(child(i, mb, seed, rounds, mode, pageout));
-	}
-	for (i = 0; i < procs; i++) {
-		int st;
-		pid_t pid = wait(&st);
-
-		if (pid < 0) {
-			perror("swapcheck: wait");
-			return 2;
-		}
-		if (WIFSIGNALED(st)) {
-			fprintf(stderr, "swapcheck: pid %d killed by signal %d\n",
-				pid, WTERMSIG(st));
-			failed = 1;
-		} else if (WEXITSTATUS(st)) {
-			fprintf(stderr, "swapcheck: pid %d exited %d\n", pid,
-				WEXITSTATUS(st));
-			failed = 1;
-		}
-	}
+	zt_fork_kids(&kids, opt.procs, child);
+	failed = zt_reap_kids(&kids, 1) ? 1 : 0;
 	printf("swapcheck: pswpout=%lu pswpin=%lu time=%.1fs result=%s\n",
 	       vmstat("pswpout") - pswpout, vmstat("pswpin") - pswpin,
 	       now() - t0, failed ? "FAIL" : "ok");
 	return failed;
-
-usage:
-	fprintf(stderr,
-		"usage: swapcheck [-p PROCS] [-m MB | -f FACTOR] [-s SEED] [-r ROUNDS] [-M MODE] [-n] [-A MB]\n");
-	return 2;
 }

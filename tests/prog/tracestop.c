@@ -17,48 +17,37 @@
  * child did not exit cleanly.  Lines starting "tracestop:" say what
  * happened.
  */
-#include <errno.h>
-#include <signal.h>
+#define _GNU_SOURCE
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
+#define ZT_PROG "tracestop"
 #include "zt_pattern.h"
+#include "zt_prog.h"
 
-#ifndef MADV_PAGEOUT
-#define MADV_PAGEOUT 21
-#endif
+#define USAGE "tracestop [-s MB] -x CMD"
 
-static int child(size_t mb)
+static size_t mb = 16;
+
+/*
+ * The traced child.  Between its SIGSTOP and the munmap it makes no
+ * other munmap call: zt_page_out() without a zt_out reads no /proc file.
+ */
+static int child(int id)
 {
 	size_t len = mb << 20, i;
 	char *p;
 
-	if (ptrace(PTRACE_TRACEME, 0, NULL, NULL)) {
-		perror("tracestop: PTRACE_TRACEME");
-		return 2;
-	}
+	if (ptrace(PTRACE_TRACEME, 0, NULL, NULL))
+		zt_die(2, "PTRACE_TRACEME");
 	raise(SIGSTOP);
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED) {
-		perror("tracestop: mmap");
-		return 2;
-	}
+	p = zt_map(len);
 	for (i = 0; i < len / ZT_PAGE; i++)
 		zt_fill_page(p + i * ZT_PAGE, ZT_MIXED, 7, i);
-	for (i = 0; i < 3; i++)
-		madvise(p, len, MADV_PAGEOUT);
-	if (munmap(p, len)) {
-		perror("tracestop: munmap");
-		return 2;
-	}
+	zt_page_out(p, len, 3, 0, NULL);
+	if (munmap(p, len))
+		zt_die(2, "munmap");
 	return 0;
 }
 
@@ -66,9 +55,9 @@ int main(int argc, char **argv)
 {
 	struct __ptrace_syscall_info info;
 	const char *cmd = NULL;
+	struct zt_kids kids;
 	char pidstr[16];
 	int c, status, rc = 2, held = 0;
-	size_t mb = 16;
 	pid_t pid;
 
 	while ((c = getopt(argc, argv, "s:x:")) != -1) {
@@ -80,22 +69,14 @@ int main(int argc, char **argv)
 			cmd = optarg;
 			break;
 		default:
-			fprintf(stderr, "usage: tracestop [-s MB] -x CMD\n");
-			return 2;
+			zt_usage(USAGE);
 		}
 	}
-	if (!cmd || !mb) {
-		fprintf(stderr, "usage: tracestop [-s MB] -x CMD\n");
-		return 2;
-	}
+	if (!cmd || !mb)
+		zt_usage(USAGE);
 
-	pid = fork();
-	if (pid < 0) {
-		perror("tracestop: fork");
-		return 2;
-	}
-	if (!pid)
-		_exit(child(mb));
+	zt_fork_kids(&kids, 1, child);
+	pid = kids.pid[0];
 
 	/* The child's SIGSTOP: from here on it is traced. */
 	if (waitpid(pid, &status, 0) != pid || !WIFSTOPPED(status)) {
