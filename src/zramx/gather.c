@@ -47,8 +47,10 @@
  * Finding the current task's batch
  * --------------------------------
  * zx->gather_slot is a per-CPU pointer to the batch last started on that
- * CPU.  The notifier runs with preemption disabled, an RCU read-side
- * critical section; batches come from a SLAB_TYPESAFE_BY_RCU cache, and
+ * CPU, under a local_lock: preemption disabled, or on PREEMPT_RT a
+ * per-CPU sleeping lock, under which the notifier may allocate a batch.
+ * The notifier reads it inside rcu_read_lock(); batches come from a
+ * SLAB_TYPESAFE_BY_RCU cache, and
  * no slot points at a batch once it can be freed: whoever claims a batch
  * unhooks it from its CPU's pointer (cmpxchg) before dropping the
  * device's reference, and a notifier that hooked a batch claimed under
@@ -84,12 +86,15 @@
  * left the callback, since the callback never sleeps.  Where the kernel
  * offers no such wait, zramx does not gather (ZRAMX_CAN_GATHER).
  *
- * Lock order: swap core locks -> slot lock -> zx->gather_lock (a raw
- * spinlock: the notifier's context does not allow a sleeping lock on
- * PREEMPT_RT).  zx->gather_lock protects zx->gather_list and
- * zx->gathers; it is never held across a free.
+ * Lock order: swap core locks -> gather_slot's local lock ->
+ * zx->gather_lock.  The notifier takes neither under the slot lock.
+ * zx->gather_lock is a raw spinlock, taken for a few list operations
+ * with interrupts off (the notifier may run with them off), so that it
+ * nests anywhere on PREEMPT_RT too; it protects zx->gather_list and
+ * zx->gathers and is never held across a free.
  */
 #include <linux/jiffies.h>
+#include <linux/local_lock.h>
 #include <linux/module.h>
 #include <linux/percpu.h>
 #include <linux/refcount.h>
@@ -152,6 +157,16 @@ struct zramx_gather {
 				  sizeof(struct zramx_gather)) / \
 				 sizeof(unsigned long))
 
+/**
+ * struct zramx_gather_slot - a device's batch last started on a CPU
+ * @lock:  serializes the notifiers on this CPU
+ * @batch: that batch; cleared (cmpxchg) by whoever claims it
+ */
+struct zramx_gather_slot {
+	local_lock_t lock;
+	struct zramx_gather *batch;
+};
+
 static struct kmem_cache *zramx_gather_cache;
 
 static void zramx_gather_put(struct zramx_gather *g)
@@ -175,7 +190,7 @@ static int zramx_gather_claim(struct zramx_gather *g)
 static void zramx_gather_unhook(struct zramx *zx, struct zramx_gather *g)
 {
 	list_del_init(&g->node);
-	cmpxchg(per_cpu_ptr(zx->gather_slot, g->cpu), g, NULL);
+	cmpxchg(&per_cpu_ptr(zx->gather_slot, g->cpu)->batch, g, NULL);
 }
 
 /* The handles of a claimed batch are freed: let reset go on. */
@@ -309,7 +324,8 @@ static bool zramx_gather_mine(struct zramx *zx, struct zramx_gather *g)
  * @zx: the device
  * @handle: a handle no slot refers to any more, already uncounted
  *
- * Context: swap_slot_free_notify(): atomic, maybe with interrupts off.
+ * Context: swap_slot_free_notify(): atomic, maybe with interrupts off
+ * (on PREEMPT_RT, under the swap core's sleeping spinlocks).
  * Return: true if the handle was gathered; otherwise the caller frees it.
  */
 bool zramx_gather(struct zramx *zx, unsigned long handle)
@@ -322,7 +338,9 @@ bool zramx_gather(struct zramx *zx, unsigned long handle)
 	    current->flags & ZRAMX_PF_NO_USER_RETURN)
 		return false;
 
-	slot = get_cpu_ptr(zx->gather_slot);
+	rcu_read_lock();
+	local_lock(&zx->gather_slot->lock);
+	slot = &this_cpu_ptr(zx->gather_slot)->batch;
 	g = READ_ONCE(*slot);
 	if (!zramx_gather_mine(zx, g) || !zramx_gather_add(g, handle)) {
 		g = zramx_gather_start(zx, limit);
@@ -339,7 +357,8 @@ bool zramx_gather(struct zramx *zx, unsigned long handle)
 				cmpxchg(slot, g, NULL);
 		}
 	}
-	put_cpu_ptr(zx->gather_slot);
+	local_unlock(&zx->gather_slot->lock);
+	rcu_read_unlock();
 	return gathered;
 }
 
@@ -437,12 +456,18 @@ void zramx_gather_drain(struct zramx *zx)
  */
 int zramx_gather_init(struct zramx *zx)
 {
+	int cpu;
+
 	raw_spin_lock_init(&zx->gather_lock);
 	INIT_LIST_HEAD(&zx->gather_list);
 	init_waitqueue_head(&zx->gather_wq);
 	INIT_DELAYED_WORK(&zx->gather_reap, zramx_gather_reap);
-	zx->gather_slot = alloc_percpu(struct zramx_gather *);
-	return zx->gather_slot ? 0 : -ENOMEM;
+	zx->gather_slot = alloc_percpu(struct zramx_gather_slot);
+	if (!zx->gather_slot)
+		return -ENOMEM;
+	for_each_possible_cpu(cpu)
+		local_lock_init(&per_cpu_ptr(zx->gather_slot, cpu)->lock);
+	return 0;
 }
 
 /**

@@ -175,7 +175,6 @@ static int zramx_add(void)
 	id = ret;
 
 	init_rwsem(&zx->init_lock);
-	zramx_slot_lockdep_init(zx);
 	ret = zramx_gather_init(zx);
 	if (ret)
 		goto out_idr;

@@ -2,17 +2,20 @@
 /*
  * zramx slot table.
  *
- * One struct zramx_slot per PAGE_SIZE block of the device.  Each slot is
- * guarded by a bit spinlock in its flags word (ZRAMX_SLOT_LOCK): the
- * other bits of the word change only while the lock is held, so plain
- * read-modify-write of them cannot lose an update (a contender's atomic
- * test-and-set finds the lock bit already set and stores nothing new).
+ * One struct zramx_slot per PAGE_SIZE block of the device, each with its
+ * own spinlock_t, as stock zram has on 6.12: on PREEMPT_RT a spinlock_t
+ * is a sleeping lock, and what is taken under the slot lock (the
+ * per-CPU stream's local_lock, zsfast's class locks) is too, so nothing
+ * sleeps with preemption disabled; elsewhere it is a plain spinlock, as
+ * cheap to take and to trylock as the bit spinlock it replaces, and
+ * lockdep sees it (one class for all slots of all devices, since no path
+ * holds two slot locks).  The slot stays 16 bytes.
  *
  * Lock order: slot lock -> per-CPU stream lock -> zsfast's locks.  The
  * write path compresses and allocates without the slot lock, and takes
  * the slot lock only to install the new object, so it never holds a
  * stream while taking a slot lock.  swap_slot_free_notify() runs under
- * the swap device's spinlock and only trylocks the slot.
+ * the swap core's locks and only trylocks the slot.
  */
 
 #include <linux/vmalloc.h>
@@ -22,7 +25,7 @@
 
 static void zramx_slot_set_size(struct zramx *zx, u32 index, size_t size)
 {
-	unsigned long *flags = &zx->table[index].flags;
+	unsigned int *flags = &zx->table[index].flags;
 
 	*flags = (*flags & ~ZRAMX_SIZE_MASK) | size;
 }
@@ -30,13 +33,13 @@ static void zramx_slot_set_size(struct zramx *zx, u32 index, size_t size)
 static void zramx_slot_set(struct zramx *zx, u32 index,
 			   enum zramx_slot_flag flag)
 {
-	zx->table[index].flags |= BIT(flag);
+	zx->table[index].flags |= 1U << flag;
 }
 
 static void zramx_slot_clear(struct zramx *zx, u32 index,
 			     enum zramx_slot_flag flag)
 {
-	zx->table[index].flags &= ~BIT(flag);
+	zx->table[index].flags &= ~(1U << flag);
 }
 
 /**
@@ -147,22 +150,6 @@ void zramx_slot_store_same(struct zramx *zx, u32 index, unsigned long value)
 	atomic64_inc(&zx->stats.pages_stored);
 }
 
-#ifdef CONFIG_DEBUG_LOCK_ALLOC
-static struct lock_class_key zramx_slot_key;
-#endif
-
-/**
- * zramx_slot_lockdep_init() - let lockdep see the device's slot locks
- * @zx: the device
- */
-void zramx_slot_lockdep_init(struct zramx *zx)
-{
-#ifdef CONFIG_DEBUG_LOCK_ALLOC
-	lockdep_init_map(&zx->slot_dep_map, "zramx->slot_lock", &zramx_slot_key,
-			 0);
-#endif
-}
-
 /**
  * zramx_meta_alloc() - allocate the slot table and the pool
  * @zx: the device, not initialized
@@ -174,14 +161,17 @@ int zramx_meta_alloc(struct zramx *zx, u64 disksize)
 {
 	size_t num_pages = disksize >> PAGE_SHIFT;
 	size_t bytes = array_size(num_pages, sizeof(*zx->table));
+	size_t index;
 
-	BUILD_BUG_ON(__NR_ZRAMX_SLOT_FLAGS > BITS_PER_LONG);
+	BUILD_BUG_ON(BITS_PER_TYPE(zx->table->flags) < __NR_ZRAMX_SLOT_FLAGS);
 
 	/* A huge disksize is the user's mistake: fail quietly. */
 	zx->table = __vmalloc(bytes, GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN |
 			      __GFP_RETRY_MAYFAIL);
 	if (!zx->table)
 		return -ENOMEM;
+	for (index = 0; index < num_pages; index++)
+		spin_lock_init(&zx->table[index].lock);
 
 	zx->pool = zsf_create_pool(zx->disk->disk_name);
 	if (!zx->pool) {

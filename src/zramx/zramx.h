@@ -15,13 +15,13 @@
 #define _ZRAMX_H_
 
 #include <linux/atomic.h>
-#include <linux/bit_spinlock.h>
 #include <linux/blkdev.h>
 #include <linux/cpuhotplug.h>
 #include <linux/list.h>
 #include <linux/lockdep.h>
 #include <linux/local_lock.h>
 #include <linux/rwsem.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/workqueue.h>
 
@@ -44,11 +44,11 @@
  * size (0 .. PAGE_SIZE), the bits above are enum zramx_slot_flag.
  */
 #define ZRAMX_FLAG_SHIFT		(PAGE_SHIFT + 1)
-#define ZRAMX_SIZE_MASK			(BIT(ZRAMX_FLAG_SHIFT) - 1)
+#define ZRAMX_SIZE_MASK			((1U << ZRAMX_FLAG_SHIFT) - 1)
 
 enum zramx_slot_flag {
-	ZRAMX_SLOT_LOCK = ZRAMX_FLAG_SHIFT,	/* bit spinlock of the slot */
-	ZRAMX_SLOT_SAME,	/* same-filled: ->handle holds the value */
+	/* same-filled: ->handle holds the value */
+	ZRAMX_SLOT_SAME = ZRAMX_FLAG_SHIFT,
 	ZRAMX_SLOT_HUGE,	/* stored uncompressed, size PAGE_SIZE */
 	__NR_ZRAMX_SLOT_FLAGS,
 };
@@ -58,14 +58,15 @@ enum zramx_slot_flag {
  * @handle: the zsfast handle of the stored object, or for a same-filled
  *          page the fill value
  * @flags:  object size and enum zramx_slot_flag bits
+ * @lock:   the slot lock (slots.c); 16 bytes in all without lock debugging
  *
  * A slot is empty when its size is 0 and it is not same-filled; empty
- * slots read as zeros.  Every field is read and written under the slot
- * lock (a bit spinlock in @flags).
+ * slots read as zeros.  Every field is read and written under @lock.
  */
 struct zramx_slot {
 	unsigned long handle;
-	unsigned long flags;
+	unsigned int flags;
+	spinlock_t lock;
 };
 
 /* Statistics: the fields behind mm_stat, io_stat and debug_stat. */
@@ -150,16 +151,13 @@ struct zramx_comp {
  * @claim:           set while reset or removal runs; open fails then.
  *                   Protected by the disk's open_mutex.
  * @gather_slot:     per CPU, the batch of released handles last started
- *                   there (gather.c)
+ *                   there, and the local lock that guards it (gather.c)
  * @gather_lock:     protects @gather_list and @gathers
  * @gather_list:     batches not yet claimed, in start order
  * @gathers:         batches whose handles are not yet freed; the pool
  *                   stays while there are any
  * @gather_wq:       zramx_gather_drain() sleeps here
  * @gather_reap:     frees batches that waited too long for their task
- * @slot_dep_map:    lockdep's view of the slot locks (bit spinlocks are
- *                   invisible to it): one class for all slots of all
- *                   devices, since no path holds two slot locks.
  */
 struct zramx {
 	struct zramx_slot *table;
@@ -173,15 +171,12 @@ struct zramx {
 	u64 disksize;
 	struct zramx_stats stats;
 	bool claim;
-	struct zramx_gather * __percpu *gather_slot;
+	struct zramx_gather_slot __percpu *gather_slot;
 	raw_spinlock_t gather_lock;
 	struct list_head gather_list;
 	unsigned int gathers;
 	wait_queue_head_t gather_wq;
 	struct delayed_work gather_reap;
-#ifdef CONFIG_DEBUG_LOCK_ALLOC
-	struct lockdep_map slot_dep_map;
-#endif
 };
 
 static inline bool zramx_init_done(struct zramx *zx)
@@ -190,46 +185,25 @@ static inline bool zramx_init_done(struct zramx *zx)
 }
 
 /* slots.c */
-static inline void zramx_slot_dep_acquire(struct zramx *zx, int trylock)
-{
-#ifdef CONFIG_DEBUG_LOCK_ALLOC
-	spin_acquire(&zx->slot_dep_map, 0, trylock, _RET_IP_);
-#endif
-}
-
-static inline void zramx_slot_dep_release(struct zramx *zx)
-{
-#ifdef CONFIG_DEBUG_LOCK_ALLOC
-	spin_release(&zx->slot_dep_map, _RET_IP_);
-#endif
-}
-
-void zramx_slot_lockdep_init(struct zramx *zx);
-
 static inline void zramx_slot_lock(struct zramx *zx, u32 index)
 {
-	bit_spin_lock(ZRAMX_SLOT_LOCK, &zx->table[index].flags);
-	zramx_slot_dep_acquire(zx, 0);
+	spin_lock(&zx->table[index].lock);
 }
 
 static inline bool zramx_slot_trylock(struct zramx *zx, u32 index)
 {
-	if (!bit_spin_trylock(ZRAMX_SLOT_LOCK, &zx->table[index].flags))
-		return false;
-	zramx_slot_dep_acquire(zx, 1);
-	return true;
+	return spin_trylock(&zx->table[index].lock);
 }
 
 static inline void zramx_slot_unlock(struct zramx *zx, u32 index)
 {
-	zramx_slot_dep_release(zx);
-	bit_spin_unlock(ZRAMX_SLOT_LOCK, &zx->table[index].flags);
+	spin_unlock(&zx->table[index].lock);
 }
 
 static inline bool zramx_slot_test(struct zramx *zx, u32 index,
 				   enum zramx_slot_flag flag)
 {
-	return zx->table[index].flags & BIT(flag);
+	return zx->table[index].flags & (1U << flag);
 }
 
 static inline size_t zramx_slot_size(struct zramx *zx, u32 index)
@@ -244,6 +218,7 @@ void zramx_obj_uncount(struct zramx *zx, u64 bytes, unsigned int nr);
 
 /* gather.c */
 struct zramx_gather;
+struct zramx_gather_slot;
 bool zramx_gather(struct zramx *zx, unsigned long handle);
 unsigned long zramx_gather_take(struct zramx *zx, unsigned long age);
 void zramx_gather_drain(struct zramx *zx);
