@@ -46,6 +46,7 @@ struct zsft_worker {
 	u32 gen;
 	unsigned long bulk[ZSFT_BATCH];
 	unsigned int nr_bulk;
+	spinlock_t swap_lock;
 	unsigned long allocs, frees, atomic_frees, bulk_frees, checks, rewrites;
 	unsigned long enomem, bad_alloc, bad_data, bad_cpu;
 	unsigned int diags;
@@ -84,12 +85,12 @@ static void zsft_worker_verify(struct zsft_worker *w, struct zsft_slot *s)
 			  w->cpu, s->handle, s->size, off);
 }
 
-/* Free the queued handles in one zsf_free_bulk(), preemption off. */
+/* Free the queued handles in one zsf_free_bulk(), under a spinlock. */
 static void zsft_worker_flush(struct zsft_worker *w)
 {
-	preempt_disable();
+	spin_lock(&w->swap_lock);
 	zsf_free_bulk(w->pool, w->bulk, w->nr_bulk);
-	preempt_enable();
+	spin_unlock(&w->swap_lock);
 	w->bulk_frees += w->nr_bulk;
 	w->nr_bulk = 0;
 }
@@ -103,9 +104,13 @@ static void zsft_worker_free(struct zsft_worker *w, struct zsft_slot *s,
 		if (w->nr_bulk == ZSFT_BATCH)
 			zsft_worker_flush(w);
 	} else if (atomic) {
-		preempt_disable();
+		/*
+		 * As swap's notifier does, under a spinlock: preemption
+		 * disabled, or on PREEMPT_RT a sleeping lock held.
+		 */
+		spin_lock(&w->swap_lock);
 		zsf_free(w->pool, s->handle);
-		preempt_enable();
+		spin_unlock(&w->swap_lock);
 		w->atomic_frees++;
 	} else {
 		zsf_free(w->pool, s->handle);
@@ -243,6 +248,7 @@ static void zsft_stress_phase(bool shared, unsigned int seconds)
 		w = &workers[n];
 		w->cpu = cpu;
 		w->pool = comp.pools[shared ? 0 : n];
+		spin_lock_init(&w->swap_lock);
 		zsft_rng_init(&w->rng, zsft_seed_param ^ ((u64)cpu << 48) ^
 				       ((u64)shared << 40));
 		w->slots = vcalloc(ZSFT_SLOTS, sizeof(*w->slots));
