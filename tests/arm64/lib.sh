@@ -21,7 +21,7 @@
 #	zsf_build with ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- (6.1
 #	needs CROSS_COMPILE explicitly: its headers do not default it).
 #   zsf_arm64_progs OUTDIR
-#	tests/prog/*.c (and bench/prog/*.c) as static aarch64 binaries.
+#	tests/prog/*.c as static aarch64 binaries.
 #   zsf_arm64_guest_run
 #	zsf_guest_run on qemu-system-aarch64 -M virt -cpu cortex-a72: the
 #	same env as zsf_guest_run.  What guest.sh and tests/guest/init
@@ -98,7 +98,7 @@ zsf_arm64_progs() {
 
 	mkdir -p "$out" || return 1
 	: > "$out/progs.log"
-	for src in "$ZSF_ROOT"/tests/prog/*.c "$ZSF_ROOT"/bench/prog/*.c; do
+	for src in "$ZSF_ROOT"/tests/prog/*.c; do
 		[ -f "$src" ] || continue
 		name=$(basename "$src" .c)
 		echo "# $cc -static -O2 -Wall -Werror -pthread -o $name $src" \

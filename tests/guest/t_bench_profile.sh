@@ -4,7 +4,7 @@
 # Where the release time goes.  Run by bench/run.sh in a boot of
 # its own (tracing must not disturb W1/W2): one W1 round per backend (P =
 # bench.prof_p, default 2) with ftrace's function_graph tracer on, from
-# the barrier until the page count settled (relbench -E), limited to the
+# the barrier until the page count settled (release -B -E), limited to the
 # functions of the swap release path that the kernel lets us trace
 # (Debian's kernels have no CONFIG_FUNCTION_PROFILER).  Each traced
 # call's duration includes its traced and untraced callees; the script
@@ -12,7 +12,7 @@
 # and the lost-event count.  Tracing inflates every number, so read them
 # against each other, not against W1.
 #
-# Fails only if a round does not run (relbench fails: data mismatch,
+# Fails only if a round does not run (release -B fails: data mismatch,
 # too little in swap).
 
 ZT_DIR=$(dirname "$0")
@@ -89,7 +89,7 @@ for b in stock ours floor; do
 		fails=$((fails + 1))
 		continue
 	fi
-	# relbench -E traces only the release: it turns tracing on at the
+	# release -B -E traces only the release: it turns tracing on at the
 	# barrier and off once the page count settled.
 	_watch=
 	case $b in
@@ -105,7 +105,7 @@ for b in stock ours floor; do
 	sed -n "s/^relbench: /# PROF be=$b /p" /tmp/prof.out
 	if [ $rc != 0 ]; then
 		sed 's/^/# /' /tmp/prof.out | tail -n 10
-		ktap_fail "profile $b: relbench"
+		ktap_fail "profile $b: release -B"
 		fails=$((fails + 1))
 	fi
 	ktap_diag "PROF be=$b lost events: $(sed -n 's/^overrun: //p' $T/per_cpu/cpu*/stats | tr '\n' ' ')"

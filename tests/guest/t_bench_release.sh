@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=sh
 #
-# Issue 4, W1: the release-path benchmark, run by bench/run.sh (make
+# W1: the release-path benchmark, run by bench/run.sh (make
 # bench), not by make check.  In one boot, four swap backends with the
 # same disksize and lz4:
 #   stock    stock zram on the kernel's zsmalloc   (/dev/zram0)
@@ -12,7 +12,7 @@
 # stock/inplace is what the allocator gives alone, inplace/ours what
 # freeing in the releasing task's batches adds.
 # For every P, rounds are interleaved: stock ours inplace floor stock ...
-# ...  Each round is bench/prog/relbench: P processes fill MB each
+# ...  Each round is `release -B`: P processes fill MB each
 # (mixed content), MADV_PAGEOUT, read a sample back and compare, page out
 # again, barrier, munmap at once.  zram devices are reset before every
 # round, so every round starts from an empty pool.
@@ -145,7 +145,7 @@ round() {
 	# shellcheck disable=SC2086
 	if ! release -B -s "$MB" -P "$_p" $_watch > /tmp/w1.out 2>&1; then
 		sed 's/^/# /' /tmp/w1.out | tail -n 20
-		bad "$_id: relbench (data check, pageout, munmap)"
+		bad "$_id: release -B (data check, pageout, munmap)"
 		swapoff "$DEV"
 		return
 	fi

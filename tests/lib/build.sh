@@ -19,8 +19,8 @@
 #	in OUTDIR/sparse-ignored.log for reference.
 #
 #   zsf_build_progs OUTDIR
-#	Compile every tests/prog/*.c and bench/prog/*.c into a static
-#	binary OUTDIR/NAME (gcc -static -O2 -Wall -Werror) for the guest.
+#	Compile every tests/prog/*.c into a static binary OUTDIR/NAME
+#	(gcc -static -O2 -Wall -Werror) for the guest.
 #
 #   zsf_checkpatch [LOG]
 #	Run the kernel's scripts/checkpatch.pl (--no-tree -f, no --strict:
@@ -185,7 +185,7 @@ zsf_build_progs() {
 
 	mkdir -p "$out" || return 1
 	: > "$out/progs.log"
-	for src in "$ZSF_ROOT"/tests/prog/*.c "$ZSF_ROOT"/bench/prog/*.c; do
+	for src in "$ZSF_ROOT"/tests/prog/*.c; do
 		[ -f "$src" ] || continue
 		name=$(basename "$src" .c)
 		echo "# gcc -static -O2 -Wall -Werror -pthread -o $name $src" \
@@ -198,7 +198,7 @@ zsf_build_progs() {
 		fi
 		n=$((n + 1))
 	done
-	[ $n -gt 0 ] || _zsf_blog "note: no programs in tests/prog or bench/prog"
+	[ $n -gt 0 ] || _zsf_blog "note: no programs in tests/prog"
 	return $rc
 }
 
