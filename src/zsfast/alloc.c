@@ -213,7 +213,8 @@ bool zsf_fix_fullness_locked(struct zsf_class *class,
 
 	if (fg == ZSF_FULLNESS_EMPTY) {
 		list_del_init(&zspage->list);
-		zspage->dying = true;
+		/* Read without the lock by zsf_page_isolate(). */
+		WRITE_ONCE(zspage->dying, true);
 		zspage->fullness = fg;
 		class->nr_zspages--;
 		return true;

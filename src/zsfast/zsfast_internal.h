@@ -58,6 +58,9 @@
  *   and never change.
  * - page->private of a zsfast page is read in the movable_operations
  *   callbacks under the page lock, which pins the zspage (see above).
+ * - zspage->dying is read with READ_ONCE() by zsf_page_isolate(), under
+ *   the page lock only, as a hint; it is written with WRITE_ONCE() and
+ *   rechecked under class->lock before anything is moved.
  * - pool->pages_allocated and the per-CPU statistics are counters, read
  *   racily for reporting.
  *
