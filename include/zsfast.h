@@ -109,9 +109,13 @@ void zsf_free(struct zsf_pool *pool, unsigned long handle);
  * Callers that free many objects, such as a swap device draining a batch
  * of released slots, get the most from ordering @handles as allocated.
  *
- * Context: as zsf_free(); never sleeps.  The time spent with a class lock
- * held grows with the run length, so callers should pass at most a few
- * hundred handles at a time.
+ * Context: process context, interrupts enabled (asserted under lockdep):
+ * the handle slots go back through kmem_cache_free_bulk(), which must be
+ * called with interrupts enabled (SLAB disables and re-enables them).
+ * Unlike zsf_free(), not under a spinlock that disables interrupts; under
+ * the caller's other spinlocks, with preemption disabled, it is fine.
+ * Never sleeps.  The time spent with a class lock held grows with the run
+ * length, so callers should pass at most a few hundred handles at a time.
  */
 void zsf_free_bulk(struct zsf_pool *pool, unsigned long *handles,
 		   unsigned int nr);

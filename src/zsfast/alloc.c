@@ -26,6 +26,7 @@
 #include <linux/highmem.h>
 #include <linux/pagemap.h>
 #include <linux/err.h>
+#include <linux/lockdep.h>
 
 #include "zsfast/zsfast_internal.h"
 
@@ -489,6 +490,8 @@ void zsf_free_bulk(struct zsf_pool *pool, unsigned long *handles,
 	struct zsf_class *class;
 	unsigned long obj;
 	bool busy;
+
+	lockdep_assert_irqs_enabled();
 
 	/* Drop the no-op entries first, so that a run is never split. */
 	for (i = 0; i < nr; i++)
