@@ -86,10 +86,12 @@ static struct zsf_zspage *zsf_alloc_zspage(struct zsf_pool *pool,
 	struct zsf_zspage *zspage;
 	unsigned int i;
 
-	zspage = kmem_cache_zalloc(zsf_zspage_cache,
-				   gfp & ~(__GFP_HIGHMEM | __GFP_MOVABLE));
+	/* Not __GFP_ZERO: the cache may have a constructor (compat.h). */
+	zspage = kmem_cache_alloc(zsf_zspage_cache, gfp & ~(__GFP_HIGHMEM |
+					__GFP_MOVABLE | __GFP_ZERO));
 	if (!zspage)
 		return NULL;
+	memset(zspage, 0, sizeof(*zspage));
 
 	for (i = 0; i < class->pages_per_zspage; i++) {
 		struct page *page;
@@ -358,8 +360,10 @@ unsigned long zsf_malloc(struct zsf_pool *pool, size_t size, gfp_t gfp,
 	if (unlikely(size > ZSF_MAX_ALLOC_SIZE))
 		return (unsigned long)ERR_PTR(-ENOSPC);
 
+	/* The slot is written before use; see zsf_alloc_zspage(). */
 	handle = (unsigned long)kmem_cache_alloc(zsf_handle_cache,
-				gfp & ~(__GFP_HIGHMEM | __GFP_MOVABLE));
+				gfp & ~(__GFP_HIGHMEM | __GFP_MOVABLE |
+					__GFP_ZERO));
 	if (!handle)
 		return (unsigned long)ERR_PTR(-ENOMEM);
 

@@ -4,8 +4,10 @@
 # zsfast's single-threaded in-kernel tests: insmod zsfast_test.ko run=unit
 # runs them (see tests/kmod/unit.c); every result line of
 # /sys/kernel/debug/zsfast_test/results becomes a KTAP point here.
-# Also: an unknown run= is refused, and zsfast's page total is back to
-# where it was afterwards.
+# Also: an unknown run= is refused, zsfast's slab caches are caches of
+# their own (not merged into kmalloc-8 and the like, so that slabinfo and
+# slub_debug name them), and zsfast's page total is back to where it was
+# afterwards.
 #
 # Needs: /zsf/zsfast.ko, /zsf/zsfast_test.ko.  ZSFT_SEED=N repeats a run.
 
@@ -13,6 +15,17 @@
 . /zsf/tests/zsft_lib.sh
 
 zsft_begin
+
+# A merged cache is only an alias (a symlink in /sys/kernel/slab) and has
+# no line of its own in /proc/slabinfo.
+for _c in zsfast_handle zsfast_zspage; do
+	if grep -q "^$_c " /proc/slabinfo; then
+		ktap_ok "slab: $_c is a cache of its own in /proc/slabinfo"
+	else
+		ktap_fail "slab: $_c is a cache of its own in /proc/slabinfo" \
+			"$(ls -ld /sys/kernel/slab/$_c 2>&1)"
+	fi
+done
 
 # Refused with a clear message, and not left loaded.
 if insmod /zsf/zsfast_test.ko run=bogus 2>/dev/null; then
