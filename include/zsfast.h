@@ -88,6 +88,11 @@ unsigned long zsf_malloc(struct zsf_pool *pool, size_t size, gfp_t gfp,
  * A zspage that becomes empty is given back to the page allocator after
  * the class lock has been dropped.
  *
+ * A handle whose location names a size class that does not exist has been
+ * corrupted: it is refused, reported once in the kernel log and counted,
+ * and neither it nor the memory it points at is touched.  The same holds
+ * for zsf_free_bulk(), zsf_obj_read_begin() and zsf_obj_write().
+ *
  * Context: process context, atomic or not (under the caller's spinlocks,
  * with preemption disabled); never sleeps.  Not from hard or soft
  * interrupt context: the class locks are not interrupt-safe, as in
@@ -148,7 +153,8 @@ size_t zsf_huge_class_size(struct zsf_pool *pool);
  * Context: process context, atomic or not; returns with preemption
  * disabled.
  * Return: a pointer to the object's data: either into the backing page or
- * to @local_copy.
+ * to @local_copy.  For a corrupted handle (see zsf_free()), @local_copy
+ * filled with zeroes.
  */
 void *zsf_obj_read_begin(struct zsf_pool *pool, unsigned long handle,
 			 void *local_copy);

@@ -32,6 +32,7 @@ void zsf_sum_pcpu_stats(struct zsf_pool *pool, struct zsf_pcpu_stats *sum)
 		sum->zspages_freed += READ_ONCE(s->zspages_freed);
 		sum->zspages_deferred += READ_ONCE(s->zspages_deferred);
 		sum->pages_migrated += READ_ONCE(s->pages_migrated);
+		sum->bad_handles += READ_ONCE(s->bad_handles);
 	}
 }
 
@@ -139,6 +140,7 @@ static int zsf_free_stats_show(struct seq_file *s, void *v)
 	seq_printf(s, "zspages_freed: %lu\n", sum.zspages_freed);
 	seq_printf(s, "zspages_deferred: %lu\n", sum.zspages_deferred);
 	seq_printf(s, "pages_migrated: %lu\n", sum.pages_migrated);
+	seq_printf(s, "bad_handles: %lu\n", sum.bad_handles);
 	seq_printf(s, "pages_compacted: %ld\n",
 		   atomic_long_read(&pool->pages_compacted));
 	seq_printf(s, "pages_allocated: %ld\n",

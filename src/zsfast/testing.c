@@ -36,7 +36,7 @@ static struct zsf_zspage *zsf_test_find_zspage(struct zsf_class *class,
 int zsf_test_locate(struct zsf_pool *pool, unsigned long handle,
 		    struct zsf_test_loc *loc)
 {
-	struct zsf_class *class = zsf_lock_handle_class(pool, handle, NULL);
+	struct zsf_class *class;
 	struct zsf_zspage *zspage;
 	struct page *page;
 	unsigned long found;
@@ -44,6 +44,12 @@ int zsf_test_locate(struct zsf_pool *pool, unsigned long handle,
 	int ret = -EINVAL;
 
 	memset(loc, 0, sizeof(*loc));
+	if (!zsf_check_handle(pool, handle, &loc->obj)) {
+		zsf_test_decode(loc->obj, &loc->pfn, &loc->class_idx,
+				&loc->obj_idx);
+		return -EINVAL;
+	}
+	class = zsf_lock_handle_class(pool, handle, loc->obj, NULL);
 	loc->obj = zsf_handle_obj(handle);
 	zsf_test_decode(loc->obj, &loc->pfn, &loc->class_idx, &loc->obj_idx);
 	/*
@@ -141,3 +147,19 @@ unsigned long zsf_test_total_pages(void)
 	return zsf_total_pages();
 }
 ZSF_EXPORT_TEST(zsf_test_total_pages);
+
+/**
+ * zsf_test_bad_handles() - handles the pool has refused
+ * @pool: the pool
+ *
+ * Return: how many times a handle with an out-of-range class index was
+ * refused (bad_handles in debugfs).
+ */
+unsigned long zsf_test_bad_handles(struct zsf_pool *pool)
+{
+	struct zsf_pcpu_stats sum;
+
+	zsf_sum_pcpu_stats(pool, &sum);
+	return sum.bad_handles;
+}
+ZSF_EXPORT_TEST(zsf_test_bad_handles);

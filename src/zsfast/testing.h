@@ -85,4 +85,13 @@ void zsf_test_geometry(struct zsf_test_geometry *geo);
  */
 unsigned long zsf_test_total_pages(void);
 
+/**
+ * zsf_test_bad_handles() - handles the pool has refused
+ * @pool: the pool
+ *
+ * Return: how many times zsf_free(), zsf_free_bulk() or an object access
+ * refused a handle whose class index is out of range.
+ */
+unsigned long zsf_test_bad_handles(struct zsf_pool *pool);
+
 #endif /* _ZSF_TESTING_H_ */

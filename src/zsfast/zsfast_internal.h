@@ -47,12 +47,16 @@
  *
  * Reads without a lock, and why they are safe
  * -------------------------------------------
- * - zsf_free() and zsf_obj_read_begin()/zsf_obj_write() read a handle's obj
- *   with READ_ONCE() before taking any lock, and use only its class field:
- *   the class of an object never changes (compaction moves objects within
- *   their class, migration changes only the PFN), and obj is written with
- *   WRITE_ONCE() as one aligned word, so the field is never torn.  The PFN
- *   is used only after re-reading obj under class->lock.
+ * - zsf_free(), zsf_free_bulk(), zsf_obj_read_begin() and zsf_obj_write()
+ *   read a handle's obj with READ_ONCE() before taking any lock, and use
+ *   only its class field: the class of an object never changes (compaction
+ *   moves objects within their class, migration changes only the PFN), and
+ *   obj is written with WRITE_ONCE() as one aligned word, so the field is
+ *   never torn.  The field is read once, checked against ZSF_NR_CLASSES (zsf_check_handle():
+ *   only a corrupted handle fails) and that same value picks the class.
+ *   The PFN is used only after re-reading obj under class->lock.
+ *   zsf_obj_read_end() reads obj under the zspage's migrate_lock, which
+ *   keeps it stable, and checks the class field the same way.
  * - class->size, ->objs_per_zspage, ->pages_per_zspage, ->huge, ->index and
  *   zspage->class, ->pool are set before the class or zspage is published
  *   and never change.
@@ -154,6 +158,7 @@ struct zsf_pcpu_stats {
 	unsigned long zspages_freed;
 	unsigned long zspages_deferred;
 	unsigned long pages_migrated;
+	unsigned long bad_handles;
 };
 
 struct zsf_pool {
@@ -271,10 +276,40 @@ static inline void zsf_pool_move_unlock(struct zsf_pool *pool)
 }
 #endif
 
+/*
+ * Is obj's class field in range?  Only a corrupted handle fails this; the
+ * callers refuse such a handle instead of indexing size_class[] with it.
+ * The fallback encoding has no class field.
+ */
+static inline bool zsf_obj_class_ok(unsigned long obj)
+{
+#ifdef ZSF_CLASS_IN_OBJ
+	return likely(zsf_obj_class_idx(obj) < ZSF_NR_CLASSES);
+#else
+	return true;
+#endif
+}
+
 /* alloc.c */
+void zsf_refuse_handle(struct zsf_pool *pool, unsigned long obj) __cold;
 struct zsf_class *zsf_lock_handle_class(struct zsf_pool *pool,
-					unsigned long handle, bool *contended)
+					unsigned long handle, unsigned long obj,
+					bool *contended)
 	__acquires(&class->lock);
+
+/*
+ * Read a handle's obj, before any lock, for zsf_lock_handle_class().
+ * False, and nothing is to be touched, if the handle is corrupted.
+ */
+static inline bool zsf_check_handle(struct zsf_pool *pool,
+				    unsigned long handle, unsigned long *obj)
+{
+	*obj = zsf_handle_obj(handle);
+	if (likely(zsf_obj_class_ok(*obj)))
+		return true;
+	zsf_refuse_handle(pool, *obj);
+	return false;
+}
 void zsf_obj_free_locked(struct zsf_class *class, struct zsf_zspage *zspage,
 			 unsigned int obj_idx);
 unsigned int zsf_obj_take_locked(struct zsf_class *class,

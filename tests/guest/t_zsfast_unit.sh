@@ -49,6 +49,16 @@ fi
 t1=$(cut -d' ' -f1 /proc/uptime)
 ktap_diag "run=unit took $(echo "$t0 $t1" | awk '{ printf "%.1f", $2 - $1 }') s"
 zsft_report unit
+# The handles run=unit corrupted on purpose were reported once in the log
+# (an error line, not a WARN: nothing that looks like a splat).
+if grep '^ok bad class: ' "$ZSFT_RESULTS" | grep -qv SKIP; then
+	if dmesg | grep -q 'zsfast: pool .*: refused a handle with class index'; then
+		ktap_ok "bad class: the refusal is reported in the kernel log"
+	else
+		ktap_fail "bad class: the refusal is reported in the kernel log" \
+			"no 'refused a handle with class index' line in dmesg"
+	fi
+fi
 ktap_check "rmmod zsfast_test" rmmod zsfast_test
 
 zsft_pages_back

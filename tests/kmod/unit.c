@@ -10,6 +10,8 @@
  * - alloc/free sequences that empty and refill zspages;
  * - zsf_compact();
  * - zsf_free_bulk() with no-op entries, in random and in allocation order;
+ * - a handle whose class index is out of range is refused by every entry
+ *   point, which leave it and its object alone;
  * - two pools do not see each other's objects.
  */
 #include <linux/kernel.h>
@@ -865,6 +867,96 @@ static void zsft_test_bulk(struct zsft_unit *u)
 	kfree(batch);
 }
 
+/* ---- corrupted handles ---- */
+
+/*
+ * Corrupt a live handle's class index the way a stray write would (a
+ * handle points at the word holding obj, see zsfast_internal.h), and
+ * check that zsf_free(), zsf_free_bulk(), zsf_obj_read_begin/end(),
+ * zsf_obj_write() and zsf_test_locate() refuse it and touch nothing;
+ * then put obj back and free the object for real.
+ */
+static void zsft_test_bad_class(struct zsft_unit *u)
+{
+	struct zsft_agg agg = ZSFT_AGG("bad class: a handle with an out-of-range class index is refused and nothing is touched");
+	struct zsf_test_geometry *g = &u->geo;
+	unsigned long good, bad, pages, refused, batch[3];
+	struct zsf_pool_stats st0, st1;
+	struct zsf_test_loc loc;
+	struct zsft_obj o;
+	unsigned int cls;
+	u8 *mem;
+	size_t i;
+
+	if (!g->class_in_obj || (1UL << g->class_bits) <= g->nr_classes) {
+		zsft_point(true, "bad class: refused # SKIP no class field, or no out-of-range index fits it");
+		return;
+	}
+	if (!zsft_u_alloc(u, &o, 100) ||
+	    zsf_test_locate(u->pool, o.handle, &loc)) {
+		zsft_point(false, "bad class: cannot set up a live object");
+		zsft_u_free(u, &o);
+		return;
+	}
+	good = loc.obj;
+	for (cls = g->nr_classes; cls < (1U << g->class_bits); cls++) {
+		bad = zsf_test_encode(loc.pfn, cls, loc.obj_idx);
+		WRITE_ONCE(*(unsigned long *)o.handle, bad);
+		pages = zsf_get_total_pages(u->pool);
+		zsf_pool_stats(u->pool, &st0);
+		refused = zsf_test_bad_handles(u->pool);
+
+		zsf_free(u->pool, o.handle);
+		zsft_check(&agg, zsf_test_bad_handles(u->pool) == refused + 1,
+			   "class %u: zsf_free: bad_handles %lu -> %lu", cls,
+			   refused, zsf_test_bad_handles(u->pool));
+
+		batch[0] = o.handle;
+		batch[1] = 0;
+		batch[2] = o.handle;
+		zsf_free_bulk(u->pool, batch, ARRAY_SIZE(batch));
+		zsft_check(&agg, zsf_test_bad_handles(u->pool) == refused + 3,
+			   "class %u: zsf_free_bulk of two: bad_handles %lu -> %lu",
+			   cls, refused + 1, zsf_test_bad_handles(u->pool));
+
+		memset(u->local, 0xa5, PAGE_SIZE);
+		mem = zsf_obj_read_begin(u->pool, o.handle, u->local);
+		zsf_obj_read_end(u->pool, o.handle, mem);
+		for (i = 0; mem == u->local && i < PAGE_SIZE && !mem[i]; i++)
+			;
+		zsft_check(&agg, mem == u->local && i == PAGE_SIZE,
+			   "class %u: zsf_obj_read_begin did not return a zeroed local copy",
+			   cls);
+
+		memset(u->buf, 0x5a, 100);
+		zsf_obj_write(u->pool, o.handle, u->buf, 100);
+		zsft_check(&agg, zsf_test_locate(u->pool, o.handle, &loc) ==
+				 -EINVAL,
+			   "class %u: zsf_test_locate accepted it", cls);
+		zsft_check(&agg, zsf_test_bad_handles(u->pool) == refused + 6,
+			   "class %u: read, write and locate: bad_handles %lu -> %lu",
+			   cls, refused + 3, zsf_test_bad_handles(u->pool));
+
+		zsf_pool_stats(u->pool, &st1);
+		zsft_check(&agg, st1.frees == st0.frees &&
+				 zsf_get_total_pages(u->pool) == pages,
+			   "class %u: frees %lu -> %lu, pages %lu -> %lu", cls,
+			   st0.frees, st1.frees, pages,
+			   zsf_get_total_pages(u->pool));
+		zsft_check(&agg, READ_ONCE(*(unsigned long *)o.handle) == bad,
+			   "class %u: the handle was rewritten", cls);
+		WRITE_ONCE(*(unsigned long *)o.handle, good);
+	}
+	/* The object is as it was: the refused write did not land. */
+	zsft_u_intact(u, &agg, &o);
+	zsf_pool_stats(u->pool, &st0);
+	zsft_u_free(u, &o);
+	zsf_pool_stats(u->pool, &st1);
+	zsft_check(&agg, st1.frees == st0.frees + 1,
+		   "the repaired handle was not freed");
+	zsft_agg_point(&agg);
+}
+
 /* ---- two pools ---- */
 
 static void zsft_test_two_pools(struct zsft_unit *u)
@@ -955,6 +1047,7 @@ int zsft_run_unit(void)
 		zsft_test_sequences(u);
 		zsft_test_compact(u);
 		zsft_test_bulk(u);
+		zsft_test_bad_class(u);
 		zsft_test_two_pools(u);
 	}
 
