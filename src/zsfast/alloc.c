@@ -214,6 +214,9 @@ bool zsf_fix_fullness_locked(struct zsf_class *class,
 	if (fg == zspage->fullness)
 		return false;
 
+	/* Only a zspage not linked yet has the empty group. */
+	if (zspage->fullness != ZSF_FULLNESS_EMPTY)
+		class->nr_fullness[zspage->fullness]--;
 	if (fg == ZSF_FULLNESS_EMPTY) {
 		list_del_init(&zspage->list);
 		/* Read without the lock by zsf_page_isolate(). */
@@ -224,6 +227,7 @@ bool zsf_fix_fullness_locked(struct zsf_class *class,
 	}
 	/* Most recently used first: allocation takes from the head. */
 	list_move(&zspage->list, &class->fullness_list[fg]);
+	class->nr_fullness[fg]++;
 	zspage->fullness = fg;
 	return false;
 }

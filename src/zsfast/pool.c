@@ -257,6 +257,7 @@ void zsf_destroy_pool(struct zsf_pool *pool)
 					    list)
 				WRITE_ONCE(zspage->dying, true);
 			list_splice_init(&class->fullness_list[fg], &doomed);
+			class->nr_fullness[fg] = 0;
 		}
 		class->nr_zspages = 0;
 		class->objs_inuse = 0;

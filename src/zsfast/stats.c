@@ -87,17 +87,12 @@ static int zsf_classes_show(struct seq_file *s, void *v)
 	for (i = 0; i < ZSF_NR_CLASSES; i++) {
 		struct zsf_class *class = pool->size_class[i];
 		unsigned long count[ZSF_NR_FULLNESS], objs, used, pages, freeable;
-		struct zsf_zspage *zspage;
 
 		if (class->index != i)
 			continue;
+		/* Counters, not a walk: O(1) under each class lock. */
 		spin_lock(&class->lock);
-		for (fg = 0; fg < ZSF_NR_FULLNESS; fg++) {
-			count[fg] = 0;
-			list_for_each_entry(zspage, &class->fullness_list[fg],
-					    list)
-				count[fg]++;
-		}
+		memcpy(count, class->nr_fullness, sizeof(count));
 		objs = class->nr_zspages * class->objs_per_zspage;
 		used = class->objs_inuse;
 		pages = class->nr_zspages * class->pages_per_zspage;

@@ -163,3 +163,49 @@ unsigned long zsf_test_bad_handles(struct zsf_pool *pool)
 	return sum.bad_handles;
 }
 ZSF_EXPORT_TEST(zsf_test_bad_handles);
+
+/**
+ * zsf_test_check_counters() - check each class's counters against its lists
+ * @pool: the pool
+ *
+ * Walks every zspage of every class under the class lock and checks
+ * nr_fullness[], nr_zspages and objs_inuse, and that each zspage sits on
+ * the list of its fullness.
+ *
+ * Return: the number of classes whose counters do not match.
+ */
+unsigned int zsf_test_check_counters(struct zsf_pool *pool)
+{
+	unsigned int i, fg, bad = 0;
+
+	for (i = 0; i < ZSF_NR_CLASSES; i++) {
+		struct zsf_class *class = pool->size_class[i];
+		unsigned long zspages = 0, inuse = 0, n;
+		struct zsf_zspage *zspage;
+		bool ok = true;
+
+		if (class->index != i)
+			continue;
+		spin_lock(&class->lock);
+		for (fg = 0; fg < ZSF_NR_FULLNESS; fg++) {
+			n = 0;
+			list_for_each_entry(zspage, &class->fullness_list[fg],
+					    list) {
+				n++;
+				inuse += zspage->inuse;
+				if (zspage->fullness != fg ||
+				    zsf_fullness(class, zspage->inuse) != fg)
+					ok = false;
+			}
+			if (n != class->nr_fullness[fg])
+				ok = false;
+			zspages += n;
+		}
+		if (zspages != class->nr_zspages || inuse != class->objs_inuse)
+			ok = false;
+		spin_unlock(&class->lock);
+		bad += !ok;
+	}
+	return bad;
+}
+ZSF_EXPORT_TEST(zsf_test_check_counters);

@@ -94,4 +94,13 @@ unsigned long zsf_test_total_pages(void);
  */
 unsigned long zsf_test_bad_handles(struct zsf_pool *pool);
 
+/**
+ * zsf_test_check_counters() - check each class's counters against its lists
+ * @pool: the pool
+ *
+ * Return: the number of classes whose per-fullness zspage counts, zspage
+ * count or object count differ from what walking their lists finds.
+ */
+unsigned int zsf_test_check_counters(struct zsf_pool *pool);
+
 #endif /* _ZSF_TESTING_H_ */

@@ -77,7 +77,10 @@
  *   migrated.  Its pages go back to the buddy allocator after class->lock is
  *   dropped.
  * - class->objs_inuse is the sum of inuse, class->nr_zspages the number of
- *   linked zspages.
+ *   linked zspages, class->nr_fullness[fg] the length of fullness_list[fg]
+ *   (0 for the empty group).  zsf_fix_fullness_locked() is the one place
+ *   that links, moves and unlinks zspages, and keeps them all; pool
+ *   destruction resets them.
  * - pool->pages_allocated counts the pages of every zspage not yet returned
  *   to the buddy allocator, dying ones included.
  */
@@ -126,6 +129,8 @@ struct zsf_pool;
 struct zsf_class {
 	spinlock_t lock;
 	struct list_head fullness_list[ZSF_NR_FULLNESS];
+	/* Zspages on each list, so that statistics need not walk them. */
+	unsigned long nr_fullness[ZSF_NR_FULLNESS];
 	unsigned long nr_zspages;
 	unsigned long objs_inuse;
 

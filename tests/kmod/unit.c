@@ -12,7 +12,9 @@
  * - zsf_free_bulk() with no-op entries, in random and in allocation order;
  * - a handle whose class index is out of range is refused by every entry
  *   point, which leave it and its object alone;
- * - two pools do not see each other's objects.
+ * - two pools do not see each other's objects;
+ * - along the way, each class's counters (what debugfs prints) agree with
+ *   its fullness lists.
  */
 #include <linux/kernel.h>
 #include <linux/err.h>
@@ -50,7 +52,18 @@ struct zsft_unit {
 	unsigned long *locs;
 	unsigned int *idx;
 	unsigned int max_objs;
+	struct zsft_agg counters;
 };
+
+/* Each class's counters, which debugfs prints, agree with its lists. */
+static void zsft_u_counters(struct zsft_unit *u, const char *when)
+{
+	unsigned int bad = zsf_test_check_counters(u->pool);
+
+	zsft_check(&u->counters, !bad,
+		   "%s: %u classes' counters differ from their lists", when,
+		   bad);
+}
 
 /* Allocate an object of @size and write its pattern; 0 on failure. */
 static unsigned long zsft_u_alloc(struct zsft_unit *u, struct zsft_obj *o,
@@ -641,6 +654,7 @@ static void zsft_seq_one(struct zsft_unit *u, struct zsft_seq_aggs *a,
 	for (i = 0; i < n; i += 2)
 		zsft_u_free(u, &u->objs[i]);
 	zsft_seq_verify(u, &a->data, n);
+	zsft_u_counters(u, "alloc/free, every other object freed");
 	pages = zsf_get_total_pages(u->pool);
 	zsft_check(&a->reuse, pages <= full,
 		   "size %u: %lu pages after freeing half, %lu full", size,
@@ -742,8 +756,10 @@ static void zsft_test_compact(struct zsft_unit *u)
 
 	before = zsf_get_total_pages(u->pool);
 	zsf_pool_stats(u->pool, &st0);
+	zsft_u_counters(u, "compact, before");
 	freed = zsf_compact(u->pool);
 	zsf_pool_stats(u->pool, &st1);
+	zsft_u_counters(u, "compact, after");
 	/* Pages of freed zspages may be released by a worker. */
 	zsft_wait_pool_pages(u->pool, before - min(freed, before),
 			     ZSFT_RELEASE_MS);
@@ -834,6 +850,7 @@ static void zsft_test_bulk(struct zsft_unit *u)
 		zsf_free_bulk(u->pool, batch, b);
 	}
 	zsf_pool_stats(u->pool, &st1);
+	zsft_u_counters(u, "bulk, half freed");
 	frees = st1.frees - st0.frees;
 	zsft_point(frees == real,
 		   "bulk: the pool counted %lu frees for %lu handles in batches with no-op entries",
@@ -1014,6 +1031,7 @@ int zsft_run_unit(void)
 	if (!u)
 		return -ENOMEM;
 	zsft_rng_init(&u->rng, zsft_seed_param);
+	u->counters = (struct zsft_agg)ZSFT_AGG("counters: each class's per-fullness counts match its lists");
 	zsf_test_geometry(&u->geo);
 	u->max_objs = max(2 * u->geo.max_objs + 1 + (unsigned int)PAGE_SIZE,
 			  8192U);
@@ -1054,6 +1072,8 @@ int zsft_run_unit(void)
 	zsft_point(zsft_wait_pool_pages(u->pool, 0, ZSFT_RELEASE_MS),
 		   "pool: empty at the end (%lu pages)",
 		   zsf_get_total_pages(u->pool));
+	zsft_u_counters(u, "empty pool");
+	zsft_agg_point(&u->counters);
 	zsf_destroy_pool(u->pool);
 	zsft_point(zsft_wait_total_pages(start, ZSFT_RELEASE_MS),
 		   "pool: zsfast's total pages back to %lu after destroy (%lu)",
