@@ -31,11 +31,14 @@
  *
  * Callers such as zramx hold their own slot locks outside all of these.
  *
- * - class->lock protects the class's fullness lists and statistics, every
+ * - class->lock protects the class's fullness lists and counters, every
  *   zspage's inuse/freeobj/fullness/dying/huge_handle, the free lists inside
  *   the objects, object headers, and every write of a handle's obj.  Any
  *   code that rewrites obj (allocation, compaction, migration) holds it, so
- *   obj is stable while the lock of its class is held.
+ *   obj is stable while the lock of its class is held.  Frees take it,
+ *   often with interrupts off under their callers' locks, so nobody holds
+ *   it for long: compaction drops it after a page's worth of objects or
+ *   as soon as someone waits (compact.c).
  * - zspage->migrate_lock keeps object memory in place: readers and writers
  *   of object data (zsf_obj_read_begin/end, zsf_obj_write) hold it for read;
  *   compaction holds it for write on the zspage it empties, migration on the
@@ -65,6 +68,9 @@
  * - zspage->dying is read with READ_ONCE() by zsf_page_isolate(), under
  *   the page lock only, as a hint; it is written with WRITE_ONCE() and
  *   rechecked under class->lock before anything is moved.
+ * - class->nr_zspages and ->objs_inuse are read with READ_ONCE() by
+ *   zsf_class_freeable() for the shrinker's count, without the class
+ *   lock: an estimate, which compaction checks again under the lock.
  * - pool->pages_allocated and the per-CPU statistics are counters, read
  *   racily for reporting.
  *
@@ -269,6 +275,10 @@ static inline struct zsf_class *zsf_class_for_size(struct zsf_pool *pool,
 #ifdef ZSF_CLASS_IN_OBJ
 static inline void zsf_pool_move_lock(struct zsf_pool *pool) { }
 static inline void zsf_pool_move_unlock(struct zsf_pool *pool) { }
+static inline bool zsf_pool_move_contended(struct zsf_pool *pool)
+{
+	return false;
+}
 #else
 static inline void zsf_pool_move_lock(struct zsf_pool *pool)
 {
@@ -278,6 +288,12 @@ static inline void zsf_pool_move_lock(struct zsf_pool *pool)
 static inline void zsf_pool_move_unlock(struct zsf_pool *pool)
 {
 	write_unlock(&pool->migrate_lock);
+}
+
+/* Frees and accessors wait for the pool lock before any class lock. */
+static inline bool zsf_pool_move_contended(struct zsf_pool *pool)
+{
+	return rwlock_is_contended(&pool->migrate_lock);
 }
 #endif
 
