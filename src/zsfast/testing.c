@@ -5,6 +5,7 @@
  */
 #include <linux/module.h>
 #include <linux/highmem.h>
+#include <linux/slab.h>
 
 #include "zsfast/zsfast_internal.h"
 #include "zsfast/testing.h"
@@ -209,3 +210,42 @@ unsigned int zsf_test_check_counters(struct zsf_pool *pool)
 	return bad;
 }
 ZSF_EXPORT_TEST(zsf_test_check_counters);
+
+/* Is a mergeable cache of @cache's geometry created now merged with it? */
+static int zsf_test_probe_merge(struct kmem_cache *cache, const char *name,
+				unsigned int size, unsigned int align)
+{
+	struct kmem_cache *probe = kmem_cache_create(name, size, align, 0,
+						     NULL);
+	int merged;
+
+	if (!probe)
+		return -ENOMEM;
+	merged = probe == cache;
+	kmem_cache_destroy(probe);
+	return merged;
+}
+
+/**
+ * zsf_test_caches_merged() - do zsfast's slab caches share their slabs?
+ *
+ * Creates, and destroys again, a mergeable cache of the geometry of each
+ * of zsfast's caches: the slab allocator merges it with zsfast's if that
+ * one is mergeable (or if both were merged into the same older cache).
+ *
+ * Return: a bitmask, bit 0 for zsfast_handle, bit 1 for zsfast_zspage,
+ * set if the probe was merged with it; or -ENOMEM.
+ */
+int zsf_test_caches_merged(void)
+{
+	int h, z;
+
+	h = zsf_test_probe_merge(zsf_handle_cache, "zsfast_probe_handle",
+				 ZSF_HANDLE_SIZE, 0);
+	z = zsf_test_probe_merge(zsf_zspage_cache, "zsfast_probe_zspage",
+				 sizeof(struct zsf_zspage), ZSF_ZSPAGE_ALIGN);
+	if (h < 0 || z < 0)
+		return -ENOMEM;
+	return h | z << 1;
+}
+ZSF_EXPORT_TEST(zsf_test_caches_merged);

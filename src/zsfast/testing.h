@@ -103,4 +103,13 @@ unsigned long zsf_test_bad_handles(struct zsf_pool *pool);
  */
 unsigned int zsf_test_check_counters(struct zsf_pool *pool);
 
+/**
+ * zsf_test_caches_merged() - do zsfast's slab caches share their slabs?
+ *
+ * Return: a bitmask, bit 0 for zsfast_handle, bit 1 for zsfast_zspage,
+ * set if a mergeable cache of its geometry created now is merged with it;
+ * or -ENOMEM.
+ */
+int zsf_test_caches_merged(void);
+
 #endif /* _ZSF_TESTING_H_ */

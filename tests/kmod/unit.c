@@ -13,6 +13,7 @@
  * - a handle whose class index is out of range is refused by every entry
  *   point, which leave it and its object alone;
  * - two pools do not see each other's objects;
+ * - zsfast's slab caches are not merged with a cache created after them;
  * - along the way, each class's counters (what debugfs prints) agree with
  *   its fullness lists.
  */
@@ -974,6 +975,17 @@ static void zsft_test_bad_class(struct zsft_unit *u)
 	zsft_agg_point(&agg);
 }
 
+/* ---- slab caches ---- */
+
+static void zsft_test_caches(void)
+{
+	int merged = zsf_test_caches_merged();
+
+	zsft_point(merged == 0,
+		   "slab: a cache of zsfast_handle's or zsfast_zspage's geometry is not merged with it (%d)",
+		   merged);
+}
+
 /* ---- two pools ---- */
 
 static void zsft_test_two_pools(struct zsft_unit *u)
@@ -1058,6 +1070,7 @@ int zsft_run_unit(void)
 
 	zsft_test_geometry(u);
 	zsft_test_encoding(u);
+	zsft_test_caches();
 	if (zsft_test_lookup(u)) {
 		zsft_test_errors(u);
 		zsft_test_huge(u);
