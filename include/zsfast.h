@@ -88,6 +88,11 @@ unsigned long zsf_malloc(struct zsf_pool *pool, size_t size, gfp_t gfp,
  * A zspage that becomes empty is given back to the page allocator after
  * the class lock has been dropped.
  *
+ * A handle whose location names a size class that does not exist has been
+ * corrupted: it is refused, reported once in the kernel log and counted,
+ * and neither it nor the memory it points at is touched.  The same holds
+ * for zsf_free_bulk(), zsf_obj_read_begin() and zsf_obj_write().
+ *
  * Context: process context, atomic or not (under the caller's spinlocks,
  * with preemption disabled); never sleeps.  Not from hard or soft
  * interrupt context: the class locks are not interrupt-safe, as in
@@ -109,9 +114,13 @@ void zsf_free(struct zsf_pool *pool, unsigned long handle);
  * Callers that free many objects, such as a swap device draining a batch
  * of released slots, get the most from ordering @handles as allocated.
  *
- * Context: as zsf_free(); never sleeps.  The time spent with a class lock
- * held grows with the run length, so callers should pass at most a few
- * hundred handles at a time.
+ * Context: process context, interrupts enabled (asserted under lockdep):
+ * the handle slots go back through kmem_cache_free_bulk(), which must be
+ * called with interrupts enabled (SLAB disables and re-enables them).
+ * Unlike zsf_free(), not under a spinlock that disables interrupts; under
+ * the caller's other spinlocks, with preemption disabled, it is fine.
+ * Never sleeps.  The time spent with a class lock held grows with the run
+ * length, so callers should pass at most a few hundred handles at a time.
  */
 void zsf_free_bulk(struct zsf_pool *pool, unsigned long *handles,
 		   unsigned int nr);
@@ -144,7 +153,8 @@ size_t zsf_huge_class_size(struct zsf_pool *pool);
  * Context: process context, atomic or not; returns with preemption
  * disabled.
  * Return: a pointer to the object's data: either into the backing page or
- * to @local_copy.
+ * to @local_copy.  For a corrupted handle (see zsf_free()), @local_copy
+ * filled with zeroes.
  */
 void *zsf_obj_read_begin(struct zsf_pool *pool, unsigned long handle,
 			 void *local_copy);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The zs_free micro-benchmark (issue 4, W2), built twice from this one
+ * The zs_free micro-benchmark (W2), built twice from this one
  * source: zsfbench_stock.ko against the kernel's zsmalloc (zs_*) and
  * zsfbench_zsf.ko against zsfast (zsf_*); see stock.c and zsf.c, which
  * set FB_STOCK and include this file.
@@ -22,6 +22,22 @@
  *
  * zsfbench_zsf.ko bulk=B frees with zsf_free_bulk(), B handles per call
  * (impl=zsfast-bulk), as zramx frees a batch of released swap slots.
+ *
+ * compact=R measures instead how long a single free can wait for
+ * compaction: count objects (of size bytes each, or zram-like mixed
+ * sizes with size=0) are allocated, a kthread on one CPU runs
+ * zs_compact()/zsf_compact() in a loop, and a kthread on another CPU, R
+ * times, frees a random half of the objects, timing each free with
+ * interrupts off (as the swap core frees, under its lock), and allocates
+ * them again.  The line printed is
+ *
+ *   freebench: impl=..-compact tag=.. size=.. count=.. rounds=..
+ *              frees=.. p50_ns=.. p99_ns=.. p999_ns=.. max_ns=..
+ *              compactions=.. pages_compacted=..
+ *
+ * compactor=N leaves the compacting kthread idle: what is left is the
+ * latency of a free on its own, and the noise of the machine (under
+ * QEMU, the host descheduling a vCPU).
  */
 #include <linux/module.h>
 #include <linux/kernel.h>
@@ -32,7 +48,8 @@
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 #include <linux/cpumask.h>
-#include <linux/random.h>
+#include <linux/sched/clock.h>
+#include <linux/sort.h>
 
 #ifdef FB_STOCK
 #include <linux/zsmalloc.h>
@@ -48,6 +65,7 @@
 #endif
 #define fb_free(p, h)		zs_free(p, h)
 #define fb_total_pages(p)	zs_get_total_pages(p)
+#define fb_compact(p)		zs_compact(p)
 #else
 #include <zsfast.h>
 #include <compat/compat.h>
@@ -59,6 +77,7 @@
 #define fb_malloc(p, s, g)	zsf_malloc(p, s, g, NUMA_NO_NODE)
 #define fb_free(p, h)		zsf_free(p, h)
 #define fb_total_pages(p)	zsf_get_total_pages(p)
+#define fb_compact(p)		zsf_compact(p)
 ZSF_IMPORT_NS();
 
 static unsigned int bulk;
@@ -78,6 +97,15 @@ MODULE_PARM_DESC(seed, "seed of the object sizes");
 static unsigned int tag;
 module_param(tag, uint, 0444);
 MODULE_PARM_DESC(tag, "echoed in the result line");
+static unsigned int compact;
+module_param(compact, uint, 0444);
+MODULE_PARM_DESC(compact, "rounds of frees timed against a compacting kthread (0: W2)");
+static unsigned int size;
+module_param(size, uint, 0444);
+MODULE_PARM_DESC(size, "compact=: object size (0: mixed, as zram stores)");
+static bool compactor = true;
+module_param(compactor, bool, 0444);
+MODULE_PARM_DESC(compactor, "compact=: run the compacting kthread (N: the same frees without it, the noise floor)");
 
 struct fb_thread {
 	struct fb_pool *pool;
@@ -89,8 +117,8 @@ struct fb_thread {
 
 static DECLARE_COMPLETION(fb_start);
 
-/* Sizes like zram's: compressed pages 32 .. 4000 bytes, 1 in 8 whole. */
-static size_t fb_size(u32 *state)
+/* xorshift32: reproducible from seed=. */
+static u32 fb_rand(u32 *state)
 {
 	u32 x = *state;
 
@@ -98,6 +126,14 @@ static size_t fb_size(u32 *state)
 	x ^= x >> 17;
 	x ^= x << 5;
 	*state = x;
+	return x;
+}
+
+/* Sizes like zram's: compressed pages 32 .. 4000 bytes, 1 in 8 whole. */
+static size_t fb_size(u32 *state)
+{
+	u32 x = fb_rand(state);
+
 	if (!(x % 8))
 		return PAGE_SIZE;
 	return 32 + (x >> 8) % 3968;
@@ -129,6 +165,158 @@ static int fb_thread_fn(void *data)
 	return 0;
 }
 
+/* compact=R: free latency while another kthread compacts the pool. */
+struct fb_compact {
+	struct fb_pool *pool;
+	unsigned long *handles;
+	unsigned int *order;
+	u32 *lat;
+	unsigned int nlat;
+	unsigned long runs, pages;
+	u32 state;
+	int err;
+	struct completion done;
+};
+
+static size_t fb_compact_size(u32 *state)
+{
+	return size ? size : fb_size(state);
+}
+
+static int fb_compactor_fn(void *data)
+{
+	struct fb_compact *c = data;
+
+	while (!kthread_should_stop()) {
+		if (!compactor) {
+			schedule_timeout_interruptible(HZ / 10);
+			continue;
+		}
+		c->pages += fb_compact(c->pool);
+		c->runs++;
+		cond_resched();
+	}
+	return 0;
+}
+
+static int fb_churn_fn(void *data)
+{
+	struct fb_compact *c = data;
+	unsigned int r, i, j, k, half = count / 2;
+	unsigned long flags;
+	u64 t0;
+
+	for (r = 0; r < compact; r++) {
+		for (i = 0; i < count; i++)
+			c->order[i] = i;
+		for (i = count - 1; i > 0; i--) {
+			j = fb_rand(&c->state) % (i + 1);
+			swap(c->order[i], c->order[j]);
+		}
+		for (i = 0; i < half; i++) {
+			k = c->order[i];
+			local_irq_save(flags);
+			t0 = local_clock();
+			fb_free(c->pool, c->handles[k]);
+			c->lat[c->nlat++] = min_t(u64, local_clock() - t0,
+						  U32_MAX);
+			local_irq_restore(flags);
+			c->handles[k] = 0;
+		}
+		for (i = 0; i < half; i++) {
+			k = c->order[i];
+			c->handles[k] = fb_malloc(c->pool,
+						  fb_compact_size(&c->state),
+						  GFP_KERNEL | __GFP_NOWARN);
+			if (IS_ERR_OR_NULL((void *)c->handles[k])) {
+				c->handles[k] = 0;
+				c->err = -ENOMEM;
+				goto out;
+			}
+		}
+		cond_resched();
+	}
+out:
+	complete(&c->done);
+	return 0;
+}
+
+static int fb_cmp_u32(const void *a, const void *b)
+{
+	u32 x = *(const u32 *)a, y = *(const u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int fb_compact_run(void)
+{
+	unsigned int i, ncpu = num_online_cpus();
+	struct task_struct *comp, *churn;
+	struct fb_compact c = { .state = seed ? seed : 1 };
+	int ret = 0;
+
+	if (count < 2 || size > PAGE_SIZE || ncpu < 2)
+		return -EINVAL;
+	init_completion(&c.done);
+	c.pool = fb_create_pool("freebench");
+	c.handles = vcalloc(count, sizeof(*c.handles));
+	c.order = vcalloc(count, sizeof(*c.order));
+	c.lat = vcalloc(array_size(compact, count / 2), sizeof(*c.lat));
+	if (!c.pool || !c.handles || !c.order || !c.lat) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < count; i++) {
+		c.handles[i] = fb_malloc(c.pool, fb_compact_size(&c.state),
+					 GFP_KERNEL | __GFP_NOWARN);
+		if (IS_ERR_OR_NULL((void *)c.handles[i])) {
+			c.handles[i] = 0;
+			ret = -ENOMEM;
+			goto out;
+		}
+	}
+
+	comp = kthread_create(fb_compactor_fn, &c, "freebench/compact");
+	if (IS_ERR(comp)) {
+		ret = PTR_ERR(comp);
+		goto out;
+	}
+	churn = kthread_create(fb_churn_fn, &c, "freebench/free");
+	if (IS_ERR(churn)) {
+		kthread_stop(comp);
+		ret = PTR_ERR(churn);
+		goto out;
+	}
+	kthread_bind(comp, 1);
+	kthread_bind(churn, 0);
+	wake_up_process(comp);
+	wake_up_process(churn);
+	wait_for_completion(&c.done);
+	kthread_stop(comp);
+	ret = c.err;
+	if (ret || !c.nlat)
+		goto out;
+
+	sort(c.lat, c.nlat, sizeof(*c.lat), fb_cmp_u32, NULL);
+	pr_info("freebench: impl=%s-%s tag=%u size=%u count=%u rounds=%u frees=%u p50_ns=%u p99_ns=%u p999_ns=%u max_ns=%u compactions=%lu pages_compacted=%lu\n",
+		fb_impl(), compactor ? "compact" : "idle", tag, size, count,
+		compact, c.nlat,
+		c.lat[c.nlat / 2], c.lat[(u64)c.nlat * 99 / 100],
+		c.lat[(u64)c.nlat * 999 / 1000], c.lat[c.nlat - 1], c.runs,
+		c.pages);
+out:
+	if (c.handles)
+		for (i = 0; i < count; i++)
+			if (c.handles[i])
+				fb_free(c.pool, c.handles[i]);
+	if (c.pool)
+		fb_destroy_pool(c.pool);
+	vfree(c.lat);
+	vfree(c.order);
+	vfree(c.handles);
+	return ret;
+}
+
 static int __init fb_init(void)
 {
 	unsigned int nt = threads ? threads : num_online_cpus();
@@ -143,6 +331,8 @@ static int __init fb_init(void)
 
 	if (!count)
 		return -EINVAL;
+	if (compact)
+		return fb_compact_run();
 	t = kcalloc(nt, sizeof(*t), GFP_KERNEL);
 	if (!t)
 		return -ENOMEM;

@@ -11,6 +11,7 @@
 #include <linux/export.h>
 #include <linux/shrinker.h>
 #include <linux/gfp.h>
+#include <linux/slab.h>
 
 /* Symbol namespaces: a bare token up to v6.12, a string literal after. */
 #ifdef HAVE_NS_TOKEN
@@ -42,6 +43,37 @@ static inline gfp_t zsf_compat_page_gfp(gfp_t gfp)
 static inline gfp_t zsf_compat_page_gfp(gfp_t gfp)
 {
 	return gfp & ~__GFP_MOVABLE;
+}
+#endif
+
+/*
+ * A slab cache of zsfast's own, never merged with another cache of the
+ * same geometry (kmalloc-8, or another module's 8-byte cache, for the
+ * handles), so that /proc/slabinfo, slub_debug=,zsfast_handle and KASAN
+ * reports name it.  SLAB_NO_MERGE says so since v6.5.  Before, a cache
+ * with a constructor is never merged; the constructor does nothing else.
+ * On SLUB it costs a word per object, since the free pointer can no
+ * longer overlay the object.  Allocate from such a cache without
+ * __GFP_ZERO, which slab allocators refuse (WARN) for caches with a
+ * constructor.
+ */
+#ifdef HAVE_SLAB_NO_MERGE
+static inline struct kmem_cache *
+zsf_kmem_cache_create_unmerged(const char *name, unsigned int size,
+			       unsigned int align)
+{
+	return kmem_cache_create(name, size, align, SLAB_NO_MERGE, NULL);
+}
+#else
+static inline void zsf_unmerged_ctor(void *obj)
+{
+}
+
+static inline struct kmem_cache *
+zsf_kmem_cache_create_unmerged(const char *name, unsigned int size,
+			       unsigned int align)
+{
+	return kmem_cache_create(name, size, align, 0, zsf_unmerged_ctor);
 }
 #endif
 

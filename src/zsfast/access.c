@@ -7,6 +7,10 @@
  * drops the class lock at once, so that long reads (decompression) do not
  * hold up allocation and free in the class.  Compaction and migration
  * take migrate_lock for write before they move memory.
+ *
+ * A handle whose class index is out of range is refused (see
+ * zsf_refuse_handle()) without touching the memory it points at: a read
+ * gets zeroes in the local copy, a write is dropped.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -15,15 +19,19 @@
 
 #include "zsfast/zsfast_internal.h"
 
-/* Find a live handle's zspage and keep its pages in place. */
+/*
+ * Find a live handle's zspage and keep its pages in place.  *@obj comes
+ * from zsf_check_handle() and is read again here.
+ */
 static struct zsf_zspage *zsf_pin_obj(struct zsf_pool *pool,
 				      unsigned long handle,
 				      unsigned long *obj)
 	__acquires(&zspage->migrate_lock)
 {
-	struct zsf_class *class = zsf_lock_handle_class(pool, handle, NULL);
+	struct zsf_class *class;
 	struct zsf_zspage *zspage;
 
+	class = zsf_lock_handle_class(pool, handle, *obj, NULL);
 	*obj = zsf_handle_obj(handle);
 	zspage = zsf_page_zspage(zsf_obj_page(*obj));
 	read_lock(&zspage->migrate_lock);
@@ -46,7 +54,8 @@ static unsigned long zsf_data_offset(struct zsf_class *class,
  * @handle: a live handle
  * @local_copy: a PAGE_SIZE buffer, used when the object spans two pages
  *
- * Return: a pointer to the object's data.
+ * Return: a pointer to the object's data; @local_copy, zeroed, if @handle
+ * is refused.
  */
 void *zsf_obj_read_begin(struct zsf_pool *pool, unsigned long handle,
 			 void *local_copy)
@@ -57,6 +66,12 @@ void *zsf_obj_read_begin(struct zsf_pool *pool, unsigned long handle,
 	unsigned long obj, off, len;
 	struct page *page;
 
+	if (unlikely(!zsf_check_handle(pool, handle, &obj))) {
+		/* Nothing is held; zsf_obj_read_end() releases nothing. */
+		__acquire(&zspage->migrate_lock);
+		memset(local_copy, 0, PAGE_SIZE);
+		return local_copy;
+	}
 	zspage = zsf_pin_obj(pool, handle, &obj);
 	class = zspage->class;
 	off = zsf_data_offset(class, obj);
@@ -87,12 +102,19 @@ void zsf_obj_read_end(struct zsf_pool *pool, unsigned long handle, void *mem)
 {
 	/* The read lock we hold keeps obj stable: no class lock needed. */
 	unsigned long obj = zsf_handle_obj(handle);
-	struct zsf_zspage *zspage = zsf_page_zspage(zsf_obj_page(obj));
-	struct zsf_class *class = zspage->class;
-	unsigned long off = offset_in_page(zsf_data_offset(class, obj));
-	unsigned long len = class->huge ? class->size :
-				class->size - ZSF_HANDLE_SIZE;
+	struct zsf_zspage *zspage;
+	struct zsf_class *class;
+	unsigned long off, len;
 
+	/* Refused by zsf_obj_read_begin(), which took nothing. */
+	if (unlikely(!zsf_obj_class_ok(obj))) {
+		__release(&zspage->migrate_lock);
+		return;
+	}
+	zspage = zsf_page_zspage(zsf_obj_page(obj));
+	class = zspage->class;
+	off = offset_in_page(zsf_data_offset(class, obj));
+	len = class->huge ? class->size : class->size - ZSF_HANDLE_SIZE;
 	if (off + len <= PAGE_SIZE)
 		kunmap_local(mem);
 	read_unlock(&zspage->migrate_lock);
@@ -115,6 +137,8 @@ void zsf_obj_write(struct zsf_pool *pool, unsigned long handle, void *mem,
 	struct page *page;
 	size_t room;
 
+	if (unlikely(!zsf_check_handle(pool, handle, &obj)))
+		return;
 	zspage = zsf_pin_obj(pool, handle, &obj);
 	class = zspage->class;
 	room = class->huge ? class->size : class->size - ZSF_HANDLE_SIZE;

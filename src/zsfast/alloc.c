@@ -26,6 +26,7 @@
 #include <linux/highmem.h>
 #include <linux/pagemap.h>
 #include <linux/err.h>
+#include <linux/lockdep.h>
 
 #include "zsfast/zsfast_internal.h"
 
@@ -85,10 +86,12 @@ static struct zsf_zspage *zsf_alloc_zspage(struct zsf_pool *pool,
 	struct zsf_zspage *zspage;
 	unsigned int i;
 
-	zspage = kmem_cache_zalloc(zsf_zspage_cache,
-				   gfp & ~(__GFP_HIGHMEM | __GFP_MOVABLE));
+	/* Not __GFP_ZERO: the cache may have a constructor (compat.h). */
+	zspage = kmem_cache_alloc(zsf_zspage_cache, gfp & ~(__GFP_HIGHMEM |
+					__GFP_MOVABLE | __GFP_ZERO));
 	if (!zspage)
 		return NULL;
+	memset(zspage, 0, sizeof(*zspage));
 
 	for (i = 0; i < class->pages_per_zspage; i++) {
 		struct page *page;
@@ -211,15 +214,20 @@ bool zsf_fix_fullness_locked(struct zsf_class *class,
 	if (fg == zspage->fullness)
 		return false;
 
+	/* Only a zspage not linked yet has the empty group. */
+	if (zspage->fullness != ZSF_FULLNESS_EMPTY)
+		class->nr_fullness[zspage->fullness]--;
 	if (fg == ZSF_FULLNESS_EMPTY) {
 		list_del_init(&zspage->list);
-		zspage->dying = true;
+		/* Read without the lock by zsf_page_isolate(). */
+		WRITE_ONCE(zspage->dying, true);
 		zspage->fullness = fg;
 		class->nr_zspages--;
 		return true;
 	}
 	/* Most recently used first: allocation takes from the head. */
 	list_move(&zspage->list, &class->fullness_list[fg]);
+	class->nr_fullness[fg]++;
 	zspage->fullness = fg;
 	return false;
 }
@@ -356,8 +364,10 @@ unsigned long zsf_malloc(struct zsf_pool *pool, size_t size, gfp_t gfp,
 	if (unlikely(size > ZSF_MAX_ALLOC_SIZE))
 		return (unsigned long)ERR_PTR(-ENOSPC);
 
+	/* The slot is written before use; see zsf_alloc_zspage(). */
 	handle = (unsigned long)kmem_cache_alloc(zsf_handle_cache,
-				gfp & ~(__GFP_HIGHMEM | __GFP_MOVABLE));
+				gfp & ~(__GFP_HIGHMEM | __GFP_MOVABLE |
+					__GFP_ZERO));
 	if (!handle)
 		return (unsigned long)ERR_PTR(-ENOMEM);
 
@@ -391,23 +401,44 @@ unsigned long zsf_malloc(struct zsf_pool *pool, size_t size, gfp_t gfp,
 ZSF_EXPORT(zsf_malloc);
 
 /**
+ * zsf_refuse_handle() - report a handle whose obj is out of range
+ * @pool: the pool it was given for
+ * @obj: what it holds
+ *
+ * The handle was corrupted (or never was one): the caller leaves it and
+ * everything it points at alone.  Reported once in the log, and counted
+ * (bad_handles in debugfs).  Not a WARN: the caller survives it, and a
+ * stack trace would not say who scribbled on the handle.
+ */
+void zsf_refuse_handle(struct zsf_pool *pool, unsigned long obj)
+{
+	zsf_stat_inc(pool, bad_handles);
+	pr_err_once("pool %s: refused a handle with class index %u, out of range (%u classes)\n",
+		    pool->name, zsf_obj_class_idx(obj),
+		    (unsigned int)ZSF_NR_CLASSES);
+}
+
+/**
  * zsf_lock_handle_class() - lock the class of a live handle
  * @pool: the pool
  * @handle: a live handle
+ * @obj: its obj, read by zsf_check_handle()
  * @contended: if not NULL, set when the class lock was contended
  *
- * On return the class lock is held, so the handle's obj is stable.
+ * On return the class lock is held, so the handle's obj is stable; read it
+ * again for the PFN.
  *
  * Return: the class, locked.
  */
 struct zsf_class *zsf_lock_handle_class(struct zsf_pool *pool,
-					unsigned long handle, bool *contended)
+					unsigned long handle, unsigned long obj,
+					bool *contended)
 	__acquires(&class->lock)
 {
 	struct zsf_class *class;
 
 #ifdef ZSF_CLASS_IN_OBJ
-	class = pool->size_class[zsf_obj_class_idx(zsf_handle_obj(handle))];
+	class = pool->size_class[zsf_obj_class_idx(obj)];
 #else
 	/* The pool lock keeps migration from retiring the page under us. */
 	read_lock(&pool->migrate_lock);
@@ -430,7 +461,8 @@ struct zsf_class *zsf_lock_handle_class(struct zsf_pool *pool,
 /**
  * zsf_free() - free an object
  * @pool: the pool
- * @handle: the handle; 0 and error values are ignored
+ * @handle: the handle; 0 and error values are ignored, and a corrupted
+ *	one is refused (see zsf_refuse_handle())
  */
 void zsf_free(struct zsf_pool *pool, unsigned long handle)
 {
@@ -442,7 +474,9 @@ void zsf_free(struct zsf_pool *pool, unsigned long handle)
 	if (IS_ERR_OR_NULL((void *)handle))
 		return;
 
-	class = zsf_lock_handle_class(pool, handle, &contended);
+	if (unlikely(!zsf_check_handle(pool, handle, &obj)))
+		return;
+	class = zsf_lock_handle_class(pool, handle, obj, &contended);
 	obj = zsf_handle_obj(handle);
 	zspage = zsf_page_zspage(zsf_obj_page(obj));
 	zsf_obj_free_locked(class, zspage, zsf_obj_idx(obj));
@@ -467,8 +501,10 @@ static inline bool zsf_same_class(struct zsf_pool *pool,
 				  struct zsf_class *class, unsigned long next)
 {
 #ifdef ZSF_CLASS_IN_OBJ
-	return pool->size_class[zsf_obj_class_idx(zsf_handle_obj(next))] ==
-		class;
+	unsigned long obj = zsf_handle_obj(next);
+
+	return zsf_obj_class_ok(obj) &&
+		pool->size_class[zsf_obj_class_idx(obj)] == class;
 #else
 	return false;
 #endif
@@ -478,16 +514,19 @@ static inline bool zsf_same_class(struct zsf_pool *pool,
  * zsf_free_bulk() keeps a class lock across a run of handles of that class
  * and leaves to the end what needs no class lock: the handle slots go back
  * in one kmem_cache_free_bulk(), and emptied zspages are released after
- * the last class lock has been dropped.
+ * the last class lock has been dropped.  A refused handle is left out of
+ * the slots given back.
  */
 void zsf_free_bulk(struct zsf_pool *pool, unsigned long *handles,
 		   unsigned int nr)
 {
 	struct zsf_zspage *zspage, *empty = NULL;
-	unsigned int i = 0, kept = 0, contended = 0;
+	unsigned int i = 0, kept = 0, freed = 0, contended = 0;
 	struct zsf_class *class;
 	unsigned long obj;
 	bool busy;
+
+	lockdep_assert_irqs_enabled();
 
 	/* Drop the no-op entries first, so that a run is never split. */
 	for (i = 0; i < nr; i++)
@@ -495,9 +534,15 @@ void zsf_free_bulk(struct zsf_pool *pool, unsigned long *handles,
 			handles[kept++] = handles[i];
 
 	for (i = 0; i < kept; ) {
-		class = zsf_lock_handle_class(pool, handles[i], &busy);
+		if (unlikely(!zsf_check_handle(pool, handles[i], &obj))) {
+			i++;
+			continue;
+		}
+		class = zsf_lock_handle_class(pool, handles[i], obj, &busy);
 		contended += busy;
 		do {
+			/* Behind i: the slots to give back. */
+			handles[freed++] = handles[i];
 			obj = zsf_handle_obj(handles[i]);
 			zspage = zsf_page_zspage(zsf_obj_page(obj));
 			zsf_obj_free_locked(class, zspage, zsf_obj_idx(obj));
@@ -510,8 +555,8 @@ void zsf_free_bulk(struct zsf_pool *pool, unsigned long *handles,
 		spin_unlock(&class->lock);
 	}
 
-	kmem_cache_free_bulk(zsf_handle_cache, kept, (void **)handles);
-	this_cpu_add(pool->pcpu_stats->frees, kept);
+	kmem_cache_free_bulk(zsf_handle_cache, freed, (void **)handles);
+	this_cpu_add(pool->pcpu_stats->frees, freed);
 	if (contended)
 		this_cpu_add(pool->pcpu_stats->lock_contended, contended);
 	while (empty) {

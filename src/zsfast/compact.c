@@ -6,9 +6,18 @@
  *
  * Compaction holds the class lock while it moves objects (it rewrites
  * obj) and the source zspage's migrate_lock for write (it moves object
- * memory that readers may have mapped).  It drops both between source
- * zspages, so that frees and allocations in the class are not held up for
- * long.
+ * memory that readers may have mapped).  Frees run under the class lock
+ * too, often with interrupts off under their caller's locks, so a hold is
+ * kept short, as upstream's __zs_compact() does: the locks are dropped
+ * when the source zspage is empty, when the destination is full, when
+ * anyone waits for them, and after ZSF_COMPACT_BATCH bytes moved.  Both
+ * zspages stay on their lists (zsf_fix_fullness_locked() refiles them),
+ * so nothing has to be put back; the next round picks again.
+ *
+ * "Anyone waits" is spin_is_contended() (rwlock_is_contended() for the
+ * pool lock of the fallback encoding), not spin_needbreak(): recent
+ * kernels make that false unless they are preemptible, and Debian's
+ * preempt voluntarily.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -17,6 +26,20 @@
 #include <linux/sched.h>
 
 #include "zsfast/zsfast_internal.h"
+
+/*
+ * Most bytes of objects moved per hold of the class lock: about the work
+ * of migrating one page.  At least one object moves per hold.
+ */
+#define ZSF_COMPACT_BATCH	PAGE_SIZE
+
+/* Does a free, an allocation or a reader wait for compaction's locks? */
+static bool zsf_compact_contended(struct zsf_pool *pool,
+				  struct zsf_class *class)
+{
+	return spin_is_contended(&class->lock) ||
+		zsf_pool_move_contended(pool) || need_resched();
+}
 
 /* Copy object @sidx of @src to object @didx of @dst, header included. */
 static void zsf_copy_obj(struct zsf_class *class,
@@ -44,11 +67,14 @@ static void zsf_copy_obj(struct zsf_class *class,
 	}
 }
 
-/* Move objects from @src to @dst until @src is empty or @dst full. */
-static void zsf_move_objects(struct zsf_class *class,
+/*
+ * Move objects from @src to @dst until @src is empty, @dst is full, a
+ * batch has moved or someone waits for the locks.
+ */
+static void zsf_move_objects(struct zsf_pool *pool, struct zsf_class *class,
 			     struct zsf_zspage *dst, struct zsf_zspage *src)
 {
-	unsigned int sidx = 0;
+	unsigned int sidx = 0, moved = 0;
 	unsigned long handle;
 
 	while (dst->inuse < class->objs_per_zspage &&
@@ -63,6 +89,10 @@ static void zsf_move_objects(struct zsf_class *class,
 					      class->index, didx));
 		zsf_obj_free_locked(class, src, sidx);
 		sidx++;
+		moved += class->size;
+		if (moved >= ZSF_COMPACT_BATCH ||
+		    zsf_compact_contended(pool, class))
+			break;
 	}
 }
 
@@ -118,28 +148,28 @@ unsigned long zsf_compact_class(struct zsf_pool *pool, struct zsf_class *class)
 	if (class->huge)
 		return 0;
 
-	zsf_pool_move_lock(pool);
-	spin_lock(&class->lock);
-	while (zsf_class_freeable(class)) {
+	for (;;) {
 		struct zsf_zspage *dst, *src;
 		bool empty;
 
-		dst = zsf_pick(class, true, NULL);
-		if (!dst)
+		zsf_pool_move_lock(pool);
+		spin_lock(&class->lock);
+		dst = zsf_class_freeable(class) ? zsf_pick(class, true, NULL) :
+						  NULL;
+		src = dst ? zsf_pick(class, false, dst) : NULL;
+		if (!src || src->inuse > dst->inuse) {
+			spin_unlock(&class->lock);
+			zsf_pool_move_unlock(pool);
 			break;
-		src = zsf_pick(class, false, dst);
-		if (!src || src->inuse > dst->inuse)
-			break;
+		}
 
 		write_lock(&src->migrate_lock);
-		zsf_move_objects(class, dst, src);
+		zsf_move_objects(pool, class, dst, src);
 		write_unlock(&src->migrate_lock);
 
 		zsf_fix_fullness_locked(class, dst);
 		empty = zsf_fix_fullness_locked(class, src);
-		if (!empty && !need_resched() && !spin_needbreak(&class->lock))
-			continue;
-
+		/* Every batch ends the hold: src empty, dst full, or enough. */
 		spin_unlock(&class->lock);
 		zsf_pool_move_unlock(pool);
 		if (empty) {
@@ -147,11 +177,7 @@ unsigned long zsf_compact_class(struct zsf_pool *pool, struct zsf_class *class)
 			freed += class->pages_per_zspage;
 		}
 		cond_resched();
-		zsf_pool_move_lock(pool);
-		spin_lock(&class->lock);
 	}
-	spin_unlock(&class->lock);
-	zsf_pool_move_unlock(pool);
 	return freed;
 }
 

@@ -20,14 +20,15 @@ static int __init zsf_init(void)
 {
 	int err;
 
-	zsf_handle_cache = kmem_cache_create("zsfast_handle", ZSF_HANDLE_SIZE,
-					     0, 0, NULL);
+	/* Caches of their own, so that slabinfo and debug reports name them. */
+	zsf_handle_cache = zsf_kmem_cache_create_unmerged("zsfast_handle",
+							  ZSF_HANDLE_SIZE, 0);
 	if (!zsf_handle_cache)
 		return -ENOMEM;
 
-	zsf_zspage_cache = kmem_cache_create("zsfast_zspage",
-					     sizeof(struct zsf_zspage),
-					     ZSF_ZSPAGE_ALIGN, 0, NULL);
+	zsf_zspage_cache = zsf_kmem_cache_create_unmerged("zsfast_zspage",
+						sizeof(struct zsf_zspage),
+						ZSF_ZSPAGE_ALIGN);
 	if (!zsf_zspage_cache) {
 		err = -ENOMEM;
 		goto out_handle;

@@ -126,10 +126,14 @@ void zsf_set_movable(struct zsf_zspage *zspage)
 		struct page *page = zspage->pages[i];
 
 		/*
-		 * A fresh page is locked by no one, but a PFN scanner may
-		 * try it; if so, the page simply stays unmovable.
+		 * PFN scanners lock a page they do not own only once it is
+		 * movable (isolate_movable_page()), and this one is fresh
+		 * from the page allocator: nobody can hold its lock, as in
+		 * upstream's SetZsPageMovable().  Should someone, say so
+		 * and leave the page unmovable rather than unlock their
+		 * lock.
 		 */
-		if (!trylock_page(page))
+		if (WARN_ON_ONCE(!trylock_page(page)))
 			continue;
 		__SetPageMovable(page, &zsf_mops);
 		unlock_page(page);

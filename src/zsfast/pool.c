@@ -255,8 +255,9 @@ void zsf_destroy_pool(struct zsf_pool *pool)
 		for (fg = 0; fg < ZSF_NR_FULLNESS; fg++) {
 			list_for_each_entry(zspage, &class->fullness_list[fg],
 					    list)
-				zspage->dying = true;
+				WRITE_ONCE(zspage->dying, true);
 			list_splice_init(&class->fullness_list[fg], &doomed);
+			class->nr_fullness[fg] = 0;
 		}
 		class->nr_zspages = 0;
 		class->objs_inuse = 0;

@@ -32,6 +32,7 @@ void zsf_sum_pcpu_stats(struct zsf_pool *pool, struct zsf_pcpu_stats *sum)
 		sum->zspages_freed += READ_ONCE(s->zspages_freed);
 		sum->zspages_deferred += READ_ONCE(s->zspages_deferred);
 		sum->pages_migrated += READ_ONCE(s->pages_migrated);
+		sum->bad_handles += READ_ONCE(s->bad_handles);
 	}
 }
 
@@ -86,17 +87,12 @@ static int zsf_classes_show(struct seq_file *s, void *v)
 	for (i = 0; i < ZSF_NR_CLASSES; i++) {
 		struct zsf_class *class = pool->size_class[i];
 		unsigned long count[ZSF_NR_FULLNESS], objs, used, pages, freeable;
-		struct zsf_zspage *zspage;
 
 		if (class->index != i)
 			continue;
+		/* Counters, not a walk: O(1) under each class lock. */
 		spin_lock(&class->lock);
-		for (fg = 0; fg < ZSF_NR_FULLNESS; fg++) {
-			count[fg] = 0;
-			list_for_each_entry(zspage, &class->fullness_list[fg],
-					    list)
-				count[fg]++;
-		}
+		memcpy(count, class->nr_fullness, sizeof(count));
 		objs = class->nr_zspages * class->objs_per_zspage;
 		used = class->objs_inuse;
 		pages = class->nr_zspages * class->pages_per_zspage;
@@ -139,6 +135,7 @@ static int zsf_free_stats_show(struct seq_file *s, void *v)
 	seq_printf(s, "zspages_freed: %lu\n", sum.zspages_freed);
 	seq_printf(s, "zspages_deferred: %lu\n", sum.zspages_deferred);
 	seq_printf(s, "pages_migrated: %lu\n", sum.pages_migrated);
+	seq_printf(s, "bad_handles: %lu\n", sum.bad_handles);
 	seq_printf(s, "pages_compacted: %ld\n",
 		   atomic_long_read(&pool->pages_compacted));
 	seq_printf(s, "pages_allocated: %ld\n",

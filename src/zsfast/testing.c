@@ -5,6 +5,7 @@
  */
 #include <linux/module.h>
 #include <linux/highmem.h>
+#include <linux/slab.h>
 
 #include "zsfast/zsfast_internal.h"
 #include "zsfast/testing.h"
@@ -36,7 +37,7 @@ static struct zsf_zspage *zsf_test_find_zspage(struct zsf_class *class,
 int zsf_test_locate(struct zsf_pool *pool, unsigned long handle,
 		    struct zsf_test_loc *loc)
 {
-	struct zsf_class *class = zsf_lock_handle_class(pool, handle, NULL);
+	struct zsf_class *class;
 	struct zsf_zspage *zspage;
 	struct page *page;
 	unsigned long found;
@@ -44,6 +45,12 @@ int zsf_test_locate(struct zsf_pool *pool, unsigned long handle,
 	int ret = -EINVAL;
 
 	memset(loc, 0, sizeof(*loc));
+	if (!zsf_check_handle(pool, handle, &loc->obj)) {
+		zsf_test_decode(loc->obj, &loc->pfn, &loc->class_idx,
+				&loc->obj_idx);
+		return -EINVAL;
+	}
+	class = zsf_lock_handle_class(pool, handle, loc->obj, NULL);
 	loc->obj = zsf_handle_obj(handle);
 	zsf_test_decode(loc->obj, &loc->pfn, &loc->class_idx, &loc->obj_idx);
 	/*
@@ -141,3 +148,104 @@ unsigned long zsf_test_total_pages(void)
 	return zsf_total_pages();
 }
 ZSF_EXPORT_TEST(zsf_test_total_pages);
+
+/**
+ * zsf_test_bad_handles() - handles the pool has refused
+ * @pool: the pool
+ *
+ * Return: how many times a handle with an out-of-range class index was
+ * refused (bad_handles in debugfs).
+ */
+unsigned long zsf_test_bad_handles(struct zsf_pool *pool)
+{
+	struct zsf_pcpu_stats sum;
+
+	zsf_sum_pcpu_stats(pool, &sum);
+	return sum.bad_handles;
+}
+ZSF_EXPORT_TEST(zsf_test_bad_handles);
+
+/**
+ * zsf_test_check_counters() - check each class's counters against its lists
+ * @pool: the pool
+ *
+ * Walks every zspage of every class under the class lock and checks
+ * nr_fullness[], nr_zspages and objs_inuse, and that each zspage sits on
+ * the list of its fullness.
+ *
+ * Return: the number of classes whose counters do not match.
+ */
+unsigned int zsf_test_check_counters(struct zsf_pool *pool)
+{
+	unsigned int i, fg, bad = 0;
+
+	for (i = 0; i < ZSF_NR_CLASSES; i++) {
+		struct zsf_class *class = pool->size_class[i];
+		unsigned long zspages = 0, inuse = 0, n;
+		struct zsf_zspage *zspage;
+		bool ok = true;
+
+		if (class->index != i)
+			continue;
+		spin_lock(&class->lock);
+		for (fg = 0; fg < ZSF_NR_FULLNESS; fg++) {
+			n = 0;
+			list_for_each_entry(zspage, &class->fullness_list[fg],
+					    list) {
+				n++;
+				inuse += zspage->inuse;
+				if (zspage->fullness != fg ||
+				    zsf_fullness(class, zspage->inuse) != fg)
+					ok = false;
+			}
+			if (n != class->nr_fullness[fg])
+				ok = false;
+			zspages += n;
+		}
+		if (zspages != class->nr_zspages || inuse != class->objs_inuse)
+			ok = false;
+		spin_unlock(&class->lock);
+		bad += !ok;
+	}
+	return bad;
+}
+ZSF_EXPORT_TEST(zsf_test_check_counters);
+
+/* Is a mergeable cache of @cache's geometry created now merged with it? */
+static int zsf_test_probe_merge(struct kmem_cache *cache, const char *name,
+				unsigned int size, unsigned int align)
+{
+	struct kmem_cache *probe = kmem_cache_create(name, size, align, 0,
+						     NULL);
+	int merged;
+
+	if (!probe)
+		return -ENOMEM;
+	merged = probe == cache;
+	kmem_cache_destroy(probe);
+	return merged;
+}
+
+/**
+ * zsf_test_caches_merged() - do zsfast's slab caches share their slabs?
+ *
+ * Creates, and destroys again, a mergeable cache of the geometry of each
+ * of zsfast's caches: the slab allocator merges it with zsfast's if that
+ * one is mergeable (or if both were merged into the same older cache).
+ *
+ * Return: a bitmask, bit 0 for zsfast_handle, bit 1 for zsfast_zspage,
+ * set if the probe was merged with it; or -ENOMEM.
+ */
+int zsf_test_caches_merged(void)
+{
+	int h, z;
+
+	h = zsf_test_probe_merge(zsf_handle_cache, "zsfast_probe_handle",
+				 ZSF_HANDLE_SIZE, 0);
+	z = zsf_test_probe_merge(zsf_zspage_cache, "zsfast_probe_zspage",
+				 sizeof(struct zsf_zspage), ZSF_ZSPAGE_ALIGN);
+	if (h < 0 || z < 0)
+		return -ENOMEM;
+	return h | z << 1;
+}
+ZSF_EXPORT_TEST(zsf_test_caches_merged);

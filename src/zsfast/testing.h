@@ -85,4 +85,31 @@ void zsf_test_geometry(struct zsf_test_geometry *geo);
  */
 unsigned long zsf_test_total_pages(void);
 
+/**
+ * zsf_test_bad_handles() - handles the pool has refused
+ * @pool: the pool
+ *
+ * Return: how many times zsf_free(), zsf_free_bulk() or an object access
+ * refused a handle whose class index is out of range.
+ */
+unsigned long zsf_test_bad_handles(struct zsf_pool *pool);
+
+/**
+ * zsf_test_check_counters() - check each class's counters against its lists
+ * @pool: the pool
+ *
+ * Return: the number of classes whose per-fullness zspage counts, zspage
+ * count or object count differ from what walking their lists finds.
+ */
+unsigned int zsf_test_check_counters(struct zsf_pool *pool);
+
+/**
+ * zsf_test_caches_merged() - do zsfast's slab caches share their slabs?
+ *
+ * Return: a bitmask, bit 0 for zsfast_handle, bit 1 for zsfast_zspage,
+ * set if a mergeable cache of its geometry created now is merged with it;
+ * or -ENOMEM.
+ */
+int zsf_test_caches_merged(void);
+
 #endif /* _ZSF_TESTING_H_ */

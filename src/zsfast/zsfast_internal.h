@@ -31,11 +31,14 @@
  *
  * Callers such as zramx hold their own slot locks outside all of these.
  *
- * - class->lock protects the class's fullness lists and statistics, every
+ * - class->lock protects the class's fullness lists and counters, every
  *   zspage's inuse/freeobj/fullness/dying/huge_handle, the free lists inside
  *   the objects, object headers, and every write of a handle's obj.  Any
  *   code that rewrites obj (allocation, compaction, migration) holds it, so
- *   obj is stable while the lock of its class is held.
+ *   obj is stable while the lock of its class is held.  Frees take it,
+ *   often with interrupts off under their callers' locks, so nobody holds
+ *   it for long: compaction drops it after a page's worth of objects or
+ *   as soon as someone waits (compact.c).
  * - zspage->migrate_lock keeps object memory in place: readers and writers
  *   of object data (zsf_obj_read_begin/end, zsf_obj_write) hold it for read;
  *   compaction holds it for write on the zspage it empties, migration on the
@@ -47,17 +50,27 @@
  *
  * Reads without a lock, and why they are safe
  * -------------------------------------------
- * - zsf_free() and zsf_obj_read_begin()/zsf_obj_write() read a handle's obj
- *   with READ_ONCE() before taking any lock, and use only its class field:
- *   the class of an object never changes (compaction moves objects within
- *   their class, migration changes only the PFN), and obj is written with
- *   WRITE_ONCE() as one aligned word, so the field is never torn.  The PFN
- *   is used only after re-reading obj under class->lock.
+ * - zsf_free(), zsf_free_bulk(), zsf_obj_read_begin() and zsf_obj_write()
+ *   read a handle's obj with READ_ONCE() before taking any lock, and use
+ *   only its class field: the class of an object never changes (compaction
+ *   moves objects within their class, migration changes only the PFN), and
+ *   obj is written with WRITE_ONCE() as one aligned word, so the field is
+ *   never torn.  The field is read once, checked against ZSF_NR_CLASSES (zsf_check_handle():
+ *   only a corrupted handle fails) and that same value picks the class.
+ *   The PFN is used only after re-reading obj under class->lock.
+ *   zsf_obj_read_end() reads obj under the zspage's migrate_lock, which
+ *   keeps it stable, and checks the class field the same way.
  * - class->size, ->objs_per_zspage, ->pages_per_zspage, ->huge, ->index and
  *   zspage->class, ->pool are set before the class or zspage is published
  *   and never change.
  * - page->private of a zsfast page is read in the movable_operations
  *   callbacks under the page lock, which pins the zspage (see above).
+ * - zspage->dying is read with READ_ONCE() by zsf_page_isolate(), under
+ *   the page lock only, as a hint; it is written with WRITE_ONCE() and
+ *   rechecked under class->lock before anything is moved.
+ * - class->nr_zspages and ->objs_inuse are read with READ_ONCE() by
+ *   zsf_class_freeable() for the shrinker's count, without the class
+ *   lock: an estimate, which compaction checks again under the lock.
  * - pool->pages_allocated and the per-CPU statistics are counters, read
  *   racily for reporting.
  *
@@ -70,7 +83,10 @@
  *   migrated.  Its pages go back to the buddy allocator after class->lock is
  *   dropped.
  * - class->objs_inuse is the sum of inuse, class->nr_zspages the number of
- *   linked zspages.
+ *   linked zspages, class->nr_fullness[fg] the length of fullness_list[fg]
+ *   (0 for the empty group).  zsf_fix_fullness_locked() is the one place
+ *   that links, moves and unlinks zspages, and keeps them all; pool
+ *   destruction resets them.
  * - pool->pages_allocated counts the pages of every zspage not yet returned
  *   to the buddy allocator, dying ones included.
  */
@@ -119,6 +135,8 @@ struct zsf_pool;
 struct zsf_class {
 	spinlock_t lock;
 	struct list_head fullness_list[ZSF_NR_FULLNESS];
+	/* Zspages on each list, so that statistics need not walk them. */
+	unsigned long nr_fullness[ZSF_NR_FULLNESS];
 	unsigned long nr_zspages;
 	unsigned long objs_inuse;
 
@@ -151,6 +169,7 @@ struct zsf_pcpu_stats {
 	unsigned long zspages_freed;
 	unsigned long zspages_deferred;
 	unsigned long pages_migrated;
+	unsigned long bad_handles;
 };
 
 struct zsf_pool {
@@ -256,6 +275,10 @@ static inline struct zsf_class *zsf_class_for_size(struct zsf_pool *pool,
 #ifdef ZSF_CLASS_IN_OBJ
 static inline void zsf_pool_move_lock(struct zsf_pool *pool) { }
 static inline void zsf_pool_move_unlock(struct zsf_pool *pool) { }
+static inline bool zsf_pool_move_contended(struct zsf_pool *pool)
+{
+	return false;
+}
 #else
 static inline void zsf_pool_move_lock(struct zsf_pool *pool)
 {
@@ -266,12 +289,48 @@ static inline void zsf_pool_move_unlock(struct zsf_pool *pool)
 {
 	write_unlock(&pool->migrate_lock);
 }
+
+/* Frees and accessors wait for the pool lock before any class lock. */
+static inline bool zsf_pool_move_contended(struct zsf_pool *pool)
+{
+	return rwlock_is_contended(&pool->migrate_lock);
+}
 #endif
 
+/*
+ * Is obj's class field in range?  Only a corrupted handle fails this; the
+ * callers refuse such a handle instead of indexing size_class[] with it.
+ * The fallback encoding has no class field.
+ */
+static inline bool zsf_obj_class_ok(unsigned long obj)
+{
+#ifdef ZSF_CLASS_IN_OBJ
+	return likely(zsf_obj_class_idx(obj) < ZSF_NR_CLASSES);
+#else
+	return true;
+#endif
+}
+
 /* alloc.c */
+void zsf_refuse_handle(struct zsf_pool *pool, unsigned long obj) __cold;
 struct zsf_class *zsf_lock_handle_class(struct zsf_pool *pool,
-					unsigned long handle, bool *contended)
+					unsigned long handle, unsigned long obj,
+					bool *contended)
 	__acquires(&class->lock);
+
+/*
+ * Read a handle's obj, before any lock, for zsf_lock_handle_class().
+ * False, and nothing is to be touched, if the handle is corrupted.
+ */
+static inline bool zsf_check_handle(struct zsf_pool *pool,
+				    unsigned long handle, unsigned long *obj)
+{
+	*obj = zsf_handle_obj(handle);
+	if (likely(zsf_obj_class_ok(*obj)))
+		return true;
+	zsf_refuse_handle(pool, *obj);
+	return false;
+}
 void zsf_obj_free_locked(struct zsf_class *class, struct zsf_zspage *zspage,
 			 unsigned int obj_idx);
 unsigned int zsf_obj_take_locked(struct zsf_class *class,

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=sh
 #
-# Issue 4, W2: the in-kernel zs_free micro-benchmark (bench/kmod), run by
+# W2: the in-kernel zs_free micro-benchmark (bench/kmod), run by
 # bench/run.sh (make bench), not by make check.  The same source built
 # against the kernel's zsmalloc (zsfbench_stock.ko) and zsfast
 # (zsfbench_zsf.ko); for N = 1 .. online CPUs kthreads, rounds are
@@ -13,6 +13,17 @@
 # Kernel command line knobs: bench.rounds=5 bench.count=65536
 # Fails only if a module does not load or print, or if zsfast's page or
 # pool count is not back at idle afterwards.
+#
+# W2c, free latency against compaction, runs only with bench.compact=R:
+# for each of bench.compact_loads=3 loads and each object size in
+# bench.compact_sizes=0,40 (0: mixed), the modules' compact=R mode (see
+# bench/kmod/freebench.c) on bench.compact_count=65536 objects, printed
+# as "# W2c ..." diagnostics with p50/p99/p99.9/max of one free.  If
+# /zsf/zsfast-base.ko and /zsf/zsfbench_zsf-base.ko are there (zsfast and
+# its benchmark built from another commit, renamed), each load runs them
+# too, right before the current ones: variant=base and variant=cur.
+# Each load also runs the current zsfast with the compacting kthread
+# idle (variant=idle): the noise floor.
 
 ZT_DIR=$(dirname "$0")
 . "$ZT_DIR/lib.sh"
@@ -21,10 +32,18 @@ export ZDRV=zramx
 
 ROUNDS=5
 COUNT=65536
+C_ROUNDS=0
+C_LOADS=3
+C_SIZES=0,40
+C_COUNT=65536
 for _w in $(cat /proc/cmdline); do
 	case $_w in
 	bench.rounds=*) ROUNDS=${_w#bench.rounds=} ;;
 	bench.count=*) COUNT=${_w#bench.count=} ;;
+	bench.compact=*) C_ROUNDS=${_w#bench.compact=} ;;
+	bench.compact_loads=*) C_LOADS=${_w#bench.compact_loads=} ;;
+	bench.compact_sizes=*) C_SIZES=${_w#bench.compact_sizes=} ;;
+	bench.compact_count=*) C_COUNT=${_w#bench.compact_count=} ;;
 	esac
 done
 NCPU=$(grep -c ^processor /proc/cpuinfo)
@@ -82,3 +101,65 @@ else
 	failures=$((failures + 1))
 fi
 [ $failures = 0 ] && ktap_ok "W2: every module loaded and reported"
+
+[ "$C_ROUNDS" -gt 0 ] || exit 0
+
+# c_zsfast VARIANT: have zsfast of that variant loaded.
+c_loaded=cur
+c_zsfast() {
+	[ "$c_loaded" = "$1" ] && return 0
+	rmmod zsfast || return 1
+	_f=/zsf/zsfast.ko
+	[ "$1" = base ] && _f=/zsf/zsfast-base.ko
+	insmod "$_f" || return 1
+	c_loaded=$1
+}
+
+# c_run VARIANT KO SIZE LOAD [PARAM]
+c_failures=0
+c_run() {
+	tag=$((tag + 1))
+	if ! insmod "/zsf/$2.ko" compact="$C_ROUNDS" count="$C_COUNT" \
+		size="$3" seed=$(($4 * 7919)) tag=$tag $5; then
+		ktap_fail "W2c $1 $2 size=$3: insmod"
+		c_failures=$((c_failures + 1))
+		return
+	fi
+	_l=$(dmesg | grep "freebench: .* tag=$tag " | tail -n 1)
+	rmmod "$(basename "$2" -base)"
+	if [ -z "$_l" ]; then
+		ktap_fail "W2c $1 $2 size=$3: printed its result"
+		c_failures=$((c_failures + 1))
+		return
+	fi
+	ktap_diag "W2c load=$4 variant=$1 ${_l#*freebench: }"
+}
+
+variants=cur
+[ -f /zsf/zsfast-base.ko ] && [ -f /zsf/zsfbench_zsf-base.ko ] &&
+	variants="base cur"
+ktap_diag "W2c config kernel=$(uname -r) rounds=$C_ROUNDS loads=$C_LOADS sizes=$C_SIZES count=$C_COUNT variants=$variants load=$(cut -d' ' -f1-3 /proc/loadavg)"
+l=1
+while [ $l -le "$C_LOADS" ]; do
+	for s in $(echo "$C_SIZES" | tr ',' ' '); do
+		for v in $variants; do
+			if ! c_zsfast $v; then
+				ktap_fail "W2c: load zsfast ($v)"
+				exit 1
+			fi
+			ko=zsfbench_zsf
+			[ $v = base ] && ko=zsfbench_zsf-base
+			c_run $v $ko "$s" $l
+		done
+		c_run stock zsfbench_stock "$s" $l
+		c_run idle zsfbench_zsf "$s" $l compactor=N
+	done
+	l=$((l + 1))
+done
+c_zsfast cur
+if [ "$(sed -n 's/^pages: *//p' $ZSF_DEBUG/stats)" = 0 ]; then
+	ktap_ok "W2c: zsfast holds no pages afterwards"
+else
+	ktap_fail "W2c: zsfast holds no pages afterwards"
+fi
+[ $c_failures = 0 ] && ktap_ok "W2c: every module loaded and reported"

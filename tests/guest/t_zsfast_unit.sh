@@ -4,8 +4,10 @@
 # zsfast's single-threaded in-kernel tests: insmod zsfast_test.ko run=unit
 # runs them (see tests/kmod/unit.c); every result line of
 # /sys/kernel/debug/zsfast_test/results becomes a KTAP point here.
-# Also: an unknown run= is refused, and zsfast's page total is back to
-# where it was afterwards.
+# Also: an unknown run= is refused, zsfast's slab caches are caches of
+# their own (not merged into kmalloc-8 and the like, so that slabinfo and
+# slub_debug name them), and zsfast's page total is back to where it was
+# afterwards.
 #
 # Needs: /zsf/zsfast.ko, /zsf/zsfast_test.ko.  ZSFT_SEED=N repeats a run.
 
@@ -14,6 +16,17 @@ ZT_DIR=$(dirname "$0")
 . "$ZT_DIR/zsft_lib.sh"
 
 zsft_begin
+
+# A merged cache is only an alias (a symlink in /sys/kernel/slab) and has
+# no line of its own in /proc/slabinfo.
+for _c in zsfast_handle zsfast_zspage; do
+	if grep -q "^$_c " /proc/slabinfo; then
+		ktap_ok "slab: $_c is a cache of its own in /proc/slabinfo"
+	else
+		ktap_fail "slab: $_c is a cache of its own in /proc/slabinfo" \
+			"$(ls -ld /sys/kernel/slab/$_c 2>&1)"
+	fi
+done
 
 # Refused with a clear message, and not left loaded.
 if insmod /zsf/zsfast_test.ko run=bogus 2>/dev/null; then
@@ -37,6 +50,16 @@ fi
 t1=$(cut -d' ' -f1 /proc/uptime)
 ktap_diag "run=unit took $(echo "$t0 $t1" | awk '{ printf "%.1f", $2 - $1 }') s"
 zsft_report unit
+# The handles run=unit corrupted on purpose were reported once in the log
+# (an error line, not a WARN: nothing that looks like a splat).
+if grep '^ok bad class: ' "$ZSFT_RESULTS" | grep -qv SKIP; then
+	if dmesg | grep -q 'zsfast: pool .*: refused a handle with class index'; then
+		ktap_ok "bad class: the refusal is reported in the kernel log"
+	else
+		ktap_fail "bad class: the refusal is reported in the kernel log" \
+			"no 'refused a handle with class index' line in dmesg"
+	fi
+fi
 ktap_check "rmmod zsfast_test" rmmod zsfast_test
 
 zsft_pages_back

@@ -3,7 +3,8 @@
  * zsfast_test run=stress: one kthread bound to every online CPU allocates,
  * writes, reads back, rewrites and frees objects of random sizes, checking
  * the data on every read and before every free, while another kthread runs
- * zsf_compact() every 100 ms.  Two phases of seconds=N each: first every
+ * zsf_compact() every 100 ms, and checks each class's counters against its
+ * lists after each run.  Two phases of seconds=N each: first every
  * thread has a pool of its own, then all share one pool.  Some frees are
  * made with preemption disabled, since zsf_free() must never sleep.
  */
@@ -56,7 +57,7 @@ struct zsft_compactor {
 	struct task_struct *task;
 	struct zsf_pool **pools;
 	unsigned int nr_pools;
-	unsigned long runs, pages;
+	unsigned long runs, pages, bad_counters;
 };
 
 static u32 zsft_stress_size(struct zsft_rng *rng)
@@ -198,8 +199,11 @@ static int zsft_compactor_fn(void *arg)
 	unsigned int i;
 
 	while (!kthread_should_stop()) {
-		for (i = 0; i < c->nr_pools; i++)
+		for (i = 0; i < c->nr_pools; i++) {
 			c->pages += zsf_compact(c->pools[i]);
+			c->bad_counters +=
+				zsf_test_check_counters(c->pools[i]);
+		}
 		c->runs++;
 		schedule_timeout_interruptible(msecs_to_jiffies(100));
 	}
@@ -336,6 +340,9 @@ out_workers:
 	zsft_point(comp.runs >= seconds,
 		   "stress %s: zsf_compact ran concurrently (%lu times in %u s)",
 		   mode, comp.runs, seconds);
+	zsft_point(comp.runs && !comp.bad_counters,
+		   "stress %s: class counters matched the lists after each compaction (%lu mismatches)",
+		   mode, comp.bad_counters);
 
 	for (i = 0; i < comp.nr_pools; i++) {
 		if (!zsft_wait_pool_pages(comp.pools[i], 0, ZSFT_RELEASE_MS)) {

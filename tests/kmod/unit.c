@@ -10,7 +10,12 @@
  * - alloc/free sequences that empty and refill zspages;
  * - zsf_compact();
  * - zsf_free_bulk() with no-op entries, in random and in allocation order;
- * - two pools do not see each other's objects.
+ * - a handle whose class index is out of range is refused by every entry
+ *   point, which leave it and its object alone;
+ * - two pools do not see each other's objects;
+ * - zsfast's slab caches are not merged with a cache created after them;
+ * - along the way, each class's counters (what debugfs prints) agree with
+ *   its fullness lists.
  */
 #include <linux/kernel.h>
 #include <linux/err.h>
@@ -48,7 +53,18 @@ struct zsft_unit {
 	unsigned long *locs;
 	unsigned int *idx;
 	unsigned int max_objs;
+	struct zsft_agg counters;
 };
+
+/* Each class's counters, which debugfs prints, agree with its lists. */
+static void zsft_u_counters(struct zsft_unit *u, const char *when)
+{
+	unsigned int bad = zsf_test_check_counters(u->pool);
+
+	zsft_check(&u->counters, !bad,
+		   "%s: %u classes' counters differ from their lists", when,
+		   bad);
+}
 
 /* Allocate an object of @size and write its pattern; 0 on failure. */
 static unsigned long zsft_u_alloc(struct zsft_unit *u, struct zsft_obj *o,
@@ -639,6 +655,7 @@ static void zsft_seq_one(struct zsft_unit *u, struct zsft_seq_aggs *a,
 	for (i = 0; i < n; i += 2)
 		zsft_u_free(u, &u->objs[i]);
 	zsft_seq_verify(u, &a->data, n);
+	zsft_u_counters(u, "alloc/free, every other object freed");
 	pages = zsf_get_total_pages(u->pool);
 	zsft_check(&a->reuse, pages <= full,
 		   "size %u: %lu pages after freeing half, %lu full", size,
@@ -740,8 +757,10 @@ static void zsft_test_compact(struct zsft_unit *u)
 
 	before = zsf_get_total_pages(u->pool);
 	zsf_pool_stats(u->pool, &st0);
+	zsft_u_counters(u, "compact, before");
 	freed = zsf_compact(u->pool);
 	zsf_pool_stats(u->pool, &st1);
+	zsft_u_counters(u, "compact, after");
 	/* Pages of freed zspages may be released by a worker. */
 	zsft_wait_pool_pages(u->pool, before - min(freed, before),
 			     ZSFT_RELEASE_MS);
@@ -832,6 +851,7 @@ static void zsft_test_bulk(struct zsft_unit *u)
 		zsf_free_bulk(u->pool, batch, b);
 	}
 	zsf_pool_stats(u->pool, &st1);
+	zsft_u_counters(u, "bulk, half freed");
 	frees = st1.frees - st0.frees;
 	zsft_point(frees == real,
 		   "bulk: the pool counted %lu frees for %lu handles in batches with no-op entries",
@@ -863,6 +883,107 @@ static void zsft_test_bulk(struct zsft_unit *u)
 		   zsf_get_total_pages(u->pool));
 	zsf_free_bulk(u->pool, batch, 0);
 	kfree(batch);
+}
+
+/* ---- corrupted handles ---- */
+
+/*
+ * Corrupt a live handle's class index the way a stray write would (a
+ * handle points at the word holding obj, see zsfast_internal.h), and
+ * check that zsf_free(), zsf_free_bulk(), zsf_obj_read_begin/end(),
+ * zsf_obj_write() and zsf_test_locate() refuse it and touch nothing;
+ * then put obj back and free the object for real.
+ */
+static void zsft_test_bad_class(struct zsft_unit *u)
+{
+	struct zsft_agg agg = ZSFT_AGG("bad class: a handle with an out-of-range class index is refused and nothing is touched");
+	struct zsf_test_geometry *g = &u->geo;
+	unsigned long good, bad, pages, refused, batch[3];
+	struct zsf_pool_stats st0, st1;
+	struct zsf_test_loc loc;
+	struct zsft_obj o;
+	unsigned int cls;
+	u8 *mem;
+	size_t i;
+
+	if (!g->class_in_obj || (1UL << g->class_bits) <= g->nr_classes) {
+		zsft_point(true, "bad class: refused # SKIP no class field, or no out-of-range index fits it");
+		return;
+	}
+	if (!zsft_u_alloc(u, &o, 100) ||
+	    zsf_test_locate(u->pool, o.handle, &loc)) {
+		zsft_point(false, "bad class: cannot set up a live object");
+		zsft_u_free(u, &o);
+		return;
+	}
+	good = loc.obj;
+	for (cls = g->nr_classes; cls < (1U << g->class_bits); cls++) {
+		bad = zsf_test_encode(loc.pfn, cls, loc.obj_idx);
+		WRITE_ONCE(*(unsigned long *)o.handle, bad);
+		pages = zsf_get_total_pages(u->pool);
+		zsf_pool_stats(u->pool, &st0);
+		refused = zsf_test_bad_handles(u->pool);
+
+		zsf_free(u->pool, o.handle);
+		zsft_check(&agg, zsf_test_bad_handles(u->pool) == refused + 1,
+			   "class %u: zsf_free: bad_handles %lu -> %lu", cls,
+			   refused, zsf_test_bad_handles(u->pool));
+
+		batch[0] = o.handle;
+		batch[1] = 0;
+		batch[2] = o.handle;
+		zsf_free_bulk(u->pool, batch, ARRAY_SIZE(batch));
+		zsft_check(&agg, zsf_test_bad_handles(u->pool) == refused + 3,
+			   "class %u: zsf_free_bulk of two: bad_handles %lu -> %lu",
+			   cls, refused + 1, zsf_test_bad_handles(u->pool));
+
+		memset(u->local, 0xa5, PAGE_SIZE);
+		mem = zsf_obj_read_begin(u->pool, o.handle, u->local);
+		zsf_obj_read_end(u->pool, o.handle, mem);
+		for (i = 0; mem == u->local && i < PAGE_SIZE && !mem[i]; i++)
+			;
+		zsft_check(&agg, mem == u->local && i == PAGE_SIZE,
+			   "class %u: zsf_obj_read_begin did not return a zeroed local copy",
+			   cls);
+
+		memset(u->buf, 0x5a, 100);
+		zsf_obj_write(u->pool, o.handle, u->buf, 100);
+		zsft_check(&agg, zsf_test_locate(u->pool, o.handle, &loc) ==
+				 -EINVAL,
+			   "class %u: zsf_test_locate accepted it", cls);
+		zsft_check(&agg, zsf_test_bad_handles(u->pool) == refused + 6,
+			   "class %u: read, write and locate: bad_handles %lu -> %lu",
+			   cls, refused + 3, zsf_test_bad_handles(u->pool));
+
+		zsf_pool_stats(u->pool, &st1);
+		zsft_check(&agg, st1.frees == st0.frees &&
+				 zsf_get_total_pages(u->pool) == pages,
+			   "class %u: frees %lu -> %lu, pages %lu -> %lu", cls,
+			   st0.frees, st1.frees, pages,
+			   zsf_get_total_pages(u->pool));
+		zsft_check(&agg, READ_ONCE(*(unsigned long *)o.handle) == bad,
+			   "class %u: the handle was rewritten", cls);
+		WRITE_ONCE(*(unsigned long *)o.handle, good);
+	}
+	/* The object is as it was: the refused write did not land. */
+	zsft_u_intact(u, &agg, &o);
+	zsf_pool_stats(u->pool, &st0);
+	zsft_u_free(u, &o);
+	zsf_pool_stats(u->pool, &st1);
+	zsft_check(&agg, st1.frees == st0.frees + 1,
+		   "the repaired handle was not freed");
+	zsft_agg_point(&agg);
+}
+
+/* ---- slab caches ---- */
+
+static void zsft_test_caches(void)
+{
+	int merged = zsf_test_caches_merged();
+
+	zsft_point(merged == 0,
+		   "slab: a cache of zsfast_handle's or zsfast_zspage's geometry is not merged with it (%d)",
+		   merged);
 }
 
 /* ---- two pools ---- */
@@ -922,6 +1043,7 @@ int zsft_run_unit(void)
 	if (!u)
 		return -ENOMEM;
 	zsft_rng_init(&u->rng, zsft_seed_param);
+	u->counters = (struct zsft_agg)ZSFT_AGG("counters: each class's per-fullness counts match its lists");
 	zsf_test_geometry(&u->geo);
 	u->max_objs = max(2 * u->geo.max_objs + 1 + (unsigned int)PAGE_SIZE,
 			  8192U);
@@ -948,6 +1070,7 @@ int zsft_run_unit(void)
 
 	zsft_test_geometry(u);
 	zsft_test_encoding(u);
+	zsft_test_caches();
 	if (zsft_test_lookup(u)) {
 		zsft_test_errors(u);
 		zsft_test_huge(u);
@@ -955,12 +1078,15 @@ int zsft_run_unit(void)
 		zsft_test_sequences(u);
 		zsft_test_compact(u);
 		zsft_test_bulk(u);
+		zsft_test_bad_class(u);
 		zsft_test_two_pools(u);
 	}
 
 	zsft_point(zsft_wait_pool_pages(u->pool, 0, ZSFT_RELEASE_MS),
 		   "pool: empty at the end (%lu pages)",
 		   zsf_get_total_pages(u->pool));
+	zsft_u_counters(u, "empty pool");
+	zsft_agg_point(&u->counters);
 	zsf_destroy_pool(u->pool);
 	zsft_point(zsft_wait_total_pages(start, ZSFT_RELEASE_MS),
 		   "pool: zsfast's total pages back to %lu after destroy (%lu)",
