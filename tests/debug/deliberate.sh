@@ -56,7 +56,7 @@ point() {
 plant() {
 	case "$1" in
 	uaf)
-		perl -0pi -e 's{(class = zsf_lock_handle_class\(pool, handle, &contended\);\n)(\tobj = zsf_handle_obj\(handle\);)}{$1\tkmem_cache_free(zsf_handle_cache, (void *)handle); /* PLANTED: use-after-free */\n$2}; s{(\tspin_unlock\(&class->lock\);\n\n)\tkmem_cache_free\(zsf_handle_cache, \(void \*\)handle\);\n(\tif \(unlikely\(contended\)\))}{$1$2}' \
+		perl -0pi -e 's{(class = zsf_lock_handle_class\(pool, handle, obj, &contended\);\n)(\tobj = zsf_handle_obj\(handle\);)}{$1\tkmem_cache_free(zsf_handle_cache, (void *)handle); /* PLANTED: use-after-free */\n$2}; s{(\tspin_unlock\(&class->lock\);\n\n)\tkmem_cache_free\(zsf_handle_cache, \(void \*\)handle\);\n(\tif \(unlikely\(contended\)\))}{$1$2}' \
 			"$2/src/zsfast/alloc.c" ;;
 	lockorder)
 		perl -0pi -e 's#(\t\tmemcpy_to_page\(page, 0, mem \+ first, len - first\);\n\t\}\n)(\tread_unlock\(&zspage->migrate_lock\);)#$1\tspin_lock(&class->lock); /* PLANTED: migrate_lock -> class lock */\n\tspin_unlock(&class->lock);\n$2#' \
