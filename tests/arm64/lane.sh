@@ -40,32 +40,12 @@ source "$ZSF_ROOT/tests/lib/guest.sh"
 # shellcheck source=tests/arm64/lib.sh
 source "$ZSF_ROOT/tests/arm64/lib.sh"
 
-N=0
-FAIL=0
-T0=$(date +%s)
+ZSF_LANE=arm64
+# shellcheck source=tests/lib/lane.sh
+source "$ZSF_ROOT/tests/lib/lane.sh"
 mkdir -p "$W"
 
-point() {	# point ok|fail DESC [REASON...]
-	local st=$1 desc=$2 r
 
-	N=$((N + 1))
-	if [ "$st" = ok ]; then
-		echo "ok $N arm64 $desc"
-		return 0
-	fi
-	shift 2
-	for r in "$@"; do
-		printf '%s\n' "$r" | sed 's/^/# /'
-	done
-	echo "not ok $N arm64 $desc"
-	FAIL=$((FAIL + 1))
-}
-
-finish() {
-	echo "# arm64 lane: $N points, $FAIL failed, $(($(date +%s) - T0)) s"
-	[ $FAIL -eq 0 ] && [ $N -gt 0 ]
-	exit
-}
 
 if [ "${ZSF_NO_DEPS:-0}" != 1 ]; then
 	if ! zsf_arm64_deps > "$W/deps.log" 2>&1; then
@@ -123,13 +103,7 @@ for f in $FLAVORS; do
 	GUEST_MEM=${ZSF_ARM64_MEM:-512} GUEST_OUT=$W/guest-$KVER \
 	GUEST_TIMEOUT=${ZSF_GUEST_TIMEOUT:-1800} \
 		zsf_arm64_guest_run > "$res" 2> "$W/guest-$KVER.stderr" || rc=$?
-	while IFS= read -r line; do
-		case "$line" in
-		"ok "*) point ok "$KVER: ${line#ok [0-9]* }" ;;
-		"not ok "*) point fail "$KVER: ${line#not ok [0-9]* }" ;;
-		"#"*) echo "$line" ;;
-		esac
-	done < "$res"
+	take "$KVER: " "$res"
 	sed 's/^/# /' "$W/guest-$KVER.stderr"
 	echo "# $KVER: guest $(($(date +%s) - t)) s; logs $W/guest-$KVER/"
 	if [ $rc -ne 0 ] && ! grep -q '^not ok' "$res"; then

@@ -36,21 +36,9 @@ BUGS=${*:-uaf lockorder}
 # shellcheck source=tests/debug/build-kernel.sh
 source "$SRC_ROOT/tests/debug/build-kernel.sh"
 
-log() {
-	echo "deliberate: $*" >&2
-}
-
-N=0
-FAIL=0
-point() {
-	N=$((N + 1))
-	if [ "$1" = ok ]; then
-		echo "ok $N $2"
-	else
-		echo "not ok $N $2"
-		FAIL=$((FAIL + 1))
-	fi
-}
+ZSF_LANE=deliberate
+# shellcheck source=tests/lib/lane.sh
+source "$SRC_ROOT/tests/lib/lane.sh"
 
 # plant BUG DIR: edit DIR's source; fails if the anchor text is gone.
 plant() {
@@ -75,7 +63,7 @@ expect_re() {
 }
 
 echo "KTAP version 1"
-zsf_debug_kernel || { point fail "debug kernel"; echo "1..$N"; exit 1; }
+zsf_debug_kernel || { point fail "debug kernel"; finish; }
 
 for bug in $BUGS; do
 	dir=$SCRATCH/$bug
@@ -120,5 +108,4 @@ for bug in $BUGS; do
 	fi
 	log "$bug: console $con"
 done
-echo "1..$N"
-[ "$FAIL" -eq 0 ]
+finish

@@ -63,37 +63,13 @@ source "$ZSF_ROOT/tests/lib/tests.sh"
 # shellcheck source=tests/lib/guest.sh
 source "$ZSF_ROOT/tests/lib/guest.sh"
 
-N=0
-PASS=0
-FAIL=0
-T0=$(date +%s)
+ZSF_LANE=debug
+# shellcheck source=tests/lib/lane.sh
+source "$ZSF_ROOT/tests/lib/lane.sh"
 mkdir -p "$ZSF_OUT"
 
-log() {
-	echo "debug-lane: $*" >&2
-}
 
-point() {	# point ok|fail DESC [REASON]
-	N=$((N + 1))
-	if [ "$1" = ok ]; then
-		echo "ok $N debug: $2"
-		PASS=$((PASS + 1))
-	else
-		[ -n "${3:-}" ] && echo "# $3"
-		echo "not ok $N debug: $2"
-		FAIL=$((FAIL + 1))
-	fi
-}
 
-finish() {
-	echo "1..$N"
-	echo "# debug lane: $PASS passed, $FAIL failed, $(($(date +%s) - T0)) s"
-	log "$PASS passed, $FAIL failed, $(($(date +%s) - T0)) s"
-	if [ "$FAIL" -eq 0 ] && [ "$N" -gt 0 ]; then
-		exit 0
-	fi
-	exit 1
-}
 
 # boot NAME TESTS TIMEOUT [extra kernel args]: one QEMU boot; its points
 # are renumbered into ours and prefixed with "NAME: ".

@@ -61,37 +61,14 @@ REV=${ZSF_FRESH_REV:-HEAD}
 TIMEOUT=${ZSF_FRESH_TIMEOUT:-3600}
 CPATH_=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
-N=0
-FAIL=0
-T0=$(date +%s)
+ZSF_LANE=fresh
+# shellcheck source=tests/lib/lane.sh
+source "$ZSF_ROOT/tests/lib/lane.sh"
 RUN=
 R=
 
-log() {
-	echo "fresh: $*" >&2
-}
 
-point() {	# point ok|fail DESC [REASON...]
-	local st=$1 desc=$2 r
 
-	N=$((N + 1))
-	if [ "$st" = ok ]; then
-		echo "ok $N fresh: $desc"
-		return 0
-	fi
-	shift 2
-	for r in "$@"; do
-		printf '%s\n' "$r" | sed 's/^/# /'
-	done
-	echo "not ok $N fresh: $desc"
-	FAIL=$((FAIL + 1))
-}
-
-finish() {
-	echo "# fresh lane: $N points, $FAIL failed, $(($(date +%s) - T0)) s"
-	[ $FAIL -eq 0 ] && [ $N -gt 0 ]
-	exit
-}
 
 # debootstrap, mount and chroot need root: as another user, run again
 # under sudo.
@@ -322,13 +299,7 @@ link_debs --new "$FR/kernel-debs" "$CROOT_CACHE/debs" > /dev/null
 # The demo's steps, as points.
 nfail_before=$FAIL
 if [ -f "$D/steps.ktap" ]; then
-	while IFS= read -r line; do
-		case "$line" in
-		"ok "*) point ok "${line#ok [0-9]* }" ;;
-		"not ok "*) point fail "${line#not ok [0-9]* }" ;;
-		"#"*) echo "$line" ;;
-		esac
-	done < "$D/steps.ktap"
+	take "" "$D/steps.ktap"
 fi
 if [ $rc -ne 0 ]; then
 	why="make demo exited with status $rc"

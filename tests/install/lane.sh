@@ -58,29 +58,11 @@ source "$ZSF_ROOT/tests/lib/build.sh"
 # shellcheck source=tests/lib/guest.sh
 source "$ZSF_ROOT/tests/lib/guest.sh"
 
-N=0
-FAIL=0
-T0=$(date +%s)
+ZSF_LANE=install
+# shellcheck source=tests/lib/lane.sh
+source "$ZSF_ROOT/tests/lib/lane.sh"
 
-log() {
-	echo "install: $*" >&2
-}
 
-point() {	# point ok|fail DESC [REASON...]
-	local st=$1 desc=$2 r
-
-	N=$((N + 1))
-	if [ "$st" = ok ]; then
-		echo "ok $N install: $desc"
-		return 0
-	fi
-	shift 2
-	for r in "$@"; do
-		printf '%s\n' "$r" | sed 's/^/# /'
-	done
-	echo "not ok $N install: $desc"
-	FAIL=$((FAIL + 1))
-}
 
 # check DESC CMD...: a point from a command's status; its output (tail)
 # becomes the diagnostic on failure.
@@ -256,13 +238,7 @@ guest_boot() {	# guest_boot TAG ROOT
 	GUEST_TESTS=zramxctl GUEST_STOCK_MODS="zramx" \
 	GUEST_OUT=$W/guest-$KVER GUEST_TIMEOUT=${ZSF_GUEST_TIMEOUT:-600} \
 		zsf_guest_run > "$res" 2>> "$W/guest.log" || rc=$?
-	while IFS= read -r line; do
-		case "$line" in
-		"ok "*) point ok "$tag guest: ${line#ok [0-9]* }" ;;
-		"not ok "*) point fail "$tag guest: ${line#not ok [0-9]* }" ;;
-		"#"*) echo "$line" ;;
-		esac
-	done < "$res"
+	take "$tag guest: " "$res"
 	if [ $rc -ne 0 ]; then
 		point fail "$tag guest: boot with the DKMS modules" \
 			"zsf_guest_run status $rc, see $W/guest-$KVER/console.log"
@@ -371,5 +347,4 @@ else
 	N=$((N + 1))
 fi
 
-echo "# install lane: $N points, $FAIL failed, $(($(date +%s) - T0)) s"
-[ $FAIL -eq 0 ]
+finish
