@@ -18,6 +18,16 @@
 #	OUTDIR, are not ours to fix, and are filtered out, but they are kept
 #	in OUTDIR/sparse-ignored.log for reference.
 #
+#   zsf_probe_check OUTDIR KERNEL
+#	Compare the HAVE_* names that a zsf_build in OUTDIR compiled with
+#	(from kbuild's saved command line of src/compat/shrinker.o) with
+#	the pinned values of src/compat/expected/KERNEL.txt ("HAVE_NAME
+#	yes|no" lines, KERNEL a name of tests/kernels.list).  Fails, naming
+#	them, on a probe whose value differs, a probe of features-*.txt
+#	that is not pinned, or a pinned name that is no probe: a probe
+#	that silently stops matching (a header moved a declaration, a
+#	regex broke) is seen here before it changes what is compiled.
+#
 #   zsf_build_progs OUTDIR
 #	Compile every tests/prog/*.c and bench/prog/*.c into a static
 #	binary OUTDIR/NAME (gcc -static -O2 -Wall -Werror) for the guest.
@@ -32,11 +42,18 @@
 #	positives are listed, per file and type, in
 #	ZSF_CHECKPATCH_EXCEPTIONS below.
 #
+# zsf_build and zsf_build_sparse run kbuild where tests/lib/kernels.sh's
+# zsf_kernel_run does: in the build root of the kernel fetched last
+# (ZSF_KROOT), if it has one.
+#
 # All functions return non-zero on failure and print a short reason on
 # stderr; they never exit the calling shell.
 
 ZSF_ROOT=${ZSF_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 ZSF_CACHE=${ZSF_CACHE:-$HOME/.cache/zsfast}
+declare -F zsf_kernel_run > /dev/null ||
+	# shellcheck source=tests/lib/kernels.sh
+	source "$ZSF_ROOT/tests/lib/kernels.sh"
 
 _zsf_blog() {
 	echo "build: $*" >&2
@@ -94,8 +111,9 @@ _zsf_make() {
 		echo "# make -C $kdir M=$out ZSF_TESTS=1 ZSF_WERROR=1 -j2 $* modules"
 		echo "# $(date -u '+%F %T') UTC"
 	} > "$log"
-	make -C "$kdir" M="$out" ZSF_TESTS=1 ZSF_WERROR=1 -j2 "$@" modules \
-		>> "$log" 2>&1
+	# In the kernel's build root, if it has one (tests/lib/kernels.sh).
+	ZSF_KROOT_BINDS=$out zsf_kernel_run make -C "$kdir" M="$out" \
+		ZSF_TESTS=1 ZSF_WERROR=1 -j2 "$@" modules >> "$log" 2>&1
 	rc=$?
 	echo "# exit status $rc" >> "$log"
 	return $rc
@@ -144,8 +162,8 @@ zsf_build_sparse() {
 	local kdir=$1 out=$2 log line path bad=0 rc=0
 
 	shift 2
-	if ! command -v sparse > /dev/null; then
-		_zsf_blog "sparse is not installed"
+	if ! zsf_kernel_run /bin/sh -c 'command -v sparse' > /dev/null; then
+		_zsf_blog "sparse is not installed${ZSF_KROOT:+ in $ZSF_KROOT}"
 		return 1
 	fi
 	zsf_copy_tree "$out" || { _zsf_blog "cannot copy the tree"; return 1; }
@@ -178,6 +196,41 @@ zsf_build_sparse() {
 		return 1
 	fi
 	return 0
+}
+
+zsf_probe_check() {
+	local out=$1 kernel=$2 exp cmd have name want got bad=0
+
+	exp=$ZSF_ROOT/src/compat/expected/$kernel.txt
+	cmd=$out/src/compat/.shrinker.o.cmd
+	if [ ! -f "$exp" ]; then
+		_zsf_blog "no pinned probes for $kernel: src/compat/expected/$kernel.txt"
+		return 1
+	fi
+	if [ ! -f "$cmd" ]; then
+		_zsf_blog "no $cmd: was the tree built there?"
+		return 1
+	fi
+	have=" $(grep -o -- '-DHAVE_[A-Za-z0-9_]*' "$cmd" | sed 's/^-D//' |
+		sort -u | tr '\n' ' ') "
+	while read -r name; do
+		want=$(awk -v n="$name" '$1 == n { print $2 }' "$exp")
+		got=no
+		[[ "$have" == *" $name "* ]] && got=yes
+		if [ -z "$want" ]; then
+			_zsf_blog "$name ($got on $kernel) is not pinned in $exp"
+			bad=1
+		elif [ "$want" != "$got" ]; then
+			_zsf_blog "$name: $got on $kernel, pinned $want in $exp"
+			bad=1
+		fi
+	done < <(cat "$ZSF_ROOT"/src/compat/features-*.txt |
+		 awk '$1 ~ /^HAVE_/ { print $1 }' | sort -u)
+	while read -r name; do
+		grep -q "^$name[[:space:]]" "$ZSF_ROOT"/src/compat/features-*.txt ||
+			{ _zsf_blog "$exp pins $name, which no features-*.txt probes"; bad=1; }
+	done < <(awk '$1 ~ /^HAVE_/ { print $1 }' "$exp")
+	return $bad
 }
 
 zsf_build_progs() {
