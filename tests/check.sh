@@ -291,7 +291,7 @@ builddir() {	# builddir VARIANT -> $ZSF_OUT/$KVER/VARIANT
 
 # ---- lanes ------------------------------------------------------------
 lane_build() {
-	local f t
+	local f t rc
 
 	for f in $flavors; do
 		fetch "$f" || continue
@@ -307,11 +307,14 @@ lane_build() {
 		else
 			point fail "$f: probes as pinned in src/compat/expected/$f.txt"
 		fi
-		if run_logged zsf_build_sparse "$KDIR" "$(builddir sparse)"; then
-			point ok "$f: sparse clean (C=2)"
-		else
-			point fail "$f: sparse clean (C=2)"
-		fi
+		rc=0
+		run_logged zsf_build_sparse "$KDIR" "$(builddir sparse)" || rc=$?
+		case $rc in
+		0) point ok "$f: sparse clean (C=2)" ;;
+		3) point skip "$f: sparse clean (C=2)" \
+			"this suite's sparse is too old for the kernel (kbuild refuses it)" ;;
+		*) point fail "$f: sparse clean (C=2)" ;;
+		esac
 		if run_logged zsf_build "$KDIR" "$(builddir poollock)" \
 				ZSF_FORCE_POOL_LOCK=1; then
 			point ok "$f: build ZSF_FORCE_POOL_LOCK=1"

@@ -16,7 +16,9 @@
 #	problems inside Debian's kernel headers (e.g. context imbalance or
 #	address-space noise in include/linux/...); those point outside
 #	OUTDIR, are not ours to fix, and are filtered out, but they are kept
-#	in OUTDIR/sparse-ignored.log for reference.
+#	in OUTDIR/sparse-ignored.log for reference.  Fails if sparse
+#	checked no file; returns 3 if kbuild refused the sparse it has
+#	(too old for the kernel's headers).
 #
 #   zsf_probe_check OUTDIR KERNEL
 #	Compare the HAVE_* names that a zsf_build in OUTDIR compiled with
@@ -173,6 +175,17 @@ zsf_build_sparse() {
 	if [ $rc -ne 0 ]; then
 		_zsf_blog "make C=2 failed, see $log:"
 		_zsf_log_excerpt "$log"
+		return 1
+	fi
+	# kbuild disables C= when its checker-valid.sh rejects sparse (a
+	# sparse too old for the kernel: status 3, the caller skips);
+	# otherwise sparse must have checked something.
+	if grep -q 'specified, but .* is not available or not up to date' "$log"; then
+		_zsf_blog "kbuild did not run sparse: $(zsf_kernel_run sparse --version 2>&1 | head -n 1) is too old for these headers (scripts/checker-valid.sh)"
+		return 3
+	fi
+	if ! grep -q '^ *CHECK ' "$log"; then
+		_zsf_blog "sparse checked no file (no CHECK line in $log)"
 		return 1
 	fi
 	: > "$out/sparse-ignored.log"

@@ -402,8 +402,49 @@ zsf_kernel_fetch() {
 	touch "$stamp"
 }
 
+# From 6.15 kbuild validates sparse with scripts/checker-valid.sh before
+# C=1/C=2, and disables it when the script fails, but Debian's
+# linux-kbuild does not ship the script: without it sparse would never
+# run.  Put kbuild's own script (scripts/checker-valid.sh, GPL-2.0) in
+# the sysroot.
+_zsf_kernel_checker_valid() {
+	local common s
+
+	common=$(sed -n 's|^include \(.*\)/Makefile$|\1|p' "$KDIR/Makefile" | head -n 1)
+	[ -n "$common" ] && grep -q 'scripts/checker-valid.sh' "$common/Makefile" ||
+		return 0
+	s=$common/scripts/checker-valid.sh
+	[ -f "$s" ] && return 0
+	cat > "$s" <<'EOF' || return 1
+#!/bin/sh -eu
+# SPDX-License-Identifier: GPL-2.0
+# Written by the zsfast test rig (tests/lib/kernels.sh): kbuild's script,
+# which Debian's linux-kbuild package does not ship.
+
+[ ! -x "$(command -v "$1")" ] && exit 1
+
+tmp_file=$(mktemp)
+trap "rm -f $tmp_file" EXIT
+
+cat << EOT >$tmp_file
+static inline int u(const int *q)
+{
+	__typeof_unqual__(*q) v = *q;
+	return v;
+}
+EOT
+
+# sparse happily exits with 0 on error so validate
+# there is none on stderr. Use awk as grep is a pain with sh -e
+$@ $tmp_file 2>&1 | awk -v c=1 '/error/{c=0}END{print c}'
+EOF
+	chmod +x "$s"
+}
+
 # The tools first: status 2, naming the missing ones.
 _zsf_kernel_can_build() {
+	_zsf_kernel_checker_valid ||
+		_zsf_klog "cannot write scripts/checker-valid.sh in $SYSROOT"
 	if [ -n "$ZSF_KROOT" ]; then
 		ZSF_KERNEL_ERROR=$(zsf_kernel_run /bin/bash -c \
 			'source "$ZSF_ROOT/tests/lib/kernels.sh" &&
