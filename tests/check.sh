@@ -321,6 +321,12 @@ lane_build() {
 		else
 			point fail "$f: build ZSF_FORCE_POOL_LOCK=1"
 		fi
+		if zsf_dkms_admits "$KVER"; then
+			point ok "$f: dkms.conf's BUILD_EXCLUSIVE_KERNEL admits $KVER"
+		else
+			point fail "$f: dkms.conf's BUILD_EXCLUSIVE_KERNEL admits $KVER" \
+				"$(grep '^BUILD_EXCLUSIVE_KERNEL=' "$ZSF_ROOT/dkms.conf")"
+		fi
 		diag "$f: builds took $(($(date +%s) - t)) s"
 	done
 	if run_logged zsf_checkpatch "$ZSF_OUT/checkpatch.log"; then
@@ -338,6 +344,15 @@ lane_build() {
 	else
 		point fail "tests/tests.list names every in-guest test, and only those"
 	fi
+}
+
+# zsf_dkms_admits KVER: does dkms.conf's BUILD_EXCLUSIVE_KERNEL (an
+# extended regex, as DKMS matches it) admit KVER?
+zsf_dkms_admits() {
+	local re
+
+	re=$(sed -n 's/^BUILD_EXCLUSIVE_KERNEL="\(.*\)"$/\1/p' "$ZSF_ROOT/dkms.conf")
+	[ -n "$re" ] && grep -Eq -- "$re" <<< "$1"
 }
 
 # guest_lane FLAVOR VARIANT TESTS [make args...]
