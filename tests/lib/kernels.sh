@@ -83,21 +83,13 @@ zsf_kernel_field() {
 		END { exit !f }'
 }
 
-# This machine's distribution (bookworm).
-_zsf_host_dist() {
-	local VERSION_CODENAME=
-
-	# shellcheck disable=SC1091 # the machine's
-	. /etc/os-release 2>/dev/null
-	echo "${VERSION_CODENAME:-bookworm}"
-}
 
 # Is kernel NAME of this machine's distribution (built here, no root)?
 zsf_kernel_native() {
 	local suite
 
 	suite=$(zsf_kernel_field "$1" suite) || return 1
-	[ "${suite%%-*}" = "$(_zsf_host_dist)" ]
+	[ "${suite%%-*}" = "$(_zsf_host_suite)" ]
 }
 
 zsf_kernel_run() {
@@ -134,7 +126,7 @@ _zsf_kernel_root() {
 
 	# Not exported: a lane script fetches its own kernel.
 	ZSF_KROOT=
-	[ "${suite%%-*}" = "$(_zsf_host_dist)" ] && return 0
+	[ "${suite%%-*}" = "$(_zsf_host_suite)" ] && return 0
 	ZSF_KROOT=$(zsf_build_root "$suite" "$cc $ZSF_KROOT_PKGS") || {
 		ZSF_KROOT=
 		return 1

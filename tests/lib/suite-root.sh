@@ -7,8 +7,8 @@
 # modules against kernels whose tools need a newer glibc than this host's
 # (a build root per distribution, kept as a directory).  Source it (bash).
 #
-#   zsf_mirror_of SUITE
-#	The mirror apt uses here for SUITE/main, or Debian's default.
+#   zsf_mirror_of SUITE [DEFAULT]
+#	The mirror apt uses here for SUITE/main, or DEFAULT (Debian's).
 #
 #   zsf_suite_sources SUITE MIRROR SECMIRROR
 #	A deb822 sources file for SUITE as a fresh install has it: SUITE
@@ -18,8 +18,10 @@
 #   zsf_debootstrap SUITE DIR LOG
 #	debootstrap --variant=minbase SUITE into DIR (which must not exist
 #	or hold no mounts), with the fresh install's sources, no package
-#	lists and no .debs left.  The downloaded .debs are kept in
-#	$ZSF_CACHE/debootstrap-cache/ for the next time.
+#	lists and no .debs left, from ZSF_MIRROR and ZSF_SECURITY_MIRROR
+#	(default: this machine's).  The downloaded .debs are kept in
+#	ZSF_DEBOOTSTRAP_CACHE ($ZSF_CACHE/debootstrap-cache/) for the next
+#	time.
 #
 #   zsf_build_root SUITE PACKAGES
 #	Print the path of a build root for SUITE ("trixie", "sid"; a
@@ -48,7 +50,7 @@ zsf_mirror_of() {
 
 	m=$(apt-cache policy 2>/dev/null |
 	    awk -v s="$1/main" '$3 == s && $2 ~ /^https?:\/\// { print $2; exit }')
-	echo "${m:-http://deb.debian.org/debian}"
+	echo "${m:-${2:-http://deb.debian.org/debian}}"
 }
 
 zsf_suite_sources() {
@@ -80,8 +82,18 @@ zsf_suite_sources() {
 	EOF
 }
 
+# This machine's suite (bookworm).
+_zsf_host_suite() {
+	local VERSION_CODENAME=
+
+	# shellcheck disable=SC1091 # the machine's
+	. /etc/os-release 2>/dev/null
+	echo "${VERSION_CODENAME:-bookworm}"
+}
+
 zsf_debootstrap() {
 	local suite=$1 b=$2 logf=$3 mirror sec
+	local cache=${ZSF_DEBOOTSTRAP_CACHE:-$ZSF_CACHE/debootstrap-cache}
 
 	# Never rm -rf a tree with something mounted in it.
 	if grep -qF " $b/" /proc/mounts; then
@@ -89,14 +101,13 @@ zsf_debootstrap() {
 		return 1
 	fi
 	rm -rf --one-file-system "$b"
-	mirror=${ZSF_MIRROR:-$(zsf_mirror_of bookworm)}
-	sec=${ZSF_SECURITY_MIRROR:-$(zsf_mirror_of bookworm-security)}
-	[ "$sec" = http://deb.debian.org/debian ] &&
-		sec=http://deb.debian.org/debian-security
+	# This machine's mirror serves every suite.
+	mirror=${ZSF_MIRROR:-$(zsf_mirror_of "$(_zsf_host_suite)")}
+	sec=${ZSF_SECURITY_MIRROR:-$(zsf_mirror_of "$(_zsf_host_suite)-security" \
+		http://deb.debian.org/debian-security)}
 	_zsf_rlog "debootstrap --variant=minbase $suite from $mirror (log: $logf)"
-	mkdir -p "$ZSF_CACHE/debootstrap-cache"
-	debootstrap --variant=minbase \
-		--cache-dir="$ZSF_CACHE/debootstrap-cache" \
+	mkdir -p "$cache"
+	debootstrap --variant=minbase --cache-dir="$cache" \
 		"$suite" "$b" "$mirror" > "$logf" 2>&1 || {
 		tail -n 20 "$logf" >&2
 		return 1
