@@ -160,6 +160,21 @@ _zsf_is_ours() {
 	[ -e "$out/$path" ] && [ ! -e "$kdir/$path" ]
 }
 
+# Does the sparse that kbuild would run reject __typeof_unqual__ (what
+# kbuild's scripts/checker-valid.sh asks of it from 6.15)?
+_zsf_sparse_too_old() {
+	local t
+
+	mkdir -p "$ZSF_CACHE/tmp" || return 1
+	t=$(mktemp "$ZSF_CACHE/tmp/unqual.XXXXXX.c") || return 1
+	printf 'static inline int u(const int *q)\n{\n\t__typeof_unqual__(*q) v = *q;\n\treturn v;\n}\n' > "$t"
+	zsf_kernel_run sparse "$t" 2>&1 | grep -q error
+	local rc=$?
+
+	rm -f "$t"
+	return $rc
+}
+
 zsf_build_sparse() {
 	local kdir=$1 out=$2 log line path bad=0 rc=0
 
@@ -181,8 +196,12 @@ zsf_build_sparse() {
 	# sparse too old for the kernel: status 3, the caller skips);
 	# otherwise sparse must have checked something.
 	if grep -q 'specified, but .* is not available or not up to date' "$log"; then
-		_zsf_blog "kbuild did not run sparse: $(zsf_kernel_run sparse --version 2>&1 | head -n 1) is too old for these headers (scripts/checker-valid.sh)"
-		return 3
+		if _zsf_sparse_too_old; then
+			_zsf_blog "kbuild did not run sparse: $(zsf_kernel_run sparse --version 2>&1 | head -n 1) is too old for these headers (no __typeof_unqual__)"
+			return 3
+		fi
+		_zsf_blog "kbuild did not run sparse, which handles __typeof_unqual__: is scripts/checker-valid.sh missing?"
+		return 1
 	fi
 	if ! grep -q '^ *CHECK ' "$log"; then
 		_zsf_blog "sparse checked no file (no CHECK line in $log)"
