@@ -53,9 +53,10 @@
 
 ZSF_ROOT=${ZSF_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 ZSF_CACHE=${ZSF_CACHE:-$HOME/.cache/zsfast}
-declare -F zsf_kernel_run > /dev/null ||
+if ! declare -F zsf_kernel_run > /dev/null; then
 	# shellcheck source=tests/lib/kernels.sh
 	source "$ZSF_ROOT/tests/lib/kernels.sh"
+fi
 
 _zsf_blog() {
 	echo "build: $*" >&2
@@ -259,7 +260,7 @@ zsf_probe_check() {
 	done < <(cat "$ZSF_ROOT"/src/compat/features-*.txt |
 		 awk '$1 ~ /^HAVE_/ { print $1 }' | sort -u)
 	while read -r name; do
-		grep -q "^$name[[:space:]]" "$ZSF_ROOT"/src/compat/features-*.txt ||
+		grep -q "^${name}[[:space:]]" "$ZSF_ROOT"/src/compat/features-*.txt ||
 			{ _zsf_blog "$exp pins $name, which no features-*.txt probes"; bad=1; }
 	done < <(awk '$1 ~ /^HAVE_/ { print $1 }' "$exp")
 	return $bad

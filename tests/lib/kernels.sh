@@ -68,6 +68,7 @@ _zsf_kernels_entries() {
 	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$ZSF_KERNELS_LIST"
 }
 
+# shellcheck disable=SC2120 # ROLE is optional
 zsf_kernels() {
 	_zsf_kernels_entries | awk -v r="${1:-}" 'r == "" || $6 == r { print $1 }'
 }
@@ -335,6 +336,7 @@ zsf_kernel_fetch() {
 	pkgs="$pkgs$hdr$suffix $common $kbuild"
 	_zsf_klog "downloading $pkgs"
 	# shellcheck disable=SC2086 # a list of package names
+	# shellcheck disable=SC2016 # expanded by the inner shell
 	(cd "$dl" && _zsf_kapt "$ZSF_KSUITE" /bin/sh -c 'cd "$1" && shift &&
 		apt-get download -q -o APT::Sandbox::User=root "$@"' sh \
 		"$dl" $pkgs >&2) || {
@@ -438,6 +440,7 @@ _zsf_kernel_can_build() {
 	_zsf_kernel_checker_valid ||
 		_zsf_klog "cannot write scripts/checker-valid.sh in $SYSROOT"
 	if [ -n "$ZSF_KROOT" ]; then
+		# shellcheck disable=SC2016 # expanded in the root
 		ZSF_KERNEL_ERROR=$(zsf_kernel_run /bin/bash -c \
 			'source "$ZSF_ROOT/tests/lib/kernels.sh" &&
 			 zsf_kbuild_tools "$1" 2>/dev/null ||

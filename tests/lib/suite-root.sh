@@ -155,6 +155,7 @@ _zsf_root_missing() {
 	local r=$1 p
 
 	for p in $2; do
+		# shellcheck disable=SC2016 # dpkg-query's format, not the shell's
 		chroot "$r" dpkg-query -W -f='${db:Status-Status}\n' "$p" \
 			2>/dev/null | grep -qx installed || echo "$p"
 	done
@@ -176,10 +177,10 @@ zsf_build_root() {
 			return 1
 		fi
 		rm -rf --one-file-system "$r"
-		mv "$r.tmp" "$r" && touch "$r/.zsf-root" || {
+		if ! mv "$r.tmp" "$r" || ! touch "$r/.zsf-root"; then
 			flock -u "$lockfd"
 			return 1
-		}
+		fi
 	fi
 	# The mirror may be a snapshot: sid's Release is valid for a week
 	# only, and a build root must still resolve the kernel it names.
@@ -187,7 +188,7 @@ zsf_build_root() {
 		> "$r/etc/apt/apt.conf.d/99zsf-snapshot"
 	missing=$(_zsf_root_missing "$r" "$pkgs")
 	if [ -n "$missing" ]; then
-		_zsf_rlog "installing in the $suite root: $(echo $missing)"
+		_zsf_rlog "installing in the $suite root: ${missing//$'\n'/ }"
 		# shellcheck disable=SC2086 # a list of package names
 		if ! zsf_in_root "$r" /bin/sh -c 'apt-get update -q &&
 			DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
