@@ -164,16 +164,16 @@ _zsf_is_ours() {
 # Does the sparse that kbuild would run reject __typeof_unqual__ (what
 # kbuild's scripts/checker-valid.sh asks of it from 6.15)?
 _zsf_sparse_too_old() {
-	local t
+	local t out
 
 	mkdir -p "$ZSF_CACHE/tmp" || return 1
 	t=$(mktemp "$ZSF_CACHE/tmp/unqual.XXXXXX.c") || return 1
 	printf 'static inline int u(const int *q)\n{\n\t__typeof_unqual__(*q) v = *q;\n\treturn v;\n}\n' > "$t"
-	zsf_kernel_run sparse "$t" 2>&1 | grep -q error
-	local rc=$?
-
+	# Not a pipe into grep -q: under pipefail, sparse's SIGPIPE would
+	# count.
+	out=$(zsf_kernel_run sparse "$t" 2>&1)
 	rm -f "$t"
-	return $rc
+	grep -q error <<< "$out"
 }
 
 zsf_build_sparse() {
