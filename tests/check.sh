@@ -83,7 +83,7 @@ deps=1
 [ "${ZSF_NO_DEPS:-0}" = 1 ] && deps=0
 
 usage() {
-	sed -n '4,6p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '4,7p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
