@@ -94,51 +94,20 @@ if ! ZSF_DEPS_LOG=$W/deps.log zsf_deps fresh 2> "$W/deps.err"; then
 	finish
 fi
 
-# The mirror apt uses here for SUITE/main ("500 URI SUITE/main ...").
-mirror_of() {
-	apt-cache policy 2>/dev/null |
-		awk -v s="$1/main" '$3 == s && $2 ~ /^https?:\/\// { print $2; exit }'
-}
-MIRROR=${ZSF_FRESH_MIRROR:-$(mirror_of "$SUITE")}
-MIRROR=${MIRROR:-http://deb.debian.org/debian}
-SECMIRROR=${ZSF_FRESH_SECURITY_MIRROR:-$(mirror_of "$SUITE-security")}
-SECMIRROR=${SECMIRROR:-http://deb.debian.org/debian-security}
+# shellcheck source=tests/lib/suite-root.sh
+source "$ZSF_ROOT/tests/lib/suite-root.sh"
+MIRROR=${ZSF_FRESH_MIRROR:-$(zsf_mirror_of "$SUITE")}
+SECMIRROR=${ZSF_FRESH_SECURITY_MIRROR:-$(zsf_mirror_of "$SUITE-security" \
+	http://deb.debian.org/debian-security)}
 
 # ---- 1. the pristine root -------------------------------------------------
 make_pristine() {
 	local b=$FR/bootstrap.tmp
 
-	# Never rm -rf a tree with something mounted in it.
-	if grep -qF " $b/" /proc/mounts; then
-		log "$b has mounts; not touching it"
-		return 1
-	fi
-	rm -rf --one-file-system "$b"
-	log "debootstrap --variant=minbase $SUITE from $MIRROR (log: $W/debootstrap.log)"
-	mkdir -p "$FR/debootstrap-cache"
-	debootstrap --variant=minbase --cache-dir="$FR/debootstrap-cache" \
-		"$SUITE" "$b" "$MIRROR" > "$W/debootstrap.log" 2>&1 || {
-		tail -n 20 "$W/debootstrap.log" >&2
-		return 1
-	}
-	# The sources of a fresh Debian 12 install.
-	rm -f "$b/etc/apt/sources.list"
-	cat > "$b/etc/apt/sources.list.d/debian.sources" <<-EOF
-	Types: deb
-	URIs: $MIRROR
-	Suites: $SUITE $SUITE-updates
-	Components: main
-	Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-
-	Types: deb
-	URIs: $SECMIRROR
-	Suites: $SUITE-security
-	Components: main
-	Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-	EOF
-	# No package lists and no .debs in the tarball.
-	rm -rf "$b"/var/lib/apt/lists/* "$b"/var/cache/apt/archives/*.deb
-	mkdir -p "$b/var/lib/apt/lists/partial"
+	# The sources of a fresh Debian 12 install (tests/lib/suite-root.sh).
+	ZSF_MIRROR=$MIRROR ZSF_SECURITY_MIRROR=$SECMIRROR \
+	ZSF_DEBOOTSTRAP_CACHE=$FR/debootstrap-cache \
+		zsf_debootstrap "$SUITE" "$b" "$W/debootstrap.log" || return 1
 	tar -C "$b" --numeric-owner -cf - . | zstd -q -T0 > "$TARBALL.tmp" &&
 		mv "$TARBALL.tmp" "$TARBALL" || return 1
 	rm -rf --one-file-system "$b"

@@ -16,7 +16,19 @@
 #	problems inside Debian's kernel headers (e.g. context imbalance or
 #	address-space noise in include/linux/...); those point outside
 #	OUTDIR, are not ours to fix, and are filtered out, but they are kept
-#	in OUTDIR/sparse-ignored.log for reference.
+#	in OUTDIR/sparse-ignored.log for reference.  Fails if sparse
+#	checked no file; returns 3 if kbuild refused the sparse it has
+#	(too old for the kernel's headers).
+#
+#   zsf_probe_check OUTDIR KERNEL
+#	Compare the HAVE_* names that a zsf_build in OUTDIR compiled with
+#	(from kbuild's saved command line of src/compat/shrinker.o) with
+#	the pinned values of src/compat/expected/KERNEL.txt ("HAVE_NAME
+#	yes|no" lines, KERNEL a name of tests/kernels.list).  Fails, naming
+#	them, on a probe whose value differs, a probe of features-*.txt
+#	that is not pinned, or a pinned name that is no probe: a probe
+#	that silently stops matching (a header moved a declaration, a
+#	regex broke) is seen here before it changes what is compiled.
 #
 #   zsf_build_progs OUTDIR
 #	Compile every tests/prog/*.c into a static binary OUTDIR/NAME
@@ -32,11 +44,19 @@
 #	positives are listed, per file and type, in
 #	ZSF_CHECKPATCH_EXCEPTIONS below.
 #
+# zsf_build and zsf_build_sparse run kbuild where tests/lib/kernels.sh's
+# zsf_kernel_run does: in the build root of the kernel fetched last
+# (ZSF_KROOT), if it has one.
+#
 # All functions return non-zero on failure and print a short reason on
 # stderr; they never exit the calling shell.
 
 ZSF_ROOT=${ZSF_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 ZSF_CACHE=${ZSF_CACHE:-$HOME/.cache/zsfast}
+if ! declare -F zsf_kernel_run > /dev/null; then
+	# shellcheck source=tests/lib/kernels.sh
+	source "$ZSF_ROOT/tests/lib/kernels.sh"
+fi
 
 _zsf_blog() {
 	echo "build: $*" >&2
@@ -94,8 +114,9 @@ _zsf_make() {
 		echo "# make -C $kdir M=$out ZSF_TESTS=1 ZSF_WERROR=1 -j2 $* modules"
 		echo "# $(date -u '+%F %T') UTC"
 	} > "$log"
-	make -C "$kdir" M="$out" ZSF_TESTS=1 ZSF_WERROR=1 -j2 "$@" modules \
-		>> "$log" 2>&1
+	# In the kernel's build root, if it has one (tests/lib/kernels.sh).
+	ZSF_KROOT_BINDS=$out zsf_kernel_run make -C "$kdir" M="$out" \
+		ZSF_TESTS=1 ZSF_WERROR=1 -j2 "$@" modules >> "$log" 2>&1
 	rc=$?
 	echo "# exit status $rc" >> "$log"
 	return $rc
@@ -140,12 +161,27 @@ _zsf_is_ours() {
 	[ -e "$out/$path" ] && [ ! -e "$kdir/$path" ]
 }
 
+# Does the sparse that kbuild would run reject __typeof_unqual__ (what
+# kbuild's scripts/checker-valid.sh asks of it from 6.15)?
+_zsf_sparse_too_old() {
+	local t out
+
+	mkdir -p "$ZSF_CACHE/tmp" || return 1
+	t=$(mktemp "$ZSF_CACHE/tmp/unqual.XXXXXX.c") || return 1
+	printf 'static inline int u(const int *q)\n{\n\t__typeof_unqual__(*q) v = *q;\n\treturn v;\n}\n' > "$t"
+	# Not a pipe into grep -q: under pipefail, sparse's SIGPIPE would
+	# count.
+	out=$(zsf_kernel_run sparse "$t" 2>&1)
+	rm -f "$t"
+	grep -q error <<< "$out"
+}
+
 zsf_build_sparse() {
 	local kdir=$1 out=$2 log line path bad=0 rc=0
 
 	shift 2
-	if ! command -v sparse > /dev/null; then
-		_zsf_blog "sparse is not installed"
+	if ! zsf_kernel_run /bin/sh -c 'command -v sparse' > /dev/null; then
+		_zsf_blog "sparse is not installed${ZSF_KROOT:+ in $ZSF_KROOT}"
 		return 1
 	fi
 	zsf_copy_tree "$out" || { _zsf_blog "cannot copy the tree"; return 1; }
@@ -155,6 +191,21 @@ zsf_build_sparse() {
 	if [ $rc -ne 0 ]; then
 		_zsf_blog "make C=2 failed, see $log:"
 		_zsf_log_excerpt "$log"
+		return 1
+	fi
+	# kbuild disables C= when its checker-valid.sh rejects sparse (a
+	# sparse too old for the kernel: status 3, the caller skips);
+	# otherwise sparse must have checked something.
+	if grep -q 'specified, but .* is not available or not up to date' "$log"; then
+		if _zsf_sparse_too_old; then
+			_zsf_blog "kbuild did not run sparse: $(zsf_kernel_run sparse --version 2>&1 | head -n 1) is too old for these headers (no __typeof_unqual__)"
+			return 3
+		fi
+		_zsf_blog "kbuild did not run sparse, which handles __typeof_unqual__: is scripts/checker-valid.sh missing?"
+		return 1
+	fi
+	if ! grep -q '^ *CHECK ' "$log"; then
+		_zsf_blog "sparse checked no file (no CHECK line in $log)"
 		return 1
 	fi
 	: > "$out/sparse-ignored.log"
@@ -178,6 +229,41 @@ zsf_build_sparse() {
 		return 1
 	fi
 	return 0
+}
+
+zsf_probe_check() {
+	local out=$1 kernel=$2 exp cmd have name want got bad=0
+
+	exp=$ZSF_ROOT/src/compat/expected/$kernel.txt
+	cmd=$out/src/compat/.shrinker.o.cmd
+	if [ ! -f "$exp" ]; then
+		_zsf_blog "no pinned probes for $kernel: src/compat/expected/$kernel.txt"
+		return 1
+	fi
+	if [ ! -f "$cmd" ]; then
+		_zsf_blog "no $cmd: was the tree built there?"
+		return 1
+	fi
+	have=" $(grep -o -- '-DHAVE_[A-Za-z0-9_]*' "$cmd" | sed 's/^-D//' |
+		sort -u | tr '\n' ' ') "
+	while read -r name; do
+		want=$(awk -v n="$name" '$1 == n { print $2 }' "$exp")
+		got=no
+		[[ "$have" == *" $name "* ]] && got=yes
+		if [ -z "$want" ]; then
+			_zsf_blog "$name ($got on $kernel) is not pinned in $exp"
+			bad=1
+		elif [ "$want" != "$got" ]; then
+			_zsf_blog "$name: $got on $kernel, pinned $want in $exp"
+			bad=1
+		fi
+	done < <(cat "$ZSF_ROOT"/src/compat/features-*.txt |
+		 awk '$1 ~ /^HAVE_/ { print $1 }' | sort -u)
+	while read -r name; do
+		grep -q "^${name}[[:space:]]" "$ZSF_ROOT"/src/compat/features-*.txt ||
+			{ _zsf_blog "$exp pins $name, which no features-*.txt probes"; bad=1; }
+	done < <(awk '$1 ~ /^HAVE_/ { print $1 }' "$exp")
+	return $bad
 }
 
 zsf_build_progs() {

@@ -56,6 +56,10 @@ declare -gA ZSF_PKGS=(
 	#	and busybox are downloaded, not installed); dpkg must know arm64
 	#	first (tests/arm64/lib.sh).
 	[arm64]="gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm"
+	# suiteroot: the build roots of kernels from another Debian
+	#	(tests/kernels.list, tests/lib/suite-root.sh): debootstrap; mount
+	#	and chroot are in every Debian.
+	[suiteroot]="debootstrap"
 	# rootfs: the fresh lane's Debian root (debootstrap), its pristine
 	#	tarball (zstd) and the clean copy of the repository (git).
 	[rootfs]="debootstrap git tar zstd"
@@ -66,8 +70,8 @@ _zsf_deps_groups() {
 	case "$1" in
 	demo)	 echo "kbuild fetch progs guest tree" ;;	# make demo
 	bench)	 echo "kbuild fetch progs guest tree plot" ;;	# make bench
-	build)	 echo "kbuild fetch progs tree lint" ;;		# lane build
-	guest)	 echo "kbuild fetch progs guest tree" ;;	# lanes guest-*
+	build)	 echo "kbuild fetch progs tree lint suiteroot" ;; # lane build
+	guest)	 echo "kbuild fetch progs guest tree suiteroot" ;; # lanes guest-*
 	install) echo "kbuild fetch guest tree dkms" ;;		# lane install
 	arm64)	 echo "kbuild fetch progs guest tree arm64" ;;	# lane arm64
 	debug)	 echo "debugk kbuild fetch progs guest tree" ;;	# lane debug

@@ -6,14 +6,18 @@
 # unpacked with `dpkg-deb -x`.
 #
 # Source it and call
-#     zsf_kernel_fetch FLAVOR [ARCH]
+#     zsf_kernel_fetch NAME [ARCH]
 # or run it as
-#     eval "$(tests/lib/kernels.sh fetch FLAVOR [ARCH])"
+#     eval "$(tests/lib/kernels.sh fetch NAME [ARCH])"
 #
-# FLAVOR is 6.1 (meta packages linux-image-ARCH / linux-headers-ARCH) or
-# 6.12 (linux-image-6.12-ARCH / linux-headers-6.12-ARCH); ARCH defaults to
-# amd64.  The versioned packages are resolved from the meta packages, so
-# nothing here names an ABI number.  The result lands in
+# NAME is a kernel of tests/kernels.list (the one place that lists them,
+# with their suite, meta packages, compiler and role); ARCH defaults to
+# amd64.  The versioned packages are resolved from the meta packages at
+# every call, so nothing here names an ABI number.  A kernel whose suite
+# is of another distribution than this machine's is resolved, downloaded,
+# depmod'ed and built against in a build root of its distribution
+# (tests/lib/suite-root.sh), made on first use; only the unpacking is
+# done here.  The result lands in
 #     ${ZSF_CACHE:-~/.cache/zsfast}/sysroot/<KVER>/
 # and these variables are set and exported:
 #     KVER     e.g. 6.12.117+deb12-amd64
@@ -21,7 +25,18 @@
 #     KDIR     the flavour headers (make -C $KDIR M=...)
 #     VMLINUZ  the kernel image
 #     KMODDIR  $SYSROOT/lib/modules/$KVER (stock modules, modules.dep)
-# A stamp file makes a second call cheap (no apt, no unpacking).
+#     ZSF_KROOT  the build root to run kbuild in (zsf_kernel_run), or
+#              empty: this machine
+# A stamp file makes a second call cheap (no download, no unpacking).
+#
+# Other functions:
+#     zsf_kernels [ROLE]      the kernels' names (of ROLE), in list order
+#     zsf_kernel_field NAME FIELD   suite|image|headers|cc|role of NAME
+#     zsf_kernel_native NAME  is NAME of this machine's distribution?
+#     zsf_kernel_run CMD...   run CMD where the kernel fetched last is
+#                             built: here, or in its build root with
+#                             $ZSF_CACHE, $ZSF_ROOT and the paths of
+#                             ZSF_KROOT_BINDS mounted at the same place
 #
 # Return status: 0; 1 if the kernel could not be fetched (the meta
 # packages do not resolve, apt-get download or the unpacking failed);
@@ -36,7 +51,97 @@
 # first); headers-common is architecture-independent, and linux-kbuild
 # holds host tools, so it is always the host's.
 
+ZSF_ROOT=${ZSF_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 ZSF_CACHE=${ZSF_CACHE:-$HOME/.cache/zsfast}
+ZSF_KERNELS_LIST=$ZSF_ROOT/tests/kernels.list
+ZSF_KROOT=${ZSF_KROOT:-}
+# shellcheck source=tests/lib/suite-root.sh
+source "$ZSF_ROOT/tests/lib/suite-root.sh"
+
+# What a build root holds besides the kernel's compiler: kbuild's tools
+# (tests/lib/deps.sh's kbuild group, for that suite), sparse, and apt's
+# download helper.
+ZSF_KROOT_PKGS="make libc6-dev binutils kmod dwarves bc libelf-dev xz-utils sparse"
+
+# The entries of tests/kernels.list: NAME SUITE IMAGE HEADERS CC ROLE.
+_zsf_kernels_entries() {
+	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$ZSF_KERNELS_LIST"
+}
+
+# shellcheck disable=SC2120 # ROLE is optional
+zsf_kernels() {
+	_zsf_kernels_entries | awk -v r="${1:-}" 'r == "" || $6 == r { print $1 }'
+}
+
+zsf_kernel_field() {
+	local col
+
+	case "$2" in
+	suite) col=2 ;; image) col=3 ;; headers) col=4 ;; cc) col=5 ;;
+	role) col=6 ;; *) return 1 ;;
+	esac
+	_zsf_kernels_entries | awk -v n="$1" -v c=$col '$1 == n { print $c; f = 1 }
+		END { exit !f }'
+}
+
+
+# Is kernel NAME of this machine's distribution (built here, no root)?
+zsf_kernel_native() {
+	local suite
+
+	suite=$(zsf_kernel_field "$1" suite) || return 1
+	[ "${suite%%-*}" = "$(_zsf_host_suite)" ]
+}
+
+zsf_kernel_run() {
+	local b binds=
+
+	if [ -z "$ZSF_KROOT" ]; then
+		"$@"
+		return
+	fi
+	for b in "$ZSF_CACHE" "$ZSF_ROOT" ${ZSF_KROOT_BINDS:-}; do
+		case " $binds " in *" $b "*) continue ;; esac
+		[ -d "$b" ] && binds="$binds $b"
+	done
+	ZSF_ROOT_BINDS=$binds ZSF_ROOT_ENV="ZSF_ROOT ZSF_CACHE ${ZSF_ROOT_ENV:-}" \
+		zsf_in_root "$ZSF_KROOT" "$@"
+}
+
+# apt in the kernel's root (or here), for SUITE: a -backports suite is
+# made the default release, so that its meta packages win.
+_zsf_kapt() {
+	local suite=$1
+
+	shift
+	case "$suite" in
+	*-backports) zsf_kernel_run "$@" -o APT::Default-Release="$suite" ;;
+	*) zsf_kernel_run "$@" ;;
+	esac
+}
+
+# Make ZSF_KROOT the build root for SUITE with compiler CC (empty for this
+# machine's distribution), its package lists at most an hour old.
+_zsf_kernel_root() {
+	local suite=$1 cc=$2 lists
+
+	# Not exported: a lane script fetches its own kernel.
+	ZSF_KROOT=
+	[ "${suite%%-*}" = "$(_zsf_host_suite)" ] && return 0
+	ZSF_KROOT=$(zsf_build_root "$suite" "$cc $ZSF_KROOT_PKGS") || {
+		ZSF_KROOT=
+		return 1
+	}
+	lists=$ZSF_KROOT/var/lib/apt/lists
+	if [ -z "$(find "$lists" -maxdepth 1 -name '*_Packages*' -mmin -60 \
+			2>/dev/null | head -n 1)" ]; then
+		_zsf_klog "apt-get update in $ZSF_KROOT"
+		zsf_kernel_run apt-get update -q > /dev/null 2>&1 || {
+			_zsf_klog "apt-get update failed in $ZSF_KROOT"
+			return 1
+		}
+	fi
+}
 
 _zsf_klog() {
 	echo "kernels: $*" >&2
@@ -128,7 +233,7 @@ zsf_kbuild_tools() {
 _zsf_resolve_meta() {
 	local meta=$1 pattern=$2 dep
 
-	dep=$(apt-cache depends "$meta" 2>/dev/null |
+	dep=$(_zsf_kapt "$ZSF_KSUITE" apt-cache depends "$meta" 2>/dev/null |
 	      awk '$1 == "Depends:" { print $2 }' | sed 's/:.*//' |
 	      grep -E "$pattern" | head -n 1)
 	if [ -z "$dep" ]; then
@@ -143,25 +248,42 @@ _zsf_resolve_meta() {
 _zsf_pkg_dep() {
 	local pkg=$1 pattern=$2
 
-	apt-cache show "$pkg" 2>/dev/null |
+	_zsf_kapt "$ZSF_KSUITE" apt-cache show "$pkg" 2>/dev/null |
 		awk '/^Depends:/ { sub(/^Depends: */, ""); print; exit }' |
 		tr ',' '\n' | sed 's/|.*//; s/(.*)//; s/:any//; s/^ *//; s/ *$//' |
 		grep -E "$pattern" | head -n 1
 }
 
+# The packages that hold the image's files: the image package itself and,
+# where it is split (7.x: linux-binary-KVER has vmlinuz, linux-modules-KVER
+# the modules, linux-base-KVER the config), the parts it depends on.
+_zsf_image_parts() {
+	local img=$1 kver=$2
+
+	echo "$img"
+	_zsf_kapt "$ZSF_KSUITE" apt-cache show "$img" 2>/dev/null |
+		awk '/^Depends:/ { sub(/^Depends: */, ""); print; exit }' |
+		tr ',' '\n' | sed 's/|.*//; s/(.*)//; s/:any//; s/^ *//; s/ *$//' |
+		awk -v k="-$kver" '/^linux-[a-z]+-/ && substr($0, length($0) - length(k) + 1) == k'
+}
+
 zsf_kernel_fetch() {
-	local flavor=$1 arch=${2:-amd64} host_arch suffix img_meta hdr_meta
-	local img hdr common kbuild stamp dl deb pkgs f mk
+	local name=$1 arch=${2:-amd64} host_arch suffix img_meta hdr_meta
+	local img hdr common kbuild stamp dl deb pkgs f mk cc
 
 	host_arch=$(dpkg --print-architecture)
-	case "$flavor" in
-	6.1)	img_meta=linux-image-$arch
-		hdr_meta=linux-headers-$arch ;;
-	6.12)	img_meta=linux-image-6.12-$arch
-		hdr_meta=linux-headers-6.12-$arch ;;
-	*)	_zsf_kfail 1 "unknown flavor '$flavor' (6.1 or 6.12)"
-		return ;;
-	esac
+	ZSF_KERNEL_ERROR=
+	if ! ZSF_KSUITE=$(zsf_kernel_field "$name" suite); then
+		_zsf_kfail 1 "unknown kernel '$name' (tests/kernels.list: $(zsf_kernels | tr '\n' ' '))"
+		return
+	fi
+	img_meta=$(zsf_kernel_field "$name" image)
+	hdr_meta=$(zsf_kernel_field "$name" headers)
+	img_meta=${img_meta//ARCH/$arch}
+	hdr_meta=${hdr_meta//ARCH/$arch}
+	cc=$(zsf_kernel_field "$name" cc)
+	_zsf_kernel_root "$ZSF_KSUITE" "$cc" ||
+		{ _zsf_kfail 1 "no build root for $ZSF_KSUITE"; return; }
 	suffix=
 	[ "$arch" = "$host_arch" ] || suffix=":$arch"
 	ZSF_KERNEL_ERROR=
@@ -175,10 +297,20 @@ zsf_kernel_fetch() {
 		_zsf_kfail 1 "image $img and headers $hdr disagree"
 		return
 	fi
+	# A name that starts with a version promises that series.
+	if [[ "$name" =~ ^([0-9]+\.[0-9]+) ]] &&
+	   [[ "$KVER" != "${BASH_REMATCH[1]}".* ]]; then
+		_zsf_kfail 1 "kernel $name: $img_meta now resolves to $img, not ${BASH_REMATCH[1]}.x (update tests/kernels.list)"
+		return
+	fi
 
 	SYSROOT=$ZSF_CACHE/sysroot/$KVER
 	KDIR=$SYSROOT/usr/src/linux-headers-$KVER
+	# Up to 6.x the image is /boot/vmlinuz-KVER; from 7.x (merged /usr)
+	# /usr/lib/modules/KVER/vmlinuz, and the sysroot's lib is a link.
 	VMLINUZ=$SYSROOT/boot/vmlinuz-$KVER
+	[ -f "$VMLINUZ" ] || [ ! -f "$SYSROOT/usr/lib/modules/$KVER/vmlinuz" ] ||
+		VMLINUZ=$SYSROOT/usr/lib/modules/$KVER/vmlinuz
 	KMODDIR=$SYSROOT/lib/modules/$KVER
 	export KVER SYSROOT KDIR VMLINUZ KMODDIR
 	stamp=$SYSROOT/.zsf-fetched
@@ -197,10 +329,17 @@ zsf_kernel_fetch() {
 
 	dl=$ZSF_CACHE/debs
 	mkdir -p "$dl" || return 1
-	pkgs="$img$suffix $hdr$suffix $common $kbuild"
+	pkgs=
+	for f in $(_zsf_image_parts "$img" "$KVER"); do
+		pkgs="$pkgs$f$suffix "
+	done
+	pkgs="$pkgs$hdr$suffix $common $kbuild"
 	_zsf_klog "downloading $pkgs"
 	# shellcheck disable=SC2086 # a list of package names
-	(cd "$dl" && apt-get download -q -o APT::Sandbox::User=root $pkgs >&2) || {
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	(cd "$dl" && _zsf_kapt "$ZSF_KSUITE" /bin/sh -c 'cd "$1" && shift &&
+		apt-get download -q -o APT::Sandbox::User=root "$@"' sh \
+		"$dl" $pkgs >&2) || {
 		_zsf_kfail 1 "apt-get download $pkgs failed"
 		return
 	}
@@ -221,12 +360,19 @@ zsf_kernel_fetch() {
 		dpkg-deb -x "$deb" "$SYSROOT.tmp" ||
 			{ _zsf_kfail 1 "dpkg-deb -x $deb failed"; return; }
 	done
+	# Merged /usr: modules only under usr/lib/modules.
+	if [ ! -e "$SYSROOT.tmp/lib" ] && [ -d "$SYSROOT.tmp/usr/lib/modules" ]; then
+		ln -s usr/lib "$SYSROOT.tmp/lib" || return 1
+	fi
 	rm -rf "$SYSROOT"
 	mv "$SYSROOT.tmp" "$SYSROOT" || return 1
+	[ -f "$VMLINUZ" ] || VMLINUZ=$SYSROOT/usr/lib/modules/$KVER/vmlinuz
 
 	# The flavour Makefile includes the common one by absolute path.
 	mk=$KDIR/Makefile
-	sed -i "s|^include /usr/src/|include $SYSROOT/usr/src/|" "$mk"
+	# From 7.x it also sets KBUILD_OUTPUT to its own absolute path.
+	sed -i -e "s|^include /usr/src/|include $SYSROOT/usr/src/|" \
+		-e "s|^KBUILD_OUTPUT=/usr/src/|KBUILD_OUTPUT=$SYSROOT/usr/src/|" "$mk"
 	if ! grep -q "^include $SYSROOT/" "$mk"; then
 		_zsf_klog "unexpected $mk:"
 		cat "$mk" >&2
@@ -238,11 +384,11 @@ zsf_kernel_fetch() {
 	fi
 
 	# The image package leaves modules.dep to its postinst.
-	if ! command -v depmod > /dev/null; then
+	if ! zsf_kernel_run /bin/sh -c 'command -v depmod' > /dev/null; then
 		_zsf_kfail 1 "depmod not found: it writes the sysroot's modules.dep; install kmod"
 		return
 	fi
-	depmod -b "$SYSROOT" "$KVER" ||
+	zsf_kernel_run depmod -b "$SYSROOT" "$KVER" ||
 		{ _zsf_kfail 1 "depmod -b $SYSROOT $KVER failed"; return; }
 
 	_zsf_kernel_can_build || return
@@ -250,9 +396,61 @@ zsf_kernel_fetch() {
 	touch "$stamp"
 }
 
+# From 6.15 kbuild validates sparse with scripts/checker-valid.sh before
+# C=1/C=2, and disables it when the script fails, but Debian's
+# linux-kbuild does not ship the script: without it sparse would never
+# run.  Put kbuild's own script (scripts/checker-valid.sh, GPL-2.0) in
+# the sysroot.
+_zsf_kernel_checker_valid() {
+	local common s
+
+	common=$(sed -n 's|^include \(.*\)/Makefile$|\1|p' "$KDIR/Makefile" | head -n 1)
+	[ -n "$common" ] && grep -q 'scripts/checker-valid.sh' "$common/Makefile" ||
+		return 0
+	s=$common/scripts/checker-valid.sh
+	[ -f "$s" ] && return 0
+	cat > "$s" <<'EOF' || return 1
+#!/bin/sh -eu
+# SPDX-License-Identifier: GPL-2.0
+# Written by the zsfast test rig (tests/lib/kernels.sh): kbuild's script,
+# which Debian's linux-kbuild package does not ship.
+
+[ ! -x "$(command -v "$1")" ] && exit 1
+
+tmp_file=$(mktemp)
+trap "rm -f $tmp_file" EXIT
+
+cat << EOT >$tmp_file
+static inline int u(const int *q)
+{
+	__typeof_unqual__(*q) v = *q;
+	return v;
+}
+EOT
+
+# sparse happily exits with 0 on error so validate
+# there is none on stderr. Use awk as grep is a pain with sh -e
+$@ $tmp_file 2>&1 | awk -v c=1 '/error/{c=0}END{print c}'
+EOF
+	chmod +x "$s"
+}
+
 # The tools first: status 2, naming the missing ones.
 _zsf_kernel_can_build() {
-	zsf_kbuild_tools "$KDIR" && return 0
+	_zsf_kernel_checker_valid ||
+		_zsf_klog "cannot write scripts/checker-valid.sh in $SYSROOT"
+	if [ -n "$ZSF_KROOT" ]; then
+		# shellcheck disable=SC2016 # expanded in the root
+		ZSF_KERNEL_ERROR=$(zsf_kernel_run /bin/bash -c \
+			'source "$ZSF_ROOT/tests/lib/kernels.sh" &&
+			 zsf_kbuild_tools "$1" 2>/dev/null ||
+			 { echo "$ZSF_KERNEL_ERROR"; exit 1; }' sh "$KDIR") &&
+			return 0
+		[ -n "$ZSF_KERNEL_ERROR" ] ||
+			ZSF_KERNEL_ERROR="cannot run kbuild in $ZSF_KROOT"
+	elif zsf_kbuild_tools "$KDIR"; then
+		return 0
+	fi
 	ZSF_KERNEL_ERROR="cannot build modules against the $KVER headers ($KDIR): ${ZSF_KERNEL_ERROR}"
 	_zsf_klog "cannot build modules against the $KVER headers ($KDIR)"
 	return 2
@@ -263,7 +461,8 @@ _zsf_kernel_can_build() {
 _zsf_kernel_selftest() {
 	local t rc
 
-	t=$(mktemp -d)
+	mkdir -p "$ZSF_CACHE/tmp" || return 2
+	t=$(mktemp -d "$ZSF_CACHE/tmp/selftest.XXXXXX")
 	cat > "$t/zsf_probe.c" <<'EOF'
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <linux/module.h>
@@ -272,7 +471,7 @@ module_init(zsf_probe_init);
 MODULE_LICENSE("GPL");
 EOF
 	echo 'obj-m := zsf_probe.o' > "$t/Kbuild"
-	make -C "$KDIR" M="$t" -j2 modules > "$t/build.log" 2>&1
+	zsf_kernel_run make -C "$KDIR" M="$t" -j2 modules > "$t/build.log" 2>&1
 	rc=$?
 	if [ $rc -ne 0 ] || [ ! -f "$t/zsf_probe.ko" ]; then
 		tail -n 30 "$t/build.log" >&2
@@ -292,12 +491,12 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	fetch)
 		shift
 		zsf_kernel_fetch "$@"
-		for v in KVER SYSROOT KDIR VMLINUZ KMODDIR; do
+		for v in KVER SYSROOT KDIR VMLINUZ KMODDIR ZSF_KROOT; do
 			printf '%s=%q\n' "$v" "${!v}"
 		done
 		;;
 	*)
-		echo "usage: $0 fetch 6.1|6.12 [ARCH]" >&2
+		echo "usage: $0 fetch NAME [ARCH] (NAME from tests/kernels.list)" >&2
 		exit 2 ;;
 	esac
 fi

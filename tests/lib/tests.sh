@@ -4,8 +4,9 @@
 # The test list, tests/tests.list, for the lanes.  Source this file.
 #
 #   zsf_tests SERIES ARCH VARIANT [TIMES]
-#	The tests of tests.list that run on kernel SERIES (6.1, 6.12),
-#	ARCH (amd64, arm64) and VARIANT (stock, poollock, debug, bench),
+#	The tests of tests.list that run on kernel SERIES (a name of
+#	tests/kernels.list: 6.1, 6.12, 7.3, ...), ARCH (amd64, arm64) and
+#	VARIANT (stock, poollock, debug, bench),
 #	whose time class is in TIMES (a comma list; default all), as a
 #	comma list in the file's order.  ZSF_GUEST_TESTS, a comma list,
 #	replaces the result wherever it is set: a developer's shortcut.
@@ -32,12 +33,25 @@ zsf_tests() {
 		echo "$ZSF_GUEST_TESTS"
 		return
 	fi
-	_zsf_tests_entries | awk -v s="$1" -v a="$2" -v v="$3" \
+	local role
+
+	# The kernel's role in tests/kernels.list; a series that is not
+	# there (a debug or bench kernel of that series) is primary.
+	role=$(awk -v n="$1" '$1 == n { print $6 }' \
+		"$ZSF_ROOT/tests/kernels.list" 2>/dev/null)
+	_zsf_tests_entries | awk -v s="$1" -v r="${role:-primary}" \
+				 -v a="$2" -v v="$3" \
 				 -v t="${4:-short,medium,long}" '
 		function has(list, x) {
 			return list == "all" || index("," list ",", "," x ",")
 		}
-		has($2, s) && has($3, a) && has($4, v) && has(t, $5) {
+		# SERIES: "all" (every primary kernel), a role, or names.
+		function series(list) {
+			return (r == "primary" && has(list, "all")) ||
+				index("," list ",", "," s ",") ||
+				index("," list ",", "," r ",")
+		}
+		series($2) && has($3, a) && has($4, v) && has(t, $5) {
 			out = out (out == "" ? "" : ",") $1
 		}
 		END { print out }'

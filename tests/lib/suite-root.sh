@@ -1,0 +1,204 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Minimal Debian roots made with debootstrap, for the lanes that need a
+# Debian other than this machine's: the fresh lane (a pristine Debian 12
+# root, as a tarball it unpacks anew for every run) and the build of
+# modules against kernels whose tools need a newer glibc than this host's
+# (a build root per distribution, kept as a directory).  Source it (bash).
+#
+#   zsf_mirror_of SUITE [DEFAULT]
+#	The mirror apt uses here for SUITE/main, or DEFAULT (Debian's).
+#
+#   zsf_suite_sources SUITE MIRROR SECMIRROR
+#	A deb822 sources file for SUITE as a fresh install has it: SUITE
+#	and its -updates and -security, or, for sid, sid alone.  With
+#	ZSF_SUITE_BACKPORTS=1 (and not sid), SUITE-backports too.
+#
+#   zsf_debootstrap SUITE DIR LOG
+#	debootstrap --variant=minbase SUITE into DIR (which must not exist
+#	or hold no mounts), with the fresh install's sources, no package
+#	lists and no .debs left, from ZSF_MIRROR and ZSF_SECURITY_MIRROR
+#	(default: this machine's).  The downloaded .debs are kept in
+#	ZSF_DEBOOTSTRAP_CACHE ($ZSF_CACHE/debootstrap-cache/) for the next
+#	time.
+#
+#   zsf_build_root SUITE PACKAGES
+#	Print the path of a build root for SUITE ("trixie", "sid"; a
+#	-backports suite uses its distribution's root, which lists the
+#	backports), made on first use under $ZSF_CACHE/suite-root/ with
+#	PACKAGES (a space list) installed in it; PACKAGES missing from an
+#	existing root are installed on the next call.  Locked, so that two
+#	lanes never make the same root at once.
+#
+#   zsf_in_root ROOT CMD...
+#	Run CMD (argv) as root in ROOT with /proc, /sys, /dev and the
+#	directories of ZSF_ROOT_BINDS (space list of absolute paths, bound
+#	at the same path) mounted, and an environment of PATH, HOME, LANG
+#	and the names in ZSF_ROOT_ENV.  The mounts are undone afterwards.
+
+ZSF_CACHE=${ZSF_CACHE:-$HOME/.cache/zsfast}
+# Bump when the way the build roots are made changes.
+ZSF_SUITE_ROOT_RECIPE=1
+
+_zsf_rlog() {
+	echo "suite-root: $*" >&2
+}
+
+zsf_mirror_of() {
+	local m
+
+	m=$(apt-cache policy 2>/dev/null |
+	    awk -v s="$1/main" '$3 == s && $2 ~ /^https?:\/\// { print $2; exit }')
+	echo "${m:-${2:-http://deb.debian.org/debian}}"
+}
+
+zsf_suite_sources() {
+	local suite=$1 mirror=$2 sec=$3 extra=
+
+	if [ "$suite" = sid ] || [ "$suite" = unstable ]; then
+		cat <<-EOF
+		Types: deb
+		URIs: $mirror
+		Suites: $suite
+		Components: main
+		Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+		EOF
+		return
+	fi
+	[ "${ZSF_SUITE_BACKPORTS:-0}" = 1 ] && extra=" $suite-backports"
+	cat <<-EOF
+	Types: deb
+	URIs: $mirror
+	Suites: $suite $suite-updates$extra
+	Components: main
+	Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+	Types: deb
+	URIs: $sec
+	Suites: $suite-security
+	Components: main
+	Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+	EOF
+}
+
+# This machine's suite (bookworm).
+_zsf_host_suite() {
+	local VERSION_CODENAME=
+
+	# shellcheck disable=SC1091 # the machine's
+	. /etc/os-release 2>/dev/null
+	echo "${VERSION_CODENAME:-bookworm}"
+}
+
+zsf_debootstrap() {
+	local suite=$1 b=$2 logf=$3 mirror sec
+	local cache=${ZSF_DEBOOTSTRAP_CACHE:-$ZSF_CACHE/debootstrap-cache}
+
+	# Never rm -rf a tree with something mounted in it.
+	if grep -qF " $b/" /proc/mounts; then
+		_zsf_rlog "$b has mounts; not touching it"
+		return 1
+	fi
+	rm -rf --one-file-system "$b"
+	# This machine's mirror serves every suite.
+	mirror=${ZSF_MIRROR:-$(zsf_mirror_of "$(_zsf_host_suite)")}
+	sec=${ZSF_SECURITY_MIRROR:-$(zsf_mirror_of "$(_zsf_host_suite)-security" \
+		http://deb.debian.org/debian-security)}
+	_zsf_rlog "debootstrap --variant=minbase $suite from $mirror (log: $logf)"
+	mkdir -p "$cache"
+	debootstrap --variant=minbase --cache-dir="$cache" \
+		"$suite" "$b" "$mirror" > "$logf" 2>&1 || {
+		tail -n 20 "$logf" >&2
+		return 1
+	}
+	rm -f "$b/etc/apt/sources.list"
+	zsf_suite_sources "$suite" "$mirror" "$sec" \
+		> "$b/etc/apt/sources.list.d/debian.sources"
+	# No package lists and no .debs in the root.
+	rm -rf "$b"/var/lib/apt/lists/* "$b"/var/cache/apt/archives/*.deb
+	mkdir -p "$b/var/lib/apt/lists/partial"
+}
+
+zsf_in_root() {
+	local r=$1 m rc=0 v
+	local -a mounts=() envv=()
+
+	shift
+	for m in proc sys dev ${ZSF_ROOT_BINDS:-}; do
+		case "$m" in
+		/*)	mkdir -p "$r$m" ;;
+		*)	m=/$m ;;
+		esac
+		if ! mount --bind "$m" "$r$m"; then
+			rc=1
+			break
+		fi
+		mounts=("$r$m" "${mounts[@]}")
+	done
+	for v in ${ZSF_ROOT_ENV:-}; do
+		envv+=("$v=${!v:-}")
+	done
+	if [ $rc -eq 0 ]; then
+		chroot "$r" /usr/bin/env -i HOME=/root LANG=C.UTF-8 \
+			PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+			"${envv[@]}" "$@" || rc=$?
+	fi
+	for m in "${mounts[@]}"; do
+		umount "$m" || umount -l "$m"
+	done
+	return $rc
+}
+
+# The packages of the space list $2 that dpkg in root $1 lacks.
+_zsf_root_missing() {
+	local r=$1 p
+
+	for p in $2; do
+		# shellcheck disable=SC2016 # dpkg-query's format, not the shell's
+		chroot "$r" dpkg-query -W -f='${db:Status-Status}\n' "$p" \
+			2>/dev/null | grep -qx installed || echo "$p"
+	done
+}
+
+zsf_build_root() {
+	local suite=${1%-backports} pkgs=$2 base r lockfd missing logf
+
+	base=$ZSF_CACHE/suite-root
+	r=$base/$suite-r$ZSF_SUITE_ROOT_RECIPE
+	mkdir -p "$base" || return 1
+	logf=$base/$suite.log
+	exec {lockfd}> "$base/.lock-$suite"
+	flock "$lockfd"
+	if [ ! -f "$r/.zsf-root" ]; then
+		if ! ZSF_SUITE_BACKPORTS=1 zsf_debootstrap "$suite" "$r.tmp" \
+				"$logf"; then
+			flock -u "$lockfd"
+			return 1
+		fi
+		rm -rf --one-file-system "$r"
+		if ! mv "$r.tmp" "$r" || ! touch "$r/.zsf-root"; then
+			flock -u "$lockfd"
+			return 1
+		fi
+	fi
+	# The mirror may be a snapshot: sid's Release is valid for a week
+	# only, and a build root must still resolve the kernel it names.
+	echo 'Acquire::Check-Valid-Until "false";' \
+		> "$r/etc/apt/apt.conf.d/99zsf-snapshot"
+	missing=$(_zsf_root_missing "$r" "$pkgs")
+	if [ -n "$missing" ]; then
+		_zsf_rlog "installing in the $suite root: ${missing//$'\n'/ }"
+		# shellcheck disable=SC2086 # a list of package names
+		if ! zsf_in_root "$r" /bin/sh -c 'apt-get update -q &&
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+				--no-install-recommends "$@" &&
+			apt-get clean' sh $missing >> "$logf" 2>&1; then
+			tail -n 20 "$logf" >&2
+			flock -u "$lockfd"
+			return 1
+		fi
+	fi
+	flock -u "$lockfd"
+	echo "$r"
+}
