@@ -71,16 +71,7 @@ else
 fi
 
 for f in $FLAVORS; do
-	rc=0
-	zsf_arm64_fetch "$f" 2> "$W/fetch.err" || rc=$?
-	if [ $rc -eq 2 ]; then
-		point fail "$f: cross-build a module against the arm64 $KVER headers" \
-			"$ZSF_KERNEL_ERROR"
-		continue
-	elif [ $rc -ne 0 ]; then
-		point fail "$f: fetch the arm64 kernel" "$(tail -n 10 "$W/fetch.err")"
-		continue
-	fi
+	lane_fetch zsf_arm64_fetch "$f" || continue
 	echo "# $f: $KVER, $VMLINUZ"
 	t=$(date +%s)
 	out=$W/$KVER/default

@@ -247,16 +247,7 @@ guest_boot() {	# guest_boot TAG ROOT
 
 for f in $FLAVORS; do
 	t=$(date +%s)
-	rc=0
-	zsf_kernel_fetch "$f" 2> "$W/fetch.err" || rc=$?
-	if [ $rc -eq 2 ]; then
-		point fail "$f: build a module against the $KVER headers" \
-			"$ZSF_KERNEL_ERROR"
-		continue
-	elif [ $rc -ne 0 ]; then
-		point fail "$f: fetch kernel" "$(tail -n 10 "$W/fetch.err")"
-		continue
-	fi
+	lane_fetch zsf_kernel_fetch "$f" || continue
 	tag=$f
 	echo "# $f: $KVER"
 	ROOT=$W/root-$KVER

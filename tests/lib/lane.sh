@@ -12,6 +12,12 @@
 #                                  boot's) as points of this lane, PREFIX
 #                                  before each description; diagnostics
 #                                  pass through
+#   lane_fetch FN NAME             fetch kernel NAME with FN
+#                                  (zsf_kernel_fetch, zsf_arm64_fetch),
+#                                  its stderr in $W/fetch.err; on failure a
+#                                  failed point that says whether the
+#                                  download or the module build against
+#                                  the headers failed.  Returns FN's status
 #   finish                         "# LANE lane: P passed, F failed, S s",
 #                                  then exit: 0 only if something passed
 #                                  and nothing failed
@@ -54,6 +60,19 @@ take() {
 		"#"*) echo "$line" ;;
 		esac
 	done < "$2"
+}
+
+lane_fetch() {
+	local rc=0
+
+	"$1" "$2" 2> "$W/fetch.err" || rc=$?
+	case $rc in
+	0)	return 0 ;;
+	2)	point fail "$2: build a module against the $KVER headers" \
+			"$ZSF_KERNEL_ERROR" ;;
+	*)	point fail "$2: fetch the kernel" "$(tail -n 10 "$W/fetch.err")" ;;
+	esac
+	return $rc
 }
 
 finish() {
