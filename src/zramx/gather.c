@@ -23,8 +23,12 @@
  * 64th entry on a CPU drains all of them, and that task may then sleep
  * in the kernel for hours (a daemon that faulted inside ppoll()).  So
  * the device can take a batch back at any time: a batch that has waited
- * gather_timeout_ms is freed by the device's reap work, and reset,
- * removal and a write that would exceed mem_limit take every batch.
+ * gather_timeout_ms while its task does not run is freed by the device's
+ * reap work, and reset, removal and a write that would exceed mem_limit
+ * take every batch.  The reap work leaves a running task's batches alone:
+ * that task is still releasing (a long munmap() or exit) and frees them
+ * itself before it returns to user space, which is the point of
+ * gathering; gather_batches bounds what it holds until then.
  *
  * A batch
  * -------
@@ -66,8 +70,8 @@
  *    whatever CPUs it ran on; past that it frees in place.
  *  - A device has at most ZRAMX_GATHERS_MAX batches whose handles are
  *    not yet freed (zx->gathers).
- *  - A batch waits at most about gather_timeout_ms before the device
- *    frees it.
+ *  - A batch waits at most about gather_timeout_ms after its task stopped
+ *    running (slept, or was stopped) before the device frees it.
  *  - reset and removal take every pending batch and then wait only for
  *    batches whose task is freeing them at that moment: zsf_free_bulk()
  *    of at most ZRAMX_GATHER_HANDLES handles, which never sleeps.
@@ -85,6 +89,14 @@
  * switch (synchronize_rcu_tasks()), which a task does only once it has
  * left the callback, since the callback never sleeps.  Where the kernel
  * offers no such wait, zramx does not gather (ZRAMX_CAN_GATHER).
+ *
+ * Read without a lock: the reap work reads the state of a batch's owner
+ * under zx->gather_lock.  That task_struct cannot be freed meanwhile: the
+ * batch is on zx->gather_list, so its task_work has not finished (the
+ * task unhooks a batch it claimed under zx->gather_lock before it leaves
+ * the callback, and a batch somebody else claimed is off the list), and
+ * a task runs its task_work before it can be freed.  The state is a hint,
+ * read again at the next round of the work.
  *
  * Lock order: swap core locks -> gather_slot's local lock ->
  * zx->gather_lock.  The notifier takes neither under the slot lock.
@@ -125,7 +137,7 @@ MODULE_PARM_DESC(gather_batches,
 static unsigned int gather_timeout_ms = 100;
 module_param(gather_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(gather_timeout_ms,
-		 "milliseconds a batch of released swap slots may wait for its task before the device frees it (default 100)");
+		 "milliseconds a batch of released swap slots may wait for its task, once the task no longer runs, before the device frees it (default 100)");
 
 /**
  * struct zramx_gather - handles released by one task, not yet freed
@@ -365,8 +377,8 @@ bool zramx_gather(struct zramx *zx, unsigned long handle)
 /**
  * zramx_gather_take() - free batches that their tasks have not freed
  * @zx: the device
- * @age: take only batches started at least this many jiffies ago; 0 for
- *       every batch
+ * @age: take only batches started at least this many jiffies ago whose
+ *       task is not running; 0 for every batch
  *
  * Batches whose task is freeing them right now are left to it.
  *
@@ -385,6 +397,9 @@ unsigned long zramx_gather_take(struct zramx *zx, unsigned long age)
 		/* The list is in start order. */
 		if (age && time_before(jiffies, g->start + age))
 			break;
+		/* Still releasing: it frees them on its way out. */
+		if (age && task_is_running(g->owner))
+			continue;
 		if (zramx_gather_claim(g) < 0)
 			continue;
 		zramx_gather_unhook(zx, g);

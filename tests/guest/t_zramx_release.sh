@@ -107,6 +107,11 @@ gathered() {
 	sed -n '2p' $ZSYS/debug_stat | awk '{ print $4 + 0 }'
 }
 
+# zramx: objects of batches the device took back from their tasks.
+taken() {
+	sed -n '2p' $ZSYS/debug_stat | awk '{ print $5 + 0 }'
+}
+
 # check_gathered DESC BEFORE: zramx freed the released slots' objects in
 # batches, in the releasing tasks (none with gather_batches=0).
 check_gathered() {
@@ -194,6 +199,7 @@ release_exit() {
 }
 
 GATHER_PARAM=/sys/module/zramx/parameters/gather_batches
+TIMEOUT_PARAM=/sys/module/zramx/parameters/gather_timeout_ms
 
 release_munmap "munmap, 2 procs x 48 MiB mixed" -P 2 -s 48 -f mixed
 release_exit "exit, 2 procs x 48 MiB mixed" -P 2 -s 48 -f mixed
@@ -209,6 +215,24 @@ if zx_is_zramx; then
 			-P 2 -s 24 -f mixed
 	done
 	echo 128 > $GATHER_PARAM
+
+	# The device's reap work must leave a running task's batches alone:
+	# with gather_timeout_ms=1 a munmap of 32 MiB outlasts the timeout
+	# many times over, yet it frees its own batches.  Only a sleeping
+	# task's batch (this shell's, say, if it faulted in wait()) may be
+	# taken: at most one batch, about 500 objects.
+	_t0=$(taken)
+	_to=$(cat $TIMEOUT_PARAM)
+	echo 1 > $TIMEOUT_PARAM
+	release_munmap "gather_timeout_ms=1: munmap, 1 proc x 32 MiB incompressible" \
+		-P 1 -s 32 -f random
+	echo "$_to" > $TIMEOUT_PARAM
+	if [ $(($(taken) - _t0)) -le 512 ]; then
+		ktap_ok "gather_timeout_ms=1: the device took no batch of the running task ($(($(taken) - _t0)) objects taken)"
+	else
+		ktap_fail "gather_timeout_ms=1: the device took no batch of the running task" \
+			"gather_taken went from $_t0 to $(taken)"
+	fi
 fi
 
 if swapoff $ZDEV && zx_fresh; then
