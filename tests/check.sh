@@ -20,6 +20,10 @@
 #                       tests/tests.list for it: a primary kernel's full
 #                       list, a secondary kernel's short one
 #   guest-6.12-poollock the pool-lock fallback build, allocator tests
+#   guest-6.12-gki      the ZSF_NO_TASK_WORK=1 build (no task_work_add,
+#                       as on Android's GKI): it imports neither
+#                       task_work_add nor synchronize_rcu_tasks; block
+#                       I/O, integrity and release tests
 #   install             tests/install/lane.sh: dkms add/build/install/remove
 #                       and make install for both kernels in private
 #                       trees, modinfo depends/vermagic, modprobe order,
@@ -76,7 +80,7 @@ ALL_LANES="build"
 for f in $ALL_FLAVORS; do
 	ALL_LANES="$ALL_LANES guest-$f"
 done
-ALL_LANES="$ALL_LANES guest-6.12-poollock install arm64 debug fresh"
+ALL_LANES="$ALL_LANES guest-6.12-poollock guest-6.12-gki install arm64 debug fresh"
 only=
 flavors=$ALL_FLAVORS
 deps=1
@@ -118,7 +122,7 @@ for l in $ALL_LANES; do
 		case ",$only," in *",$l,"*) ;; *) continue ;; esac
 	fi
 	case "$l" in
-	guest-6.12-poollock) [[ " $flavors " == *" 6.12 "* ]] || continue ;;
+	guest-6.12-*) [[ " $flavors " == *" 6.12 "* ]] || continue ;;
 	guest-*) [[ " $flavors " == *" ${l#guest-} "* ]] || continue ;;
 	esac
 	lanes="$lanes $l"
@@ -308,6 +312,11 @@ lane_build() {
 		else
 			point fail "$f: probes as pinned in src/compat/expected/$f.txt"
 		fi
+		if run_logged zsf_imports_check "$(builddir default)" "$f" amd64; then
+			point ok "$f: imports only the kernel symbols README.md lists"
+		else
+			point fail "$f: imports only the kernel symbols README.md lists"
+		fi
 		rc=0
 		run_logged zsf_build_sparse "$KDIR" "$(builddir sparse)" || rc=$?
 		case $rc in
@@ -371,6 +380,15 @@ guest_lane() {
 		point fail "$f: build the modules ($variant)"
 		return
 	fi
+	if [ "$variant" = gki ]; then
+		if nm -u "$(builddir "$variant")"/zramx.ko |
+			grep -Eqw 'task_work_add|synchronize_rcu_tasks'; then
+			point fail "$f: ZSF_NO_TASK_WORK=1: zramx.ko imports no task_work_add, no synchronize_rcu_tasks" \
+				"$(nm -u "$(builddir "$variant")"/zramx.ko | grep -Ew 'task_work_add|synchronize_rcu_tasks' | tr -s ' \n' ' ')"
+		else
+			point ok "$f: ZSF_NO_TASK_WORK=1: zramx.ko imports no task_work_add, no synchronize_rcu_tasks"
+		fi
+	fi
 	if ! run_logged zsf_build_progs "$ZSF_OUT/progs"; then
 		point fail "build the static guest programs"
 		return
@@ -427,6 +445,10 @@ for l in $lanes; do
 	guest-6.12-poollock)
 		guest_lane 6.12 poollock "$(zsf_tests 6.12 amd64 poollock)" \
 			ZSF_FORCE_POOL_LOCK=1
+		lane_end ;;
+	guest-6.12-gki)
+		guest_lane 6.12 gki "$(zsf_tests 6.12 amd64 gki)" \
+			ZSF_NO_TASK_WORK=1
 		lane_end ;;
 	guest-*)
 		guest_lane "${l#guest-}" default \

@@ -36,15 +36,28 @@
  * dropped its module reference.  Module exit must wait for such returns:
  * synchronize_rcu_tasks() does (a task passes a voluntary context switch
  * only once it has left the callback, which never sleeps), and so does a
- * normal grace period on a kernel that cannot be preempted.  A
- * preemptible kernel without TASKS_RCU has neither, and zramx frees
- * released objects in place there.
+ * normal grace period on a kernel that cannot be preempted.  zramx frees
+ * released objects in place where it cannot gather:
+ *  - a preemptible kernel without TASKS_RCU has no such wait;
+ *  - a kernel whose Module.symvers does not export task_work_add (the
+ *    symbol lists of Android's GKI leave it out), or a build with
+ *    ZSF_NO_TASK_WORK=1, which stands for one.
+ * Then neither task_work_add nor synchronize_rcu_tasks is referenced.
  */
-#if defined(CONFIG_TASKS_RCU) || !defined(CONFIG_PREEMPTION)
+#if (defined(CONFIG_TASKS_RCU) || !defined(CONFIG_PREEMPTION)) && \
+	defined(HAVE_TASK_WORK_ADD_EXPORT) && !defined(ZSF_NO_TASK_WORK)
 #define ZRAMX_CAN_GATHER	1
 #else
 #define ZRAMX_CAN_GATHER	0
 #endif
+
+#if ZRAMX_CAN_GATHER
+#include <linux/task_work.h>
+
+static inline int zramx_compat_task_work_add(struct callback_head *work)
+{
+	return task_work_add(current, work, TWA_RESUME);
+}
 
 static inline void zramx_compat_sync_task_callbacks(void)
 {
@@ -54,6 +67,17 @@ static inline void zramx_compat_sync_task_callbacks(void)
 	synchronize_rcu();
 #endif
 }
+#else
+static inline int zramx_compat_task_work_add(struct callback_head *work)
+{
+	return -EOPNOTSUPP;
+}
+
+/* No task was ever left a callback. */
+static inline void zramx_compat_sync_task_callbacks(void)
+{
+}
+#endif
 
 /* Class attribute callbacks: const struct class since v6.4. */
 #ifdef HAVE_CONST_CLASS_ATTR

@@ -88,7 +88,10 @@
  * text; module exit waits for every task to pass a voluntary context
  * switch (synchronize_rcu_tasks()), which a task does only once it has
  * left the callback, since the callback never sleeps.  Where the kernel
- * offers no such wait, zramx does not gather (ZRAMX_CAN_GATHER).
+ * offers no such wait, zramx does not gather (ZRAMX_CAN_GATHER), nor where
+ * task_work_add is not exported (Android's GKI): gather_batches is then 0
+ * and stays 0, and the notifier frees every released object in place,
+ * with zsf_free(), as stock zram does.
  *
  * Read without a lock: the reap work reads the state of a batch's owner
  * under zx->gather_lock.  That task_struct cannot be freed meanwhile: the
@@ -128,10 +131,29 @@
  * but matters for swapoff, which releases every slot of the device in
  * one long system call.  128 batches: about 64k objects.
  */
-static unsigned int gather_batches = 128;
-module_param(gather_batches, uint, 0644);
+static unsigned int gather_batches = ZRAMX_CAN_GATHER ? 128 : 0;
+
+/* Where zramx cannot gather, gather_batches stays 0. */
+static int gather_batches_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int n;
+	int ret = kstrtouint(val, 0, &n);
+
+	if (ret)
+		return ret;
+	if (n && !ZRAMX_CAN_GATHER)
+		return -EINVAL;
+	WRITE_ONCE(gather_batches, n);
+	return 0;
+}
+
+static const struct kernel_param_ops gather_batches_ops = {
+	.set = gather_batches_set,
+	.get = param_get_uint,
+};
+module_param_cb(gather_batches, &gather_batches_ops, &gather_batches, 0644);
 MODULE_PARM_DESC(gather_batches,
-		 "batches of released swap slots a task may leave pending on a device, then it frees in place (0: always in place; default 128)");
+		 "batches of released swap slots a task may leave pending on a device, then it frees in place (0: always in place; default 128, or 0 and nothing else where the kernel offers no task_work_add)");
 
 /* How long a batch may wait for its task before the device frees it. */
 static unsigned int gather_timeout_ms = 100;
@@ -303,7 +325,7 @@ static struct zramx_gather *zramx_gather_start(struct zramx *zx,
 	atomic_set(&g->count, 0);
 	init_task_work(&g->work, zramx_gather_flush);
 	/* Fails only once the task is past exit_task_work(). */
-	if (task_work_add(current, &g->work, TWA_RESUME))
+	if (zramx_compat_task_work_add(&g->work))
 		goto out_free;
 
 	raw_spin_lock_irqsave(&zx->gather_lock, flags);

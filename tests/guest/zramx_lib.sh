@@ -39,6 +39,14 @@ zx_is_zramx() {
 	[ "$ZDRV" = zramx ]
 }
 
+# Does zramx gather released objects for their tasks?  Not where the
+# kernel offers no task_work_add (a ZSF_NO_TASK_WORK=1 build stands for
+# Android's GKI): gather_batches is 0 there and refuses anything else.
+zx_can_gather() {
+	_p=/sys/module/zramx/parameters/gather_batches
+	zx_is_zramx && [ "$(cat $_p)" != 0 ]
+}
+
 # Wait up to $2 tenths of a second for path $1 to exist.
 zx_wait_path() {
 	_i=0

@@ -6,7 +6,7 @@
 #   zsf_tests SERIES ARCH VARIANT [TIMES]
 #	The tests of tests.list that run on kernel SERIES (a name of
 #	tests/kernels.list: 6.1, 6.12, 7.3, ...), ARCH (amd64, arm64) and
-#	VARIANT (stock, poollock, debug, bench),
+#	VARIANT (stock, poollock, gki, debug, bench),
 #	whose time class is in TIMES (a comma list; default all), as a
 #	comma list in the file's order.  ZSF_GUEST_TESTS, a comma list,
 #	replaces the result wherever it is set: a developer's shortcut.
