@@ -86,6 +86,13 @@ for f in $FLAVORS; do
 	else
 		point fail "$KVER: zramx.ko is an aarch64 module" "$(file "$out/zramx.ko")"
 	fi
+	if ZSF_NM=${ZSF_ARM64_CROSS}nm zsf_imports_check "$out" arm64 arm64 \
+		2> "$W/imports.err"; then
+		point ok "$KVER: imports only the kernel symbols README.md lists"
+	else
+		point fail "$KVER: imports only the kernel symbols README.md lists" \
+			"$(cat "$W/imports.err")"
+	fi
 	res=$W/guest-$KVER.res
 	rc=0
 	t=$(date +%s)

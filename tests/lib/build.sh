@@ -30,6 +30,18 @@
 #	that silently stops matching (a header moved a declaration, a
 #	regex broke) is seen here before it changes what is compiled.
 #
+#   zsf_imports_check OUTDIR KERNEL ARCH
+#	Compare the kernel symbols that OUTDIR's zsfast.ko and zramx.ko
+#	import (nm -u, less what zsfast.ko itself defines) with the list
+#	in README.md between the "kernel-imports" markers: one symbol a
+#	line, then where it is imported: "all", "amd64" (every kernel of
+#	tests/kernels.list), names of tests/kernels.list (their amd64
+#	builds), or "arm64" (the arm64 lane's build, which passes
+#	KERNEL=arm64).  Fails, naming them, on a
+#	symbol imported but not listed for KERNEL on ARCH, or listed but
+#	not imported: a GKI user checks that list against their kernel's.
+#	ZSF_NM: the nm to use (a cross nm for another architecture).
+#
 #   zsf_build_progs OUTDIR
 #	Compile every tests/prog/*.c into a static binary OUTDIR/NAME
 #	(gcc -static -O2 -Wall -Werror) for the guest.
@@ -264,6 +276,36 @@ zsf_probe_check() {
 			{ _zsf_blog "$exp pins $name, which no features-*.txt probes"; bad=1; }
 	done < <(awk '$1 ~ /^HAVE_/ { print $1 }' "$exp")
 	return $bad
+}
+
+zsf_imports_check() {
+	local out=$1 kernel=$2 arch=$3 readme=$ZSF_ROOT/README.md got want
+
+	if [ ! -f "$out/zsfast.ko" ] || [ ! -f "$out/zramx.ko" ]; then
+		_zsf_blog "no zsfast.ko and zramx.ko in $out"
+		return 1
+	fi
+	got=$(comm -23 <(${ZSF_NM:-nm} -u "$out/zsfast.ko" "$out/zramx.ko" |
+			 awk 'NF == 2 { print $2 }' | sort -u) \
+		       <(${ZSF_NM:-nm} --defined-only "$out/zsfast.ko" |
+			 awk '{ print $3 }' | sort -u))
+	want=$(sed -n '/<!-- kernel-imports: begin/,/<!-- kernel-imports: end/p' \
+		"$readme" | awk -v k="$kernel" -v a="$arch" '
+		NF >= 2 && $1 !~ /^(<!--|```)/ {
+			for (i = 2; i <= NF; i++)
+				if ($i == "all" || $i == k || $i == a)
+					print $1
+		}' | sort -u)
+	if [ -z "$want" ]; then
+		_zsf_blog "no kernel-imports list in $readme for $kernel ($arch)"
+		return 1
+	fi
+	[ "$got" = "$want" ] && return 0
+	comm -23 <(echo "$got") <(echo "$want") |
+		sed "s/^/imported on $kernel ($arch), not listed in README.md: /" >&2
+	comm -13 <(echo "$got") <(echo "$want") |
+		sed "s/^/listed in README.md for $kernel ($arch), not imported: /" >&2
+	return 1
 }
 
 zsf_build_progs() {
