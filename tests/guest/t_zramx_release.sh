@@ -274,7 +274,14 @@ if zx_is_zramx; then
 				"tracestop exit $_rc, mem_used_max ${_max:-?}, pages $_held, idle $idle_zsf"
 		fi
 		_g=$(sed -n 's/.*debug_stat: *//p' /tmp/zx_held.out | awk '{ print $4 + 0 }')
-		if [ "${_g:-0}" -gt "$_g0" ]; then
+		if ! zx_can_gather; then
+			if [ "${_g:-0}" = "$_g0" ]; then
+				ktap_ok "traced munmap: gather_batches=0: every object freed in the notifier"
+			else
+				ktap_fail "traced munmap: gather_batches=0: every object freed in the notifier" \
+					"gathered ${_g:-?}, before $_g0"
+			fi
+		elif [ "${_g:-0}" -gt "$_g0" ]; then
 			ktap_ok "traced munmap: released objects freed in batches ($((_g - _g0)))"
 		else
 			ktap_fail "traced munmap: released objects freed in batches" \
