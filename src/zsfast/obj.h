@@ -17,6 +17,20 @@
  * which takes the bits left over, the largest object count of any zspage.
  * static_assert()s below prove that they fit.
  *
+ * The widths depend on the page size; with MAX_POSSIBLE_PHYSMEM_BITS 52
+ * (x86_64 with 5-level paging, arm64 with 52-bit physical addresses):
+ *
+ *   page size  size classes  largest objs/zspage  PFN  class  index (needed)
+ *   4 KiB           255             1024          40     8     16 (10)
+ *   16 KiB          257             4096          38     9     17 (12)
+ *   64 KiB          257            16384          36     9     19 (14)
+ *
+ * (classes: (PAGE_SIZE - 32) / (PAGE_SIZE / 256) rounded up, plus one;
+ * objects: ZSF_CHAIN_SIZE pages of 32-byte objects.)  The build asserts
+ * this table for all three page sizes, whatever its own, with the same
+ * macros as its own layout (ZSF_LAYOUT_*), so a 16 KiB or 64 KiB kernel
+ * meets no surprise.
+ *
  * Where they cannot fit (32-bit), or when built with ZSF_FORCE_POOL_LOCK=1
  * so that the suite keeps this path alive, obj is [PFN | object index] as
  * in upstream zsmalloc, and the class is found through the page under the
@@ -80,6 +94,33 @@ static_assert(ZSF_CLASS_DELTA % sizeof(unsigned long) == 0);
 static_assert(ZSF_MIN_ALLOC_SIZE % sizeof(unsigned long) == 0);
 
 #ifdef ZSF_CLASS_IN_OBJ
+/* The layout for a page shift @sh and physical address bits @pa. */
+#define ZSF_LAYOUT_CLASSES(sh)						\
+	(DIV_ROUND_UP((1UL << (sh)) - 32, (1UL << (sh)) >> 8) + 1)
+#define ZSF_LAYOUT_CLASS_BITS(sh)	(ilog2(ZSF_LAYOUT_CLASSES(sh) - 1) + 1)
+#define ZSF_LAYOUT_IDX_NEEDED(sh)					\
+	(ilog2(ZSF_CHAIN_SIZE * (1UL << (sh)) / 32 - 1) + 1)
+#define ZSF_LAYOUT_IDX_BITS(pa, sh)					\
+	(64 - ((pa) - (sh)) - ZSF_LAYOUT_CLASS_BITS(sh))
+
+/* This build's layout is the table's formula... */
+static_assert(ZSF_LAYOUT_CLASSES(PAGE_SHIFT) == ZSF_NR_CLASSES);
+static_assert(ZSF_LAYOUT_CLASS_BITS(PAGE_SHIFT) == ZSF_OBJ_CLASS_BITS);
+static_assert(ZSF_LAYOUT_IDX_NEEDED(PAGE_SHIFT) == ZSF_OBJ_IDX_BITS_NEEDED);
+/* ...and the table's rows hold: 4 KiB, 16 KiB and 64 KiB pages. */
+static_assert((ZSF_LAYOUT_CLASSES(12) == 255) &&
+	      (ZSF_LAYOUT_CLASS_BITS(12) == 8) &&
+	      (ZSF_LAYOUT_IDX_NEEDED(12) == 10) &&
+	      (ZSF_LAYOUT_IDX_BITS(52, 12) == 16));
+static_assert((ZSF_LAYOUT_CLASSES(14) == 257) &&
+	      (ZSF_LAYOUT_CLASS_BITS(14) == 9) &&
+	      (ZSF_LAYOUT_IDX_NEEDED(14) == 12) &&
+	      (ZSF_LAYOUT_IDX_BITS(52, 14) == 17));
+static_assert((ZSF_LAYOUT_CLASSES(16) == 257) &&
+	      (ZSF_LAYOUT_CLASS_BITS(16) == 9) &&
+	      (ZSF_LAYOUT_IDX_NEEDED(16) == 14) &&
+	      (ZSF_LAYOUT_IDX_BITS(52, 16) == 19));
+
 #define ZSF_OBJ_CLASS_MASK	((1UL << ZSF_OBJ_CLASS_BITS) - 1)
 static_assert(ZSF_NR_CLASSES - 1 <= ZSF_OBJ_CLASS_MASK);
 
