@@ -275,7 +275,7 @@ done
 		echo
 		echo "## Where the time goes: one round per backend under function_graph"
 		echo
-		echo "A boot of its own (bench/run.sh, tests/guest/t_bench_profile.sh):"
+		echo "A boot of its own (bench/run.sh, bench/guest/t_bench_profile.sh):"
 		echo "ftrace's function_graph tracer from the barrier until the page count"
 		echo "settled, limited to the release path's functions.  ms: the summed"
 		echo "duration of the calls (callees included, so nested rows overlap), over"

@@ -3,12 +3,12 @@
 #
 # make bench: the release-path benchmarks, on both Debian
 # kernels, each in one QEMU guest boot (TCG, like make check):
-#   W1  tests/guest/t_bench_release.sh: stock zram vs zramx vs swap on
+#   W1  bench/guest/t_bench_release.sh: stock zram vs zramx vs swap on
 #       brd, P processes munmap swapped-out memory at once
-#   W2  tests/guest/t_bench_free.sh: bench/kmod's zs_free/zsf_free
+#   W2  bench/guest/t_bench_free.sh: bench/kmod's zs_free/zsf_free
 #       micro-benchmark, N kthreads
 #   and, in a second boot of its own (BENCH_PROFILE=1, the default),
-#   tests/guest/t_bench_profile.sh: one W1 round per backend under
+#   bench/guest/t_bench_profile.sh: one W1 round per backend under
 #   ftrace's function_graph tracer, to see where the release time goes
 # then bench/report.sh prints the table and writes bench/results/
 # (report.md, release.png, the raw guest output).

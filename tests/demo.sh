@@ -76,6 +76,8 @@ source "$ZSF_ROOT/tests/lib/kernels.sh"
 source "$ZSF_ROOT/tests/lib/build.sh"
 # shellcheck source=tests/lib/guest.sh
 source "$ZSF_ROOT/tests/lib/guest.sh"
+# shellcheck source=tests/lib/tests.sh
+source "$ZSF_ROOT/tests/lib/tests.sh"
 
 say "fetching Debian's $FLAVOR kernel (image + headers, into $ZSF_CACHE)"
 rc=0
@@ -124,139 +126,13 @@ chmod +x "$PROGS/zramxctl"
 say "built and installed in $(($(date +%s) - t)) s"
 
 # ---- 2.-5. the guest -----------------------------------------------------
-# The guest side: a test script the rig runs like tests/guest/t_*.sh.
-cat > "$D/t_demo.sh" <<'GUEST'
-# SPDX-License-Identifier: GPL-2.0-or-later
-# The demo, in the guest (written by tests/demo.sh).  "# demo| " lines
-# are what the host prints.
-. /zsf/tests/lib.sh
-MB=${1:-384}
-RMB=${2:-128}
-ROUNDS=${3:-3}
-ALGO=${4:-lz4}
-show() { sed 's/^/# demo| /'; }
-step() { echo "# demo| "; echo "# demo| \$ $*"; }
-
-step "zramxctl --find --size 1G --algorithm $ALGO"
-if dev=$(zramxctl --find --size 1G --algorithm "$ALGO" 2> /tmp/err); then
-	echo "$dev" | show
-	ktap_ok "zramxctl --find --size 1G --algorithm $ALGO: $dev"
-else
-	show < /tmp/err
-	ktap_fail "zramxctl --find --size 1G --algorithm $ALGO"
-	exit 1
-fi
-lsmod | grep -E '^(zramx|zsfast) ' | sed 's/^/loaded: /' | show
-step "mkswap $dev && swapon $dev"
-if mkswap "$dev" > /dev/null && swapon "$dev"; then
-	ktap_ok "mkswap and swapon $dev"
-else
-	ktap_fail "mkswap and swapon $dev"
-	exit 1
-fi
-
-# The workload: memhog fills MB MiB with a 2:1-compressible pattern,
-# pages it all out, waits while we look, then checks every word.
-rm -rf /tmp/hold
-mkdir -p /tmp/hold
-step "memhog -w /tmp/hold $MB   # fill $MB MiB, MADV_PAGEOUT, hold, verify"
-t0=$(cut -d' ' -f1 /proc/uptime)
-memhog -w /tmp/hold -q "$MB" > /tmp/memhog.log 2>&1 &
-hog=$!
-i=0
-while [ ! -e /tmp/hold/ready ] && kill -0 $hog 2>/dev/null && [ $i -lt 6000 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-if [ -e /tmp/hold/ready ]; then
-	step "zramxctl"
-	zramxctl | show
-	step "cat /sys/block/zramx0/mm_stat"
-	echo "# demo|   (orig_data_size compr_data_size mem_used_total mem_limit mem_used_max same_pages pages_compacted huge_pages huge_pages_since)"
-	show < /sys/block/zramx0/mm_stat
-	step "cat /proc/swaps"
-	show < /proc/swaps
-	touch /tmp/hold/go
-fi
-if wait $hog; then
-	t1=$(cut -d' ' -f1 /proc/uptime)
-	ktap_ok "memhog: $MB MiB out to $dev and back, every word intact ($(echo "$t0 $t1" | awk '{ printf "%.1f", $2 - $1 }') s)"
-else
-	show < /tmp/memhog.log
-	ktap_fail "memhog: $MB MiB out to $dev and back, every word intact"
-fi
-swapoff "$dev"
-zramxctl --reset "$dev"
-
-# munmap of swapped-out memory: stock zram vs zramx, same boot, same
-# algorithm and size, alternating so that neither gets a warmer cache.
-if ! modprobe zram num_devices=1 || ! echo "$ALGO" > /sys/block/zram0/comp_algorithm ||
-   ! echo 1G > /sys/block/zram0/disksize || ! mkswap /dev/zram0 > /dev/null; then
-	ktap_fail "stock zram: modprobe, $ALGO, 1G, mkswap"
-	exit 1
-fi
-zramxctl --size 1G --algorithm "$ALGO" "$dev" && mkswap "$dev" > /dev/null
-step "release -s $RMB   # $RMB MiB, MADV_PAGEOUT, then time munmap; $ROUNDS runs per driver"
-: > /tmp/times
-r=1
-while [ $r -le "$ROUNDS" ]; do
-	for d in /dev/zram0 "$dev"; do
-		swapon "$d" || { ktap_fail "swapon $d"; exit 1; }
-		if release -q -s "$RMB" > /tmp/rel.log 2>&1; then
-			ns=$(sed -n 's/.*munmap_ns=\([0-9]*\).*/\1/p' /tmp/rel.log | head -n 1)
-			echo "${d#/dev/} $ns" >> /tmp/times
-		else
-			show < /tmp/rel.log
-			ktap_fail "release on $d (round $r)"
-		fi
-		swapoff "$d"
-	done
-	r=$((r + 1))
-done
-awk '{ n[$1]++; v[$1, n[$1]] = $2 }
-END {
-	printf "# demo|   %-6s %s\n", "driver", "munmap of '"$RMB"' MiB swapped out (ms), each run, then the median"
-	for (d in n) {
-		line = ""
-		k = n[d]
-		for (i = 1; i <= k; i++) { a[i] = v[d, i]; line = line sprintf(" %8.2f", a[i] / 1000000) }
-		for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
-		printf "# demo|   %-6s%s   median %.2f\n", d, line, a[int((k + 1) / 2)] / 1000000
-	}
-}' /tmp/times | sort
-nz=$(grep -c '^zram0 ' /tmp/times)
-nx=$(grep -c '^zramx0 ' /tmp/times)
-if [ "$nz" = "$ROUNDS" ] && [ "$nx" = "$ROUNDS" ]; then
-	ktap_ok "release timed $ROUNDS times on zram0 and on zramx0"
-else
-	ktap_fail "release timed $ROUNDS times on zram0 and on zramx0" "$nz and $nx runs"
-fi
-step "zramxctl --reset $dev; rmmod zramx zsfast"
-zramxctl --reset "$dev" && echo 1 > /sys/block/zram0/reset
-if rmmod zramx && rmmod zsfast; then
-	ktap_ok "reset and rmmod zramx zsfast"
-else
-	ktap_fail "reset and rmmod zramx zsfast"
-fi
-GUEST
-
-# The rig copies tests/guest/*.sh; the demo's script is added to the
-# initramfs it builds (the rig's builder runs first, unchanged).
-eval "$(declare -f _zsf_make_initramfs | sed '1s/_zsf_make_initramfs/_zsf_demo_initramfs_rig/')"
-_zsf_make_initramfs() {
-	_zsf_demo_initramfs_rig "$@" || return 1
-	# t_demo.sh gets its arguments through a wrapper.
-	cp "$D/t_demo.sh" "$1/zsf/tests/demo_main.sh"
-	printf '%s\n' '# SPDX-License-Identifier: GPL-2.0-or-later' \
-		"exec sh /zsf/tests/demo_main.sh ${ZSF_DEMO_MB:-384} ${ZSF_DEMO_RELEASE_MB:-128} ${ZSF_DEMO_ROUNDS:-3} ${ZSF_DEMO_ALGO:-lz4}" \
-		> "$1/zsf/tests/t_demo.sh"
-	(cd "$1" && find . -print0 | cpio --null -o -H newc --quiet) | gzip -1 > "$2"
-}
-
+# The guest side is tests/guest/t_demo.sh (the "demo" variant of
+# tests/tests.list); its arguments go on the kernel command line.
 say "booting $KVER in QEMU (TCG, ${ZSF_DEMO_MEM:-1024} MiB); this takes a few minutes"
 t=$(date +%s)
 rc=0
-KMODDIR=$ROOT/lib/modules/$KVER GUEST_KOS='' GUEST_PROGS=$PROGS GUEST_TESTS=demo \
+KMODDIR=$ROOT/lib/modules/$KVER GUEST_KOS='' GUEST_PROGS=$PROGS GUEST_TESTS=$(zsf_tests "$FLAVOR" amd64 demo) \
+GUEST_APPEND="zsf.demo=${ZSF_DEMO_MB:-384},${ZSF_DEMO_RELEASE_MB:-128},${ZSF_DEMO_ROUNDS:-3},${ZSF_DEMO_ALGO:-lz4}" \
 GUEST_STOCK_MODS="zramx zram lz4 lz4_compress lz4hc_compress zstd" \
 GUEST_MEM=${ZSF_DEMO_MEM:-1024} GUEST_OUT=$D/guest \
 GUEST_TIMEOUT=${ZSF_GUEST_TIMEOUT:-1800} \

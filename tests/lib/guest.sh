@@ -13,8 +13,8 @@
 #                     (insmod them; load the stock modules they need,
 #                     e.g. lz4hc_compress, with modprobe first)
 #   GUEST_PROGS       directory of static binaries -> /zsf/bin (on PATH)
-#   GUEST_TESTS       comma list; NAME runs tests/guest/t_NAME.sh, in
-#                     order.  "shell" gives an interactive shell (on the
+#   GUEST_TESTS       comma list; NAME runs t_NAME.sh of tests/guest/ or
+#                     bench/guest/, in order.  "shell" gives an interactive shell (on the
 #                     terminal, no timeout)
 #   GUEST_STOCK_MODS  space list of stock modules ("zram brd"); they and
 #                     their dependencies (modules.dep) go to the guest's
@@ -117,8 +117,8 @@ _zsf_make_initramfs() {
 	ln -sf /bin/busybox "$stage/bin/sh"
 	cp "$ZSF_ROOT/tests/guest/init" "$stage/init"
 	chmod 755 "$stage/init"
-	cp "$ZSF_ROOT"/tests/guest/*.sh "$ZSF_ROOT/tests/lib/splat.re" \
-		"$stage/zsf/tests/" 2>/dev/null
+	cp "$ZSF_ROOT"/tests/guest/*.sh "$ZSF_ROOT"/bench/guest/*.sh \
+		"$ZSF_ROOT/tests/lib/splat.re" "$stage/zsf/tests/" 2>/dev/null
 	# The ABI reference, which t_zramx_abi.sh checks the modules against.
 	mkdir -p "$stage/zsf/doc"
 	cp "$ZSF_ROOT"/Documentation/*.rst "$stage/zsf/doc/" 2>/dev/null

@@ -12,8 +12,8 @@
 #	replaces the result wherever it is set: a developer's shortcut.
 #
 #   zsf_tests_verify
-#	Fails, naming them, if a tests/guest/t_*.sh is not listed or a
-#	listed test has no script.
+#	Fails, naming them, if a t_*.sh of tests/guest/ or bench/guest/ is
+#	not listed or a listed test has no script.
 #
 # ZSF_GUEST_STOCK: the stock modules a guest may modprobe (their
 # dependencies come along).
@@ -61,7 +61,7 @@ zsf_tests_verify() {
 	local listed f n bad=0
 
 	listed=$(_zsf_tests_entries | awk '{ print $1 }')
-	for f in "$ZSF_ROOT"/tests/guest/t_*.sh; do
+	for f in "$ZSF_ROOT"/tests/guest/t_*.sh "$ZSF_ROOT"/bench/guest/t_*.sh; do
 		n=${f##*/t_}
 		n=${n%.sh}
 		if ! grep -qx "$n" <<< "$listed"; then
@@ -70,8 +70,9 @@ zsf_tests_verify() {
 		fi
 	done
 	for n in $listed; do
-		if [ ! -f "$ZSF_ROOT/tests/guest/t_$n.sh" ]; then
-			echo "tests: $n is listed, but tests/guest/t_$n.sh does not exist" >&2
+		if [ ! -f "$ZSF_ROOT/tests/guest/t_$n.sh" ] &&
+		   [ ! -f "$ZSF_ROOT/bench/guest/t_$n.sh" ]; then
+			echo "tests: $n is listed, but neither tests/guest/ nor bench/guest/ has t_$n.sh" >&2
 			bad=1
 		fi
 	done

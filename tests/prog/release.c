@@ -33,7 +33,7 @@
  * The last line is a summary: release: P=.. op=.. min_ns=.. max_ns=..
  *
  * -B: one round of the release-path benchmark (W1; bench/ and
- * tests/guest/t_bench_*.sh).  The same munmap workload (MADV_PAGEOUT is
+ * bench/guest/t_bench_*.sh).  The same munmap workload (MADV_PAGEOUT is
  * tried up to 4 times), and on top of it the release's CPU time is
  * accounted so that no deferred work can hide:
  *
