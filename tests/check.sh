@@ -6,8 +6,8 @@
 # usage: tests/check.sh [--only LANE[,LANE...]] [--flavor KERNEL[,KERNEL...]]
 #                       [--no-deps] [--list]
 #
-# The kernels are those of tests/kernels.list (6.1, 6.12, 6.12-deb13,
-# 7.3, sid; --flavor picks some); each has a role there.
+# The kernels are those of tests/kernels.list (6.1, 6.12, 6.12-rt,
+# 6.12-deb13, 7.3, sid; --flavor picks some); each has a role there.
 #
 # Lanes:
 #   build               per kernel: modules with ZSF_WERROR, sparse (C=2),
@@ -122,7 +122,7 @@ for l in $ALL_LANES; do
 		case ",$only," in *",$l,"*) ;; *) continue ;; esac
 	fi
 	case "$l" in
-	guest-6.12-*) [[ " $flavors " == *" 6.12 "* ]] || continue ;;
+	guest-6.12-poollock|guest-6.12-gki) [[ " $flavors " == *" 6.12 "* ]] || continue ;;
 	guest-*) [[ " $flavors " == *" ${l#guest-} "* ]] || continue ;;
 	esac
 	lanes="$lanes $l"
