@@ -50,7 +50,9 @@
 # Environment:
 #   ZSF_OUT     where builds and guest logs go (default build/check)
 #   ZSF_CACHE   kernels, checkpatch (default ~/.cache/zsfast)
-#   ZSF_GUEST_TIMEOUT  seconds per guest boot (default 1800)
+#   ZSF_GUEST_TIMEOUT  seconds per guest boot, a backstop (default 1800)
+#   ZSF_GUEST_STALL    seconds a guest may print nothing before it is
+#                      stopped, naming its test (default 600)
 #   ZSF_GUEST_TESTS    comma list: run only these in-guest tests in every
 #                      lane that boots a guest (for development; make
 #                      check unsets it)

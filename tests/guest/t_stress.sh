@@ -131,6 +131,17 @@ for l in compact sysc hotplug hotadd; do
 	pids="$pids $!"
 done
 
+# A line every two minutes: the rig stops a guest that prints nothing
+# for ZSF_GUEST_STALL seconds (tests/lib/guest.sh).
+(
+	_s=0
+	while [ ! -e "$STOP" ]; do
+		sleep 10
+		_s=$((_s + 10))
+		[ $((_s % 120)) = 0 ] && ktap_diag "stress: running, ${_s}s"
+	done
+) &
+pids="$pids $!"
 stress -p "$PROCS" -t "$SECS" -m "$mib" > "$W/stress.out" 2> "$W/stress.err"
 rc=$?
 touch "$STOP"

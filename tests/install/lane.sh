@@ -236,7 +236,7 @@ guest_boot() {	# guest_boot TAG ROOT
 	log "$KVER: booting with the DKMS-installed modules"
 	KMODDIR=$root/lib/modules/$KVER GUEST_KOS='' GUEST_PROGS=$progs \
 	GUEST_TESTS=zramxctl GUEST_STOCK_MODS="zramx" \
-	GUEST_OUT=$W/guest-$KVER GUEST_TIMEOUT=${ZSF_GUEST_TIMEOUT:-600} \
+	GUEST_OUT=$W/guest-$KVER GUEST_TIMEOUT=${ZSF_GUEST_TIMEOUT:-1800} \
 		zsf_guest_run > "$res" 2>> "$W/guest.log" || rc=$?
 	take "$tag guest: " "$res"
 	if [ $rc -ne 0 ]; then

@@ -23,7 +23,10 @@
 #                     modules are skipped.
 #   GUEST_MEM         MiB (default 1024)
 #   GUEST_SMP         CPUs (default 2)
-#   GUEST_TIMEOUT     seconds for the whole boot (default 900)
+#   GUEST_TIMEOUT     seconds for the whole boot, a backstop (default
+#                     900); a boot that prints nothing for
+#                     ZSF_GUEST_STALL seconds (default 600) is stopped
+#                     first, naming the test it was in
 #   GUEST_APPEND      extra kernel command line
 #   GUEST_OUT         output directory (default: a new mktemp -d); gets
 #                     console.log, results.ktap, initramfs.cpio.gz
@@ -214,12 +217,28 @@ _zsf_init_started() {
 	grep -q 'zsf-init: kernel ' "$1/console.log" 2>/dev/null
 }
 
+# Seconds a running guest may go without printing a byte (console or
+# results) before it counts as stuck and is stopped: a slow host only
+# makes a guest slower, a stuck one stops talking.  A test with a long
+# quiet phase prints a diagnostic now and then (t_stress.sh does).
+ZSF_GUEST_STALL=${ZSF_GUEST_STALL:-600}
+
+# _zsf_out_bytes OUT: bytes the guest has printed so far.
+_zsf_out_bytes() {
+	stat -c %s "$1/console.log" "$1/results.ktap" 2>/dev/null |
+		awk '{ n += $1 } END { print n + 0 }'
+}
+
 # _zsf_boot TIMEOUT OUT CMD...: run qemu; stop it early if /init has not
-# started within ZSF_INIT_TIMEOUT.  Returns qemu's (or timeout's) status.
+# started within ZSF_INIT_TIMEOUT, or if it then prints nothing for
+# ZSF_GUEST_STALL seconds (OUT/stalled gets those seconds).  TIMEOUT is
+# only a backstop.  Returns qemu's (or timeout's) status; 124 when
+# stopped for either reason.
 _zsf_boot() {
-	local tmo=$1 out=$2 qpid waited=0 rc=0
+	local tmo=$1 out=$2 qpid waited=0 quiet=0 bytes=0 now rc=0
 
 	shift 2
+	rm -f "$out/stalled"
 	timeout -k 10 "$tmo" "$@" < /dev/null > "$out/qemu.log" 2>&1 &
 	qpid=$!
 	while kill -0 "$qpid" 2>/dev/null && ! _zsf_init_started "$out"; do
@@ -231,13 +250,30 @@ _zsf_boot() {
 		sleep 1
 		waited=$((waited + 1))
 	done
+	while kill -0 "$qpid" 2>/dev/null; do
+		sleep 5
+		now=$(_zsf_out_bytes "$out")
+		if [ "$now" != "$bytes" ]; then
+			bytes=$now
+			quiet=0
+			continue
+		fi
+		quiet=$((quiet + 5))
+		if [ $quiet -ge "$ZSF_GUEST_STALL" ]; then
+			_zsf_glog "no output for ${quiet}s; stopping qemu"
+			echo "$quiet" > "$out/stalled"
+			kill "$qpid" 2>/dev/null
+			break
+		fi
+	done
 	wait "$qpid" || rc=$?
+	[ -f "$out/stalled" ] && rc=124
 	return $rc
 }
 
 zsf_guest_run() {
 	local out qemu mem smp tmo append nonce img stage rc=0 t0 t1 boot retried
-	local marker=0 splat=0 splats n fails shell=0 last
+	local marker=0 splat=0 splats n fails shell=0 last why
 
 	: "${VMLINUZ:?VMLINUZ not set}" "${KVER:?KVER not set}"
 	out=${GUEST_OUT:-$(mktemp -d /tmp/zsf-guest.XXXXXX)}
@@ -341,13 +377,16 @@ zsf_guest_run() {
 		echo "ok $n guest: completion marker"
 	else
 		last=$(grep '^# zsf-start ' "$out/results.clean" | tail -n 1)
-		if [ $rc = 124 ] || [ $rc = 137 ]; then
-			echo "# timed out after ${tmo}s${last:+ (last started: ${last#\# zsf-start })}"
+		last=${last#\# zsf-start }
+		if [ -f "$out/stalled" ]; then
+			why="stopped: no output for $(cat "$out/stalled")s${last:+, in test $last}"
+		elif [ $rc = 124 ] || [ $rc = 137 ]; then
+			why="timed out after ${tmo}s${last:+, in test $last}"
 		else
-			echo "# qemu exit status $rc${last:+, last started: ${last#\# zsf-start }}"
+			why="qemu exit status $rc${last:+, last started: $last}"
 		fi
 		tr -d '\r' < "$out/console.log" | tail -n 15 | awk '{ print "# console: " $0 }'
-		echo "not ok $n guest: completion marker"
+		echo "not ok $n guest: completion marker ($why)"
 		fails=$((fails + 1))
 	fi
 	n=$((n + 1))
