@@ -78,6 +78,8 @@ source "$ZSF_ROOT/tests/lib/build.sh"
 source "$ZSF_ROOT/tests/lib/guest.sh"
 # shellcheck source=tests/lib/tests.sh
 source "$ZSF_ROOT/tests/lib/tests.sh"
+# A developer's ZSF_GUEST_TESTS must not replace the demo's own test.
+unset ZSF_GUEST_TESTS
 
 say "fetching Debian's $FLAVOR kernel (image + headers, into $ZSF_CACHE)"
 rc=0
