@@ -108,6 +108,7 @@ void zramx_comp_destroy(struct zramx_comp *comp)
  * Return: the stream.
  */
 struct zramx_strm *zramx_stream_get(struct zramx_comp *comp)
+	__zramx_takes_stream
 {
 	local_lock(&comp->stream->lock);
 	return this_cpu_ptr(comp->stream);
@@ -118,6 +119,7 @@ struct zramx_strm *zramx_stream_get(struct zramx_comp *comp)
  * @comp: the compressor
  */
 void zramx_stream_put(struct zramx_comp *comp)
+	__zramx_drops_stream
 {
 	local_unlock(&comp->stream->lock);
 }

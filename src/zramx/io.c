@@ -125,12 +125,9 @@ compress:
 		goto out_free;
 	}
 
-	if (comp_len >= zx->huge_class_size) {
-		/* Incompressible: stored whole, from the page itself. */
-		zramx_stream_put(comp);
-		strm = NULL;
+	/* Incompressible: stored whole, from the page itself. */
+	if (comp_len >= zx->huge_class_size)
 		comp_len = PAGE_SIZE;
-	}
 
 	/* Compression is deterministic; this is only a safety net. */
 	if (handle && alloc_len != comp_len) {
@@ -138,13 +135,17 @@ compress:
 		handle = 0;
 	}
 
+	/*
+	 * The stream is held from here to the copy and released on every
+	 * path, whether or not its buffer is used, as upstream zram does:
+	 * a conditional release is one sparse cannot follow on PREEMPT_RT.
+	 */
 	if (!handle) {
 		handle = zsf_malloc(zx->pool, comp_len, ZRAMX_GFP_NOWAIT,
 				    NUMA_NO_NODE);
 		alloc_len = comp_len;
 		if (IS_ERR_VALUE(handle)) {
-			if (strm)
-				zramx_stream_put(comp);
+			zramx_stream_put(comp);
 			atomic64_inc(&zx->stats.writestall);
 			handle = zsf_malloc(zx->pool, comp_len, ZRAMX_GFP_WAIT,
 					    NUMA_NO_NODE);
@@ -154,8 +155,7 @@ compress:
 				goto out_free;
 			}
 			/* The stream was released: its buffer is stale. */
-			if (strm)
-				goto compress;
+			goto compress;
 		}
 	}
 
@@ -163,8 +163,7 @@ compress:
 	zramx_update_used_max(zx, total);
 	limit = READ_ONCE(zx->limit_pages);
 	if (limit && total > limit) {
-		if (strm)
-			zramx_stream_put(comp);
+		zramx_stream_put(comp);
 		zsf_free(zx->pool, handle);
 		handle = 0;
 		/* Objects of released slots may still wait in batches. */
@@ -176,14 +175,14 @@ compress:
 		goto out_free;
 	}
 
-	if (strm) {
-		zsf_obj_write(zx->pool, handle, strm->buffer, comp_len);
-		zramx_stream_put(comp);
-	} else {
+	if (comp_len == PAGE_SIZE) {
 		mem = kmap_local_page(page);
 		zsf_obj_write(zx->pool, handle, mem, PAGE_SIZE);
 		kunmap_local(mem);
+	} else {
+		zsf_obj_write(zx->pool, handle, strm->buffer, comp_len);
 	}
+	zramx_stream_put(comp);
 
 	zramx_slot_lock(zx, index);
 	zramx_slot_free(zx, index);

@@ -238,8 +238,20 @@ const struct zramx_backend *zramx_backend_find(const char *name);
 ssize_t zramx_backends_show(const struct zramx_backend *cur, char *buf);
 struct zramx_comp *zramx_comp_create(const struct zramx_backend *backend);
 void zramx_comp_destroy(struct zramx_comp *comp);
-struct zramx_strm *zramx_stream_get(struct zramx_comp *comp);
-void zramx_stream_put(struct zramx_comp *comp);
+/*
+ * On PREEMPT_RT the stream's local_lock is a per-CPU spinlock_t, which
+ * sparse tracks: these two take and drop it for their caller.
+ */
+#ifdef CONFIG_PREEMPT_RT
+#define __zramx_takes_stream	__acquires(stream)
+#define __zramx_drops_stream	__releases(stream)
+#else
+#define __zramx_takes_stream
+#define __zramx_drops_stream
+#endif
+struct zramx_strm *zramx_stream_get(struct zramx_comp *comp)
+	__zramx_takes_stream;
+void zramx_stream_put(struct zramx_comp *comp) __zramx_drops_stream;
 int zramx_comp_module_init(void);
 void zramx_comp_module_exit(void);
 
