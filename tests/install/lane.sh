@@ -6,7 +6,9 @@
 # /lib/modules, /usr/src or /var/lib/dkms, and without the kernels
 # running here.
 #
-# Per kernel (6.1 and 6.12, or $ZSF_INSTALL_FLAVORS):
+# Per kernel (6.1 and 6.12, or $ZSF_INSTALL_FLAVORS; a kernel of another
+# Debian, such as Debian 13's, in its build root with that Debian's DKMS
+# and make, as on a machine of that Debian):
 #   - dkms add / build / install with a private --sourcetree, --dkmstree
 #     and --installtree (a scratch root whose lib/modules/KVER holds
 #     hard links to the stock modules of that kernel, so depmod resolves
@@ -62,7 +64,9 @@ ZSF_LANE=install
 # shellcheck source=tests/lib/lane.sh
 source "$ZSF_ROOT/tests/lib/lane.sh"
 
-
+# A kernel of another Debian (a build root, ZSF_KROOT): DKMS runs there,
+# as it would on a machine of that Debian.
+ZSF_KROOT_PKGS="$ZSF_KROOT_PKGS dkms openssl"
 
 # check DESC CMD...: a point from a command's status; its output (tail)
 # becomes the diagnostic on failure.
@@ -109,7 +113,16 @@ cp -r "$ZSF_ROOT"/{Kbuild,Makefile,dkms.conf,src,include} "$CHECKOUT/"
 find "$CHECKOUT" \( -name '*.o' -o -name '*.ko' -o -name '*.mod*' \
 	-o -name '.*.cmd' \) -delete
 
-DKMS=(${SUDO:+"$SUDO"} dkms --sourcetree "$SRCTREE" --dkmstree "$DKMSTREE")
+HOST_DKMS=(${SUDO:+"$SUDO"} dkms --sourcetree "$SRCTREE" --dkmstree "$DKMSTREE")
+DKMS=("${HOST_DKMS[@]}")
+
+# in_kroot CMD...: run CMD in the fetched kernel's build root, with this
+# lane's directory and DKMS's signing variables.
+in_kroot() {
+	ZSF_KROOT_BINDS=$W \
+	ZSF_ROOT_ENV="mok_signing_key mok_certificate sign_file" \
+		zsf_kernel_run "$@"
+}
 # The signing key DKMS generates when it has none: kept in the scratch
 # dir, not in /var/lib/dkms.
 export mok_signing_key=$W/mok.key mok_certificate=$W/mok.pub
@@ -125,7 +138,7 @@ excl_test() {	# excl_test DESC KVER CONFIG-EDIT
 	fake=$W/fake-$kver
 	mkdir -p "$fake/include"
 	sed "$edit" "$KDIR/.config" > "$fake/.config"
-	out=$("${DKMS[@]}" build "$PKG/$PKGVER" -k "$kver" \
+	out=$("${HOST_DKMS[@]}" build "$PKG/$PKGVER" -k "$kver" \
 		--kernelsourcedir "$fake" 2>&1) || rc=$?
 	if [ $rc -eq 77 ]; then
 		point ok "$desc"
@@ -262,9 +275,22 @@ for f in $FLAVORS; do
 	fi
 	# Debian's DKMS looks for sign-file in /usr/lib/linux-kbuild-X.Y.
 	export sign_file=$KDIR/scripts/sign-file
+	# In a build root: that Debian's own DKMS, with its own trees.
+	DKMS=("${HOST_DKMS[@]}")
+	dtree=$DKMSTREE
+	KRUN=()
+	if [ -n "$ZSF_KROOT" ]; then
+		dtree=$W/dkms-$KVER
+		echo "# $f: DKMS and make run in the build root $ZSF_KROOT"
+		KRUN=(in_kroot)
+		DKMS=(in_kroot dkms --sourcetree "$W/src-$KVER" --dkmstree "$dtree")
+		mkdir -p "$W/src-$KVER" "$dtree"
+		check "$tag: dkms add ($PKG/$PKGVER, $(in_kroot dkms --version 2>&1 | head -n 1))" \
+			"${DKMS[@]}" add "$CHECKOUT" || continue
+	fi
 	check "$tag: dkms build -k $KVER" "${DKMS[@]}" build "$PKG/$PKGVER" \
 		-k "$KVER" "${ksrc[@]}" -j 2 || {
-		tail -n 20 "$DKMSTREE/$PKG/$PKGVER/build/make.log" 2>/dev/null | sed 's/^/# /'
+		tail -n 20 "$dtree/$PKG/$PKGVER/build/make.log" 2>/dev/null | sed 's/^/# /'
 		continue
 	}
 	check "$tag: dkms install -k $KVER (--installtree, --no-depmod)" \
@@ -296,7 +322,7 @@ for f in $FLAVORS; do
 	stage_root "$MROOT"
 	rm -rf "$W/make-$KVER"
 	cp -r "$CHECKOUT" "$W/make-$KVER"
-	if make -C "$W/make-$KVER" KDIR="$KDIR" INSTALL_MOD_PATH="$MROOT" \
+	if "${KRUN[@]}" make -C "$W/make-$KVER" KDIR="$KDIR" INSTALL_MOD_PATH="$MROOT" \
 		install > "$W/make-install-$KVER.log" 2>&1; then
 		point ok "$tag: make install INSTALL_MOD_PATH=<scratch root>"
 		if grep -q "SSL error" "$W/make-install-$KVER.log"; then
