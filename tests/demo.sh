@@ -100,8 +100,14 @@ SRC=$D/src
 mkdir -p "$SRC"
 for f in Kbuild Makefile; do cp "$ZSF_ROOT/$f" "$SRC/"; done
 rsync -a --delete "$ZSF_ROOT/src" "$ZSF_ROOT/include" "$SRC/"
-say "make KDIR=<$KVER headers> (zsfast.ko, zramx.ko)"
-make -C "$SRC" KDIR="$KDIR" -j2 > "$D/build.log" 2>&1 ||
+# A kernel of another Debian (Debian 13's 7.3, say) builds in its build
+# root, which stands in for a machine of that Debian; zsf_kernel_run is
+# plain "$@" for this machine's own kernels.
+kmake() {
+	ZSF_KROOT_BINDS=$D zsf_kernel_run make "$@"
+}
+say "make KDIR=<$KVER headers> (zsfast.ko, zramx.ko)${ZSF_KROOT:+, in the build root $ZSF_KROOT}"
+kmake -C "$SRC" KDIR="$KDIR" -j2 > "$D/build.log" 2>&1 ||
 	die "make: build zsfast.ko and zramx.ko (see $D/build.log)" \
 	    "$(tail -n 30 "$D/build.log")"
 step_ok "make: zsfast.ko and zramx.ko built against $KVER"
@@ -114,7 +120,7 @@ for f in modules.builtin modules.builtin.modinfo modules.order; do
 	[ -f "$KMODDIR/$f" ] && cp "$KMODDIR/$f" "$ROOT/lib/modules/$KVER/"
 done
 say "make install INSTALL_MOD_PATH=$ROOT (updates/, depmod)"
-make -C "$SRC" KDIR="$KDIR" INSTALL_MOD_PATH="$ROOT" install \
+kmake -C "$SRC" KDIR="$KDIR" INSTALL_MOD_PATH="$ROOT" install \
 	>> "$D/build.log" 2>&1 ||
 	die "make install INSTALL_MOD_PATH=<scratch root> (see $D/build.log)" \
 	    "$(tail -n 30 "$D/build.log")"
