@@ -186,7 +186,8 @@ modinfo_checks() {	# modinfo_checks TAG DIR [SIGNED]
 	else
 		point fail "$tag: modinfo zramx.ko: depends has zsfast" "depends: '$dep'"
 	fi
-	stock=$(modfile "$KMODDIR/kernel/lib" lz4_compress)
+	# Any stock module (lz4_compress is built in on 7.x).
+	stock=$(find "$KMODDIR/kernel/lib" -name '*.ko*' | head -n 1)
 	want=$(modinfo -F vermagic "$stock" 2>&1) || true
 	vm=$(modinfo -F vermagic "$zx" 2>&1) || true
 	if [ -n "$want" ] && [ "$vm" = "$want" ] &&
@@ -215,7 +216,7 @@ modinfo_checks() {	# modinfo_checks TAG DIR [SIGNED]
 
 # modules.dep and modprobe: zramx pulls zsfast, before itself.
 depmod_checks() {	# depmod_checks TAG ROOT SUBDIR
-	local tag=$1 root=$2 sub=$3 line deps
+	local tag=$1 root=$2 sub=$3 line deps need ok m
 
 	if ! depmod -b "$root" "$KVER" 2> "$W/depmod.err"; then
 		point fail "$tag: depmod" "$(cat "$W/depmod.err")"
@@ -229,10 +230,19 @@ depmod_checks() {	# depmod_checks TAG ROOT SUBDIR
 	fi
 	deps=$(modprobe -d "$root" -S "$KVER" --show-depends zramx 2>&1 |
 		awk '{ print $2 }' | sed 's|.*/||; s|\.ko.*||' | tr '\n' ' ') || true
-	if [[ " $deps" =~ \ zsfast\ .*zramx\ $ ]] && [[ "$deps" == *lz4_compress* ]]; then
+	# zsfast and every module zramx depends on, before zramx.
+	need=$(modinfo -F depends "$(modfile "$root/lib/modules/$KVER/$sub" zramx)" |
+		tr ',' ' ')
+	ok=1
+	[[ " $deps" =~ \ zsfast\ .*zramx\ $ ]] || ok=0
+	for m in $need; do
+		[[ " ${deps%zramx *}" == *" $m "* ]] || ok=0
+	done
+	if [ $ok = 1 ]; then
 		point ok "$tag: modprobe zramx loads: $deps"
 	else
-		point fail "$tag: modprobe zramx loads zsfast first" "order: '$deps'"
+		point fail "$tag: modprobe zramx loads zsfast and its other dependencies ($need) first" \
+			"order: '$deps'"
 	fi
 }
 
