@@ -38,7 +38,8 @@
 # stderr; exit 0 only if every point passed.  Run it alone or from
 # tests/check.sh (ZSF_ROOT, ZSF_OUT, ZSF_CACHE exported).
 #
-# Environment: ZSF_INSTALL_FLAVORS ("6.1 6.12"), ZSF_INSTALL_GUEST
+# Environment: ZSF_INSTALL_FLAVORS ("6.1 6.12"; check.sh passes the
+# kernels with DKMS yes in tests/kernels.list), ZSF_INSTALL_GUEST
 # (1: boot; 0: skip the guest boots), ZSF_NO_DEPS=1 (no apt-get).
 
 set -euo pipefail

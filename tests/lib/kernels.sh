@@ -31,7 +31,7 @@
 #
 # Other functions:
 #     zsf_kernels [ROLE]      the kernels' names (of ROLE), in list order
-#     zsf_kernel_field NAME FIELD   suite|image|headers|cc|role of NAME
+#     zsf_kernel_field NAME FIELD   suite|image|headers|cc|role|dkms of NAME
 #     zsf_kernel_native NAME  is NAME of this machine's distribution?
 #     zsf_kernel_run CMD...   run CMD where the kernel fetched last is
 #                             built: here, or in its build root with
@@ -78,7 +78,7 @@ zsf_kernel_field() {
 
 	case "$2" in
 	suite) col=2 ;; image) col=3 ;; headers) col=4 ;; cc) col=5 ;;
-	role) col=6 ;; *) return 1 ;;
+	role) col=6 ;; dkms) col=7 ;; *) return 1 ;;
 	esac
 	_zsf_kernels_entries | awk -v n="$1" -v c=$col '$1 == n { print $c; f = 1 }
 		END { exit !f }'
