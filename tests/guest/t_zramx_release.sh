@@ -112,11 +112,12 @@ taken() {
 	sed -n '2p' $ZSYS/debug_stat | awk '{ print $5 + 0 }'
 }
 
-# check_gathered DESC BEFORE: zramx freed the released slots' objects in
-# batches, in the releasing tasks (none with gather_batches=0).
+# check_gathered DESC BEFORE [AFTER]: zramx freed the released slots'
+# objects in batches, in the releasing tasks (none with gather_batches=0);
+# AFTER defaults to the count now.
 check_gathered() {
 	zx_is_zramx || return 0
-	_g=$(gathered)
+	_g=${3:-$(gathered)}
 	if [ "$(cat $GATHER_PARAM)" = 0 ]; then
 		if [ "$_g" = "$2" ]; then
 			ktap_ok "$1: gather_batches=0: every object freed in the notifier"
@@ -274,19 +275,7 @@ if zx_is_zramx; then
 				"tracestop exit $_rc, mem_used_max ${_max:-?}, pages $_held, idle $idle_zsf"
 		fi
 		_g=$(sed -n 's/.*debug_stat: *//p' /tmp/zx_held.out | awk '{ print $4 + 0 }')
-		if ! zx_can_gather; then
-			if [ "${_g:-0}" = "$_g0" ]; then
-				ktap_ok "traced munmap: gather_batches=0: every object freed in the notifier"
-			else
-				ktap_fail "traced munmap: gather_batches=0: every object freed in the notifier" \
-					"gathered ${_g:-?}, before $_g0"
-			fi
-		elif [ "${_g:-0}" -gt "$_g0" ]; then
-			ktap_ok "traced munmap: released objects freed in batches ($((_g - _g0)))"
-		else
-			ktap_fail "traced munmap: released objects freed in batches" \
-				"gathered ${_g:-?}, before $_g0"
-		fi
+		check_gathered "traced munmap" "$_g0" "${_g:-0}"
 		if grep -q '^swapoff-ok' /tmp/zx_held.out &&
 			grep -q '^reset-ok' /tmp/zx_held.out &&
 			[ "$(cat $ZSYS/initstate)" = 0 ] &&
