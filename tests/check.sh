@@ -333,10 +333,10 @@ lane_build() {
 				"$(builddir sparse)" || rc=$?
 		fi
 		case $rc in
-		0) point ok "$f: sparse clean (C=2${sroot:+, sid's sparse})" ;;
+		0) point ok "$f: sparse clean (C=2${sroot:+, the sparse of sid})" ;;
 		3) point skip "$f: sparse clean (C=2)" \
 			"this suite's sparse is too old for the kernel (kbuild refuses it)" ;;
-		*) point fail "$f: sparse clean (C=2${sroot:+, sid's sparse})" ;;
+		*) point fail "$f: sparse clean (C=2${sroot:+, the sparse of sid})" ;;
 		esac
 		# The fallback on the primary kernels: it differs from the
 		# default build only in zsfast's own code.
