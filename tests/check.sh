@@ -397,7 +397,7 @@ zsf_dkms_admits() {
 
 # guest_lane FLAVOR VARIANT TESTS [make args...]
 guest_lane() {
-	local f=$1 variant=$2 tests=$3 out res rc=0
+	local f=$1 variant=$2 tests=$3 out res rc=0 bad
 
 	shift 3
 	fetch "$f" || return
@@ -407,12 +407,13 @@ guest_lane() {
 		return
 	fi
 	if [ "$variant" = gki ]; then
-		if nm -u "$(builddir "$variant")"/zramx.ko |
-			grep -Eqw 'task_work_add|synchronize_rcu_tasks'; then
-			point fail "$f: ZSF_NO_TASK_WORK=1: zramx.ko imports no task_work_add, no synchronize_rcu_tasks" \
-				"$(nm -u "$(builddir "$variant")"/zramx.ko | grep -Ew 'task_work_add|synchronize_rcu_tasks' | tr -s ' \n' ' ')"
-		else
+		bad=$(nm -u "$(builddir "$variant")"/zramx.ko |
+			grep -Ew 'task_work_add|synchronize_rcu_tasks' || true)
+		if [ -z "$bad" ]; then
 			point ok "$f: ZSF_NO_TASK_WORK=1: zramx.ko imports no task_work_add, no synchronize_rcu_tasks"
+		else
+			point fail "$f: ZSF_NO_TASK_WORK=1: zramx.ko imports no task_work_add, no synchronize_rcu_tasks" \
+				"$(tr -s ' \n' ' ' <<< "$bad")"
 		fi
 	fi
 	if ! run_logged zsf_build_progs "$ZSF_OUT/progs"; then

@@ -22,8 +22,9 @@
 #         debug-kernel/<version>-<hash>/       one built kernel:
 #             vmlinuz, lib/modules/<KVER>/, build/ (KDIR), .done
 #         ccache/                              compiler cache
-# <hash> covers config.fragment and the recipe below (ZSF_DEBUG_RECIPE), so
-# editing either builds a new kernel; an existing .done skips everything.
+# <hash> covers config.fragment's options (not its comments) and the
+# recipe below (ZSF_DEBUG_RECIPE), so changing either builds a new kernel;
+# an existing .done skips everything.
 #
 # Knobs: ZSF_CACHE, ZSF_JOBS (default 2), ZSF_NO_APT=1 or ZSF_NO_DEPS=1
 # (do not apt-get).
@@ -84,7 +85,7 @@ zsf_debug_kernel() {
 
 	_zsf_debug_deps || return 1
 	srcver=$(dpkg-query -W -f '${Version}' linux-source-6.12) || return 1
-	hash=$( { cat "$frag"; echo "recipe=$ZSF_DEBUG_RECIPE"; } |
+	hash=$( { grep -v '^[[:space:]]*#' "$frag"; echo "recipe=$ZSF_DEBUG_RECIPE"; } |
 		sha256sum | cut -c1-12)
 	key=$srcver-$hash
 	out=$ZSF_CACHE/debug-kernel/$key

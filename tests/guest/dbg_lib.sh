@@ -8,12 +8,7 @@ ZSF_DIR=${ZSF_DIR:-/zsf}
 
 # dbg_param NAME DEFAULT: value of zsf.NAME= on the kernel command line.
 dbg_param() {
-	for _w in $(cat /proc/cmdline); do
-		case "$_w" in
-		"zsf.$1="*) echo "${_w#zsf."$1"=}"; return 0 ;;
-		esac
-	done
-	echo "$2"
+	zsf_cmdline "zsf.$1" "$2"
 }
 
 # dbg_load_modules [zramx args]: insmod zsfast and zramx if not loaded.

@@ -23,6 +23,8 @@
 #   zsf_splats                    kernel log lines that are reports of
 #                                 the kernel's checkers (the rig's
 #                                 splat.re); nothing when the log is clean
+#   zsf_cmdline NAME DEFAULT      the value of NAME= on the kernel
+#                                 command line, or DEFAULT
 
 KTAP_COUNTER_FILE=${KTAP_COUNTER_FILE:-/tmp/.ktap_counter}
 
@@ -89,6 +91,15 @@ ktap_expect_fail() {
 zsf_pages() {
 	sed -n 's/^pages:[[:space:]]*\([0-9][0-9]*\).*/\1/p' \
 		/sys/kernel/debug/zsfast/stats 2>/dev/null
+}
+
+zsf_cmdline() {
+	for _w in $(cat /proc/cmdline); do
+		case "$_w" in
+		"$1="*) echo "${_w#"$1"=}"; return 0 ;;
+		esac
+	done
+	echo "$2"
 }
 
 zsf_splats() {

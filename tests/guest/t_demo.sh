@@ -12,12 +12,8 @@
 ZT_DIR=$(dirname "$0")
 . "$ZT_DIR/lib.sh"
 
-args=384,128,3,lz4
-for w in $(cat /proc/cmdline); do
-	case $w in zsf.demo=*) args=${w#zsf.demo=} ;; esac
-done
 IFS=, read -r MB RMB ROUNDS ALGO <<EOF_ARGS
-$args
+$(zsf_cmdline zsf.demo 384,128,3,lz4)
 EOF_ARGS
 show() { sed 's/^/# demo| /'; }
 step() { echo "# demo| "; echo "# demo| \$ $*"; }

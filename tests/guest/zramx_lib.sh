@@ -18,14 +18,7 @@ ZT_BIN=${ZT_BIN:-/zsf/bin}
 ZT_KO=${ZT_KO:-/zsf}
 PATH=$ZT_BIN:$PATH
 
-if [ -z "$ZDRV" ]; then
-	for _w in $(cat /proc/cmdline); do
-		case $_w in
-		zdrv=*) ZDRV=${_w#zdrv=} ;;
-		esac
-	done
-fi
-ZDRV=${ZDRV:-zramx}
+ZDRV=${ZDRV:-$(zsf_cmdline zdrv zramx)}
 ZDEV=/dev/${ZDRV}0
 ZSYS=/sys/block/${ZDRV}0
 ZCTL=/sys/class/${ZDRV}-control

@@ -14,8 +14,8 @@
 #                     e.g. lz4hc_compress, with modprobe first)
 #   GUEST_PROGS       directory of static binaries -> /zsf/bin (on PATH)
 #   GUEST_TESTS       comma list; NAME runs t_NAME.sh of tests/guest/ or
-#                     bench/guest/, in order.  "shell" gives an interactive shell (on the
-#                     terminal, no timeout)
+#                     bench/guest/, in order.  "shell" gives an
+#                     interactive shell (on the terminal, no timeout)
 #   GUEST_STOCK_MODS  space list of stock modules ("zram brd"); they and
 #                     their dependencies (modules.dep) go to the guest's
 #                     /lib/modules/$KVER, decompressed, and depmod -b runs
@@ -233,7 +233,7 @@ _zsf_out_bytes() {
 # started within ZSF_INIT_TIMEOUT, or if it then prints nothing for
 # ZSF_GUEST_STALL seconds (OUT/stalled gets those seconds).  TIMEOUT is
 # only a backstop.  Returns qemu's (or timeout's) status; 124 when
-# stopped for either reason.
+# stopped for silence.
 _zsf_boot() {
 	local tmo=$1 out=$2 qpid waited=0 quiet=0 bytes=0 now rc=0
 
