@@ -4,8 +4,8 @@
  *
  *   stress [-p PROCS] [-t SECONDS] [-m MIB] [-f] [-q] [-X]
  *
- * PROCS worker processes (default 4) each loop until SECONDS (default 60)
- * have passed, round after round:
+ * PROCS worker processes (default 4) each run at least one round, and
+ * start new rounds until SECONDS (default 60) have passed:
  *   1. mmap an anonymous region of MIB (default 8) and fill every page;
  *   2. madvise(MADV_PAGEOUT), count the pages mincore() says left memory,
  *      then read every page back and compare it;
@@ -238,7 +238,8 @@ static int worker(int id)
 	if (fault_mode)
 		signal(SIGBUS, on_sigbus);
 
-	for (round_no = 0; time(NULL) < deadline; round_no++) {
+	/* Every worker runs at least one round, however slow the machine. */
+	for (round_no = 0; !round_no || time(NULL) < deadline; round_no++) {
 		r.mem = zt_map(r.pages * page_size);
 		memset(r.gen, 0, r.pages * 2);
 		memset(r.lost, 0, r.pages);
