@@ -93,6 +93,7 @@ run_kernel() {
 			: > "$g.ktap"
 		else
 			log "$f: guest with ${MEM} MiB, ${PROCS} x ${MB} MiB, ${ROUNDS} rounds"
+			ktap_begin	# each boot's points: a document
 			GUEST_KOS=$OUT/build-$f GUEST_PROGS=$OUT/progs \
 			GUEST_STOCK_MODS=$STOCK \
 			GUEST_TESTS=bench_free,bench_release GUEST_MEM=$MEM \
@@ -102,6 +103,7 @@ run_kernel() {
 		[ "${BENCH_PROFILE:-1}" = 1 ] || exit 0
 		rm -rf "$p"
 		log "$f: profile boot"
+		ktap_begin
 		GUEST_KOS=$OUT/build-$f GUEST_PROGS=$OUT/progs \
 		GUEST_STOCK_MODS=$STOCK GUEST_TESTS=bench_profile \
 		GUEST_MEM=$MEM GUEST_TIMEOUT=1800 GUEST_OUT=$p \
@@ -137,9 +139,10 @@ for f in $KERNELS; do
 		fail=1
 	fi
 	if [ -f "$OUT/guest-$f/results.clean" ]; then
-		cp "$OUT/guest-$f/results.clean" "$RESULTS/raw-$f.txt"
+		# The guest's documents, unindented: report.sh reads lines.
+		sed 's/^ *//' "$OUT/guest-$f/results.clean" > "$RESULTS/raw-$f.txt"
 		if [ -f "$OUT/prof-$f/results.clean" ]; then
-			cat "$OUT/prof-$f/results.clean" >> "$RESULTS/raw-$f.txt"
+			sed 's/^ *//' "$OUT/prof-$f/results.clean" >> "$RESULTS/raw-$f.txt"
 		fi
 		inputs+=("$RESULTS/raw-$f.txt")
 	fi

@@ -42,10 +42,13 @@
 #                       time: every package must still be installed in
 #                       the chroot by the demo's own dependency step
 #
-# Output: KTAP.  Each lane is a subtest block (indented by 4) followed by
-# one top-level point; the last line is "N passed, M failed", counting
-# leaf points (skips count as neither).  Exit status 0 only if nothing
-# failed.  Progress and timings go to stderr and as "#" diagnostics.
+# Output: KTAP (tests/lib/ktap.sh).  Each lane is a document of its own,
+# nested as a subtest (indented by 4) and closed by one top-level point;
+# a lane's guest boots nest their own documents the same way, so no
+# point is ever renumbered.  The last line is "N passed, M failed",
+# counting leaf points at every depth (skips count as neither).  Exit
+# status 0 only if nothing failed.  Progress and timings go to stderr
+# and as "#" diagnostics.
 #
 # Environment:
 #   ZSF_OUT     where builds and guest logs go (default build/check)
@@ -60,12 +63,12 @@
 #                      it, the packages the selected lanes need are
 #                      installed first: tests/lib/deps.sh)
 #
-# The debug lane's script, tests/debug/lane.sh, is run with ZSF_ROOT,
-# ZSF_OUT and ZSF_CACHE exported.  It prints test points ("ok N desc",
-# "not ok N desc", "# diag") on stdout and progress on stderr, and exits
-# non-zero if it failed; this script wraps them in the lane's block.  It
-# may source tests/lib/{kernels,build,guest}.sh and call zsf_build and
-# zsf_guest_run with its own kernel's VMLINUZ/KVER/KDIR/KMODDIR.
+# The lane scripts (tests/{install,arm64,debug,fresh}/lane.sh) are run
+# with ZSF_ROOT, ZSF_OUT, ZSF_CACHE and KTAP_COUNTER_FILE exported.  Each
+# writes its document on stdout with tests/lib/ktap.sh (through
+# tests/lib/lane.sh) and its progress on stderr, and exits non-zero if it
+# failed.  They may source tests/lib/{kernels,build,guest}.sh and call
+# zsf_build and zsf_guest_run with their own VMLINUZ/KVER/KDIR/KMODDIR.
 
 set -euo pipefail
 
@@ -75,6 +78,8 @@ export ZSF_CACHE=${ZSF_CACHE:-$HOME/.cache/zsfast}
 export ZSF_OUT=${ZSF_OUT:-$ZSF_ROOT/build/check}
 GUEST_TIMEOUT_DEFAULT=${ZSF_GUEST_TIMEOUT:-1800}
 
+# shellcheck source=tests/lib/ktap.sh
+source "$ZSF_ROOT/tests/lib/ktap.sh"
 # shellcheck source=tests/lib/kernels.sh
 source "$ZSF_ROOT/tests/lib/kernels.sh"
 # shellcheck source=tests/lib/knobs.sh
@@ -155,105 +160,21 @@ install_deps() {
 	ZSF_DEPS_LOG=$ZSF_OUT/deps.log zsf_deps "${entries[@]}"
 }
 
-# ---- KTAP bookkeeping ---------------------------------------------------
-# A lane collects its points in LANE_BUF; lane_end prints the block.
-total_pass=0
-total_fail=0
-lane_no=0
-LANE_BUF=()
-LANE_N=0
-LANE_FAILS=0
-LANE_PASS=0
+# ---- KTAP ---------------------------------------------------------------
+# tests/lib/ktap.sh: each lane is a document of its own (ktap_run), nested
+# in this one.
 
-point() {	# point ok|fail|skip DESC [REASON]
-	LANE_N=$((LANE_N + 1))
-	case "$1" in
-	ok)	LANE_BUF+=("ok $LANE_N $2")
-		LANE_PASS=$((LANE_PASS + 1)) ;;
-	fail)	[ -n "${3:-}" ] && LANE_BUF+=("# $3")
-		LANE_BUF+=("not ok $LANE_N $2")
-		LANE_FAILS=$((LANE_FAILS + 1)) ;;
-	skip)	LANE_BUF+=("ok $LANE_N $2 # SKIP ${3:-}") ;;
-	esac
-}
+# run_lane NAME CMD...: one lane, with its progress on stderr.
+run_lane() {
+	local t0 before
 
-diag() {
-	local line
-
-	while IFS= read -r line; do
-		LANE_BUF+=("# $line")
-	done <<< "$*"
-}
-
-# Take KTAP points (renumbered) and diagnostics from a file.
-absorb() {
-	local line rest first
-
-	while IFS= read -r line; do
-		line=${line%$'\r'}
-		case "$line" in
-		"ok "*|"not ok "*)
-			if [ "${line#not ok }" != "$line" ]; then
-				rest=${line#not ok }
-			else
-				rest=${line#ok }
-			fi
-			first=${rest%% *}
-			case "$first" in ''|*[!0-9-]*) ;; *)
-				rest=${rest#"$first"}; rest=${rest# } ;;
-			esac
-			if [ "${line#not ok }" != "$line" ]; then
-				point fail "$rest"
-			elif [[ "$rest" =~ \#[[:space:]]*[Ss][Kk][Ii][Pp] ]]; then
-				LANE_N=$((LANE_N + 1))
-				LANE_BUF+=("ok $LANE_N $rest")
-			else
-				point ok "$rest"
-			fi
-			;;
-		"KTAP version"*|"TAP version"*|"# Subtest:"*|1..*) ;;
-		"#"*) LANE_BUF+=("$line") ;;
-		"") ;;
-		*) LANE_BUF+=("# $line") ;;
-		esac
-	done < "$1"
-}
-
-lane_begin() {
-	LANE_NAME=$1
-	LANE_BUF=()
-	LANE_N=0
-	LANE_FAILS=0
-	LANE_PASS=0
-	LANE_T0=$(date +%s)
-	log "lane $LANE_NAME: start"
-}
-
-lane_end() {	# lane_end [skip REASON]
-	local secs l
-
-	secs=$(($(date +%s) - LANE_T0))
-	lane_no=$((lane_no + 1))
-	if [ "${1:-}" = skip ]; then
-		echo "ok $lane_no $LANE_NAME # SKIP $2"
-		log "lane $LANE_NAME: skipped ($2)"
-		return
-	fi
-	echo "    # Subtest: $LANE_NAME"
-	echo "    1..$LANE_N"
-	for l in "${LANE_BUF[@]}"; do
-		echo "    $l"
-	done
-	echo "# lane $LANE_NAME: $LANE_PASS passed, $LANE_FAILS failed, ${secs} s"
-	if [ $LANE_FAILS -eq 0 ] && [ $LANE_N -gt 0 ]; then
-		echo "ok $lane_no $LANE_NAME"
-	else
-		echo "not ok $lane_no $LANE_NAME"
-		[ $LANE_N -gt 0 ] || total_fail=$((total_fail + 1))
-	fi
-	total_pass=$((total_pass + LANE_PASS))
-	total_fail=$((total_fail + LANE_FAILS))
-	log "lane $LANE_NAME: $LANE_PASS passed, $LANE_FAILS failed, ${secs} s"
+	t0=$(date +%s)
+	before=$(ktap_counts)
+	log "lane $1: start"
+	ktap_run "$@"
+	# shellcheck disable=SC2086,SC2046
+	set -- "$1" $before $(ktap_counts)
+	log "lane $1: $(($6 - $3)) passed, $(($7 - $4)) failed, $(($(date +%s) - t0)) s"
 }
 
 # ---- helpers ----------------------------------------------------------
@@ -272,10 +193,22 @@ run_logged() {
 	errf=$(mktemp)
 	"$@" 2> "$errf" || rc=$?
 	if [ $rc -ne 0 ]; then
-		diag "$(tail -n 25 "$errf")"
+		ktap_diag "$(tail -n 25 "$errf")"
 	fi
 	rm -f "$errf"
 	return $rc
+}
+
+# check_point DESC CMD...: one point, passed iff CMD succeeds.
+check_point() {
+	local d=$1
+
+	shift
+	if run_logged "$@"; then
+		ktap_point ok "$d"
+	else
+		ktap_point fail "$d"
+	fi
 }
 
 # fetch FLAVOR: set KVER/KDIR/VMLINUZ/KMODDIR (in this shell); on
@@ -287,9 +220,9 @@ fetch() {
 	run_logged zsf_kernel_fetch "$1" || rc=$?
 	case $rc in
 	0) return 0 ;;
-	2) point fail "$1: build a module against the $KVER headers" \
+	2) ktap_point fail "$1: build a module against the $KVER headers" \
 		"$ZSF_KERNEL_ERROR" ;;
-	*) point fail "$1: fetch kernel" "$ZSF_KERNEL_ERROR" ;;
+	*) ktap_point fail "$1: fetch kernel" "$ZSF_KERNEL_ERROR" ;;
 	esac
 	return 1
 }
@@ -304,23 +237,11 @@ lane_build() {
 
 	for f in $flavors; do
 		fetch "$f" || continue
-		diag "$f: $KVER ($(zsf_kernel_field "$f" role)${ZSF_KROOT:+, built in $ZSF_KROOT})"
+		ktap_diag "$f: $KVER ($(zsf_kernel_field "$f" role)${ZSF_KROOT:+, built in $ZSF_KROOT})"
 		t=$(date +%s)
-		if run_logged zsf_build "$KDIR" "$(builddir default)"; then
-			point ok "$f: build, no warnings (ZSF_WERROR=1)"
-		else
-			point fail "$f: build, no warnings (ZSF_WERROR=1)"
-		fi
-		if run_logged zsf_probe_check "$(builddir default)" "$f"; then
-			point ok "$f: probes as pinned in src/compat/expected/$f.txt"
-		else
-			point fail "$f: probes as pinned in src/compat/expected/$f.txt"
-		fi
-		if run_logged zsf_imports_check "$(builddir default)" "$f" amd64; then
-			point ok "$f: imports only the kernel symbols README.md lists"
-		else
-			point fail "$f: imports only the kernel symbols README.md lists"
-		fi
+		check_point "$f: build, no warnings (ZSF_WERROR=1)" zsf_build "$KDIR" "$(builddir default)"
+		check_point "$f: probes as pinned in src/compat/expected/$f.txt" zsf_probe_check "$(builddir default)" "$f"
+		check_point "$f: imports only the kernel symbols README.md lists" zsf_imports_check "$(builddir default)" "$f" amd64
 		rc=0
 		run_logged zsf_build_sparse "$KDIR" "$(builddir sparse)" || rc=$?
 		sroot=
@@ -333,10 +254,10 @@ lane_build() {
 				"$(builddir sparse)" || rc=$?
 		fi
 		case $rc in
-		0) point ok "$f: sparse clean (C=2${sroot:+, the sparse of sid})" ;;
-		3) point skip "$f: sparse clean (C=2)" \
+		0) ktap_point ok "$f: sparse clean (C=2${sroot:+, the sparse of sid})" ;;
+		3) ktap_point skip "$f: sparse clean (C=2)" \
 			"this suite's sparse is too old for the kernel (kbuild refuses it)" ;;
-		*) point fail "$f: sparse clean (C=2${sroot:+, the sparse of sid})" ;;
+		*) ktap_point fail "$f: sparse clean (C=2${sroot:+, the sparse of sid})" ;;
 		esac
 		# The fallback on the primary kernels: it differs from the
 		# default build only in zsfast's own code.
@@ -344,38 +265,22 @@ lane_build() {
 			:
 		elif run_logged zsf_build "$KDIR" "$(builddir poollock)" \
 				ZSF_FORCE_POOL_LOCK=1; then
-			point ok "$f: build ZSF_FORCE_POOL_LOCK=1"
+			ktap_point ok "$f: build ZSF_FORCE_POOL_LOCK=1"
 		else
-			point fail "$f: build ZSF_FORCE_POOL_LOCK=1"
+			ktap_point fail "$f: build ZSF_FORCE_POOL_LOCK=1"
 		fi
 		if zsf_dkms_admits "$KVER"; then
-			point ok "$f: dkms.conf's BUILD_EXCLUSIVE_KERNEL admits $KVER"
+			ktap_point ok "$f: dkms.conf's BUILD_EXCLUSIVE_KERNEL admits $KVER"
 		else
-			point fail "$f: dkms.conf's BUILD_EXCLUSIVE_KERNEL admits $KVER" \
+			ktap_point fail "$f: dkms.conf's BUILD_EXCLUSIVE_KERNEL admits $KVER" \
 				"$(grep '^BUILD_EXCLUSIVE_KERNEL=' "$ZSF_ROOT/dkms.conf")"
 		fi
-		diag "$f: builds took $(($(date +%s) - t)) s"
+		ktap_diag "$f: builds took $(($(date +%s) - t)) s"
 	done
-	if run_logged zsf_checkpatch "$ZSF_OUT/checkpatch.log"; then
-		point ok "checkpatch (no ERROR/WARNING)"
-	else
-		point fail "checkpatch (no ERROR/WARNING)"
-	fi
-	if run_logged zsf_build_progs "$ZSF_OUT/progs"; then
-		point ok "static guest programs"
-	else
-		point fail "static guest programs"
-	fi
-	if run_logged zsf_knobs_check; then
-		point ok "Documentation/knobs.rst lists every knob the scripts read, and only those"
-	else
-		point fail "Documentation/knobs.rst lists every knob the scripts read, and only those"
-	fi
-	if run_logged zsf_tests_verify; then
-		point ok "tests/tests.list names every in-guest test, and only those"
-	else
-		point fail "tests/tests.list names every in-guest test, and only those"
-	fi
+	check_point "checkpatch (no ERROR/WARNING)" zsf_checkpatch "$ZSF_OUT/checkpatch.log"
+	check_point "static guest programs" zsf_build_progs "$ZSF_OUT/progs"
+	check_point "Documentation/knobs.rst lists every knob the scripts read, and only those" zsf_knobs_check
+	check_point "tests/tests.list names every in-guest test, and only those" zsf_tests_verify
 }
 
 # sparse_root KERNEL: sid's build root with KERNEL's compiler, for a
@@ -397,58 +302,39 @@ zsf_dkms_admits() {
 
 # guest_lane FLAVOR VARIANT TESTS [make args...]
 guest_lane() {
-	local f=$1 variant=$2 tests=$3 out res rc=0 bad
+	local f=$1 variant=$2 tests=$3 out rc=0 bad
 
 	shift 3
 	fetch "$f" || return
 	# Incremental: cheap when the build lane already built it.
 	if ! run_logged zsf_build "$KDIR" "$(builddir "$variant")" "$@"; then
-		point fail "$f: build the modules ($variant)"
+		ktap_point fail "$f: build the modules ($variant)"
 		return
 	fi
 	if [ "$variant" = gki ]; then
 		bad=$(nm -u "$(builddir "$variant")"/zramx.ko |
 			grep -Ew 'task_work_add|synchronize_rcu_tasks' || true)
 		if [ -z "$bad" ]; then
-			point ok "$f: ZSF_NO_TASK_WORK=1: zramx.ko imports no task_work_add, no synchronize_rcu_tasks"
+			ktap_point ok "$f: ZSF_NO_TASK_WORK=1: zramx.ko imports no task_work_add, no synchronize_rcu_tasks"
 		else
-			point fail "$f: ZSF_NO_TASK_WORK=1: zramx.ko imports no task_work_add, no synchronize_rcu_tasks" \
+			ktap_point fail "$f: ZSF_NO_TASK_WORK=1: zramx.ko imports no task_work_add, no synchronize_rcu_tasks" \
 				"$(tr -s ' \n' ' ' <<< "$bad")"
 		fi
 	fi
 	if ! run_logged zsf_build_progs "$ZSF_OUT/progs"; then
-		point fail "build the static guest programs"
+		ktap_point fail "build the static guest programs"
 		return
 	fi
-	out=$ZSF_OUT/$LANE_NAME
-	res=$(mktemp)
-	diag "$KVER, tests: $tests"
+	out=$ZSF_OUT/guest-$f
+	[ "$variant" = default ] || out+=-$variant
+	ktap_diag "$KVER, tests: $tests"
 	GUEST_KOS=$(builddir "$variant") GUEST_PROGS=$ZSF_OUT/progs \
 	GUEST_TESTS=$tests GUEST_STOCK_MODS=$ZSF_GUEST_STOCK \
 	GUEST_OUT=$out GUEST_TIMEOUT=$GUEST_TIMEOUT_DEFAULT \
-		zsf_guest_run > "$res" 2> "$out.stderr" || rc=$?
-	absorb "$res"
-	rm -f "$res"
-	diag "$(cat "$out.stderr")"
-	diag "logs: $out/console.log $out/results.ktap"
-	if [ $rc -ne 0 ] && [ $LANE_FAILS -eq 0 ]; then
-		point fail "guest run" "zsf_guest_run failed (status $rc)"
-	fi
-}
-
-# lane_script SCRIPT: run a lane script that prints KTAP points on stdout
-# and take its points; a non-zero exit without a failed point fails too.
-lane_script() {
-	local res rc=0
-
-	res=$(mktemp)
-	"$1" > "$res" || rc=$?
-	absorb "$res"
-	rm -f "$res"
-	if [ $rc -ne 0 ] && [ $LANE_FAILS -eq 0 ]; then
-		point fail "$LANE_NAME: lane script exit status 0" \
-			"$1 exited with $rc"
-	fi
+		zsf_guest_run 2> "$out.stderr" || rc=$?
+	ktap_diag "$(cat "$out.stderr")"
+	ktap_diag "logs: $out/console.log $out/results.ktap"
+	return $rc
 }
 
 # ---- main -------------------------------------------------------------
@@ -464,23 +350,19 @@ fi
 n_lanes=$(wc -w <<< "$lanes")
 echo "KTAP version 1"
 echo "1..$n_lanes"
+ktap_begin
 for l in $lanes; do
-	lane_begin "$l"
 	case "$l" in
-	build)	lane_build
-		lane_end ;;
+	build)	run_lane build lane_build ;;
 	guest-6.12-poollock)
-		guest_lane 6.12 poollock "$(zsf_tests 6.12 amd64 poollock)" \
-			ZSF_FORCE_POOL_LOCK=1
-		lane_end ;;
+		run_lane "$l" guest_lane 6.12 poollock \
+			"$(zsf_tests 6.12 amd64 poollock)" ZSF_FORCE_POOL_LOCK=1 ;;
 	guest-6.12-gki)
-		guest_lane 6.12 gki "$(zsf_tests 6.12 amd64 gki)" \
-			ZSF_NO_TASK_WORK=1
-		lane_end ;;
+		run_lane "$l" guest_lane 6.12 gki \
+			"$(zsf_tests 6.12 amd64 gki)" ZSF_NO_TASK_WORK=1 ;;
 	guest-*)
-		guest_lane "${l#guest-}" default \
-			"$(zsf_tests "${l#guest-}" amd64 stock)"
-		lane_end ;;
+		run_lane "$l" guest_lane "${l#guest-}" default \
+			"$(zsf_tests "${l#guest-}" amd64 stock)" ;;
 	install)
 		# The kernels whose DKMS column in tests/kernels.list says
 		# yes (another Debian's in its build root).
@@ -489,31 +371,22 @@ for l in $lanes; do
 			[ "$(zsf_kernel_field "$f" dkms)" = yes ] && inst="$inst $f"
 		done
 		if [ -z "$inst" ]; then
-			lane_end skip "no selected kernel has DKMS yes in tests/kernels.list"
+			ktap_skip "$l" "no selected kernel has DKMS yes in tests/kernels.list"
 			continue
 		fi
-		ZSF_INSTALL_FLAVORS=${inst# } \
-			lane_script "$ZSF_ROOT/tests/install/lane.sh"
-		lane_end ;;
-	arm64)
-		lane_script "$ZSF_ROOT/tests/arm64/lane.sh"
-		lane_end ;;
+		run_lane "$l" env ZSF_INSTALL_FLAVORS="${inst# }" \
+			"$ZSF_ROOT/tests/install/lane.sh" ;;
+	arm64)	run_lane "$l" "$ZSF_ROOT/tests/arm64/lane.sh" ;;
 	debug)
-		if [ -x "$ZSF_ROOT/tests/debug/lane.sh" ]; then
-			# CI has 90 minutes for everything, a cold debug
-			# kernel build included: the stress boot gets 5
-			# minutes here; make check-debug runs the full 10.
-			STRESS_MINUTES=${STRESS_MINUTES:-5} \
-				lane_script "$ZSF_ROOT/tests/debug/lane.sh"
-			lane_end
-		else
-			lane_end skip "tests/debug/lane.sh not present"
-		fi ;;
-	fresh)
-		lane_script "$ZSF_ROOT/tests/fresh/lane.sh"
-		lane_end ;;
+		# CI has 90 minutes for everything, a cold debug kernel
+		# build included: the stress boot gets 5 minutes here;
+		# make check-debug runs the full 10.
+		run_lane "$l" env STRESS_MINUTES="${STRESS_MINUTES:-5}" \
+			"$ZSF_ROOT/tests/debug/lane.sh" ;;
+	fresh)	run_lane "$l" "$ZSF_ROOT/tests/fresh/lane.sh" ;;
 	esac
 done
+read -r _ pass fail <<< "$(ktap_counts)"
 echo "# total: $(($(date +%s) - T0)) s"
-echo "$total_pass passed, $total_fail failed"
-[ $total_fail -eq 0 ]
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

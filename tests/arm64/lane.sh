@@ -6,7 +6,7 @@
 # tests on that kernel in qemu-system-aarch64 -M virt -cpu cortex-a72
 # -smp 2 under TCG.  Helpers: tests/arm64/lib.sh.
 #
-# Output: KTAP points on stdout ("ok N arm64 KVER: ..."), progress on
+# Output: KTAP on stdout (tests/lib/lane.sh), progress on
 # stderr; exit 0 only if every point passed.  Run alone or from
 # tests/check.sh (ZSF_ROOT, ZSF_OUT, ZSF_CACHE exported).
 #
@@ -49,13 +49,13 @@ mkdir -p "$W"
 
 if [ "${ZSF_NO_DEPS:-0}" != 1 ]; then
 	if ! zsf_arm64_deps > "$W/deps.log" 2>&1; then
-		point fail "dependencies (dpkg arm64, cross gcc, qemu-system-arm)" \
+		ktap_point fail "dependencies (dpkg arm64, cross gcc, qemu-system-arm)" \
 			"$(tail -n 15 "$W/deps.log")"
 		finish
 	fi
 fi
 if ! bb=$(zsf_arm64_busybox 2> "$W/busybox.err"); then
-	point fail "busybox-static:arm64" "$(tail -n 10 "$W/busybox.err")"
+	ktap_point fail "busybox-static:arm64" "$(tail -n 10 "$W/busybox.err")"
 	finish
 fi
 echo "# busybox: $bb"
@@ -64,9 +64,9 @@ t=$(date +%s)
 if zsf_arm64_progs "$W/progs" 2> "$W/progs.err"; then
 	cp "$ZSF_ROOT/tools/zramxctl" "$ZSF_ROOT/tools/systemd/zramx-swap" "$W/progs/"
 	chmod +x "$W/progs/zramxctl" "$W/progs/zramx-swap"
-	point ok "static aarch64 test programs ($(($(date +%s) - t)) s)"
+	ktap_point ok "static aarch64 test programs ($(($(date +%s) - t)) s)"
 else
-	point fail "static aarch64 test programs" "$(tail -n 20 "$W/progs.err")"
+	ktap_point fail "static aarch64 test programs" "$(tail -n 20 "$W/progs.err")"
 	finish
 fi
 
@@ -76,36 +76,27 @@ for f in $FLAVORS; do
 	t=$(date +%s)
 	out=$W/$KVER/default
 	if zsf_arm64_build "$out" 2> "$W/build.err"; then
-		point ok "$KVER: cross-build (ARCH=arm64 CROSS_COMPILE=$ZSF_ARM64_CROSS), no warnings ($(($(date +%s) - t)) s)"
+		ktap_point ok "$KVER: cross-build (ARCH=arm64 CROSS_COMPILE=$ZSF_ARM64_CROSS), no warnings ($(($(date +%s) - t)) s)"
 	else
-		point fail "$KVER: cross-build" "$(tail -n 25 "$W/build.err")"
+		ktap_point fail "$KVER: cross-build" "$(tail -n 25 "$W/build.err")"
 		continue
 	fi
 	if file "$out/zramx.ko" | grep -q 'ARM aarch64'; then
-		point ok "$KVER: zramx.ko is an aarch64 module"
+		ktap_point ok "$KVER: zramx.ko is an aarch64 module"
 	else
-		point fail "$KVER: zramx.ko is an aarch64 module" "$(file "$out/zramx.ko")"
+		ktap_point fail "$KVER: zramx.ko is an aarch64 module" "$(file "$out/zramx.ko")"
 	fi
 	if ZSF_NM=${ZSF_ARM64_CROSS}nm zsf_imports_check "$out" arm64 arm64 \
 		2> "$W/imports.err"; then
-		point ok "$KVER: imports only the kernel symbols README.md lists"
+		ktap_point ok "$KVER: imports only the kernel symbols README.md lists"
 	else
-		point fail "$KVER: imports only the kernel symbols README.md lists" \
+		ktap_point fail "$KVER: imports only the kernel symbols README.md lists" \
 			"$(cat "$W/imports.err")"
 	fi
-	res=$W/guest-$KVER.res
-	rc=0
-	t=$(date +%s)
 	GUEST_KOS=$out GUEST_PROGS=$W/progs GUEST_TESTS=$TESTS \
 	GUEST_STOCK_MODS="zram zsmalloc lz4 lz4_compress lz4hc_compress zstd virtio_pci virtio_console" \
 	GUEST_MEM=${ZSF_ARM64_MEM:-512} GUEST_OUT=$W/guest-$KVER \
 	GUEST_TIMEOUT=${ZSF_GUEST_TIMEOUT:-1800} \
-		zsf_arm64_guest_run > "$res" 2> "$W/guest-$KVER.stderr" || rc=$?
-	take "$KVER: " "$res"
-	sed 's/^/# /' "$W/guest-$KVER.stderr"
-	echo "# $KVER: guest $(($(date +%s) - t)) s; logs $W/guest-$KVER/"
-	if [ $rc -ne 0 ] && ! grep -q '^not ok' "$res"; then
-		point fail "$KVER: guest run" "zsf_arm64_guest_run status $rc"
-	fi
+		lane_guest "$KVER" "$W/guest-$KVER.stderr" zsf_arm64_guest_run
 done
 finish

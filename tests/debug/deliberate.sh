@@ -62,8 +62,7 @@ expect_re() {
 	esac
 }
 
-echo "KTAP version 1"
-zsf_debug_kernel || { point fail "debug kernel"; finish; }
+zsf_debug_kernel || { ktap_point fail "debug kernel"; finish; }
 
 for bug in $BUGS; do
 	dir=$SCRATCH/$bug
@@ -76,7 +75,7 @@ for bug in $BUGS; do
 	cp -r "$dir/src" "$dir/src.orig"
 	plant "$bug" "$dir"
 	if diff -ru "$dir/src.orig" "$dir/src" > "$dir/planted.diff"; then
-		point fail "$bug: planted (anchor text not found; the source changed)"
+		ktap_point fail "$bug: planted (anchor text not found; the source changed)"
 		continue
 	fi
 	rm -rf "$dir/src.orig"
@@ -90,21 +89,22 @@ for bug in $BUGS; do
 		source "$dir/tests/lib/guest.sh"
 		zsf_build "$KDIR" "$dir/out/mods" >&2 || exit 10
 		zsf_build_progs "$dir/out/progs" >&2 || exit 11
+		ktap_begin	# the boot's points are a document of their own
 		GUEST_KOS=$dir/out/mods GUEST_PROGS=$dir/out/progs \
 		GUEST_TESTS=stress GUEST_OUT=$dir/out/guest \
 		GUEST_TIMEOUT=$((SECS * 3 + 600)) GUEST_EXPECT_SPLAT=1 \
 		GUEST_APPEND="kasan.fault=panic debug_pagealloc=on slab_nomerge zsf.stress_seconds=$SECS" \
 			zsf_guest_run > "$dir/out/guest.ktap" 2> "$dir/out/guest.stderr" || true
-	) || { point fail "$bug: build in the scratch tree"; continue; }
+	) || { ktap_point fail "$bug: build in the scratch tree"; continue; }
 
 	con=$dir/out/guest/console.log
 	re=$(expect_re "$bug")
 	if tr -d '\r' < "$con" | grep -qE -- "$re"; then
 		tr -d '\r' < "$con" | grep -E -A 30 -- "$re" | head -n 40 | sed 's/^/# /'
-		point ok "$bug: reported by the kernel ($re)"
+		ktap_point ok "$bug: reported by the kernel ($re)"
 	else
 		tr -d '\r' < "$con" | grep -E "$ZSF_SPLAT_RE" 2>/dev/null | head -n 10 | sed 's/^/# /' || true
-		point fail "$bug: reported by the kernel ($re)"
+		ktap_point fail "$bug: reported by the kernel ($re)"
 	fi
 	log "$bug: console $con"
 done

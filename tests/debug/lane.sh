@@ -23,8 +23,9 @@
 #      hide a problem in the others.  Every boot fails on any splat in
 #      the console (tests/lib/guest.sh) and on any failed point.
 #
-# Output: a KTAP block on stdout (check.sh takes its points), progress
-# and timings on stderr; exit status 0 only if every point passed.
+# Output: KTAP on stdout (tests/lib/lane.sh; each boot's guest document
+# nested), progress and timings on stderr; exit status 0 only if every
+# point passed.
 #
 # Environment:
 #   STRESS_MINUTES   length of the stress boot (default 10)
@@ -70,61 +71,28 @@ source "$ZSF_ROOT/tests/lib/lane.sh"
 mkdir -p "$ZSF_OUT"
 
 
-
-
 # boot NAME TESTS TIMEOUT [extra kernel args]: one QEMU boot; its points
-# are renumbered into ours and prefixed with "NAME: ".
+# go into ours, prefixed with "debug: NAME: ".
 boot() {
-	local name=$1 tests=$2 tmo=$3 extra=${4:-} res out rc=0 t line st
+	local name=$1 tests=$2 tmo=$3 extra=${4:-} out
 
 	out=$ZSF_OUT/debug-$name
-	res=$(mktemp)
-	t=$(date +%s)
 	log "boot $name: $tests (timeout ${tmo}s)"
 	GUEST_KOS=$MODS GUEST_PROGS=$PROGS GUEST_TESTS=$tests \
 	GUEST_STOCK_MODS=$STOCK GUEST_OUT=$out GUEST_TIMEOUT=$tmo \
 	GUEST_MEM=${GUEST_MEM:-768} GUEST_SPLAT_IGNORE=$SPLAT_IGNORE \
 	GUEST_APPEND="$BOOT_ARGS $extra" \
-		zsf_guest_run > "$res" 2> "$out.stderr" || rc=$?
-	while IFS= read -r line; do
-		case "$line" in
-		"ok "*|"not ok "*)
-			if [ "${line#not ok }" != "$line" ]; then
-				st="not ok"
-				FAIL=$((FAIL + 1))
-			else
-				st=ok
-				PASS=$((PASS + 1))
-			fi
-			line=${line#"$st" }
-			line=${line#* }
-			N=$((N + 1))
-			# Points already named after the test keep their name.
-			case "$line" in
-			"$name: "*) echo "$st $N $line" ;;
-			*) echo "$st $N $name: $line" ;;
-			esac ;;
-		*) echo "$line" ;;
-		esac
-	done < "$res"
-	rm -f "$res"
-	sed 's/^/# /' "$out.stderr"
-	echo "# $name boot: $(($(date +%s) - t)) s; logs: $out/console.log $out/results.ktap"
+		lane_guest "$name" "$out.stderr" zsf_guest_run
 	grep -E '^# zsf-end ' "$out/results.clean" 2>/dev/null | sed 's/^# zsf-end /# time: /'
-	log "boot $name: status $rc, $(($(date +%s) - t)) s"
-	if [ $rc -ne 0 ] && [ "$FAIL" -eq 0 ]; then
-		point fail "$name boot" "zsf_guest_run failed (status $rc)"
-	fi
 }
 
-echo "KTAP version 1"
 
 # ---- 1. the kernel --------------------------------------------------
 t=$(date +%s)
 if zsf_debug_kernel; then
-	point ok "debug kernel $KVER ($(($(date +%s) - t)) s)"
+	ktap_point ok "debug kernel $KVER ($(($(date +%s) - t)) s)"
 else
-	point fail "debug kernel build"
+	ktap_point fail "debug kernel build"
 	finish
 fi
 echo "# VMLINUZ=$VMLINUZ KDIR=$KDIR"
@@ -134,17 +102,17 @@ MODS=$ZSF_OUT/$KVER/default
 PROGS=$ZSF_OUT/progs
 t=$(date +%s)
 if zsf_build "$KDIR" "$MODS" 2> "$ZSF_OUT/debug-build.stderr"; then
-	point ok "modules build against $KVER, no warnings ($(($(date +%s) - t)) s)"
+	ktap_point ok "modules build against $KVER, no warnings ($(($(date +%s) - t)) s)"
 else
 	sed 's/^/# /' "$ZSF_OUT/debug-build.stderr"
-	point fail "modules build against $KVER, no warnings"
+	ktap_point fail "modules build against $KVER, no warnings"
 	finish
 fi
 if zsf_build_progs "$PROGS" 2> "$ZSF_OUT/debug-progs.stderr"; then
-	point ok "static guest programs"
+	ktap_point ok "static guest programs"
 else
 	sed 's/^/# /' "$ZSF_OUT/debug-progs.stderr"
-	point fail "static guest programs"
+	ktap_point fail "static guest programs"
 	finish
 fi
 
@@ -157,7 +125,7 @@ for b in $BOOTS; do
 	case "$b" in
 	suite)
 		if [ -z "$SUITE" ]; then
-			point fail "suite boot" "no test in tests/tests.list"
+			ktap_point fail "suite boot" "no test in tests/tests.list"
 			continue
 		fi
 		# A backstop: a boot that stops printing is stopped after
@@ -172,7 +140,7 @@ for b in $BOOTS; do
 		boot stress stress $((STRESS_MINUTES * 60 * 3 + 1200)) \
 			"zsf.stress_seconds=$((STRESS_MINUTES * 60))" ;;
 	*)
-		point fail "unknown boot '$b' in ZSF_DEBUG_BOOTS" ;;
+		ktap_point fail "unknown boot '$b' in ZSF_DEBUG_BOOTS" ;;
 	esac
 done
 

@@ -78,7 +78,7 @@ if [ "$(id -u)" != 0 ]; then
 		exec sudo --preserve-env=ZSF_ROOT,ZSF_CACHE,ZSF_OUT,ZSF_NO_DEPS,ZSF_FRESH_SUDO,ZSF_FRESH_REV,ZSF_FRESH_TIMEOUT,ZSF_FRESH_KEEP,ZSF_FRESH_MIRROR,ZSF_FRESH_SECURITY_MIRROR \
 			"${BASH_SOURCE[0]}" "$@"
 	fi
-	point fail "runs as root (or with sudo)" "debootstrap, mount and chroot need root"
+	ktap_point fail "runs as root (or with sudo)" "debootstrap, mount and chroot need root"
 	finish
 fi
 mkdir -p "$W" "$FR"
@@ -89,7 +89,7 @@ rm -rf "$W/demo"
 # shellcheck source=tests/lib/deps.sh
 source "$ZSF_ROOT/tests/lib/deps.sh"
 if ! ZSF_DEPS_LOG=$W/deps.log zsf_deps fresh 2> "$W/deps.err"; then
-	point fail "debootstrap, git, zstd installed here (zsf_deps fresh)" \
+	ktap_point fail "debootstrap, git, zstd installed here (zsf_deps fresh)" \
 		"$(tail -n 20 "$W/deps.err")"
 	finish
 fi
@@ -117,11 +117,11 @@ t=$(date +%s)
 exec {lockfd}> "$FR/.lock"
 flock "$lockfd"
 if [ -f "$TARBALL" ]; then
-	point ok "pristine Debian 12 root: $(basename "$TARBALL") (made $(date -u -r "$TARBALL" '+%F %H:%M') UTC)"
+	ktap_point ok "pristine Debian 12 root: $(basename "$TARBALL") (made $(date -u -r "$TARBALL" '+%F %H:%M') UTC)"
 elif make_pristine 2> "$W/pristine.err"; then
-	point ok "pristine Debian 12 root: debootstrap --variant=minbase $SUITE, $(($(date +%s) - t)) s"
+	ktap_point ok "pristine Debian 12 root: debootstrap --variant=minbase $SUITE, $(($(date +%s) - t)) s"
 else
-	point fail "pristine Debian 12 root: debootstrap --variant=minbase $SUITE" \
+	ktap_point fail "pristine Debian 12 root: debootstrap --variant=minbase $SUITE" \
 		"$(tail -n 20 "$W/pristine.err")"
 	finish
 fi
@@ -170,9 +170,9 @@ RUN=$(mktemp -d "$FR/run.XXXXXX")
 R=$RUN/root
 mkdir -p "$R"
 if zstd -qdc "$TARBALL" | tar -C "$R" --numeric-owner -xf - 2> "$W/unpack.err"; then
-	point ok "a new copy of the root in $RUN ($(($(date +%s) - t)) s)"
+	ktap_point ok "a new copy of the root in $RUN ($(($(date +%s) - t)) s)"
 else
-	point fail "a new copy of the root in $RUN" "$(tail -n 10 "$W/unpack.err")"
+	ktap_point fail "a new copy of the root in $RUN" "$(tail -n 10 "$W/unpack.err")"
 	finish
 fi
 
@@ -201,7 +201,7 @@ CROOT_CACHE=$R/root/.cache/zsfast
 mkdir -p "$FR/apt-archives" "$FR/kernel-debs"
 na=$(link_debs "$R/var/cache/apt/archives" /var/cache/apt/archives "$FR/apt-archives")
 nk=$(link_debs "$CROOT_CACHE/debs" "$ZSF_CACHE/debs" "$FR/kernel-debs")
-point ok "shared downloads, not installed: $na apt .debs, $nk kernel .debs"
+ktap_point ok "shared downloads, not installed: $na apt .debs, $nk kernel .debs"
 
 # ---- 4. the repository ------------------------------------------------------
 t=$(date +%s)
@@ -214,9 +214,9 @@ fi
 if sha=$("${GIT[@]}" rev-parse --verify "$rev^{commit}" 2> "$W/git.err") &&
    "${GIT[@]}" archive --prefix=zsfast/ "$sha" 2>> "$W/git.err" |
 	tar -C "$R/root" -xf - 2>> "$W/git.err"; then
-	point ok "clean copy of the repository: git archive ${sha:0:12} ($REV)"
+	ktap_point ok "clean copy of the repository: git archive ${sha:0:12} ($REV)"
 else
-	point fail "clean copy of the repository (git archive $REV)" "$(tail -n 10 "$W/git.err")"
+	ktap_point fail "clean copy of the repository (git archive $REV)" "$(tail -n 10 "$W/git.err")"
 	finish
 fi
 
@@ -224,9 +224,9 @@ fi
 if mount -t proc proc "$R/proc" && mount -t sysfs sysfs "$R/sys" &&
    mount --bind /dev "$R/dev" && mount --bind /dev/pts "$R/dev/pts" &&
    cp -L --remove-destination /etc/resolv.conf "$R/etc/resolv.conf"; then
-	point ok "mounted /proc /sys /dev /dev/pts, copied /etc/resolv.conf"
+	ktap_point ok "mounted /proc /sys /dev /dev/pts, copied /etc/resolv.conf"
 else
-	point fail "mount /proc /sys /dev /dev/pts, copy /etc/resolv.conf"
+	ktap_point fail "mount /proc /sys /dev /dev/pts, copy /etc/resolv.conf"
 	finish
 fi
 
@@ -244,9 +244,9 @@ in_root() {
 # ---- 6. make, then make demo -------------------------------------------------
 t=$(date +%s)
 if in_root "$W/make.log" 'apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends make'; then
-	point ok "apt-get install make (the README's first step), $(($(date +%s) - t)) s"
+	ktap_point ok "apt-get install make (the README's first step), $(($(date +%s) - t)) s"
 else
-	point fail "apt-get install make (the README's first step)" "$(tail -n 15 "$W/make.log")"
+	ktap_point fail "apt-get install make (the README's first step)" "$(tail -n 15 "$W/make.log")"
 	finish
 fi
 
@@ -265,10 +265,10 @@ done
 link_debs --new "$FR/apt-archives" "$R/var/cache/apt/archives" > /dev/null
 link_debs --new "$FR/kernel-debs" "$CROOT_CACHE/debs" > /dev/null
 
-# The demo's steps, as points.
-nfail_before=$FAIL
+# The demo's steps: its own document, nested.
+nfail_before=$(lane_failures)
 if [ -f "$D/steps.ktap" ]; then
-	take "" "$D/steps.ktap"
+	ktap_nest "make demo: steps" "$D/steps.ktap"
 fi
 if [ $rc -ne 0 ]; then
 	why="make demo exited with status $rc"
@@ -276,18 +276,18 @@ if [ $rc -ne 0 ]; then
 	# What the demo said last (the failed step and its cause).
 	echo "# make demo's last words (all in $W/demo.log):"
 	grep -v '^ *$' "$W/demo.log" | tail -n 12 | sed 's/^/#   /'
-	if [ $FAIL -eq "$nfail_before" ]; then
-		point fail "make demo ($why)"
+	if [ "$(lane_failures)" -eq "$nfail_before" ]; then
+		ktap_point fail "make demo ($why)"
 	fi
 else
-	point ok "make demo: exit status 0 in a fresh Debian 12, $T_DEMO s"
+	ktap_point ok "make demo: exit status 0 in a fresh Debian 12, $T_DEMO s"
 fi
 # Unmount and remove the copy now (the trap would, too), so that the
 # lane's time includes it.
 t=$(date +%s)
 cleanup
 if [ -n "$R" ]; then
-	point fail "unmount and remove the copy of the root" "see the lines above"
+	ktap_point fail "unmount and remove the copy of the root" "see the lines above"
 fi
 echo "# times: pristine root $T_ROOT s, make demo $T_DEMO s, cleanup $(($(date +%s) - t)) s"
 finish

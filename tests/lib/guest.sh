@@ -33,16 +33,17 @@
 #   GUEST_QEMU        default qemu-system-x86_64
 #   GUEST_ARGS        extra qemu arguments (word-split)
 #   GUEST_EXPECT_SPLAT=1  deliberate-bug runs: success means the console
-#                     DID show a splat; the guest's own points become
+#                     DID show a splat; the guest's document becomes
 #                     diagnostics
 #   GUEST_SPLAT_IGNORE  extended regex of console lines that are not
 #                     splats even though they match (e.g. a debug
 #                     kernel's lockdep banner); default: none
 #
-# stdout: the guest's KTAP test points, renumbered from 1, without a plan
-# (the caller wraps them in a subtest block), followed by two points of
-# the rig itself: "guest: completion marker" and "guest: console free of
-# kernel splats".  Diagnostics ("# ...") are kept.  Timings go to stderr.
+# stdout: KTAP points of the caller's document (tests/lib/ktap.sh; the
+# caller's KTAP_PREFIX applies): the guest's own document, one subtest
+# per test script, as the subtest "guest: tests", then the rig's points
+# "guest: completion marker" and "guest: console free of kernel splats".
+# Timings go to stderr.
 #
 # A boot in which the kernel dies (or hangs for ZSF_INIT_TIMEOUT seconds,
 # default 300) before /init prints its first line has run nothing of
@@ -58,6 +59,8 @@
 ZSF_ROOT=${ZSF_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 
 ZSF_SPLAT_RE=$(cat "$ZSF_ROOT/tests/lib/splat.re")
+# shellcheck source=tests/lib/ktap.sh
+source "$ZSF_ROOT/tests/lib/ktap.sh"
 
 _zsf_glog() {
 	echo "guest: $*" >&2
@@ -121,7 +124,8 @@ _zsf_make_initramfs() {
 	cp "$ZSF_ROOT/tests/guest/init" "$stage/init"
 	chmod 755 "$stage/init"
 	cp "$ZSF_ROOT"/tests/guest/*.sh "$ZSF_ROOT"/bench/guest/*.sh \
-		"$ZSF_ROOT/tests/lib/splat.re" "$stage/zsf/tests/" 2>/dev/null
+		"$ZSF_ROOT/tests/lib/ktap.sh" "$ZSF_ROOT/tests/lib/splat.re" \
+		"$stage/zsf/tests/" 2>/dev/null
 	# The ABI reference, which t_zramx_abi.sh checks the modules against.
 	mkdir -p "$stage/zsf/doc"
 	cp "$ZSF_ROOT"/Documentation/*.rst "$stage/zsf/doc/" 2>/dev/null
@@ -161,51 +165,6 @@ _zsf_make_initramfs() {
 	mknod -m 600 "$stage/dev/console" c 5 1 2>/dev/null
 	(cd "$stage" && find . -print0 | cpio --null -o -H newc --quiet) |
 		gzip -1 > "$img"
-}
-
-# "3 desc" or "- desc" -> "desc"
-_zsf_strip_num() {
-	local rest=$1 first
-
-	first=${rest%% *}
-	case "$first" in
-	''|*[!0-9-]*) ;;
-	*) rest=${rest#"$first"}; rest=${rest# } ;;
-	esac
-	echo "$rest"
-}
-
-# Print the guest's points renumbered, then the rig's own points.
-# Sets _zsf_fail_count, _zsf_point_count.
-_zsf_emit_results() {
-	local results=$1 expect=$2 n=0 fails=0 line rest
-
-	while IFS= read -r line; do
-		line=${line%$'\r'}
-		case "$line" in
-		"# zsf-done "*) continue ;;
-		"ok "*|"not ok "*)
-			if [ "$expect" = 1 ]; then
-				echo "# guest: $line"
-				continue
-			fi
-			n=$((n + 1))
-			if [ "${line#not ok }" != "$line" ]; then
-				rest=$(_zsf_strip_num "${line#not ok }")
-				echo "not ok $n $rest"
-				fails=$((fails + 1))
-			else
-				rest=$(_zsf_strip_num "${line#ok }")
-				echo "ok $n $rest"
-			fi
-			;;
-		"#"*) echo "$line" ;;
-		"") ;;
-		*) echo "# $line" ;;
-		esac
-	done < "$results"
-	_zsf_point_count=$n
-	_zsf_fail_count=$fails
 }
 
 # Seconds a boot may take to reach /init before it counts as a kernel
@@ -273,7 +232,7 @@ _zsf_boot() {
 
 zsf_guest_run() {
 	local out qemu mem smp tmo append nonce img stage rc=0 t0 t1 boot retried
-	local marker=0 splat=0 splats n fails shell=0 last why
+	local marker=0 splat=0 splats fails shell=0 last why
 
 	: "${VMLINUZ:?VMLINUZ not set}" "${KVER:?KVER not set}"
 	out=${GUEST_OUT:-$(mktemp -d /tmp/zsf-guest.XXXXXX)}
@@ -290,7 +249,7 @@ zsf_guest_run() {
 	img=$out/initramfs.cpio.gz
 	if ! _zsf_make_initramfs "$stage" "$img"; then
 		_zsf_glog "cannot build the initramfs"
-		echo "not ok 1 guest: initramfs"
+		ktap_fail "guest: initramfs"
 		return 1
 	fi
 	rm -rf "$stage"
@@ -356,25 +315,24 @@ zsf_guest_run() {
 	fi
 	[ -n "$splats" ] && splat=1
 
-	_zsf_emit_results "$out/results.clean" "${GUEST_EXPECT_SPLAT:-0}"
-	n=$_zsf_point_count
-	fails=$_zsf_fail_count
-
 	if [ "${GUEST_EXPECT_SPLAT:-0}" = 1 ]; then
-		n=$((n + 1))
+		sed 's/^/# guest: /' "$out/results.clean"
 		if [ $splat = 1 ]; then
 			echo "$splats" | head -n 5 | sed 's/^/# splat: /'
-			echo "ok $n guest: expected kernel splat seen"
+			ktap_ok "guest: expected kernel splat seen"
 			return 0
 		fi
-		echo "# console: $out/console.log"
-		echo "not ok $n guest: expected kernel splat seen"
+		ktap_fail "guest: expected kernel splat seen" "console: $out/console.log"
 		return 1
 	fi
 
-	n=$((n + 1))
+	fails=$(ktap_counts | cut -d' ' -f3)
+	if [ $shell = 0 ]; then
+		grep -v '^# zsf-done ' "$out/results.clean" > "$out/results.guest"
+		ktap_nest "guest: tests" "$out/results.guest"
+	fi
 	if [ $marker = 1 ]; then
-		echo "ok $n guest: completion marker"
+		ktap_ok "guest: completion marker"
 	else
 		last=$(grep '^# zsf-start ' "$out/results.clean" | tail -n 1)
 		last=${last#\# zsf-start }
@@ -385,25 +343,17 @@ zsf_guest_run() {
 		else
 			why="qemu exit status $rc${last:+, last started: $last}"
 		fi
-		tr -d '\r' < "$out/console.log" | tail -n 15 | awk '{ print "# console: " $0 }'
-		echo "not ok $n guest: completion marker ($why)"
-		fails=$((fails + 1))
+		ktap_fail "guest: completion marker ($why)" \
+			"$(tr -d '\r' < "$out/console.log" | tail -n 15 | sed 's/^/console: /')"
 	fi
-	n=$((n + 1))
 	if [ $shell = 1 ]; then
-		echo "ok $n guest: console free of kernel splats # SKIP interactive console not logged"
+		ktap_skip "guest: console free of kernel splats" "interactive console not logged"
 	elif [ $splat = 0 ]; then
-		echo "ok $n guest: console free of kernel splats"
+		ktap_ok "guest: console free of kernel splats"
 	else
-		echo "$splats" | head -n 10 | sed 's/^/# splat: /'
-		echo "# console: $out/console.log"
-		echo "not ok $n guest: console free of kernel splats"
-		fails=$((fails + 1))
+		ktap_fail "guest: console free of kernel splats" \
+			"$(echo "$splats" | head -n 10 | sed 's/^/splat: /')" \
+			"console: $out/console.log"
 	fi
-	if [ "$_zsf_point_count" -eq 0 ] && [ $shell = 0 ]; then
-		n=$((n + 1))
-		echo "not ok $n guest: tests reported at least one point"
-		fails=$((fails + 1))
-	fi
-	[ $fails -eq 0 ]
+	[ "$(ktap_counts | cut -d' ' -f3)" -eq "$fails" ]
 }

@@ -1,65 +1,45 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# KTAP points for the lane scripts (tests/<lane>/lane.sh), whose output
-# tests/check.sh takes into its own.  Set ZSF_LANE to the lane's name,
-# then source this file (bash).
+# What every lane script (tests/<lane>/lane.sh) shares.  Set ZSF_LANE to
+# the lane's name, then source this file (bash).  The lane's document is
+# written with tests/lib/ktap.sh (sourced here), its descriptions
+# prefixed with "LANE: "; under tests/check.sh it is nested in make
+# check's, alone it is a document of its own.
 #
 #   log MSG...                     progress on stderr, "LANE: MSG"
-#   point ok|fail DESC [REASON...] one point, "ok N LANE: DESC"; each line
-#                                  of each REASON becomes a diagnostic
-#   take PREFIX FILE               the points of a KTAP stream (a guest
-#                                  boot's) as points of this lane, PREFIX
-#                                  before each description; diagnostics
-#                                  pass through
+#   lane_failures                  the failed points so far
 #   lane_fetch FN NAME             fetch kernel NAME with FN
 #                                  (zsf_kernel_fetch, zsf_arm64_fetch),
 #                                  its stderr in $W/fetch.err; on failure a
 #                                  failed point that says whether the
 #                                  download or the module build against
 #                                  the headers failed.  Returns FN's status
-#   finish                         "# LANE lane: P passed, F failed, S s",
-#                                  then exit: 0 only if something passed
-#                                  and nothing failed
-#
-# N, PASS and FAIL count the points so far.
+#   lane_guest NAME ERR CMD...     one guest boot: CMD (zsf_guest_run or
+#                                  zsf_arm64_guest_run, its GUEST_* in the
+#                                  environment) writes its points into
+#                                  this document, prefixed "LANE: NAME";
+#                                  its stderr goes to the file ERR and
+#                                  then in as diagnostics.  A failed boot
+#                                  with no failed point gets one.
+#                                  Returns 0: a failure is a point
+#   finish                         exit: 0 only if something passed and
+#                                  nothing failed ("P passed, F failed,
+#                                  S s" on stderr)
 
-N=0
-PASS=0
-FAIL=0
+# shellcheck source=tests/lib/ktap.sh
+source "$(dirname "${BASH_SOURCE[0]}")/ktap.sh"
+KTAP_PREFIX=$ZSF_LANE
+[ -n "${KTAP_COUNTER_FILE:-}" ] || ktap_begin
 T0=$(date +%s)
+echo "KTAP version 1"
 
 log() {
 	echo "$ZSF_LANE: $*" >&2
 }
 
-point() {
-	local st=$1 desc=$2 r
-
-	N=$((N + 1))
-	if [ "$st" = ok ]; then
-		echo "ok $N $ZSF_LANE: $desc"
-		PASS=$((PASS + 1))
-		return 0
-	fi
-	shift 2
-	for r in "$@"; do
-		printf '%s\n' "$r" | sed 's/^/# /'
-	done
-	echo "not ok $N $ZSF_LANE: $desc"
-	FAIL=$((FAIL + 1))
-}
-
-take() {
-	local prefix=$1 line
-
-	while IFS= read -r line; do
-		case "$line" in
-		"ok "*) point ok "$prefix${line#ok [0-9]* }" ;;
-		"not ok "*) point fail "$prefix${line#not ok [0-9]* }" ;;
-		"#"*) echo "$line" ;;
-		esac
-	done < "$2"
+lane_failures() {
+	ktap_counts | cut -d' ' -f3
 }
 
 lane_fetch() {
@@ -68,16 +48,32 @@ lane_fetch() {
 	"$1" "$2" 2> "$W/fetch.err" || rc=$?
 	case $rc in
 	0)	return 0 ;;
-	2)	point fail "$2: build a module against the $KVER headers" \
+	2)	ktap_fail "$2: build a module against the $KVER headers" \
 			"$ZSF_KERNEL_ERROR" ;;
-	*)	point fail "$2: fetch the kernel" "$(tail -n 10 "$W/fetch.err")" ;;
+	*)	ktap_fail "$2: fetch the kernel" "$(tail -n 10 "$W/fetch.err")" ;;
 	esac
 	return $rc
 }
 
+lane_guest() {
+	local name=$1 err=$2 rc=0 f0 t
+
+	shift 2
+	f0=$(lane_failures)
+	t=$(date +%s)
+	KTAP_PREFIX="$ZSF_LANE: $name" "$@" 2> "$err" || rc=$?
+	ktap_diag "$(cat "$err")"
+	ktap_diag "$name: guest boot $(($(date +%s) - t)) s, status $rc; logs: ${GUEST_OUT:-}"
+	if [ $rc -ne 0 ] && [ "$(lane_failures)" -eq "$f0" ]; then
+		ktap_fail "$name: guest run" "$1 exited with status $rc"
+	fi
+}
+
 finish() {
-	echo "# $ZSF_LANE lane: $PASS passed, $FAIL failed, $(($(date +%s) - T0)) s"
-	log "$PASS passed, $FAIL failed, $(($(date +%s) - T0)) s"
-	[ "$FAIL" -eq 0 ] && [ "$N" -gt 0 ]
+	local n pass fail
+
+	read -r n pass fail <<< "$(ktap_counts)"
+	log "$pass passed, $fail failed, $(($(date +%s) - T0)) s"
+	[ "$fail" -eq 0 ] && [ "$n" -gt 0 ]
 	exit
 }

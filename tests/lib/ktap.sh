@@ -1,0 +1,202 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=sh disable=SC3043,SC2046
+# (local is in every sh this runs under: bash, busybox ash, dash; the
+# unquoted $(...) of counts split into words on purpose.)
+#
+# KTAP v1 (Documentation/dev-tools/ktap.rst), the one emitter of the
+# tree: sourced by the host's scripts (bash) and, copied to
+# /zsf/tests/ktap.sh, by the guest's /init and test scripts (busybox sh).
+#
+# A document numbers its own points from 1.  A document inside another
+# is a subtest: its lines are indented by four spaces, under a
+# "# Subtest: NAME" line, and one point of the outer document closes it.
+# So nothing is ever renumbered: make check's output is the lanes'
+# documents, each holding its guest boots' documents, each holding one
+# document per test script.
+#
+# The document being written is named by $KTAP_COUNTER_FILE, a file that
+# holds "N PASS FAIL": the points written at this level so far, and the
+# leaf points passed and failed at every depth (a point that closes a
+# subtest is not a leaf; a skip counts as neither).  Without one, the
+# first point makes one.
+#
+#   ktap_point ok|fail|skip DESC [REASON...]
+#                     one point; for fail, each line of each REASON goes
+#                     before it as a diagnostic; for skip, REASON is the
+#                     SKIP directive's text.  DESC gets "$KTAP_PREFIX: "
+#                     in front when KTAP_PREFIX is set
+#   ktap_ok DESC, ktap_fail DESC [REASON...], ktap_skip DESC REASON
+#   ktap_diag TEXT... each line of TEXT as "# line"
+#   ktap_check DESC CMD...        run CMD; pass iff it exits 0
+#   ktap_counts       print "N PASS FAIL" of this document
+#   ktap_nest NAME FILE
+#                     FILE, a finished document, as a subtest of this
+#                     one, closed by a point NAME: ok iff FILE has a
+#                     point and no failure.  Its leaves are counted
+#                     (ktap_count) into this document's totals
+#   ktap_run NAME CMD...
+#                     run CMD (a function or program that writes a
+#                     document of its own on stdout, with this library),
+#                     then nest what it wrote as NAME, preceded by the
+#                     diagnostic "# NAME: P passed, F failed, S s".  A
+#                     non-zero exit with no failed point is a failed
+#                     point of its own
+#   ktap_close NAME PASS FAIL
+#                     the point that closes subtest NAME (written by the
+#                     caller, indented), whose leaves passed and failed
+#                     as given
+#   ktap_count FILE   print "PASS FAIL SKIP", the leaves of a document
+#                     at every depth; a subtest that failed without a
+#                     failed leaf counts as one failure
+
+ktap_begin() {
+	KTAP_COUNTER_FILE=$(mktemp "${TMPDIR:-/tmp}/ktap.XXXXXX")
+	echo "0 0 0" > "$KTAP_COUNTER_FILE"
+	export KTAP_COUNTER_FILE
+}
+
+ktap_counts() {
+	[ -s "${KTAP_COUNTER_FILE:-}" ] || ktap_begin
+	cat "$KTAP_COUNTER_FILE"
+}
+
+ktap_diag() {
+	[ -n "$*" ] || return 0
+	printf '%s\n' "$*" | sed 's/^/# /'
+}
+
+# _ktap_add DN DPASS DFAIL: add to this document's counter; prints the
+# new N.
+_ktap_add() {
+	set -- "$1" "$2" "$3" $(ktap_counts)
+	echo "$(($4 + $1)) $(($5 + $2)) $(($6 + $3))" > "$KTAP_COUNTER_FILE"
+	echo $(($4 + $1))
+}
+
+ktap_point() {
+	local st="$1" desc="$2" n r
+
+	shift 2
+	[ -n "${KTAP_PREFIX:-}" ] && desc="$KTAP_PREFIX: $desc"
+	case "$st" in
+	ok)	n=$(_ktap_add 1 1 0)
+		echo "ok $n $desc" ;;
+	skip)	n=$(_ktap_add 1 0 0)
+		echo "ok $n $desc # SKIP $*" ;;
+	*)	for r in "$@"; do
+			ktap_diag "$r"
+		done
+		n=$(_ktap_add 1 0 1)
+		echo "not ok $n $desc" ;;
+	esac
+	return 0
+}
+
+ktap_ok() {
+	ktap_point ok "$1"
+}
+
+ktap_fail() {
+	ktap_point fail "$@"
+}
+
+ktap_skip() {
+	ktap_point skip "$1" "$2"
+}
+
+ktap_check() {
+	local d="$1" out rc=0
+
+	shift
+	out=$("$@" 2>&1) || rc=$?
+	if [ $rc -eq 0 ]; then
+		ktap_ok "$d"
+	else
+		ktap_fail "$d" "$(printf '%s\n' "$out" | tail -n 20)" \
+			"exit status $rc: $*"
+	fi
+	return $rc
+}
+
+ktap_count() {
+	awk '
+	{
+		sub(/\r$/, "")
+		match($0, /^ */)
+		ind = RLENGTH
+		line = substr($0, ind + 1)
+		if (line !~ /^(not )?ok / && line !~ /^# Subtest:/)
+			next
+		# Lines of a subtest mark every outer level as having one
+		# open; the next point of that level closes it.
+		for (i = 0; i < ind; i++)
+			if (!open[i]) {
+				open[i] = 1
+				f0[i] = f
+			}
+		if (line ~ /^# Subtest:/)
+			next
+		if (open[ind]) {
+			open[ind] = 0
+			# A subtest that failed with no failed leaf (it ran
+			# nothing, or its runner failed) is one failure.
+			if (line ~ /^not ok / && f == f0[ind])
+				f++
+			next
+		}
+		if (line ~ /^not ok /)
+			f++
+		else if (line ~ /#[ \t]*[Ss][Kk][Ii][Pp]/)
+			s++
+		else
+			p++
+	}
+	END { print p + 0, f + 0, s + 0 }' "$1"
+}
+
+# ktap_close NAME PASS FAIL: the point that closes subtest NAME, whose
+# leaves passed and failed as given; ok iff FAIL is 0.
+ktap_close() {
+	local name="$1" n
+
+	n=$(_ktap_add 1 "$2" "$3")
+	[ -n "${KTAP_PREFIX:-}" ] && name="$KTAP_PREFIX: $name"
+	if [ "$3" -eq 0 ]; then
+		echo "ok $n $name"
+	else
+		echo "not ok $n $name"
+	fi
+}
+
+ktap_nest() {
+	local pass fail skip
+
+	echo "    # Subtest: $1"
+	sed -e 's/\r$//' -e '/^$/d' -e 's/^/    /' "$2"
+	set -- "$1" $(ktap_count "$2")
+	pass=$2 fail=$3 skip=$4
+	[ $((pass + fail + skip)) -gt 0 ] || fail=1
+	ktap_close "$1" "$pass" "$fail"
+}
+
+ktap_run() {
+	local name="$1" out outer t0 rc=0
+
+	shift
+	out=$(mktemp "${TMPDIR:-/tmp}/ktap-run.XXXXXX")
+	outer=${KTAP_COUNTER_FILE:-}
+	t0=$(date +%s)
+	ktap_begin
+	"$@" > "$out" || rc=$?
+	if [ $rc -ne 0 ] && [ "$(ktap_counts | cut -d' ' -f3)" -eq 0 ]; then
+		ktap_fail "$name: exit status 0" \
+			"$name exited with status $rc" >> "$out"
+	fi
+	set -- $(ktap_counts)
+	rm -f "$KTAP_COUNTER_FILE"
+	KTAP_COUNTER_FILE=$outer
+	[ -n "$outer" ] || ktap_begin
+	echo "# $name: $2 passed, $3 failed, $(($(date +%s) - t0)) s"
+	ktap_nest "$name" "$out"
+	rm -f "$out"
+}
