@@ -199,18 +199,6 @@ run_logged() {
 	return $rc
 }
 
-# check_point DESC CMD...: one point, passed iff CMD succeeds.
-check_point() {
-	local d=$1
-
-	shift
-	if run_logged "$@"; then
-		ktap_point ok "$d"
-	else
-		ktap_point fail "$d"
-	fi
-}
-
 # fetch FLAVOR: set KVER/KDIR/VMLINUZ/KMODDIR (in this shell); on
 # failure, a failed point that says what failed: the download, or
 # building against the headers (a missing tool, named).
@@ -239,9 +227,12 @@ lane_build() {
 		fetch "$f" || continue
 		ktap_diag "$f: $KVER ($(zsf_kernel_field "$f" role)${ZSF_KROOT:+, built in $ZSF_KROOT})"
 		t=$(date +%s)
-		check_point "$f: build, no warnings (ZSF_WERROR=1)" zsf_build "$KDIR" "$(builddir default)"
-		check_point "$f: probes as pinned in src/compat/expected/$f.txt" zsf_probe_check "$(builddir default)" "$f"
-		check_point "$f: imports only the kernel symbols README.md lists" zsf_imports_check "$(builddir default)" "$f" amd64
+		ktap_check "$f: build, no warnings (ZSF_WERROR=1)" \
+			zsf_build "$KDIR" "$(builddir default)"
+		ktap_check "$f: probes as pinned in src/compat/expected/$f.txt" \
+			zsf_probe_check "$(builddir default)" "$f"
+		ktap_check "$f: imports only the kernel symbols README.md lists" \
+			zsf_imports_check "$(builddir default)" "$f" amd64
 		rc=0
 		run_logged zsf_build_sparse "$KDIR" "$(builddir sparse)" || rc=$?
 		sroot=
@@ -261,13 +252,10 @@ lane_build() {
 		esac
 		# The fallback on the primary kernels: it differs from the
 		# default build only in zsfast's own code.
-		if [ "$(zsf_kernel_field "$f" role)" != primary ]; then
-			:
-		elif run_logged zsf_build "$KDIR" "$(builddir poollock)" \
-				ZSF_FORCE_POOL_LOCK=1; then
-			ktap_point ok "$f: build ZSF_FORCE_POOL_LOCK=1"
-		else
-			ktap_point fail "$f: build ZSF_FORCE_POOL_LOCK=1"
+		if [ "$(zsf_kernel_field "$f" role)" = primary ]; then
+			ktap_check "$f: build ZSF_FORCE_POOL_LOCK=1" \
+				zsf_build "$KDIR" "$(builddir poollock)" \
+				ZSF_FORCE_POOL_LOCK=1
 		fi
 		if zsf_dkms_admits "$KVER"; then
 			ktap_point ok "$f: dkms.conf's BUILD_EXCLUSIVE_KERNEL admits $KVER"
@@ -277,10 +265,12 @@ lane_build() {
 		fi
 		ktap_diag "$f: builds took $(($(date +%s) - t)) s"
 	done
-	check_point "checkpatch (no ERROR/WARNING)" zsf_checkpatch "$ZSF_OUT/checkpatch.log"
-	check_point "static guest programs" zsf_build_progs "$ZSF_OUT/progs"
-	check_point "Documentation/knobs.rst lists every knob the scripts read, and only those" zsf_knobs_check
-	check_point "tests/tests.list names every in-guest test, and only those" zsf_tests_verify
+	ktap_check "checkpatch (no ERROR/WARNING)" zsf_checkpatch "$ZSF_OUT/checkpatch.log"
+	ktap_check "static guest programs" zsf_build_progs "$ZSF_OUT/progs"
+	ktap_check "Documentation/knobs.rst lists every knob the scripts read, and only those" \
+		zsf_knobs_check
+	ktap_check "tests/tests.list names every in-guest test, and only those" \
+		zsf_tests_verify
 }
 
 # sparse_root KERNEL: sid's build root with KERNEL's compiler, for a

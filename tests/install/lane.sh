@@ -69,22 +69,6 @@ source "$ZSF_ROOT/tests/lib/lane.sh"
 # as it would on a machine of that Debian.
 ZSF_KROOT_PKGS="$ZSF_KROOT_PKGS dkms openssl"
 
-# check DESC CMD...: a point from a command's status; its output (tail)
-# becomes the diagnostic on failure.
-check() {
-	local desc=$1 out rc=0
-
-	shift
-	out=$("$@" 2>&1) || rc=$?
-	if [ $rc -eq 0 ]; then
-		ktap_point ok "$desc"
-		return 0
-	fi
-	ktap_point fail "$desc" "$(printf '%s\n' "$out" | tail -n 25)" \
-		"exit status $rc: $*"
-	return 1
-}
-
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 
@@ -128,7 +112,7 @@ in_kroot() {
 # dir, not in /var/lib/dkms.
 export mok_signing_key=$W/mok.key mok_certificate=$W/mok.pub
 
-check "dkms add ($PKG/$PKGVER)" "${DKMS[@]}" add "$CHECKOUT"
+ktap_check "dkms add ($PKG/$PKGVER)" "${DKMS[@]}" add "$CHECKOUT"
 
 # ---- BUILD_EXCLUSIVE ------------------------------------------------------
 # A kernel tree that is 32-bit (no CONFIG_64BIT): DKMS must refuse (77).
@@ -290,15 +274,15 @@ for f in $FLAVORS; do
 		KRUN=(in_kroot)
 		DKMS=(in_kroot dkms --sourcetree "$W/src-$KVER" --dkmstree "$dtree")
 		mkdir -p "$W/src-$KVER" "$dtree"
-		check "$tag: dkms add ($PKG/$PKGVER, $(in_kroot dkms --version 2>&1 | head -n 1))" \
+		ktap_check "$tag: dkms add ($PKG/$PKGVER, $(in_kroot dkms --version 2>&1 | head -n 1))" \
 			"${DKMS[@]}" add "$CHECKOUT" || continue
 	fi
-	check "$tag: dkms build -k $KVER" "${DKMS[@]}" build "$PKG/$PKGVER" \
+	ktap_check "$tag: dkms build -k $KVER" "${DKMS[@]}" build "$PKG/$PKGVER" \
 		-k "$KVER" "${ksrc[@]}" -j 2 || {
 		tail -n 20 "$dtree/$PKG/$PKGVER/build/make.log" 2>/dev/null | sed 's/^/# /'
 		continue
 	}
-	check "$tag: dkms install -k $KVER (--installtree, --no-depmod)" \
+	ktap_check "$tag: dkms install -k $KVER (--installtree, --no-depmod)" \
 		"${DKMS[@]}" install "$PKG/$PKGVER" -k "$KVER" "${ksrc[@]}" \
 		--installtree "$ROOT/lib/modules" --no-depmod || continue
 	st=$("${DKMS[@]}" status "$PKG/$PKGVER" -k "$KVER" \
@@ -313,7 +297,7 @@ for f in $FLAVORS; do
 	if [ "$GUEST" = 1 ]; then
 		guest_boot "$tag dkms" "$ROOT"
 	fi
-	check "$tag: dkms remove -k $KVER" "${DKMS[@]}" remove "$PKG/$PKGVER" \
+	ktap_check "$tag: dkms remove -k $KVER" "${DKMS[@]}" remove "$PKG/$PKGVER" \
 		-k "$KVER" --installtree "$ROOT/lib/modules" --no-depmod
 	left=$(find "$ROOT/lib/modules/$KVER/updates" -name '*.ko*' 2>/dev/null || true)
 	if [ -z "$left" ]; then
