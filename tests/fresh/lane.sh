@@ -32,9 +32,10 @@
 # kernel is still unpacked, and the modules built, by the demo itself:
 # the chroot's ZSF_CACHE holds nothing else (no sysroot).
 #
-# Output: KTAP points on stdout ("ok N fresh: ..."), the demo's steps
-# (build/demo/steps.ktap, the guest's included) among them, so that a
-# failure says which step failed; progress on stderr.  Logs in
+# Output: KTAP on stdout (tests/lib/lane.sh, "ok N fresh: ..."), with
+# the demo's own document (build/demo/steps.ktap, the guest's nested in
+# it) nested as "make demo: steps", so that a failure says which step
+# failed; progress on stderr.  Logs in
 # $ZSF_OUT/fresh/.  Exit 0 only if every point passed.
 #
 # Needs root; as another user it runs itself again with sudo.

@@ -34,8 +34,8 @@
 # off a 5.10 kernel (status 77), and systemd-analyze verify accepts
 # tools/systemd/zramx-swap.service.
 #
-# Output: KTAP points on stdout ("ok N install: ..."), progress on
-# stderr; exit 0 only if every point passed.  Run it alone or from
+# Output: KTAP on stdout (tests/lib/lane.sh, "ok N install: ..."),
+# progress on stderr; exit 0 only if every point passed.  Run it alone or from
 # tests/check.sh (ZSF_ROOT, ZSF_OUT, ZSF_CACHE exported).
 #
 # Environment: ZSF_INSTALL_FLAVORS ("6.1 6.12"; check.sh passes the
