@@ -94,23 +94,7 @@ zsf_arm64_build() {
 }
 
 zsf_arm64_progs() {
-	local out=$1 src name rc=0 cc=${ZSF_ARM64_CROSS}gcc
-
-	mkdir -p "$out" || return 1
-	: > "$out/progs.log"
-	for src in "$ZSF_ROOT"/tests/prog/*.c; do
-		[ -f "$src" ] || continue
-		name=$(basename "$src" .c)
-		echo "# $cc -static -O2 -Wall -Werror -pthread -o $name $src" \
-			>> "$out/progs.log"
-		if ! $cc -static -O2 -Wall -Werror -pthread -o "$out/$name" \
-			"$src" >> "$out/progs.log" 2>&1; then
-			_zsf_alog "cannot build $src:"
-			tail -n 20 "$out/progs.log" >&2
-			rc=1
-		fi
-	done
-	return $rc
+	zsf_build_progs "$1" "${ZSF_ARM64_CROSS}gcc"
 }
 
 # The rig's initramfs builder, kept under another name; ours swaps in

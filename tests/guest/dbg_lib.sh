@@ -51,11 +51,18 @@ dbg_vmstat() {
 	awk -v n="$1" '$1 == n { print $2 }' /proc/vmstat
 }
 
-# dbg_teardown_checks: swapoff, reset, "pages: 0", rmmod, slab clean.
+# dbg_teardown_checks: no kernel report in dmesg since the start, then
+# swapoff, reset, "pages: 0", rmmod, slab clean.
 # One test point each.  Our slab caches are those whose name starts
 # with "zsf" or "zramx" (see src/zsfast and src/zramx).
 dbg_teardown_checks() {
 	_dev=${1:-zramx0}
+	_s=$(zsf_splats)
+	if [ -z "$_s" ]; then
+		ktap_ok "no kernel report (KASAN, lockdep, DEBUG_VM, list, WARN) in dmesg"
+	else
+		ktap_fail "no kernel report (KASAN, lockdep, DEBUG_VM, list, WARN) in dmesg" "$_s"
+	fi
 	ktap_check "swapoff /dev/$_dev" swapoff "/dev/$_dev"
 	ktap_check "reset $_dev" sh -c "echo 1 > /sys/block/$_dev/reset"
 	_p=$(zsf_pages)

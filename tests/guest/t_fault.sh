@@ -189,12 +189,4 @@ else
 		"zramx counted $fw failed writes, the swap layer logged none"
 fi
 
-s=$(zsf_splats)
-if [ -z "$s" ]; then
-	ktap_ok "no kernel report (KASAN, lockdep, DEBUG_VM, list, WARN) in dmesg"
-else
-	echo "$s" | sed 's/^/# /'
-	ktap_fail "no kernel report (KASAN, lockdep, DEBUG_VM, list, WARN) in dmesg"
-fi
-
 dbg_teardown_checks zramx0

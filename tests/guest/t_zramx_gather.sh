@@ -69,12 +69,8 @@ hold() {
 	return 1
 }
 
-swap_on() {
-	zx_setup lz4 256M && mkswap $ZDEV > /dev/null 2>&1 && swapon $ZDEV
-}
-
 # --- A: the device frees what the task left pending ----------------------
-if ! swap_on; then
+if ! zx_swapon lz4 256M; then
 	ktap_fail "swapon $ZDEV"
 	exit 1
 fi
@@ -113,7 +109,7 @@ fi
 # --- B: a long timeout; gather_batches; swapoff; mem_limit ---------------
 echo 600000 > $PARAM/gather_timeout_ms
 echo 3 > $PARAM/gather_batches
-if ! swapoff $ZDEV || ! swap_on; then
+if ! swapoff $ZDEV || ! zx_swapon lz4 256M; then
 	ktap_fail "pending: swapon $ZDEV again"
 	exit 1
 fi
@@ -160,7 +156,7 @@ fi
 zx_set 0 $ZSYS/mem_limit
 
 # --- C: reset and hot_remove racing, batches stuck -----------------------
-if ! swap_on; then
+if ! zx_swapon lz4 256M; then
 	ktap_fail "race: swapon $ZDEV again"
 	exit 1
 fi

@@ -32,8 +32,7 @@ algo=
 for x in $(zx_algos); do
 	[ "$x" = lz4 ] && algo=lz4
 done
-if zx_setup "$algo" 512M && mkswap $ZDEV >/dev/null 2>&1 &&
-	swapon $ZDEV; then
+if zx_swapon "$algo" 512M; then
 	ktap_ok "swapon $ZDEV"
 else
 	ktap_fail "swapon $ZDEV"
@@ -258,8 +257,7 @@ fi
 # stops), so while it is held the pool is at idle (once the slot caches
 # are drained, as above) and the device can be swapped off and reset.
 if zx_is_zramx; then
-	if zx_setup "$algo" 128M && mkswap $ZDEV >/dev/null 2>&1 &&
-		swapon $ZDEV; then
+	if zx_swapon "$algo" 128M; then
 		_g0=$(gathered)
 		tracestop -s 16 -x "sh $ZT_DIR/zramx_hooks.sh held > /tmp/zx_held.out 2>&1" \
 			> /tmp/zx_tr.log 2>&1

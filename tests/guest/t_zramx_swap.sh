@@ -34,8 +34,7 @@ for x in $(zx_algos); do
 	[ "$x" = lz4 ] && algo=lz4
 done
 
-if zx_setup "$algo" "${size_kb}K" && mkswap $ZDEV >/dev/null 2>&1 &&
-	swapon $ZDEV; then
+if zx_swapon "$algo" "${size_kb}K"; then
 	ktap_ok "swapon $ZDEV (${size_kb} kB, ${algo:-default algorithm})"
 else
 	ktap_fail "swapon $ZDEV"

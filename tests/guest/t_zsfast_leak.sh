@@ -21,11 +21,7 @@ ref0=$(cat /sys/module/zsfast/refcnt)
 mark="zsft-leak-$$-$(cut -d' ' -f1 /proc/uptime)"
 echo "$mark" > /dev/kmsg
 
-if ! ktap_check "insmod zsfast_test.ko run=leak" \
-	insmod /zsf/zsfast_test.ko run=leak ${ZSFT_SEED:+seed=$ZSFT_SEED}; then
-	[ -n "$loaded_here" ] && rmmod zsfast
-	exit 1
-fi
+zsft_run run=leak
 zsft_report leak
 
 # The module says how many objects it left: the log must say the same.

@@ -20,12 +20,7 @@ zsft_begin
 ktap_diag "$(grep -c ^processor /proc/cpuinfo) CPUs online; $SECONDS_PER_PHASE s per phase"
 
 t0=$(cut -d' ' -f1 /proc/uptime)
-if ! ktap_check "insmod zsfast_test.ko run=stress seconds=$SECONDS_PER_PHASE" \
-	insmod /zsf/zsfast_test.ko run=stress seconds="$SECONDS_PER_PHASE" \
-	${ZSFT_SEED:+seed=$ZSFT_SEED}; then
-	[ -n "$loaded_here" ] && rmmod zsfast
-	exit 1
-fi
+zsft_run run=stress seconds="$SECONDS_PER_PHASE"
 t1=$(cut -d' ' -f1 /proc/uptime)
 took=$(echo "$t0 $t1" | awk '{ printf "%d", $2 - $1 }')
 ktap_diag "run=stress took $took s"

@@ -36,12 +36,7 @@ compact() {
 zsft_begin
 t0=$(cut -d' ' -f1 /proc/uptime)
 
-if ! ktap_check "insmod zsfast_test.ko run=syscompact mb=$MB" \
-	insmod /zsf/zsfast_test.ko run=syscompact mb="$MB" \
-	${ZSFT_SEED:+seed=$ZSFT_SEED}; then
-	[ -n "$loaded_here" ] && rmmod zsfast
-	exit 1
-fi
+zsft_run run=syscompact mb="$MB"
 
 if ctl fill; then
 	ktap_diag "after fill: $(cat "$CTL"); $(grep MemFree /proc/meminfo)"

@@ -42,11 +42,7 @@ else
 fi
 
 t0=$(cut -d' ' -f1 /proc/uptime)
-if ! ktap_check "insmod zsfast_test.ko run=unit" \
-	insmod /zsf/zsfast_test.ko run=unit ${ZSFT_SEED:+seed=$ZSFT_SEED}; then
-	[ -n "$loaded_here" ] && rmmod zsfast
-	exit 1
-fi
+zsft_run run=unit
 t1=$(cut -d' ' -f1 /proc/uptime)
 ktap_diag "run=unit took $(echo "$t0 $t1" | awk '{ printf "%.1f", $2 - $1 }') s"
 zsft_report unit

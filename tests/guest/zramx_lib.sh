@@ -147,6 +147,11 @@ zx_setup() {
 	zx_set "$2" "$_s/disksize"
 }
 
+# zx_swapon ALGO SIZE: zx_setup, mkswap and swapon $ZDEV.
+zx_swapon() {
+	zx_setup "$1" "$2" && mkswap $ZDEV > /dev/null 2>&1 && swapon $ZDEV
+}
+
 # swapoff every active swap device.
 zx_swapoff_all() {
 	for _d in $(sed -n '2,$s/ .*//p' /proc/swaps); do

@@ -26,6 +26,18 @@ zsft_report() {
 	fi
 }
 
+# zsft_run ARGS...: insmod zsfast_test.ko ARGS (and seed=$ZSFT_SEED when
+# set), one point; on failure unload zsfast if zsft_begin loaded it, and
+# exit 1.
+zsft_run() {
+	# shellcheck disable=SC2086
+	ktap_check "insmod zsfast_test.ko $*" \
+		insmod /zsf/zsfast_test.ko "$@" ${ZSFT_SEED:+seed=$ZSFT_SEED} &&
+		return 0
+	[ -n "$loaded_here" ] && rmmod zsfast
+	exit 1
+}
+
 # zsft_begin: load zsfast unless it is loaded already (then the script
 # leaves it loaded), and record its page total in $pages0.
 zsft_begin() {

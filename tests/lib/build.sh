@@ -42,9 +42,9 @@
 #	not imported: a GKI user checks that list against their kernel's.
 #	ZSF_NM: the nm to use (a cross nm for another architecture).
 #
-#   zsf_build_progs OUTDIR
+#   zsf_build_progs OUTDIR [CC]
 #	Compile every tests/prog/*.c into a static binary OUTDIR/NAME
-#	(gcc -static -O2 -Wall -Werror) for the guest.
+#	(CC, default gcc, -static -O2 -Wall -Werror) for the guest.
 #
 #   zsf_checkpatch [LOG]
 #	Run the kernel's scripts/checkpatch.pl (--no-tree -f, no --strict:
@@ -309,16 +309,16 @@ zsf_imports_check() {
 }
 
 zsf_build_progs() {
-	local out=$1 src name rc=0 n=0
+	local out=$1 cc=${2:-gcc} src name rc=0 n=0
 
 	mkdir -p "$out" || return 1
 	: > "$out/progs.log"
 	for src in "$ZSF_ROOT"/tests/prog/*.c; do
 		[ -f "$src" ] || continue
 		name=$(basename "$src" .c)
-		echo "# gcc -static -O2 -Wall -Werror -pthread -o $name $src" \
+		echo "# $cc -static -O2 -Wall -Werror -pthread -o $name $src" \
 			>> "$out/progs.log"
-		if ! gcc -static -O2 -Wall -Werror -pthread -o "$out/$name" \
+		if ! "$cc" -static -O2 -Wall -Werror -pthread -o "$out/$name" \
 			"$src" >> "$out/progs.log" 2>&1; then
 			_zsf_blog "cannot build $src:"
 			tail -n 20 "$out/progs.log" >&2
