@@ -84,7 +84,8 @@ source "$ZSF_ROOT/tests/lib/ktap.sh"
 source "$ZSF_ROOT/tests/lib/kernels.sh"
 # shellcheck source=tests/lib/knobs.sh
 source "$ZSF_ROOT/tests/lib/knobs.sh"
-ALL_FLAVORS=$(zsf_kernels | tr '\n' ' ')
+# The kernels with an amd64 image (the arm64 lane boots the others).
+ALL_FLAVORS=$(zsf_kernels '!arm64' | tr '\n' ' ')
 ALL_LANES="build"
 for f in $ALL_FLAVORS; do
 	ALL_LANES="$ALL_LANES guest-$f"

@@ -2,16 +2,18 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # The arm64 lane: cross-build zsfast.ko and zramx.ko (and
-# the test modules) for Debian's arm64 kernel(s), and run the in-guest
-# tests on that kernel in qemu-system-aarch64 -M virt -cpu cortex-a72
-# -smp 2 under TCG.  Helpers: tests/arm64/lib.sh.
+# the test modules) for Debian's arm64 kernels (4 KiB pages, and 16 KiB
+# pages: 6.12-16k, built in trixie's root), and run the in-guest tests on
+# each in qemu-system-aarch64 -M virt -cpu max -smp 2 under TCG.
+# Helpers: tests/arm64/lib.sh.
 #
 # Output: KTAP on stdout (tests/lib/lane.sh), progress on
 # stderr; exit 0 only if every point passed.  Run alone or from
 # tests/check.sh (ZSF_ROOT, ZSF_OUT, ZSF_CACHE exported).
 #
 # Environment:
-#   ZSF_ARM64_FLAVORS  kernels (default "6.12"; "6.1 6.12" for both)
+#   ZSF_ARM64_FLAVORS  kernels (default: 6.12 and the kernels of role
+#                      arm64 in tests/kernels.list, 6.12-16k)
 #   (the in-guest tests are those of tests/tests.list for arm64;
 #   ZSF_GUEST_TESTS overrides them, as everywhere)
 #   ZSF_ARM64_MEM      guest MiB (default 512: a swap pressure run
@@ -25,14 +27,14 @@ ZSF_ROOT=${ZSF_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 export ZSF_ROOT
 export ZSF_CACHE=${ZSF_CACHE:-$HOME/.cache/zsfast}
 export ZSF_OUT=${ZSF_OUT:-$ZSF_ROOT/build/check}
-FLAVORS=${ZSF_ARM64_FLAVORS:-6.12}
 # shellcheck source=tests/lib/tests.sh
 source "$ZSF_ROOT/tests/lib/tests.sh"
-TESTS=$(zsf_tests 6.12 arm64 stock)
 W=$ZSF_OUT/arm64
 
 # shellcheck source=tests/lib/kernels.sh
 source "$ZSF_ROOT/tests/lib/kernels.sh"
+# 6.12 (4 KiB pages) and the kernels only this lane boots (16 KiB).
+FLAVORS=${ZSF_ARM64_FLAVORS:-6.12 $(zsf_kernels arm64 | tr '\n' ' ')}
 # shellcheck source=tests/lib/build.sh
 source "$ZSF_ROOT/tests/lib/build.sh"
 # shellcheck source=tests/lib/guest.sh
@@ -93,10 +95,29 @@ for f in $FLAVORS; do
 		ktap_point fail "$KVER: imports only the kernel symbols README.md lists" \
 			"$(cat "$W/imports.err")"
 	fi
-	GUEST_KOS=$out GUEST_PROGS=$W/progs GUEST_TESTS=$TESTS \
+	if zsf_probe_check "$out" "$f" 2> "$W/probes.err"; then
+		ktap_point ok "$KVER: probes as pinned in src/compat/expected/$f.txt"
+	else
+		ktap_point fail "$KVER: probes as pinned in src/compat/expected/$f.txt" \
+			"$(cat "$W/probes.err")"
+	fi
+	GUEST_KOS=$out GUEST_PROGS=$W/progs \
+	GUEST_TESTS=$(zsf_tests "$f" arm64 stock) \
 	GUEST_STOCK_MODS="zram zsmalloc lz4 lz4_compress lz4hc_compress zstd virtio_pci virtio_console" \
 	GUEST_MEM=${ZSF_ARM64_MEM:-512} GUEST_OUT=$W/guest-$KVER \
 	GUEST_TIMEOUT=${ZSF_GUEST_TIMEOUT:-1800} \
 		lane_guest "$KVER" "$W/guest-$KVER.stderr" zsf_arm64_guest_run
+	# The page size the kernel's name promises is the one the guest ran.
+	want=4096
+	case "$KVER" in *-16k) want=16384 ;; esac
+	got=$(tr -d '\r' < "$W/guest-$KVER/console.log" 2>/dev/null |
+		sed -n 's/.*zsf-init: kernel .*, page size \([0-9]*\).*/\1/p' |
+		head -n 1 || true)
+	if [ "$got" = "$want" ]; then
+		ktap_point ok "$KVER: the guest ran with $((want / 1024)) KiB pages"
+	else
+		ktap_point fail "$KVER: the guest ran with $((want / 1024)) KiB pages" \
+			"/init saw a page size of '${got:-nothing}'"
+	fi
 done
 finish

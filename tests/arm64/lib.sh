@@ -23,7 +23,9 @@
 #   zsf_arm64_progs OUTDIR
 #	tests/prog/*.c as static aarch64 binaries.
 #   zsf_arm64_guest_run
-#	zsf_guest_run on qemu-system-aarch64 -M virt -cpu cortex-a72: the
+#	zsf_guest_run on qemu-system-aarch64 -M virt -cpu max (every page
+#	size: 4, 16 and 64 KiB granules; pauth-impdef=on, for QARMA's
+#	pointer authentication is slow under TCG): the
 #	same env as zsf_guest_run.  What guest.sh and tests/guest/init
 #	hard-code for x86 is adapted here, without editing them:
 #	  - the initramfs gets the arm64 busybox instead of the host's;
@@ -134,7 +136,7 @@ zsf_arm64_guest_run() {
 		sed '1s/_zsf_make_initramfs_arm64/_zsf_make_initramfs/')"
 	GUEST_OUT=$out GUEST_QEMU=qemu-system-aarch64 \
 	GUEST_APPEND="console=ttyAMA0 ${GUEST_APPEND:-}" \
-	GUEST_ARGS="-M virt -cpu cortex-a72 -device virtio-serial-pci
+	GUEST_ARGS="-M virt -cpu max,pauth-impdef=on -device virtio-serial-pci
 		-chardev file,id=zsfres,path=$out/results.ktap
 		-device virtconsole,chardev=zsfres ${GUEST_ARGS:-}" \
 		zsf_guest_run || rc=$?

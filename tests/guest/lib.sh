@@ -16,8 +16,14 @@
 #                                 splat.re); nothing when the log is clean
 #   zsf_cmdline NAME DEFAULT      the value of NAME= on the kernel
 #                                 command line, or DEFAULT
+#   ZT_PAGE_SIZE                  the kernel's page size in bytes (4096,
+#                                 16384 on arm64-16k), from smaps
 
 . "${ZT_DIR:-/zsf/tests}/ktap.sh"
+
+ZT_PAGE_SIZE=$(sed -n 's/^KernelPageSize: *\([0-9]*\) kB/\1/p' /proc/self/smaps |
+	head -n 1)
+ZT_PAGE_SIZE=$((${ZT_PAGE_SIZE:-4} * 1024))
 
 zsf_pages() {
 	sed -n 's/^pages:[[:space:]]*\([0-9][0-9]*\).*/\1/p' \

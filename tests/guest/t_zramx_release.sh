@@ -4,7 +4,7 @@
 # Release path: memory pushed out to /dev/${ZDRV}0 with MADV_PAGEOUT is
 # released by munmap (processes still alive) and by exit; afterwards
 # mm_stat orig_data_size and compr_data_size are back to what the swap
-# header alone takes (mkswap writes page 0: orig_data_size 4096, so "0"
+# header alone takes (mkswap writes page 0: orig_data_size one page, so "0"
 # means "0 besides the header"), mem_used_total is back at its idle
 # value, and for zramx so is the "pages:" count of zsfast's debugfs
 # stats.
@@ -48,8 +48,8 @@ if zx_is_zramx; then
 	ktap_diag "idle: mem_used_total $idle_mem, zsfast pages ${idle_zsf:-?}"
 fi
 zx_diag_mm
-if [ "$idle_orig" = 4096 ] && [ "$idle_compr" -gt 0 ] &&
-	[ "$idle_compr" -le 4096 ]; then
+if [ "$idle_orig" = "$ZT_PAGE_SIZE" ] && [ "$idle_compr" -gt 0 ] &&
+	[ "$idle_compr" -le "$ZT_PAGE_SIZE" ]; then
 	ktap_ok "device holds only the swap header before the test"
 else
 	ktap_fail "device holds only the swap header before the test"

@@ -344,7 +344,8 @@ if [ -z "$ZXS" ]; then
 	exit 1
 fi
 mem_kb=$(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)
-want=$(( (mem_kb * 25 / 100 * 1024 + 4095) / 4096 * 4096 ))
+# disksize is page-aligned (PAGE_ALIGN in disksize_store).
+want=$(( (mem_kb * 25 / 100 * 1024 + ZT_PAGE_SIZE - 1) / ZT_PAGE_SIZE * ZT_PAGE_SIZE ))
 export ZRAMX_STATE=/run/zramx-swap-test
 if [ $installed = 0 ]; then
 	# zramx-swap's default is modprobe; here the modules are in /zsf.

@@ -30,7 +30,8 @@
 # A stamp file makes a second call cheap (no download, no unpacking).
 #
 # Other functions:
-#     zsf_kernels [ROLE]      the kernels' names (of ROLE), in list order
+#     zsf_kernels [ROLE]      the kernels' names (of ROLE; !ROLE: of any
+#                             other role), in list order
 #     zsf_kernel_field NAME FIELD   suite|image|headers|cc|role|dkms of NAME
 #     zsf_kernel_native NAME  is NAME of this machine's distribution?
 #     zsf_kernel_run CMD...   run CMD where the kernel fetched last is
@@ -70,7 +71,8 @@ _zsf_kernels_entries() {
 
 # shellcheck disable=SC2120 # ROLE is optional
 zsf_kernels() {
-	_zsf_kernels_entries | awk -v r="${1:-}" 'r == "" || $6 == r { print $1 }'
+	_zsf_kernels_entries | awk -v r="${1:-}" '
+		r == "" || $6 == r || (r ~ /^!/ && $6 != substr(r, 2)) { print $1 }'
 }
 
 zsf_kernel_field() {
@@ -104,7 +106,9 @@ zsf_kernel_run() {
 		case " $binds " in *" $b "*) continue ;; esac
 		[ -d "$b" ] && binds="$binds $b"
 	done
-	ZSF_ROOT_BINDS=$binds ZSF_ROOT_ENV="ZSF_ROOT ZSF_CACHE ${ZSF_ROOT_ENV:-}" \
+	# ARCH and CROSS_COMPILE: kbuild's, for a cross build (arm64).
+	ZSF_ROOT_BINDS=$binds \
+	ZSF_ROOT_ENV="ZSF_ROOT ZSF_CACHE ARCH CROSS_COMPILE ${ZSF_ROOT_ENV:-}" \
 		zsf_in_root "$ZSF_KROOT" "$@"
 }
 
@@ -120,15 +124,16 @@ _zsf_kapt() {
 	esac
 }
 
-# Make ZSF_KROOT the build root for SUITE with compiler CC (empty for this
-# machine's distribution), its package lists at most an hour old.
+# Make ZSF_KROOT the build root for SUITE with compiler CC, for kernels
+# of ARCH (empty for this machine's distribution), its package lists at
+# most an hour old.
 _zsf_kernel_root() {
-	local suite=$1 cc=$2 lists
+	local suite=$1 cc=$2 arch=$3 lists
 
 	# Not exported: a lane script fetches its own kernel.
 	ZSF_KROOT=
 	[ "${suite%%-*}" = "$(_zsf_host_suite)" ] && return 0
-	ZSF_KROOT=$(zsf_build_root "$suite" "$cc $ZSF_KROOT_PKGS") || {
+	ZSF_KROOT=$(zsf_build_root "$suite" "$cc $ZSF_KROOT_PKGS" "$arch") || {
 		ZSF_KROOT=
 		return 1
 	}
@@ -282,7 +287,7 @@ zsf_kernel_fetch() {
 	img_meta=${img_meta//ARCH/$arch}
 	hdr_meta=${hdr_meta//ARCH/$arch}
 	cc=$(zsf_kernel_field "$name" cc)
-	_zsf_kernel_root "$ZSF_KSUITE" "$cc" ||
+	_zsf_kernel_root "$ZSF_KSUITE" "$cc" "$arch" ||
 		{ _zsf_kfail 1 "no build root for $ZSF_KSUITE"; return; }
 	suffix=
 	[ "$arch" = "$host_arch" ] || suffix=":$arch"

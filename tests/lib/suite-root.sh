@@ -23,19 +23,22 @@
 #	ZSF_DEBOOTSTRAP_CACHE ($ZSF_CACHE/debootstrap-cache/) for the next
 #	time.
 #
-#   zsf_build_root SUITE PACKAGES
+#   zsf_build_root SUITE PACKAGES [ARCH]
 #	Print the path of a build root for SUITE ("trixie", "sid"; a
 #	-backports suite uses its distribution's root, which lists the
 #	backports), made on first use under $ZSF_CACHE/suite-root/ with
 #	PACKAGES (a space list) installed in it; PACKAGES missing from an
-#	existing root are installed on the next call.  Locked, so that two
-#	lanes never make the same root at once.
+#	existing root are installed on the next call.  With ARCH (arm64),
+#	dpkg in the root knows that architecture too, so that apt there
+#	resolves and downloads PKG:ARCH.  Locked, so that two lanes never
+#	make or change the same root at once.
 #
 #   zsf_in_root ROOT CMD...
 #	Run CMD (argv) as root in ROOT with /proc, /sys, /dev and the
 #	directories of ZSF_ROOT_BINDS (space list of absolute paths, bound
 #	at the same path) mounted, and an environment of PATH, HOME, LANG
-#	and the names in ZSF_ROOT_ENV.  The mounts are undone afterwards.
+#	and the names in ZSF_ROOT_ENV that are set.  The mounts are undone
+#	afterwards.
 
 ZSF_CACHE=${ZSF_CACHE:-$HOME/.cache/zsfast}
 # Bump when the way the build roots are made changes.
@@ -137,7 +140,8 @@ zsf_in_root() {
 		mounts=("$r$m" "${mounts[@]}")
 	done
 	for v in ${ZSF_ROOT_ENV:-}; do
-		envv+=("$v=${!v:-}")
+		# Unset stays unset: kbuild reads an empty ARCH= as set.
+		[ -n "${!v+set}" ] && envv+=("$v=${!v}")
 	done
 	if [ $rc -eq 0 ]; then
 		chroot "$r" /usr/bin/env -i HOME=/root LANG=C.UTF-8 \
@@ -162,7 +166,7 @@ _zsf_root_missing() {
 }
 
 zsf_build_root() {
-	local suite=${1%-backports} pkgs=$2 base r lockfd missing logf
+	local suite=${1%-backports} pkgs=$2 arch=${3:-} base r lockfd missing logf
 
 	base=$ZSF_CACHE/suite-root
 	r=$base/$suite-r$ZSF_SUITE_ROOT_RECIPE
@@ -186,6 +190,16 @@ zsf_build_root() {
 	# only, and a build root must still resolve the kernel it names.
 	echo 'Acquire::Check-Valid-Until "false";' \
 		> "$r/etc/apt/apt.conf.d/99zsf-snapshot"
+	if [ -n "$arch" ] && [ "$arch" != "$(chroot "$r" dpkg --print-architecture)" ] &&
+	   ! chroot "$r" dpkg --print-foreign-architectures | grep -qx "$arch"; then
+		_zsf_rlog "dpkg --add-architecture $arch in the $suite root"
+		if ! chroot "$r" dpkg --add-architecture "$arch" ||
+		   ! zsf_in_root "$r" apt-get update -q >> "$logf" 2>&1; then
+			tail -n 20 "$logf" >&2
+			flock -u "$lockfd"
+			return 1
+		fi
+	fi
 	missing=$(_zsf_root_missing "$r" "$pkgs")
 	if [ -n "$missing" ]; then
 		_zsf_rlog "installing in the $suite root: ${missing//$'\n'/ }"
