@@ -18,7 +18,9 @@
 # numbers.  CI does not run it.
 #
 # Environment knobs:
-#   BENCH_KERNELS="6.1 6.12"   flavours (tests/lib/kernels.sh)
+#   BENCH_KERNELS="6.1 6.12"   flavours (tests/kernels.list; one of
+#                              role arm64, 6.12-16k, boots in
+#                              qemu-system-aarch64)
 #   BENCH_MB=256               MiB per process
 #   BENCH_PROCS=1,2,4          process counts
 #   BENCH_ROUNDS=5             interleaved rounds per backend and P
@@ -76,38 +78,61 @@ zsf_build_progs "$OUT/progs" || { log "cannot build the programs"; exit 1; }
 APPEND="no_timer_check bench.mb=$MB bench.procs=$PROCS bench.rounds=$ROUNDS bench.count=$COUNT bench.prof_p=${BENCH_PROF_P:-2}"
 STOCK="zram zsmalloc brd lz4 lz4_compress lz4hc lz4hc_compress zstd"
 
+# A kernel of role arm64 in tests/kernels.list (6.12-16k) is cross-built
+# and booted in qemu-system-aarch64, as the arm64 lane does.
+# shellcheck source=tests/arm64/lib.sh
+source "$ROOT/tests/arm64/lib.sh"
+for f in $KERNELS; do
+	[ "$(zsf_kernel_field "$f" role)" = arm64 ] || continue
+	if [ "${ZSF_NO_DEPS:-0}" != 1 ]; then
+		zsf_arm64_deps > "$OUT/deps-arm64.log" 2>&1 ||
+			{ log "cannot install what arm64 needs"; exit 1; }
+	fi
+	zsf_arm64_progs "$OUT/progs-arm64" ||
+		{ log "cannot build the arm64 programs"; exit 1; }
+	break
+done
+
 # run_kernel FLAVOR: build and boot; the guest's KTAP ends up in
 # $OUT/guest-FLAVOR/results.clean, the profile's in
 # $OUT/prof-FLAVOR/results.clean.
 run_kernel() {
 	local f=$1 g=$OUT/guest-$1 p=$OUT/prof-$1 rc=0
+	local fetch=zsf_kernel_fetch boot=zsf_guest_run progs=$OUT/progs
+	local -a make_args=()
 
+	if [ "$(zsf_kernel_field "$f" role)" = arm64 ]; then
+		fetch=zsf_arm64_fetch
+		boot=zsf_arm64_guest_run
+		progs=$OUT/progs-arm64
+		make_args=(ARCH=arm64 CROSS_COMPILE="$ZSF_ARM64_CROSS")
+	fi
 	(
-		zsf_kernel_fetch "$f" > /dev/null || {
+		$fetch "$f" > /dev/null || {
 			log "$f: ${ZSF_KERNEL_ERROR:-cannot fetch the kernel}"
 			exit 1
 		}
-		zsf_build "$KDIR" "$OUT/build-$f" || exit 1
+		zsf_build "$KDIR" "$OUT/build-$f" "${make_args[@]}" || exit 1
 		rm -rf "$g"
 		if [ "${BENCH_ONLY_PROFILE:-0}" = 1 ]; then
 			: > "$g.ktap"
 		else
 			log "$f: guest with ${MEM} MiB, ${PROCS} x ${MB} MiB, ${ROUNDS} rounds"
 			ktap_begin	# each boot's points: a document
-			GUEST_KOS=$OUT/build-$f GUEST_PROGS=$OUT/progs \
+			GUEST_KOS=$OUT/build-$f GUEST_PROGS=$progs \
 			GUEST_STOCK_MODS=$STOCK \
 			GUEST_TESTS=bench_free,bench_release GUEST_MEM=$MEM \
 			GUEST_TIMEOUT=${BENCH_TIMEOUT:-7200} GUEST_OUT=$g \
-			GUEST_APPEND=$APPEND zsf_guest_run > "$g.ktap" || exit 1
+			GUEST_APPEND=$APPEND $boot > "$g.ktap" || exit 1
 		fi
 		[ "${BENCH_PROFILE:-1}" = 1 ] || exit 0
 		rm -rf "$p"
 		log "$f: profile boot"
 		ktap_begin
-		GUEST_KOS=$OUT/build-$f GUEST_PROGS=$OUT/progs \
+		GUEST_KOS=$OUT/build-$f GUEST_PROGS=$progs \
 		GUEST_STOCK_MODS=$STOCK GUEST_TESTS=bench_profile \
 		GUEST_MEM=$MEM GUEST_TIMEOUT=1800 GUEST_OUT=$p \
-		GUEST_APPEND=$APPEND zsf_guest_run > "$p.ktap"
+		GUEST_APPEND=$APPEND $boot > "$p.ktap"
 	) || rc=$?
 	return $rc
 }
@@ -135,7 +160,7 @@ inputs=()
 for f in $KERNELS; do
 	if [ "${status[$f]}" != 0 ]; then
 		log "$f: FAILED (see $OUT/guest-$f.ktap)"
-		grep '^not ok' "$OUT/guest-$f.ktap" >&2 || true
+		grep '^ *not ok' "$OUT/guest-$f.ktap" >&2 || true
 		fail=1
 	fi
 	if [ -f "$OUT/guest-$f/results.clean" ]; then
