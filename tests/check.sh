@@ -30,9 +30,10 @@
 #                       a guest boot with only the DKMS-built modules,
 #                       BUILD_EXCLUSIVE, systemd-analyze verify
 #   arm64               tests/arm64/lane.sh: cross-build for Debian's
-#                       arm64 6.12 kernel and run zramx_swap,
-#                       zramx_release and zramxctl in qemu-system-aarch64
-#   debug               tests/debug/lane.sh, if present (debug kernel)
+#                       arm64 6.12 kernel and the 16 KiB-page one
+#                       (6.12-16k), and run the arm64 tests of
+#                       tests/tests.list in qemu-system-aarch64
+#   debug               tests/debug/lane.sh (the debug kernel)
 #   fresh               tests/fresh/lane.sh: `make demo` from nothing in
 #                       a new minimal Debian 12 root (debootstrap, kept
 #                       as a pristine tarball in $ZSF_CACHE/fresh-root/,
