@@ -82,16 +82,15 @@ STOCK="zram zsmalloc brd lz4 lz4_compress lz4hc lz4hc_compress zstd"
 # and booted in qemu-system-aarch64, as the arm64 lane does.
 # shellcheck source=tests/arm64/lib.sh
 source "$ROOT/tests/arm64/lib.sh"
-for f in $KERNELS; do
-	[ "$(zsf_kernel_field "$f" role)" = arm64 ] || continue
+# shellcheck disable=SC2086 # a list of names
+if zsf_kernels arm64 | grep -qxF -f <(printf '%s\n' $KERNELS); then
 	if [ "${ZSF_NO_DEPS:-0}" != 1 ]; then
 		zsf_arm64_deps > "$OUT/deps-arm64.log" 2>&1 ||
 			{ log "cannot install what arm64 needs"; exit 1; }
 	fi
 	zsf_arm64_progs "$OUT/progs-arm64" ||
 		{ log "cannot build the arm64 programs"; exit 1; }
-	break
-done
+fi
 
 # run_kernel FLAVOR: build and boot; the guest's KTAP ends up in
 # $OUT/guest-FLAVOR/results.clean, the profile's in

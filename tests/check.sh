@@ -168,15 +168,9 @@ install_deps() {
 
 # run_lane NAME CMD...: one lane, with its progress on stderr.
 run_lane() {
-	local t0 before
-
-	t0=$(date +%s)
-	before=$(ktap_counts)
 	log "lane $1: start"
 	ktap_run "$@"
-	# shellcheck disable=SC2086,SC2046
-	set -- "$1" $before $(ktap_counts)
-	log "lane $1: $(($6 - $3)) passed, $(($7 - $4)) failed, $(($(date +%s) - t0)) s"
+	log "lane $1: $KTAP_RUN_SUMMARY"
 }
 
 # ---- helpers ----------------------------------------------------------
@@ -294,7 +288,7 @@ zsf_dkms_admits() {
 
 # guest_lane FLAVOR VARIANT TESTS [make args...]
 guest_lane() {
-	local f=$1 variant=$2 tests=$3 out rc=0 bad
+	local f=$1 variant=$2 tests=$3 out bad
 
 	shift 3
 	fetch "$f" || return
@@ -323,10 +317,7 @@ guest_lane() {
 	GUEST_KOS=$(builddir "$variant") GUEST_PROGS=$ZSF_OUT/progs \
 	GUEST_TESTS=$tests GUEST_STOCK_MODS=$ZSF_GUEST_STOCK \
 	GUEST_OUT=$out GUEST_TIMEOUT=$GUEST_TIMEOUT_DEFAULT \
-		zsf_guest_run 2> "$out.stderr" || rc=$?
-	ktap_diag "$(cat "$out.stderr")"
-	ktap_diag "logs: $out/console.log $out/results.ktap"
-	return $rc
+		zsf_guest_boot "$f" "$out.stderr" zsf_guest_run
 }
 
 # ---- main -------------------------------------------------------------

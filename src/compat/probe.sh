@@ -34,8 +34,8 @@ dir=$(dirname "$0")
 key="# $*"
 if [ -n "$cache" ] && [ -f "$cache" ] &&
    [ "$(head -n 1 "$cache")" = "$key" ] &&
-   [ -z "$(find "$dir" -newer "$cache" -name '*.txt' -o -newer "$cache" \
-	   -name '*.c' -o -newer "$cache" -name probe.sh)" ]; then
+   [ -z "$(find "$dir" -newer "$cache" \( -name '*.txt' -o -name '*.c' \
+	   -o -name probe.sh \))" ]; then
 	sed -n 2p "$cache"
 	exit 0
 fi

@@ -106,7 +106,7 @@ for f in $FLAVORS; do
 	GUEST_STOCK_MODS="zram zsmalloc lz4 lz4_compress lz4hc_compress zstd virtio_pci virtio_console" \
 	GUEST_MEM=${ZSF_ARM64_MEM:-512} GUEST_OUT=$W/guest-$KVER \
 	GUEST_TIMEOUT=${ZSF_GUEST_TIMEOUT:-1800} \
-		lane_guest "$KVER" "$W/guest-$KVER.stderr" zsf_arm64_guest_run
+		zsf_guest_boot "$KVER" "$W/guest-$KVER.stderr" zsf_arm64_guest_run
 	# The page size the kernel's name promises is the one the guest ran.
 	want=4096
 	case "$KVER" in *-16k) want=16384 ;; esac

@@ -36,6 +36,10 @@ BUGS=${*:-uaf lockorder}
 # shellcheck source=tests/debug/build-kernel.sh
 source "$SRC_ROOT/tests/debug/build-kernel.sh"
 
+# The rig's splat pattern (tests/lib/guest.sh's), for the diagnostics
+# of a bug that was not reported.
+ZSF_SPLAT_RE=$(cat "$SRC_ROOT/tests/lib/splat.re")
+
 ZSF_LANE=deliberate
 # shellcheck source=tests/lib/lane.sh
 source "$SRC_ROOT/tests/lib/lane.sh"
@@ -97,12 +101,13 @@ for bug in $BUGS; do
 			zsf_guest_run > "$dir/out/guest.ktap" 2> "$dir/out/guest.stderr" || true
 	) || { ktap_point fail "$bug: build in the scratch tree"; continue; }
 
-	con=$dir/out/guest/console.log
+	con=$SCRATCH/$bug/out/guest/console.log
 	re=$(expect_re "$bug")
 	if tr -d '\r' < "$con" | grep -qE -- "$re"; then
 		tr -d '\r' < "$con" | grep -E -A 30 -- "$re" | head -n 40 | sed 's/^/# /'
 		ktap_point ok "$bug: reported by the kernel ($re)"
 	else
+		# shellcheck disable=SC2031 # set above; the subshell's is the same
 		tr -d '\r' < "$con" | grep -E "$ZSF_SPLAT_RE" 2>/dev/null | head -n 10 | sed 's/^/# /' || true
 		ktap_point fail "$bug: reported by the kernel ($re)"
 	fi

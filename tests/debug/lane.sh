@@ -82,7 +82,7 @@ boot() {
 	GUEST_STOCK_MODS=$STOCK GUEST_OUT=$out GUEST_TIMEOUT=$tmo \
 	GUEST_MEM=${GUEST_MEM:-768} GUEST_SPLAT_IGNORE=$SPLAT_IGNORE \
 	GUEST_APPEND="$BOOT_ARGS $extra" \
-		lane_guest "$name" "$out.stderr" zsf_guest_run
+		zsf_guest_boot "$name" "$out.stderr" zsf_guest_run
 	grep -E '^# zsf-end ' "$out/results.clean" 2>/dev/null | sed 's/^# zsf-end /# time: /'
 }
 

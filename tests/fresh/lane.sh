@@ -267,7 +267,7 @@ link_debs --new "$FR/apt-archives" "$R/var/cache/apt/archives" > /dev/null
 link_debs --new "$FR/kernel-debs" "$CROOT_CACHE/debs" > /dev/null
 
 # The demo's steps: its own document, nested.
-nfail_before=$(lane_failures)
+nfail_before=$(ktap_failures)
 if [ -f "$D/steps.ktap" ]; then
 	ktap_nest "make demo: steps" "$D/steps.ktap"
 fi
@@ -277,7 +277,7 @@ if [ $rc -ne 0 ]; then
 	# What the demo said last (the failed step and its cause).
 	echo "# make demo's last words (all in $W/demo.log):"
 	grep -v '^ *$' "$W/demo.log" | tail -n 12 | sed 's/^/#   /'
-	if [ "$(lane_failures)" -eq "$nfail_before" ]; then
+	if [ "$(ktap_failures)" -eq "$nfail_before" ]; then
 		ktap_point fail "make demo ($why)"
 	fi
 else

@@ -37,8 +37,8 @@ rc=$?
 d="stress.c reports a planted mismatch (self-test)"
 case "$rc:$out" in
 1:*" mismatches="[1-9]*) ktap_ok "$d" ;;
-*)	echo "$out" | tail -n 20 | sed 's/^/# /'
-	ktap_fail "$d" "want exit 1 with mismatches > 0, got exit $rc" ;;
+*)	ktap_fail "$d" "$(echo "$out" | tail -n 20)" \
+		"want exit 1 with mismatches > 0, got exit $rc" ;;
 esac
 
 dbg_start_zramx0 || exit 1

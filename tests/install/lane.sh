@@ -244,7 +244,7 @@ guest_boot() {	# guest_boot TAG ROOT
 	KMODDIR=$root/lib/modules/$KVER GUEST_KOS='' GUEST_PROGS=$progs \
 	GUEST_TESTS=zramxctl GUEST_STOCK_MODS="zramx" \
 	GUEST_OUT=$W/guest-$KVER GUEST_TIMEOUT=${ZSF_GUEST_TIMEOUT:-1800} \
-		lane_guest "$tag guest" "$W/guest-$KVER.stderr" zsf_guest_run
+		zsf_guest_boot "$tag guest" "$W/guest-$KVER.stderr" zsf_guest_run
 }
 
 for f in $FLAVORS; do

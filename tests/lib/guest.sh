@@ -56,6 +56,15 @@
 #
 # Console splat patterns: one extended regex (case-sensitive), in
 # tests/lib/splat.re, which the guest's zsf_splats uses too.
+#
+# zsf_guest_boot NAME ERR CMD...
+#	One boot as a lane runs it: CMD (zsf_guest_run, or the arm64
+#	lane's zsf_arm64_guest_run, with its GUEST_* in the environment)
+#	writes its points into the caller's document, their descriptions
+#	prefixed "NAME: " (after the caller's KTAP_PREFIX); its stderr
+#	goes to the file ERR, then in as diagnostics, with the boot's
+#	time and logs.  A failed boot with no failed point gets one.
+#	Returns 0: a failure is a point.
 ZSF_ROOT=${ZSF_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 
 ZSF_SPLAT_RE=$(cat "$ZSF_ROOT/tests/lib/splat.re")
@@ -326,7 +335,7 @@ zsf_guest_run() {
 		return 1
 	fi
 
-	fails=$(ktap_counts | cut -d' ' -f3)
+	fails=$(ktap_failures)
 	if [ $shell = 0 ]; then
 		grep -v '^# zsf-done ' "$out/results.clean" > "$out/results.guest"
 		ktap_nest "guest: tests" "$out/results.guest"
@@ -355,5 +364,19 @@ zsf_guest_run() {
 			"$(echo "$splats" | head -n 10 | sed 's/^/splat: /')" \
 			"console: $out/console.log"
 	fi
-	[ "$(ktap_counts | cut -d' ' -f3)" -eq "$fails" ]
+	[ "$(ktap_failures)" -eq "$fails" ]
+}
+
+zsf_guest_boot() {
+	local name=$1 err=$2 rc=0 f0 t
+
+	shift 2
+	f0=$(ktap_failures)
+	t=$(date +%s)
+	KTAP_PREFIX="${KTAP_PREFIX:+$KTAP_PREFIX: }$name" "$@" 2> "$err" || rc=$?
+	ktap_diag "$(cat "$err")"
+	ktap_diag "$name: guest boot $(($(date +%s) - t)) s, status $rc; logs: ${GUEST_OUT:-}"
+	if [ $rc -ne 0 ] && [ "$(ktap_failures)" -eq "$f0" ]; then
+		ktap_fail "$name: guest run" "$1 exited with status $rc"
+	fi
 }

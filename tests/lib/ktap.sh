@@ -29,6 +29,7 @@
 #   ktap_diag TEXT... each line of TEXT as "# line"
 #   ktap_check DESC CMD...        run CMD; pass iff it exits 0
 #   ktap_counts       print "N PASS FAIL" of this document
+#   ktap_failures     print FAIL of this document
 #   ktap_nest NAME FILE
 #                     FILE, a finished document, as a subtest of this
 #                     one, closed by a point NAME: ok iff FILE has a
@@ -38,9 +39,10 @@
 #                     run CMD (a function or program that writes a
 #                     document of its own on stdout, with this library),
 #                     then nest what it wrote as NAME, preceded by the
-#                     diagnostic "# NAME: P passed, F failed, S s".  A
-#                     non-zero exit with no failed point is a failed
-#                     point of its own
+#                     diagnostic "# NAME: SUMMARY", SUMMARY being "P
+#                     passed, F failed, S s", also left in
+#                     $KTAP_RUN_SUMMARY.  A non-zero exit with no failed
+#                     point is a failed point of its own
 #   ktap_close NAME PASS FAIL
 #                     the point that closes subtest NAME (written by the
 #                     caller, indented), whose leaves passed and failed
@@ -58,6 +60,11 @@ ktap_begin() {
 ktap_counts() {
 	[ -s "${KTAP_COUNTER_FILE:-}" ] || ktap_begin
 	cat "$KTAP_COUNTER_FILE"
+}
+
+ktap_failures() {
+	set -- $(ktap_counts)
+	echo "$3"
 }
 
 ktap_diag() {
@@ -188,7 +195,7 @@ ktap_run() {
 	t0=$(date +%s)
 	ktap_begin
 	"$@" > "$out" || rc=$?
-	if [ $rc -ne 0 ] && [ "$(ktap_counts | cut -d' ' -f3)" -eq 0 ]; then
+	if [ $rc -ne 0 ] && [ "$(ktap_failures)" -eq 0 ]; then
 		ktap_fail "$name: exit status 0" \
 			"$name exited with status $rc" >> "$out"
 	fi
@@ -196,7 +203,8 @@ ktap_run() {
 	rm -f "$KTAP_COUNTER_FILE"
 	KTAP_COUNTER_FILE=$outer
 	[ -n "$outer" ] || ktap_begin
-	echo "# $name: $2 passed, $3 failed, $(($(date +%s) - t0)) s"
+	KTAP_RUN_SUMMARY="$2 passed, $3 failed, $(($(date +%s) - t0)) s"
+	echo "# $name: $KTAP_RUN_SUMMARY"
 	ktap_nest "$name" "$out"
 	rm -f "$out"
 }

@@ -8,21 +8,12 @@
 # check's, alone it is a document of its own.
 #
 #   log MSG...                     progress on stderr, "LANE: MSG"
-#   lane_failures                  the failed points so far
 #   lane_fetch FN NAME             fetch kernel NAME with FN
 #                                  (zsf_kernel_fetch, zsf_arm64_fetch),
 #                                  its stderr in $W/fetch.err; on failure a
 #                                  failed point that says whether the
 #                                  download or the module build against
 #                                  the headers failed.  Returns FN's status
-#   lane_guest NAME ERR CMD...     one guest boot: CMD (zsf_guest_run or
-#                                  zsf_arm64_guest_run, its GUEST_* in the
-#                                  environment) writes its points into
-#                                  this document, prefixed "LANE: NAME";
-#                                  its stderr goes to the file ERR and
-#                                  then in as diagnostics.  A failed boot
-#                                  with no failed point gets one.
-#                                  Returns 0: a failure is a point
 #   finish                         exit: 0 only if something passed and
 #                                  nothing failed ("P passed, F failed,
 #                                  S s" on stderr)
@@ -38,10 +29,6 @@ log() {
 	echo "$ZSF_LANE: $*" >&2
 }
 
-lane_failures() {
-	ktap_counts | cut -d' ' -f3
-}
-
 lane_fetch() {
 	local rc=0
 
@@ -53,20 +40,6 @@ lane_fetch() {
 	*)	ktap_fail "$2: fetch the kernel" "$(tail -n 10 "$W/fetch.err")" ;;
 	esac
 	return $rc
-}
-
-lane_guest() {
-	local name=$1 err=$2 rc=0 f0 t
-
-	shift 2
-	f0=$(lane_failures)
-	t=$(date +%s)
-	KTAP_PREFIX="$ZSF_LANE: $name" "$@" 2> "$err" || rc=$?
-	ktap_diag "$(cat "$err")"
-	ktap_diag "$name: guest boot $(($(date +%s) - t)) s, status $rc; logs: ${GUEST_OUT:-}"
-	if [ $rc -ne 0 ] && [ "$(lane_failures)" -eq "$f0" ]; then
-		ktap_fail "$name: guest run" "$1 exited with status $rc"
-	fi
 }
 
 finish() {
