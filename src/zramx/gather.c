@@ -106,7 +106,10 @@
  * zx->gather_lock is a raw spinlock, taken for a few list operations
  * with interrupts off (the notifier may run with them off), so that it
  * nests anywhere on PREEMPT_RT too; it protects zx->gather_list and
- * zx->gathers and is never held across a free.
+ * zx->gathers and is never held across a free.  Nothing under it may
+ * take a spinlock_t, which sleeps on PREEMPT_RT: so the wait queue of
+ * zramx_gather_drain() is a simple one (swait), whose lock is raw.  It
+ * has one waiter at most, reset holding zx->init_lock for write.
  */
 #include <linux/jiffies.h>
 #include <linux/local_lock.h>
@@ -115,8 +118,8 @@
 #include <linux/refcount.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/swait.h>
 #include <linux/task_work.h>
-#include <linux/wait.h>
 #include <linux/workqueue.h>
 
 #include "zramx/zramx.h"
@@ -238,7 +241,7 @@ static void zramx_gather_done(struct zramx *zx)
 	 */
 	raw_spin_lock_irqsave(&zx->gather_lock, flags);
 	if (!--zx->gathers)
-		wake_up(&zx->gather_wq);
+		swake_up_one(&zx->gather_wq);
 	raw_spin_unlock_irqrestore(&zx->gather_lock, flags);
 }
 
@@ -482,7 +485,7 @@ static bool zramx_gather_none(struct zramx *zx)
 void zramx_gather_drain(struct zramx *zx)
 {
 	zramx_gather_take(zx, 0);
-	wait_event(zx->gather_wq, zramx_gather_none(zx));
+	swait_event_exclusive(zx->gather_wq, zramx_gather_none(zx));
 }
 
 /**
@@ -497,7 +500,7 @@ int zramx_gather_init(struct zramx *zx)
 
 	raw_spin_lock_init(&zx->gather_lock);
 	INIT_LIST_HEAD(&zx->gather_list);
-	init_waitqueue_head(&zx->gather_wq);
+	init_swait_queue_head(&zx->gather_wq);
 	INIT_DELAYED_WORK(&zx->gather_reap, zramx_gather_reap);
 	zx->gather_slot = alloc_percpu(struct zramx_gather_slot);
 	if (!zx->gather_slot)

@@ -22,6 +22,7 @@
 #include <linux/local_lock.h>
 #include <linux/rwsem.h>
 #include <linux/spinlock.h>
+#include <linux/swait.h>
 #include <linux/types.h>
 #include <linux/workqueue.h>
 
@@ -156,7 +157,8 @@ struct zramx_comp {
  * @gather_list:     batches not yet claimed, in start order
  * @gathers:         batches whose handles are not yet freed; the pool
  *                   stays while there are any
- * @gather_wq:       zramx_gather_drain() sleeps here
+ * @gather_wq:       zramx_gather_drain() sleeps here (a simple wait
+ *                   queue: its lock is raw, woken under @gather_lock)
  * @gather_reap:     frees batches that waited too long for their task
  */
 struct zramx {
@@ -175,7 +177,7 @@ struct zramx {
 	raw_spinlock_t gather_lock;
 	struct list_head gather_list;
 	unsigned int gathers;
-	wait_queue_head_t gather_wq;
+	struct swait_queue_head gather_wq;
 	struct delayed_work gather_reap;
 };
 
