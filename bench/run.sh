@@ -19,7 +19,7 @@
 #
 # Environment knobs:
 #   BENCH_KERNELS="6.1 6.12"   flavours (tests/kernels.list; one of
-#                              role arm64, 6.12-16k, boots in
+#                              role arm64, 6.12-16k or 7.3-16k, boots in
 #                              qemu-system-aarch64)
 #   BENCH_MB=256               MiB per process
 #   BENCH_PROCS=1,2,4          process counts
@@ -78,7 +78,7 @@ zsf_build_progs "$OUT/progs" || { log "cannot build the programs"; exit 1; }
 APPEND="no_timer_check bench.mb=$MB bench.procs=$PROCS bench.rounds=$ROUNDS bench.count=$COUNT bench.prof_p=${BENCH_PROF_P:-2}"
 STOCK="zram zsmalloc brd lz4 lz4_compress lz4hc lz4hc_compress zstd"
 
-# A kernel of role arm64 in tests/kernels.list (6.12-16k) is cross-built
+# A kernel of role arm64 in tests/kernels.list (6.12-16k, 7.3-16k) is cross-built
 # and booted in qemu-system-aarch64, as the arm64 lane does.
 # shellcheck source=tests/arm64/lib.sh
 source "$ROOT/tests/arm64/lib.sh"

@@ -30,10 +30,13 @@
 #                       a guest boot with only the DKMS-built modules,
 #                       BUILD_EXCLUSIVE, systemd-analyze verify
 #   arm64               tests/arm64/lane.sh: cross-build for Debian's
-#                       arm64 6.12 kernel and the 16 KiB-page one
-#                       (6.12-16k), and run the arm64 tests of
+#                       arm64 6.12 kernel and the 16 KiB-page ones
+#                       (6.12-16k, 7.3-16k), and run the arm64 tests of
 #                       tests/tests.list in qemu-system-aarch64
 #   debug               tests/debug/lane.sh (the debug kernel)
+#   debug-rt            the same on the PREEMPT_RT debug kernel
+#                       (ZSF_DEBUG_VARIANT=rt): the debug-rt tests of
+#                       tests/tests.list
 #   fresh               tests/fresh/lane.sh: `make demo` from nothing in
 #                       a new minimal Debian 12 root (debootstrap, kept
 #                       as a pristine tarball in $ZSF_CACHE/fresh-root/,
@@ -91,7 +94,7 @@ ALL_LANES="build"
 for f in $ALL_FLAVORS; do
 	ALL_LANES="$ALL_LANES guest-$f"
 done
-ALL_LANES="$ALL_LANES guest-6.12-poollock guest-6.12-gki install arm64 debug fresh"
+ALL_LANES="$ALL_LANES guest-6.12-poollock guest-6.12-gki install arm64 debug debug-rt fresh"
 only=
 flavors=$ALL_FLAVORS
 deps=1
@@ -154,6 +157,7 @@ install_deps() {
 	for l in $lanes; do
 		case "$l" in
 		guest-*) entries+=(guest) ;;
+		debug-*) entries+=(debug) ;;
 		*) entries+=("$l") ;;
 		esac
 	done
@@ -360,11 +364,13 @@ for l in $lanes; do
 		run_lane "$l" env ZSF_INSTALL_FLAVORS="${inst# }" \
 			"$ZSF_ROOT/tests/install/lane.sh" ;;
 	arm64)	run_lane "$l" "$ZSF_ROOT/tests/arm64/lane.sh" ;;
-	debug)
+	debug|debug-rt)
 		# CI has 90 minutes for everything, a cold debug kernel
 		# build included: the stress boot gets 5 minutes here;
 		# make check-debug runs the full 10.
+		dv=${l#debug}
 		run_lane "$l" env STRESS_MINUTES="${STRESS_MINUTES:-5}" \
+			ZSF_DEBUG_VARIANT="${dv#-}" \
 			"$ZSF_ROOT/tests/debug/lane.sh" ;;
 	fresh)	run_lane "$l" "$ZSF_ROOT/tests/fresh/lane.sh" ;;
 	esac

@@ -3,7 +3,7 @@
 #
 # The arm64 lane: cross-build zsfast.ko and zramx.ko (and
 # the test modules) for Debian's arm64 kernels (4 KiB pages, and 16 KiB
-# pages: 6.12-16k, built in trixie's root), and run the in-guest tests on
+# pages: 6.12-16k and 7.3-16k, built in trixie's root), and run the in-guest tests on
 # each in qemu-system-aarch64 -M virt -cpu max -smp 2 under TCG.
 # Helpers: tests/arm64/lib.sh.
 #
@@ -13,7 +13,7 @@
 #
 # Environment:
 #   ZSF_ARM64_FLAVORS  kernels (default: 6.12 and the kernels of role
-#                      arm64 in tests/kernels.list, 6.12-16k)
+#                      arm64 in tests/kernels.list: 6.12-16k, 7.3-16k)
 #   (the in-guest tests are those of tests/tests.list for arm64;
 #   ZSF_GUEST_TESTS overrides them, as everywhere)
 #   ZSF_ARM64_MEM      guest MiB (default 512: a swap pressure run

@@ -3,11 +3,15 @@
 #
 # Build (or find in the cache) the debug kernel of the reliability lane:
 # Debian's linux-source-6.12, tinyconfig + tests/debug/config.fragment,
-# with KASAN, lockdep, DEBUG_VM and fault injection.
+# with KASAN, lockdep, DEBUG_VM and fault injection.  A variant adds
+# tests/debug/config.VARIANT.fragment, whose lines replace those of
+# config.fragment for the same option: "rt" is the PREEMPT_RT kernel of
+# the debug-rt lane.
 #
-#   tests/debug/build-kernel.sh            build, then print KEY=value lines
+#   tests/debug/build-kernel.sh [VARIANT]  build, then print KEY=value lines
 #   eval "$(tests/debug/build-kernel.sh)"  ... and use them
-#   source tests/debug/build-kernel.sh; zsf_debug_kernel   (sets + exports)
+#   source tests/debug/build-kernel.sh; zsf_debug_kernel [VARIANT]
+#                                          (sets + exports)
 #
 # The variables are those tests/lib/kernels.sh's zsf_kernel_fetch sets:
 #     KVER     e.g. 6.12.117-zsfdebug
@@ -20,18 +24,19 @@
 #     ${ZSF_CACHE:-~/.cache/zsfast}/
 #         src/linux-source-6.12_<version>/     the unpacked source (1.7 GB)
 #         debug-kernel/<version>-<hash>/       one built kernel:
+#             fragment (the options asked for),
 #             vmlinuz, lib/modules/<KVER>/, build/ (KDIR), .done
 #         ccache/                              compiler cache
-# <hash> covers config.fragment's options (not its comments) and the
-# recipe below (ZSF_DEBUG_RECIPE), so changing either builds a new kernel;
-# an existing .done skips everything.
+# <hash> covers the options asked for (not the comments) and the recipe
+# below (ZSF_DEBUG_RECIPE), so changing either builds a new kernel; an
+# existing .done skips everything.
 #
 # Knobs: ZSF_CACHE, ZSF_JOBS (default 2), ZSF_NO_APT=1 or ZSF_NO_DEPS=1
 # (do not apt-get).
 # Progress goes to stderr; the build log to <cache>/build.log.
 
 # Bump when the way the kernel is configured or built changes.
-ZSF_DEBUG_RECIPE=1
+ZSF_DEBUG_RECIPE=2
 
 ZSF_CACHE=${ZSF_CACHE:-$HOME/.cache/zsfast}
 _zsf_dbg_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -79,13 +84,36 @@ _zsf_debug_verify_config() {
 	return $bad
 }
 
+# _zsf_debug_fragment [VARIANT]: the options asked for, one a line
+# ("CONFIG_X=v" or "# CONFIG_X is not set"): config.fragment's, each
+# replaced by the variant fragment's line for the same option, then the
+# variant's other lines.
+_zsf_debug_fragment() {
+	local base=$_zsf_dbg_dir/config.fragment var=/dev/null
+
+	if [ -n "${1:-}" ]; then
+		var=$_zsf_dbg_dir/config.$1.fragment
+		[ -f "$var" ] || { _zsf_dlog "no $var"; return 1; }
+	fi
+	awk '
+		/^CONFIG_[A-Za-z0-9_]+=/ { o = $0; sub(/=.*/, "", o) }
+		/^# CONFIG_[A-Za-z0-9_]+ is not set$/ { o = $2 }
+		o == "" { next }
+		FNR == NR { if (!(o in line)) order[n++] = o; line[o] = $0 }
+		FNR != NR { if (!(o in line)) order[n++] = o; line[o] = $0 }
+		{ o = "" }
+		END { for (i = 0; i < n; i++) print line[order[i]] }
+	' "$base" "$var"
+}
+
 zsf_debug_kernel() {
-	local frag=$_zsf_dbg_dir/config.fragment srcver hash key out src tarball
+	local variant=${1:-} frag srcver hash key out src tarball
 	local b jobs t0 rc
 
 	_zsf_debug_deps || return 1
 	srcver=$(dpkg-query -W -f '${Version}' linux-source-6.12) || return 1
-	hash=$( { grep -v '^[[:space:]]*#' "$frag"; echo "recipe=$ZSF_DEBUG_RECIPE"; } |
+	frag=$(_zsf_debug_fragment "$variant") || return 1
+	hash=$( { echo "$frag"; echo "recipe=$ZSF_DEBUG_RECIPE"; } |
 		sha256sum | cut -c1-12)
 	key=$srcver-$hash
 	out=$ZSF_CACHE/debug-kernel/$key
@@ -100,6 +128,7 @@ zsf_debug_kernel() {
 
 	if [ ! -f "$out/.done" ]; then
 		t0=$(date +%s)
+		mkdir -p "$out" && echo "$frag" > "$out/fragment" || return 1
 		if [ ! -f "$src/.zsf-unpacked" ]; then
 			tarball=$(dpkg -L linux-source-6.12 | grep -E '\.tar\.(xz|bz2|gz)$' | head -n 1)
 			_zsf_dlog "unpacking $tarball into $src"
@@ -115,13 +144,13 @@ zsf_debug_kernel() {
 		{
 			make -C "$src" O="$b" tinyconfig &&
 			"$src/scripts/kconfig/merge_config.sh" -m -O "$b" \
-				"$b/.config" "$frag" &&
+				"$b/.config" "$out/fragment" &&
 			make -C "$src" O="$b" olddefconfig
 		} > "$out/config.log" 2>&1 || {
 			tail -n 30 "$out/config.log" >&2
 			return 1
 		}
-		if ! _zsf_debug_verify_config "$frag" "$b/.config"; then
+		if ! _zsf_debug_verify_config "$out/fragment" "$b/.config"; then
 			_zsf_dlog "some fragment options did not take (see above)"
 			return 1
 		fi
@@ -169,7 +198,7 @@ zsf_debug_kernel() {
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	set -euo pipefail
-	zsf_debug_kernel
+	zsf_debug_kernel "${1:-}"
 	for v in KVER SYSROOT VMLINUZ KDIR KMODDIR; do
 		printf '%s=%q\n' "$v" "${!v}"
 	done

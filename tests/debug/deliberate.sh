@@ -6,7 +6,7 @@
 # committed), build it against the debug kernel, boot it the way the lane
 # does, and check that the kernel's checker names the bug.
 #
-#   tests/debug/deliberate.sh [uaf] [lockorder]     (default: both)
+#   tests/debug/deliberate.sh [uaf] [lockorder] [rtslot]  (default: all)
 #
 # uaf        zsf_free() gives the handle back to its kmem_cache right
 #            after taking the class lock, then reads obj from it:
@@ -18,6 +18,12 @@
 #            compaction and migration take for write).  Expected:
 #            "WARNING: possible circular locking dependency detected"
 #            naming zsf_obj_write.
+# rtslot     zramx's slot lock disables preemption while held, as the bit
+#            spinlock it replaced did; zsfast's class lock and the
+#            stream's local_lock, taken under it, sleep on PREEMPT_RT.
+#            Booted on the RT debug kernel (config.rt.fragment), the
+#            only one that can see it.  Expected: "BUG: sleeping
+#            function called from invalid context".
 #
 # Each bug gets a boot of its own (one KASAN report turns lockdep off),
 # running the stress test for DELIBERATE_SECONDS (default 120) so that
@@ -31,7 +37,7 @@ SRC_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export ZSF_CACHE=${ZSF_CACHE:-$HOME/.cache/zsfast}
 SCRATCH=${ZSF_SCRATCH:-/tmp/zsf-deliberate}
 SECS=${DELIBERATE_SECONDS:-120}
-BUGS=${*:-uaf lockorder}
+BUGS=${*:-uaf lockorder rtslot}
 
 # shellcheck source=tests/debug/build-kernel.sh
 source "$SRC_ROOT/tests/debug/build-kernel.sh"
@@ -50,6 +56,9 @@ plant() {
 	uaf)
 		perl -0pi -e 's{(class = zsf_lock_handle_class\(pool, handle, obj, &contended\);\n)(\tobj = zsf_handle_obj\(handle\);)}{$1\tkmem_cache_free(zsf_handle_cache, (void *)handle); /* PLANTED: use-after-free */\n$2}; s{(\tspin_unlock\(&class->lock\);\n\n)\tkmem_cache_free\(zsf_handle_cache, \(void \*\)handle\);\n(\tif \(unlikely\(contended\)\))}{$1$2}' \
 			"$2/src/zsfast/alloc.c" ;;
+	rtslot)
+		perl -0pi -e 's#(\tspin_lock\(&zx->table\[index\]\.lock\);\n)#$1\tpreempt_disable(); /* PLANTED: a bit spinlock */\n#; s#(\treturn spin_trylock\(&zx->table\[index\]\.lock\))#\tif (!spin_trylock(&zx->table[index].lock))\n\t\treturn false;\n\tpreempt_disable(); /* PLANTED */\n\treturn true#; s#(\tspin_unlock\(&zx->table\[index\]\.lock\);)#\tpreempt_enable(); /* PLANTED */\n$1#' \
+			"$2/src/zramx/zramx.h" ;;
 	lockorder)
 		perl -0pi -e 's#(\t\tmemcpy_to_page\(page, 0, mem \+ first, len - first\);\n\t\}\n)(\tread_unlock\(&zspage->migrate_lock\);)#$1\tspin_lock(&class->lock); /* PLANTED: migrate_lock -> class lock */\n\tspin_unlock(&class->lock);\n$2#' \
 			"$2/src/zsfast/access.c" ;;
@@ -63,12 +72,20 @@ expect_re() {
 	case "$1" in
 	uaf) echo 'BUG: KASAN: [a-z-]*use-after-free in zsf_free' ;;
 	lockorder) echo 'WARNING: possible circular locking dependency detected' ;;
+	rtslot) echo 'BUG: sleeping function called from invalid context' ;;
 	esac
 }
 
-zsf_debug_kernel || { ktap_point fail "debug kernel"; finish; }
+# kernel_of BUG: the debug kernel variant that can see it.
+kernel_of() {
+	case "$1" in
+	rtslot) echo rt ;;
+	esac
+}
 
 for bug in $BUGS; do
+	zsf_debug_kernel "$(kernel_of "$bug")" ||
+		{ ktap_point fail "$bug: debug kernel"; continue; }
 	dir=$SCRATCH/$bug
 	rm -rf "$dir"
 	mkdir -p "$dir"

@@ -2,22 +2,25 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # The debug-kernel reliability lane: `make check-debug`, and
-# the "debug" lane of tests/check.sh.
+# the "debug" lane of tests/check.sh; with ZSF_DEBUG_VARIANT=rt, the
+# "debug-rt" lane: the same on the PREEMPT_RT debug kernel
+# (tests/debug/config.rt.fragment), with the tests.list tests of the
+# debug-rt variant.
 #
 #   1. build (or take from the cache) the debug kernel: Debian's
 #      linux-source-6.12 + tests/debug/config.fragment (KASAN, lockdep,
 #      DEBUG_VM, DEBUG_LIST, KFENCE, DEBUG_PAGEALLOC, fault injection);
 #   2. build our modules (and the test modules) against it, with
 #      ZSF_WERROR=1, and the static guest programs;
-#   3. boot it three times under QEMU with
+#   3. boot it under QEMU, once for the suite and once for each long
+#      test of the variant in tests/tests.list, with
 #          panic_on_warn=1 oops=panic kasan.fault=panic debug_pagealloc=on
 #          slab_nomerge  (every kmem_cache stays visible in /proc/slabinfo)
 #          rcupdate.rcu_cpu_stall_timeout=60  (TCG; see BOOT_ARGS)
-#      a) the in-guest tests of tests/tests.list for the debug variant
-#         (the short and medium ones);
-#      b) t_fault.sh: swap under failslab + fail_page_alloc;
-#      c) t_stress.sh: the long swap stress (STRESS_MINUTES).
-#      (b and c are the long tests of the debug variant in tests.list.)
+#      a) the in-guest tests of tests/tests.list for the variant (the
+#         short and medium ones);
+#      b) fault: t_fault.sh, swap under failslab + fail_page_alloc;
+#      c) stress: t_stress.sh, the long swap stress (STRESS_MINUTES).
 #      Separate boots: a KASAN report (which panics) or a lockdep report
 #      (which turns lockdep off for the rest of the boot) in one cannot
 #      hide a problem in the others.  Every boot fails on any splat in
@@ -30,7 +33,9 @@
 # Environment:
 #   STRESS_MINUTES   length of the stress boot (default 10)
 #   FAULT_SECONDS    length of the fault-injection run (default 90)
-#   ZSF_DEBUG_BOOTS  which boots to run (default "suite fault stress")
+#   ZSF_DEBUG_VARIANT  "" (the debug lane) or rt (the debug-rt lane)
+#   ZSF_DEBUG_BOOTS  which boots to run (default: suite, then the
+#                    variant's long tests: "suite fault stress" for debug)
 #   ZSF_OUT, ZSF_CACHE, ZSF_GUEST_TIMEOUT (suite boot backstop; default
 #   7200; a boot silent for ZSF_GUEST_STALL seconds stops first)
 #   GUEST_MEM        guest RAM in MiB (default 768: the swap tests scale
@@ -45,7 +50,7 @@ export ZSF_CACHE=${ZSF_CACHE:-$HOME/.cache/zsfast}
 export ZSF_OUT=${ZSF_OUT:-$ZSF_ROOT/build/check}
 STRESS_MINUTES=${STRESS_MINUTES:-10}
 FAULT_SECONDS=${FAULT_SECONDS:-90}
-BOOTS=${ZSF_DEBUG_BOOTS:-suite fault stress}
+VARIANT=${ZSF_DEBUG_VARIANT:-}
 # rcu_cpu_stall_timeout: under TCG on a loaded 2-core host a vCPU can be
 # starved for more than the default 21 s, and the stall warning (with a
 # Call Trace of whatever task was preempted, e.g. khugepaged) would fail
@@ -65,7 +70,7 @@ source "$ZSF_ROOT/tests/lib/tests.sh"
 # shellcheck source=tests/lib/guest.sh
 source "$ZSF_ROOT/tests/lib/guest.sh"
 
-ZSF_LANE=debug
+ZSF_LANE=debug${VARIANT:+-$VARIANT}
 # shellcheck source=tests/lib/lane.sh
 source "$ZSF_ROOT/tests/lib/lane.sh"
 mkdir -p "$ZSF_OUT"
@@ -76,7 +81,7 @@ mkdir -p "$ZSF_OUT"
 boot() {
 	local name=$1 tests=$2 tmo=$3 extra=${4:-} out
 
-	out=$ZSF_OUT/debug-$name
+	out=$ZSF_OUT/$ZSF_LANE-$name
 	log "boot $name: $tests (timeout ${tmo}s)"
 	GUEST_KOS=$MODS GUEST_PROGS=$PROGS GUEST_TESTS=$tests \
 	GUEST_STOCK_MODS=$STOCK GUEST_OUT=$out GUEST_TIMEOUT=$tmo \
@@ -89,7 +94,7 @@ boot() {
 
 # ---- 1. the kernel --------------------------------------------------
 t=$(date +%s)
-if zsf_debug_kernel; then
+if zsf_debug_kernel "$VARIANT"; then
 	ktap_point ok "debug kernel $KVER ($(($(date +%s) - t)) s)"
 else
 	ktap_point fail "debug kernel build"
@@ -101,25 +106,26 @@ echo "# VMLINUZ=$VMLINUZ KDIR=$KDIR"
 MODS=$ZSF_OUT/$KVER/default
 PROGS=$ZSF_OUT/progs
 t=$(date +%s)
-if zsf_build "$KDIR" "$MODS" 2> "$ZSF_OUT/debug-build.stderr"; then
+if zsf_build "$KDIR" "$MODS" 2> "$ZSF_OUT/$ZSF_LANE-build.stderr"; then
 	ktap_point ok "modules build against $KVER, no warnings ($(($(date +%s) - t)) s)"
 else
-	sed 's/^/# /' "$ZSF_OUT/debug-build.stderr"
+	sed 's/^/# /' "$ZSF_OUT/$ZSF_LANE-build.stderr"
 	ktap_point fail "modules build against $KVER, no warnings"
 	finish
 fi
-if zsf_build_progs "$PROGS" 2> "$ZSF_OUT/debug-progs.stderr"; then
+if zsf_build_progs "$PROGS" 2> "$ZSF_OUT/$ZSF_LANE-progs.stderr"; then
 	ktap_point ok "static guest programs"
 else
-	sed 's/^/# /' "$ZSF_OUT/debug-progs.stderr"
+	sed 's/^/# /' "$ZSF_OUT/$ZSF_LANE-progs.stderr"
 	ktap_point fail "static guest programs"
 	finish
 fi
 
 # ---- 3. the boots -----------------------------------------------------
-SUITE=$(zsf_tests 6.12 amd64 debug short,medium)
+SUITE=$(zsf_tests 6.12 amd64 "$ZSF_LANE" short,medium)
+BOOTS=${ZSF_DEBUG_BOOTS:-suite $(ZSF_GUEST_TESTS= zsf_tests 6.12 amd64 "$ZSF_LANE" long | tr , ' ')}
 STOCK=$ZSF_GUEST_STOCK
-log "suite: $SUITE; stock modules: $STOCK"
+log "boots: $BOOTS; suite: $SUITE; stock modules: $STOCK"
 
 for b in $BOOTS; do
 	case "$b" in
@@ -140,7 +146,7 @@ for b in $BOOTS; do
 		boot stress stress $((STRESS_MINUTES * 60 * 3 + 1200)) \
 			"zsf.stress_seconds=$((STRESS_MINUTES * 60))" ;;
 	*)
-		ktap_point fail "unknown boot '$b' in ZSF_DEBUG_BOOTS" ;;
+		ktap_point fail "unknown boot '$b' (ZSF_DEBUG_BOOTS, tests.list)" ;;
 	esac
 done
 
