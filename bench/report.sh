@@ -58,6 +58,8 @@ function kv(line, key,    i, n, f) {
 : > "$tmp/ratio.md"
 : > "$tmp/w2.md"
 : > "$tmp/prof.md"
+: > "$tmp/lat.md"
+: > "$tmp/mem.md"
 : > "$tmp/plot.dat"
 for raw in "$@"; do
 	kernel=$(sed -n 's/^# W1 config kernel=\([^ ]*\).*/\1/p' "$raw" | head -n 1)
@@ -83,6 +85,12 @@ for raw in "$@"; do
 		kt[k, n] = kv($0, "kthread_ns") / 1e6
 		st[k, n] = kv($0, "settle_ns") / 1e6
 		resid[k, n] = kv($0, "residual")
+		mxm[k, n] = kv($0, "max_munmap_ns") / 1e6
+		if (kv($0, "lat_n") != "") {
+			nl = ++ln[k]
+			lp[k, nl] = kv($0, "lat_p99_us") + 0
+			lm[k, nl] = kv($0, "lat_max_us") + 0
+		}
 	}
 	/^# W1 r=[0-9]+ P=[0-9]+ be=[a-z]+ free_stats/ {
 		k = kv($0, "P") SUBSEP kv($0, "be")
@@ -134,6 +142,13 @@ for raw in "$@"; do
 				       m1(k, cpu, sn[k]), m1(k, kt, sn[k]),
 				       settle, extra) >> (D "/w1.md")
 				printf("%s %d %s %s %s\n", K, P, B[b], s[1], s[2]) >> (D "/plot.dat")
+				if (!ln[k]) continue
+				split(stats(k, mxm, sn[k]), x, "|")
+				split(stats(k, lp, ln[k]), y, "|")
+				split(stats(k, lm, ln[k]), z, "|")
+				printf("| %s | %d | %s | %d | %s (%s) | %s (%s) | %s (%s) |\n",
+				       K, P, name[B[b]], ln[k], x[1], x[2], y[1], y[2],
+				       z[1], z[2]) >> (D "/lat.md")
 			}
 			split(ratio(P, "stock", "ours"), a, "|")
 			split(ratio(P, "ours", "floor"), f, "|")
@@ -184,6 +199,28 @@ for raw in "$@"; do
 			       a[1], a[2], b[1], b[2], rr, c[1], c[2], rb) >> (D "/w2.md")
 		}
 	}' "$raw"
+
+	# Memory efficiency (t_bench_memory.sh): per algorithm and phase.
+	awk -v K="$kernel" "$AWK_LIB"'
+	/^# MEM be=[a-z]+ algo=/ {
+		k = kv($0, "algo") SUBSEP kv($0, "phase"); b = kv($0, "be")
+		if (!(k in seen)) { seen[k] = 1; order[++n] = k }
+		orig[k, b] = kv($0, "orig"); compr[k, b] = kv($0, "compr")
+		mem[k, b] = kv($0, "mem")
+	}
+	function r(x, y) { return y > 0 ? sprintf("%.3f", x / y) : "-" }
+	END {
+		for (i = 1; i <= n; i++) {
+			k = order[i]; split(k, ap, SUBSEP)
+			printf("| %s | %s | %s | %.1f | %s | %s | %s | %s | %s |\n",
+			       K, ap[1], ap[2], orig[k, "zramx"] / 1048576,
+			       r(mem[k, "stock"], orig[k, "stock"]),
+			       r(mem[k, "zramx"], orig[k, "zramx"]),
+			       r(mem[k, "zramx"], mem[k, "stock"]),
+			       r(compr[k, "stock"], mem[k, "stock"]),
+			       r(compr[k, "zramx"], mem[k, "zramx"]))
+		}
+	}' "$raw" >> "$tmp/mem.md"
 
 	# Profile boot (t_bench_profile.sh), if any.
 	if grep -q '^# PROF be=' "$raw"; then
@@ -260,6 +297,20 @@ done
 	echo "| kernel | P | stock/ours | stock/inplace | inplace/ours | ours/floor | stock/floor | rounds |"
 	echo "|---|---|---|---|---|---|---|---|"
 	cat "$tmp/ratio.md"
+	if [ -s "$tmp/lat.md" ]; then
+		echo
+		echo "### Latency while the release runs (bench.lat=1)"
+		echo
+		echo "longest munmap: the slowest process's munmap of a round (ms)."
+		echo "timer: a SCHED_FIFO process (priority 90) woken every 1 ms from the"
+		echo "barrier until the page count settled, as cyclictest does: how late"
+		echo "each wake-up was (µs), its p99 and its maximum per round.  Each"
+		echo "column: median over the rounds (min–max)."
+		echo
+		echo "| kernel | P | backend | rounds | longest munmap ms | timer p99 µs | timer max µs |"
+		echo "|---|---|---|---|---|---|---|"
+		cat "$tmp/lat.md"
+	fi
 	echo
 	echo "## W2: zs_free vs zsf_free in kernel (bench/kmod), N kthreads"
 	echo
@@ -271,6 +322,24 @@ done
 	echo "| kernel | N | handles/thread | stock ns/free | min–max | zsfast ns/free | min–max | stock/zsfast | bulk ns/free | min–max | stock/bulk |"
 	echo "|---|---|---|---|---|---|---|---|---|---|---|"
 	cat "$tmp/w2.md"
+	if [ -s "$tmp/mem.md" ]; then
+		echo
+		echo "## Memory efficiency: one corpus on stock zram and on zramx"
+		echo
+		echo "bench/guest/t_bench_memory.sh: a corpus of the guest's own page"
+		echo "contents (text 40%, binaries 30%, zero 10%, random 20%) written to a"
+		echo "fresh device (full), then every other 64 KiB overwritten with zeros"
+		echo "(holed), then \`compact\` (compacted).  From mm_stat: mem/orig ="
+		echo "mem_used_total / orig_data_size, the RAM per stored byte (lower is"
+		echo "better); compr/mem = compr_data_size / mem_used_total, the share of the"
+		echo "pool that holds data (1 - the allocator's waste).  zramx/stock:"
+		echo "mem_used_total of zramx over stock's, on the same data.  Target: within"
+		echo "1% of stock (0.99–1.01)."
+		echo
+		echo "| kernel | algo | phase | stored MiB | stock mem/orig | zramx mem/orig | zramx/stock | stock compr/mem | zramx compr/mem |"
+		echo "|---|---|---|---|---|---|---|---|---|"
+		cat "$tmp/mem.md"
+	fi
 	if [ -s "$tmp/prof.md" ]; then
 		echo
 		echo "## Where the time goes: one round per backend under function_graph"

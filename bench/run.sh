@@ -7,9 +7,13 @@
 #       brd, P processes munmap swapped-out memory at once
 #   W2  bench/guest/t_bench_free.sh: bench/kmod's zs_free/zsf_free
 #       micro-benchmark, N kthreads
+#   MEM bench/guest/t_bench_memory.sh: the same corpus of page contents
+#       on stock zram and zramx, RAM per stored byte and allocator waste
+#   (the tests of the bench variant in tests/tests.list),
 #   and, in a second boot of its own (BENCH_PROFILE=1, the default),
 #   bench/guest/t_bench_profile.sh: one W1 round per backend under
 #   ftrace's function_graph tracer, to see where the release time goes
+#   (the benchprof variant)
 # then bench/report.sh prints the table and writes bench/results/
 # (report.md, release.png, the raw guest output).
 #
@@ -30,6 +34,9 @@
 #   BENCH_PROFILE=1           0: no profile boot
 #   BENCH_ONLY_PROFILE=1       only the profile boot (no W1, W2)
 #   BENCH_PROF_P=2            P of the profiled rounds
+#   BENCH_LAT=rt               W1 with a 1 ms SCHED_FIFO timer's latency
+#                              (bench.lat=1): rt = on the kernels whose
+#                              name ends in -rt; 1 = all; 0 = none
 #   BENCH_PARALLEL=0           1: boot the kernels' guests at the same
 #                              time (faster, noisier)
 #   BENCH_OUT=build/bench      work directory (builds, guest logs)
@@ -69,6 +76,8 @@ source "$ROOT/tests/lib/kernels.sh"
 source "$ROOT/tests/lib/build.sh"
 # shellcheck source=tests/lib/guest.sh
 source "$ROOT/tests/lib/guest.sh"
+# shellcheck source=tests/lib/tests.sh
+source "$ROOT/tests/lib/tests.sh"
 
 mkdir -p "$OUT" "$RESULTS"
 zsf_build_progs "$OUT/progs" || { log "cannot build the programs"; exit 1; }
@@ -98,14 +107,20 @@ fi
 run_kernel() {
 	local f=$1 g=$OUT/guest-$1 p=$OUT/prof-$1 rc=0
 	local fetch=zsf_kernel_fetch boot=zsf_guest_run progs=$OUT/progs
+	local arch=amd64
 	local -a make_args=()
+	local append=$APPEND
 
 	if [ "$(zsf_kernel_field "$f" role)" = arm64 ]; then
 		fetch=zsf_arm64_fetch
 		boot=zsf_arm64_guest_run
 		progs=$OUT/progs-arm64
+		arch=arm64
 		make_args=(ARCH=arm64 CROSS_COMPILE="$ZSF_ARM64_CROSS")
 	fi
+	case "${BENCH_LAT:-rt}:$f" in
+	1:*|rt:*-rt) append+=" bench.lat=1" ;;
+	esac
 	(
 		$fetch "$f" > /dev/null || {
 			log "$f: ${ZSF_KERNEL_ERROR:-cannot fetch the kernel}"
@@ -120,18 +135,19 @@ run_kernel() {
 			ktap_begin	# each boot's points: a document
 			GUEST_KOS=$OUT/build-$f GUEST_PROGS=$progs \
 			GUEST_STOCK_MODS=$STOCK \
-			GUEST_TESTS=bench_free,bench_release GUEST_MEM=$MEM \
+			GUEST_TESTS=$(zsf_tests "$f" $arch bench) GUEST_MEM=$MEM \
 			GUEST_TIMEOUT=${BENCH_TIMEOUT:-7200} GUEST_OUT=$g \
-			GUEST_APPEND=$APPEND $boot > "$g.ktap" || exit 1
+			GUEST_APPEND=$append $boot > "$g.ktap" || exit 1
 		fi
 		[ "${BENCH_PROFILE:-1}" = 1 ] || exit 0
 		rm -rf "$p"
 		log "$f: profile boot"
 		ktap_begin
 		GUEST_KOS=$OUT/build-$f GUEST_PROGS=$progs \
-		GUEST_STOCK_MODS=$STOCK GUEST_TESTS=bench_profile \
+		GUEST_STOCK_MODS=$STOCK \
+		GUEST_TESTS=$(zsf_tests "$f" $arch benchprof) \
 		GUEST_MEM=$MEM GUEST_TIMEOUT=1800 GUEST_OUT=$p \
-		GUEST_APPEND=$APPEND $boot > "$p.ktap"
+		GUEST_APPEND=$append $boot > "$p.ktap"
 	) || rc=$?
 	return $rc
 }

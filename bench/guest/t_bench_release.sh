@@ -19,6 +19,8 @@
 #
 # Kernel command line knobs (bench/run.sh sets them):
 #   bench.mb=256  bench.rounds=5  bench.procs=1,2,4  bench.disk=MiB
+#   bench.lat=1   also time a 1 ms SCHED_FIFO timer during each release
+#                 (release -L: the wake-up latency's p99 and maximum)
 #
 # Results go to stdout as "# W1 ..." diagnostic lines that bench/run.sh
 # parses.  Test points fail only on wrong results: a data mismatch, a
@@ -34,12 +36,14 @@ MB=256
 ROUNDS=5
 PROCS=1,2,4
 DISK=
+LAT=
 for _w in $(cat /proc/cmdline); do
 	case $_w in
 	bench.mb=*) MB=${_w#bench.mb=} ;;
 	bench.rounds=*) ROUNDS=${_w#bench.rounds=} ;;
 	bench.procs=*) PROCS=${_w#bench.procs=} ;;
 	bench.disk=*) DISK=${_w#bench.disk=} ;;
+	bench.lat=1) LAT=-L ;;
 	esac
 done
 PROCS=$(echo "$PROCS" | tr ',' ' ')
@@ -50,7 +54,7 @@ done
 # Same disksize for every backend: the largest round plus 25%.
 DISK=${DISK:-$((maxp * MB * 5 / 4 + 16))}
 
-ktap_diag "W1 config kernel=$(uname -r) mb=$MB rounds=$ROUNDS procs=$PROCS disk_mib=$DISK mem_kb=$(sed -n 's/MemTotal: *\([0-9]*\).*/\1/p' /proc/meminfo) cpus=$(grep -c ^processor /proc/cpuinfo)"
+ktap_diag "W1 config kernel=$(uname -r)${LAT:+ latency=1ms-fifo} mb=$MB rounds=$ROUNDS procs=$PROCS disk_mib=$DISK mem_kb=$(sed -n 's/MemTotal: *\([0-9]*\).*/\1/p' /proc/meminfo) cpus=$(grep -c ^processor /proc/cpuinfo)"
 
 zx_swapoff_all
 modprobe lz4_compress 2>/dev/null
@@ -143,7 +147,7 @@ round() {
 	[ "$_b" = ours ] || [ "$_b" = inplace ] && _zidle=$(zsf_pages)
 	_used0=$(swap_used "$DEV")
 	# shellcheck disable=SC2086
-	if ! release -B -s "$MB" -P "$_p" $_watch > /tmp/w1.out 2>&1; then
+	if ! release -B -s "$MB" -P "$_p" $_watch $LAT > /tmp/w1.out 2>&1; then
 		sed 's/^/# /' /tmp/w1.out | tail -n 20
 		bad "$_id: release -B (data check, pageout, munmap)"
 		swapoff "$DEV"

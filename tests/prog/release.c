@@ -4,7 +4,7 @@
  *
  *   release [-s MB] [-f MODE] [-P PROCS] [-e] [-x CMD] [-m PCT] [-q]
  *   release -B [-s MB] [-P PROCS] [-f MODE] [-V STRIDE] [-Z FILE]
- *           [-M FILE] [-E FILE] [-m PCT]
+ *           [-M FILE] [-E FILE] [-L] [-m PCT]
  *
  *   -s MB     anonymous memory per process (default 64; 256 with -B)
  *   -f MODE   fill (zt_pattern.h; default mixed, partly compressible)
@@ -44,6 +44,12 @@
  *   -M FILE    a zram mm_stat: watch its mem_used_total
  *   -E FILE    write "1" to FILE at the barrier and "0" once the count
  *              settled (e.g. ftrace's function_profile_enabled)
+ *   -L         latency, as cyclictest measures it: from just before the
+ *              barrier until the count settled, a SCHED_FIFO process
+ *              (priority 90, memory locked) sleeps to every next
+ *              millisecond (clock_nanosleep, TIMER_ABSTIME) and records
+ *              how late it woke; the summary gains lat_n (wake-ups),
+ *              lat_p99_us and lat_max_us
  *
  *   cpu_ns     sum over the processes of the thread CPU time of munmap
  *   kthread_ns sum over all kernel threads (kworkers, ksoftirqd, ...) of
@@ -71,6 +77,7 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,9 +88,12 @@
 #include "zt_prog.h"
 
 #define MAXP 64
+/* -L: a 1 ms period, at most two minutes of samples. */
+#define LAT_PERIOD_NS	1000000ULL
+#define LAT_MAX		120000
 
 #define USAGE "release [-s MB] [-f MODE] [-P PROCS] [-e] [-x CMD] [-m PCT] [-q]\n" \
-	"       release -B [-s MB] [-P PROCS] [-f MODE] [-V STRIDE] [-Z FILE] [-M FILE] [-E FILE] [-m PCT]"
+	"       release -B [-s MB] [-P PROCS] [-f MODE] [-V STRIDE] [-Z FILE] [-M FILE] [-E FILE] [-L] [-m PCT]"
 
 struct proc_res {
 	unsigned long long munmap_ns;
@@ -96,12 +106,21 @@ struct proc_res {
 	unsigned long checked;
 };
 
+/* -L: shared between the parent and the timer process. */
+struct lat {
+	int ready, stop;	/* __atomic: the other process writes */
+	unsigned long n;
+	unsigned int us[LAT_MAX];
+};
+
 static struct proc_res *res;
+static struct lat *lat;
+static pid_t lat_pid;
 static struct zt_barrier start, end;
 static struct zt_kids kids;
 
 static struct {
-	int procs, mode, do_exit, quiet, min_pct, bench;
+	int procs, mode, do_exit, quiet, min_pct, bench, lat;
 	size_t mb, stride;
 	const char *cmd, *zsf, *mm, *flag;
 } opt = { .procs = 1, .mode = ZT_MIXED, .min_pct = 90, .stride = 7 };
@@ -300,6 +319,77 @@ static unsigned long long settle(long idle, long *last)
 	return t_last;
 }
 
+/* -L: the timer process: wake every period until told to stop. */
+static int lat_loop(void)
+{
+	struct sched_param sp = { .sched_priority = 90 };
+	struct timespec next;
+	unsigned long long late;
+
+	if (sched_setscheduler(0, SCHED_FIFO, &sp) || mlockall(MCL_CURRENT))
+		zt_die(2, "-L: SCHED_FIFO or mlockall");
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	__atomic_store_n(&lat->ready, 1, __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&lat->stop, __ATOMIC_ACQUIRE) &&
+	       lat->n < LAT_MAX) {
+		next.tv_nsec += LAT_PERIOD_NS;
+		if (next.tv_nsec >= 1000000000L) {
+			next.tv_nsec -= 1000000000L;
+			next.tv_sec++;
+		}
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
+		late = zt_ns(CLOCK_MONOTONIC) -
+			(next.tv_sec * 1000000000ULL + next.tv_nsec);
+		lat->us[lat->n++] = late / 1000;
+	}
+	return 0;
+}
+
+/* -L: start the timer process; returns once it runs at its priority. */
+static void lat_start(void)
+{
+	lat = zt_shared(sizeof(*lat));
+	lat_pid = fork();
+	if (lat_pid < 0)
+		zt_die(2, "fork");
+	if (!lat_pid) {
+		/* The barriers open at EOF: hold no write end of them. */
+		close(start.go[1]);
+		close(end.go[1]);
+		_exit(lat_loop());
+	}
+	while (!__atomic_load_n(&lat->ready, __ATOMIC_ACQUIRE)) {
+		if (waitpid(lat_pid, NULL, WNOHANG) == lat_pid)
+			zt_die(2, "-L: the timer process failed");
+		usleep(1000);
+	}
+}
+
+static int cmp_uint(const void *a, const void *b)
+{
+	unsigned int x = *(const unsigned int *)a, y = *(const unsigned int *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* -L: stop the timer process and print its figures; 1 if it failed. */
+static int lat_stop(void)
+{
+	int st;
+
+	__atomic_store_n(&lat->stop, 1, __ATOMIC_RELEASE);
+	if (waitpid(lat_pid, &st, 0) != lat_pid || st) {
+		fprintf(stderr, "release: -L: the timer process failed (%#x)\n", st);
+		return 1;
+	}
+	if (!lat->n)
+		return 1;
+	qsort(lat->us, lat->n, sizeof(lat->us[0]), cmp_uint);
+	printf(" lat_n=%lu lat_p99_us=%u lat_max_us=%u", lat->n,
+	       lat->us[lat->n * 99 / 100], lat->us[lat->n - 1]);
+	return 0;
+}
+
 /* -B: the parent's side of a round, from the barrier on. */
 static int bench_round(long idle)
 {
@@ -308,6 +398,8 @@ static int bench_round(long idle)
 	int i, failed;
 	long last;
 
+	if (opt.lat)
+		lat_start();
 	write_flag("1");
 	k0 = kthread_ns();
 	s0 = stat_busy();
@@ -330,10 +422,14 @@ static int bench_round(long idle)
 			maxv = r->munmap_ns;
 	}
 	if (!failed)
-		printf("relbench: P=%d mb=%zu max_munmap_ns=%llu cpu_ns=%llu kthread_ns=%llu stat_ms=%llu settle_ns=%llu idle=%ld residual=%ld checked=%llu\n",
+		printf("relbench: P=%d mb=%zu max_munmap_ns=%llu cpu_ns=%llu kthread_ns=%llu stat_ms=%llu settle_ns=%llu idle=%ld residual=%ld checked=%llu",
 		       opt.procs, opt.mb, maxv, cpu, k1 - k0,
 		       (s1 - s0) * 1000 / sysconf(_SC_CLK_TCK), t_last - t_go,
 		       idle, last < 0 ? 0 : last - idle, checked);
+	if (opt.lat && lat_stop())
+		failed = 1;
+	if (!failed)
+		printf("\n");
 	zt_barrier_open(&end);
 	if (zt_reap_kids(&kids, 1))
 		failed = 1;
@@ -386,7 +482,7 @@ static void parse(int argc, char **argv)
 {
 	int c;
 
-	while ((c = getopt(argc, argv, "s:f:P:ex:m:qBV:Z:M:E:")) != -1) {
+	while ((c = getopt(argc, argv, "s:f:P:ex:m:qBV:Z:M:E:L")) != -1) {
 		switch (c) {
 		case 's': opt.mb = strtoul(optarg, NULL, 0); break;
 		case 'f': opt.mode = zt_parse_mode(optarg); break;
@@ -400,13 +496,15 @@ static void parse(int argc, char **argv)
 		case 'Z': opt.zsf = optarg; break;
 		case 'M': opt.mm = optarg; break;
 		case 'E': opt.flag = optarg; break;
+		case 'L': opt.lat = 1; break;
 		default: zt_usage(USAGE);
 		}
 	}
 	if (!opt.mb)
 		opt.mb = opt.bench ? 256 : 64;
 	if (opt.procs < 1 || opt.procs > MAXP || opt.mode < 0 ||
-	    optind != argc || (opt.bench && (opt.do_exit || opt.cmd)))
+	    optind != argc || (opt.bench && (opt.do_exit || opt.cmd)) ||
+	    (opt.lat && !opt.bench))
 		zt_usage(USAGE);
 }
 

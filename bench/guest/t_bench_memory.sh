@@ -1,0 +1,154 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=sh
+#
+# Memory efficiency: the same corpus of page contents stored on stock
+# zram (the kernel's zsmalloc) and on zramx (zsfast), with the same
+# algorithm and disksize; run by bench/run.sh (make bench), not by make
+# check.
+#
+# The corpus (bench.mem_mb MiB, default 64), made in the guest's tmpfs
+# from what the guest holds, in this order:
+#   text      40%  /proc/kallsyms and the test scripts, repeated
+#   binaries  30%  the static test programs, our modules and the stock
+#                  modules of the guest (ELF), repeated
+#   zero      10%  zero pages (same-filled: no object)
+#   random    20%  /dev/urandom (incompressible: the huge class)
+# For each algorithm (bench.mem_algos, default lz4,zstd) and backend,
+# interleaved: a fresh device, the corpus written (dd, fsync), then
+#   full       as written
+#   holed      every other 64 KiB of the data part overwritten with
+#              zeros, freeing half the objects, spread over every class
+#   compacted  after `echo 1 > compact`
+# and at each step one line
+#   # MEM be=stock|zramx algo=A phase=P orig=B compr=B mem=B pages=N
+# (mm_stat's orig_data_size, compr_data_size, mem_used_total in bytes;
+# pages_compacted), which bench/report.sh turns into mem/orig (RAM per
+# stored byte) and compr/mem (the share of the pool's memory that holds
+# data: 1 - the allocator's waste).
+#
+# Points fail only on wrong results: the device's content read back
+# differs from what was written, or mm_stat is not back at zero after
+# reset.
+
+ZT_DIR=$(dirname "$0")
+. "$ZT_DIR/lib.sh"
+export ZDRV=zramx
+. "$ZT_DIR/zramx_lib.sh"
+
+MB=$(zsf_cmdline bench.mem_mb 64)
+ALGOS=$(zsf_cmdline bench.mem_algos lz4,zstd | tr ',' ' ')
+PG=$ZT_PAGE_SIZE
+W=/tmp/bench-memory
+CORPUS=$W/corpus
+EXPECT=$W/expect
+HOLE_KB=64
+rm -rf $W
+mkdir -p $W
+
+# fill FILE KIB SOURCE...: FILE gets KIB KiB of the SOURCEs, repeated.
+fill() {
+	_out=$1 _kb=$2
+	shift 2
+	: > "$_out.src"
+	cat "$@" > "$_out.src" 2>/dev/null
+	[ -s "$_out.src" ] || return 1
+	: > "$_out"
+	while [ "$(($(wc -c < "$_out") / 1024))" -lt "$_kb" ]; do
+		cat "$_out.src" >> "$_out"
+	done
+	head -c $((_kb * 1024)) "$_out" > "$_out.cut" && mv "$_out.cut" "$_out"
+	rm -f "$_out.src"
+}
+
+kb=$((MB * 1024))
+cat /proc/kallsyms > $W/kallsyms
+mods=$(find /lib/modules -name '*.ko' 2>/dev/null)
+# shellcheck disable=SC2086 # $mods: one word per module file
+if fill $W/text $((kb * 40 / 100)) $W/kallsyms "$ZT_DIR"/*.sh &&
+	fill $W/bin $((kb * 30 / 100)) "$ZT_BIN"/* "$ZT_KO"/*.ko $mods &&
+	head -c $((kb * 1024 / 10)) /dev/zero > $W/zero &&
+	head -c $((kb * 1024 / 5)) /dev/urandom > $W/random &&
+	cat $W/text $W/bin $W/zero $W/random > $CORPUS; then
+	rm -f $W/text $W/bin $W/zero $W/random $W/kallsyms
+	ktap_ok "MEM: corpus of $MB MiB (text 40%, binaries 30%, zero 10%, random 20%)"
+else
+	ktap_fail "MEM: corpus of $MB MiB"
+	exit 1
+fi
+BYTES=$(wc -c < $CORPUS)
+DISK=$((MB + 16))M
+ktap_diag "MEM config kernel=$(uname -r) mb=$MB page=$PG algos=$ALGOS hole_kb=$HOLE_KB"
+
+# The expected content after the holes: every other HOLE_KB of the
+# corpus zeroed (the holes start at the first chunk).
+cp $CORPUS $EXPECT
+n=$((BYTES / 1024 / HOLE_KB))
+i=0
+while [ $i -lt $n ]; do
+	dd if=/dev/zero of=$EXPECT bs=${HOLE_KB}k seek=$i count=1 \
+		conv=notrunc 2>/dev/null
+	i=$((i + 2))
+done
+
+zx_swapoff_all
+modprobe lz4_compress 2>/dev/null
+modprobe zstd 2>/dev/null
+if modprobe zram num_devices=1 && zx_wait_path /dev/zram0 &&
+	zx_load_drv zramx; then
+	ktap_ok "MEM: load zram and zramx"
+else
+	ktap_fail "MEM: load zram and zramx"
+	exit 1
+fi
+
+# line BE ALGO PHASE SYS
+line() {
+	ktap_diag "MEM be=$1 algo=$2 phase=$3 orig=$(zx_mm orig_data_size "$4") compr=$(zx_mm compr_data_size "$4") mem=$(zx_mm mem_used_total "$4") pages=$(zx_mm pages_compacted "$4")"
+}
+
+# run BE ALGO
+run() {
+	_be=$1 _a=$2
+	case $_be in
+	stock) _sys=/sys/block/zram0 _dev=/dev/zram0 ;;
+	zramx) _sys=/sys/block/zramx0 _dev=/dev/zramx0 ;;
+	esac
+	_id="MEM $_be $_a"
+	if ! zx_setup "$_a" "$DISK" "$_sys" ||
+		[ "$(zx_algo_selected "$_sys")" != "$_a" ]; then
+		ktap_skip "$_id" "$_a not offered by $_be"
+		return
+	fi
+	if ! dd if=$CORPUS of="$_dev" bs=1M conv=fsync 2>/dev/null; then
+		ktap_fail "$_id: write the corpus"
+		return
+	fi
+	line "$_be" "$_a" full "$_sys"
+	_i=0
+	while [ $_i -lt $n ]; do
+		dd if=/dev/zero of="$_dev" bs=${HOLE_KB}k seek=$_i count=1 \
+			conv=notrunc,fsync 2>/dev/null || break
+		_i=$((_i + 2))
+	done
+	line "$_be" "$_a" holed "$_sys"
+	zx_set 1 "$_sys"/compact
+	line "$_be" "$_a" compacted "$_sys"
+	# Drop the page cache's copy, so that the device is read.
+	echo 3 > /proc/sys/vm/drop_caches
+	if head -c "$BYTES" "$_dev" | cmp -s - $EXPECT; then
+		ktap_ok "$_id: content read back as written"
+	else
+		ktap_fail "$_id: content read back as written" \
+			"$(head -c "$BYTES" "$_dev" | cmp - $EXPECT 2>&1 | head -n 3)"
+	fi
+	zx_set 1 "$_sys"/reset
+	zx_mm_empty "$_sys" || ktap_fail "$_id: mm_stat empty after reset" \
+		"$(cat "$_sys"/mm_stat)"
+}
+
+for a in $ALGOS; do
+	for be in stock zramx; do
+		run $be "$a"
+	done
+done
+rm -rf $W
