@@ -128,7 +128,7 @@ fi
 
 # ---- 3. the boots -----------------------------------------------------
 SUITE=$(zsf_tests 6.12 amd64 "$ZSF_LANE" short,medium)
-BOOTS=${ZSF_DEBUG_BOOTS:-suite $(ZSF_GUEST_TESTS= zsf_tests 6.12 amd64 "$ZSF_LANE" long | tr , ' ')}
+BOOTS=${ZSF_DEBUG_BOOTS:-suite $(ZSF_GUEST_TESTS='' zsf_tests 6.12 amd64 "$ZSF_LANE" long | tr , ' ')}
 STOCK=$ZSF_GUEST_STOCK
 log "boots: $BOOTS; suite: $SUITE; stock modules: $STOCK"
 
