@@ -99,9 +99,7 @@ _zsf_debug_fragment() {
 		/^CONFIG_[A-Za-z0-9_]+=/ { o = $0; sub(/=.*/, "", o) }
 		/^# CONFIG_[A-Za-z0-9_]+ is not set$/ { o = $2 }
 		o == "" { next }
-		FNR == NR { if (!(o in line)) order[n++] = o; line[o] = $0 }
-		FNR != NR { if (!(o in line)) order[n++] = o; line[o] = $0 }
-		{ o = "" }
+		{ if (!(o in line)) order[n++] = o; line[o] = $0; o = "" }
 		END { for (i = 0; i < n; i++) print line[order[i]] }
 	' "$base" "$var"
 }
