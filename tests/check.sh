@@ -63,6 +63,9 @@
 #   ZSF_GUEST_TESTS    comma list: run only these in-guest tests in every
 #                      lane that boots a guest (for development; make
 #                      check unsets it)
+#   ZSF_STREAMS        2 (default): the debug lanes run in the background,
+#                      beside the others, once the build lane is done;
+#                      1: every lane in turn
 #   ZSF_NO_DEPS=1      same as --no-deps: do not apt-get anything (without
 #                      it, the packages the selected lanes need are
 #                      installed first: tests/lib/deps.sh)
@@ -334,21 +337,20 @@ else
 	export ZSF_NO_DEPS=1
 fi
 
-n_lanes=$(wc -w <<< "$lanes")
-echo "KTAP version 1"
-echo "1..$n_lanes"
-ktap_begin
-for l in $lanes; do
+# lane NAME: run lane NAME, writing its document on stdout.
+lane() {
+	local l=$1 f inst dv
+
 	case "$l" in
-	build)	run_lane build lane_build ;;
+	build)	lane_build ;;
 	guest-6.12-poollock)
-		run_lane "$l" guest_lane 6.12 poollock \
+		guest_lane 6.12 poollock \
 			"$(zsf_tests 6.12 amd64 poollock)" ZSF_FORCE_POOL_LOCK=1 ;;
 	guest-6.12-gki)
-		run_lane "$l" guest_lane 6.12 gki \
+		guest_lane 6.12 gki \
 			"$(zsf_tests 6.12 amd64 gki)" ZSF_NO_TASK_WORK=1 ;;
 	guest-*)
-		run_lane "$l" guest_lane "${l#guest-}" default \
+		guest_lane "${l#guest-}" default \
 			"$(zsf_tests "${l#guest-}" amd64 stock)" ;;
 	install)
 		# The kernels whose DKMS column in tests/kernels.list says
@@ -359,22 +361,74 @@ for l in $lanes; do
 		done
 		if [ -z "$inst" ]; then
 			ktap_skip "$l" "no selected kernel has DKMS yes in tests/kernels.list"
-			continue
+			return
 		fi
-		run_lane "$l" env ZSF_INSTALL_FLAVORS="${inst# }" \
-			"$ZSF_ROOT/tests/install/lane.sh" ;;
-	arm64)	run_lane "$l" "$ZSF_ROOT/tests/arm64/lane.sh" ;;
+		ZSF_INSTALL_FLAVORS="${inst# }" "$ZSF_ROOT/tests/install/lane.sh" ;;
+	arm64)	"$ZSF_ROOT/tests/arm64/lane.sh" ;;
 	debug|debug-rt)
 		# CI has 90 minutes for everything, a cold debug kernel
 		# build included: the stress boot gets 5 minutes here;
 		# make check-debug runs the full 10.
 		dv=${l#debug}
-		run_lane "$l" env STRESS_MINUTES="${STRESS_MINUTES:-5}" \
-			ZSF_DEBUG_VARIANT="${dv#-}" \
+		STRESS_MINUTES="${STRESS_MINUTES:-5}" ZSF_DEBUG_VARIANT="${dv#-}" \
 			"$ZSF_ROOT/tests/debug/lane.sh" ;;
-	fresh)	run_lane "$l" "$ZSF_ROOT/tests/fresh/lane.sh" ;;
+	fresh)	"$ZSF_ROOT/tests/fresh/lane.sh" ;;
 	esac
+}
+
+# The second stream (ZSF_STREAMS=2, the default): once the build lane
+# (if it runs) has built what lanes share, the debug lanes run one
+# after the other in the background, beside the rest.  A TCG guest
+# keeps about one of the two CPUs busy, and the debug lanes are half of
+# the time.
+# Their documents are nested in the order of the lane list when the
+# main stream reaches them, so the output is the same as in one stream.
+BG_LANES=
+if [ "${ZSF_STREAMS:-2}" -ge 2 ]; then
+	for l in $lanes; do
+		case "$l" in debug|debug-rt) BG_LANES="$BG_LANES $l" ;; esac
+	done
+fi
+BG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/zsf-check.XXXXXX")
+BG_PID=
+trap 'rm -rf "$BG_DIR"; [ -z "$BG_PID" ] || kill -- "-$BG_PID" 2>/dev/null' EXIT
+
+start_bg() {
+	[ -n "$BG_LANES" ] && [ -z "$BG_PID" ] || return 0
+	log "lanes$BG_LANES: start, beside the others"
+	set -m
+	(
+		for l in $BG_LANES; do
+			log "lane $l: start (second stream)"
+			ktap_run_doc "$l" "$BG_DIR/$l" lane "$l"
+			log "lane $l: $(cat "$BG_DIR/$l.summary")"
+		done
+	) &
+	BG_PID=$!
+	set +m
+}
+
+n_lanes=$(wc -w <<< "$lanes")
+echo "KTAP version 1"
+echo "1..$n_lanes"
+ktap_begin
+[[ " $lanes " == *" build "* ]] || start_bg
+for l in $lanes; do
+	if [[ " $BG_LANES " == *" $l "* ]]; then
+		start_bg
+		# Wait for this one's document, not for the whole stream.
+		while [ ! -f "$BG_DIR/$l.summary" ] &&
+		      kill -0 "$BG_PID" 2>/dev/null; do
+			sleep 5
+		done
+		ktap_run_nest "$l" "$BG_DIR/$l"
+		continue
+	fi
+	run_lane "$l" lane "$l"
+	[ "$l" != build ] || start_bg
 done
+[ -z "$BG_PID" ] || wait "$BG_PID" || true
+BG_PID=
 read -r _ pass fail <<< "$(ktap_counts)"
 echo "# total: $(($(date +%s) - T0)) s"
 echo "$pass passed, $fail failed"

@@ -45,7 +45,9 @@
 #
 #   zsf_build_progs OUTDIR [CC]
 #	Compile every tests/prog/*.c into a static binary OUTDIR/NAME
-#	(CC, default gcc, -static -O2 -Wall -Werror) for the guest.
+#	(CC, default gcc, -static -O2 -Wall -Werror) for the guest, unless
+#	it is up to date; each binary is replaced by a rename, so a lane
+#	beside this one never packs a half-written one.
 #
 #   zsf_checkpatch [LOG]
 #	Run the kernel's scripts/checkpatch.pl (--no-tree -f, no --strict:
@@ -313,19 +315,32 @@ zsf_build_progs() {
 	local out=$1 cc=${2:-gcc} src name rc=0 n=0
 
 	mkdir -p "$out" || return 1
-	: > "$out/progs.log"
+	: >> "$out/progs.log"
 	for src in "$ZSF_ROOT"/tests/prog/*.c; do
 		[ -f "$src" ] || continue
 		name=$(basename "$src" .c)
+		n=$((n + 1))
+		# Up to date: newer than its source and the headers, built
+		# by the same compiler (lanes running side by side share
+		# this directory, and a guest may be packing it).
+		if [ "$out/$name" -nt "$src" ] &&
+		   [ "$(cat "$out/.$name.cc" 2>/dev/null)" = "$cc" ] &&
+		   [ -z "$(find "$ZSF_ROOT/tests/prog" -name '*.h' \
+			-newer "$out/$name")" ]; then
+			continue
+		fi
 		echo "# $cc -static -O2 -Wall -Werror -pthread -o $name $src" \
 			>> "$out/progs.log"
-		if ! "$cc" -static -O2 -Wall -Werror -pthread -o "$out/$name" \
+		if "$cc" -static -O2 -Wall -Werror -pthread -o "$out/$name.new.$$" \
 			"$src" >> "$out/progs.log" 2>&1; then
+			echo "$cc" > "$out/.$name.cc"
+			mv -f "$out/$name.new.$$" "$out/$name"
+		else
 			_zsf_blog "cannot build $src:"
 			tail -n 20 "$out/progs.log" >&2
+			rm -f "$out/$name.new.$$"
 			rc=1
 		fi
-		n=$((n + 1))
 	done
 	[ $n -gt 0 ] || _zsf_blog "note: no programs in tests/prog"
 	return $rc

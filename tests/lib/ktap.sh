@@ -43,6 +43,10 @@
 #                     passed, F failed, S s", also left in
 #                     $KTAP_RUN_SUMMARY.  A non-zero exit with no failed
 #                     point is a failed point of its own
+#   ktap_run_doc NAME FILE CMD..., ktap_run_nest NAME FILE
+#                     ktap_run in two halves, so that CMD can run in the
+#                     background: the first writes CMD's document to
+#                     FILE, the second nests it here
 #   ktap_close NAME PASS FAIL
 #                     the point that closes subtest NAME (written by the
 #                     caller, indented), whose leaves passed and failed
@@ -186,11 +190,14 @@ ktap_nest() {
 	ktap_close "$1" "$pass" "$fail"
 }
 
-ktap_run() {
-	local name="$1" out outer t0 rc=0
+# ktap_run_doc NAME FILE CMD...: ktap_run's first half: run CMD, its
+# document into FILE, "P passed, F failed, S s" into FILE.summary.  It
+# leaves this document alone, so it can run in the background while
+# this document goes on; ktap_run_nest NAME FILE nests it later.
+ktap_run_doc() {
+	local name="$1" out="$2" outer t0 rc=0
 
-	shift
-	out=$(mktemp "${TMPDIR:-/tmp}/ktap-run.XXXXXX")
+	shift 2
 	outer=${KTAP_COUNTER_FILE:-}
 	t0=$(date +%s)
 	ktap_begin
@@ -202,9 +209,24 @@ ktap_run() {
 	set -- $(ktap_counts)
 	rm -f "$KTAP_COUNTER_FILE"
 	KTAP_COUNTER_FILE=$outer
-	[ -n "$outer" ] || ktap_begin
-	KTAP_RUN_SUMMARY="$2 passed, $3 failed, $(($(date +%s) - t0)) s"
-	echo "# $name: $KTAP_RUN_SUMMARY"
-	ktap_nest "$name" "$out"
-	rm -f "$out"
+	echo "$2 passed, $3 failed, $(($(date +%s) - t0)) s" > "$out.summary"
+}
+
+# ktap_run_nest NAME FILE: ktap_run's second half (and removes FILE).
+ktap_run_nest() {
+	[ -n "${KTAP_COUNTER_FILE:-}" ] || ktap_begin
+	KTAP_RUN_SUMMARY=$(cat "$2.summary" 2>/dev/null) ||
+		KTAP_RUN_SUMMARY="no summary: it did not finish"
+	echo "# $1: $KTAP_RUN_SUMMARY"
+	ktap_nest "$1" "$2"
+	rm -f "$2" "$2.summary"
+}
+
+ktap_run() {
+	local name="$1" out
+
+	shift
+	out=$(mktemp "${TMPDIR:-/tmp}/ktap-run.XXXXXX")
+	ktap_run_doc "$name" "$out" "$@"
+	ktap_run_nest "$name" "$out"
 }
