@@ -19,6 +19,8 @@
 #     KDIR     a build tree usable for out-of-tree modules (make -C $KDIR M=...)
 #     KMODDIR  the kernel's own modules (zram, zsmalloc, brd), with modules.dep
 #     SYSROOT  the directory holding lib/modules/$KVER
+#     DEBUG_ARGS  the kernel arguments its checkers want (kasan.fault=panic,
+#              debug_pagealloc=on: those of the options it has)
 #
 # Everything lives outside the clone, under
 #     ${ZSF_CACHE:-~/.cache/zsfast}/
@@ -191,13 +193,23 @@ zsf_debug_kernel() {
 	VMLINUZ=$out/vmlinuz
 	KDIR=$b
 	KMODDIR=$out/lib/modules/$KVER
-	export KVER SYSROOT VMLINUZ KDIR KMODDIR
+	# What this kernel's checkers want on the command line: a KASAN
+	# report panics the boot; DEBUG_PAGEALLOC is off unless asked for.
+	DEBUG_ARGS=
+	if grep -qx CONFIG_KASAN=y "$out/fragment"; then
+		DEBUG_ARGS=kasan.fault=panic
+	fi
+	if grep -qx CONFIG_DEBUG_PAGEALLOC=y "$out/fragment"; then
+		DEBUG_ARGS="$DEBUG_ARGS debug_pagealloc=on"
+	fi
+	DEBUG_ARGS=${DEBUG_ARGS# }
+	export KVER SYSROOT VMLINUZ KDIR KMODDIR DEBUG_ARGS
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	set -euo pipefail
 	zsf_debug_kernel "${1:-}"
-	for v in KVER SYSROOT VMLINUZ KDIR KMODDIR; do
+	for v in KVER SYSROOT VMLINUZ KDIR KMODDIR DEBUG_ARGS; do
 		printf '%s=%q\n' "$v" "${!v}"
 	done
 fi

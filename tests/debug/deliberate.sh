@@ -6,7 +6,8 @@
 # committed), build it against the debug kernel, boot it the way the lane
 # does, and check that the kernel's checker names the bug.
 #
-#   tests/debug/deliberate.sh [uaf] [lockorder] [rtslot]  (default: all)
+#   tests/debug/deliberate.sh [uaf] [lockorder] [rtslot] [rawwake]
+#                                                      (default: all)
 #
 # uaf        zsf_free() gives the handle back to its kmem_cache right
 #            after taking the class lock, then reads obj from it:
@@ -24,6 +25,12 @@
 #            Booted on the RT debug kernel (config.rt.fragment), the
 #            only one that can see it.  Expected: "BUG: sleeping
 #            function called from invalid context".
+# rawwake   zramx_gather_done() also calls wake_up() on a wait queue
+#            under the raw gather_lock: a spinlock_t (the queue's) inside
+#            a raw spinlock, the bug the RT debug kernel found in the
+#            shipped code.  Booted on the non-RT debug kernel, which sees
+#            it through PROVE_RAW_LOCK_NESTING.  Expected: "BUG: Invalid
+#            wait context".
 #
 # Each bug gets a boot of its own (one KASAN report turns lockdep off),
 # running the stress test for DELIBERATE_SECONDS (default 120) so that
@@ -37,7 +44,7 @@ SRC_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export ZSF_CACHE=${ZSF_CACHE:-$HOME/.cache/zsfast}
 SCRATCH=${ZSF_SCRATCH:-/tmp/zsf-deliberate}
 SECS=${DELIBERATE_SECONDS:-120}
-BUGS=${*:-uaf lockorder rtslot}
+BUGS=${*:-uaf lockorder rtslot rawwake}
 
 # shellcheck source=tests/debug/build-kernel.sh
 source "$SRC_ROOT/tests/debug/build-kernel.sh"
@@ -59,6 +66,9 @@ plant() {
 	rtslot)
 		perl -0pi -e 's#(\tspin_lock\(&zx->table\[index\]\.lock\);\n)#$1\tpreempt_disable(); /* PLANTED: a bit spinlock */\n#; s#(\treturn spin_trylock\(&zx->table\[index\]\.lock\))#\tif (!spin_trylock(&zx->table[index].lock))\n\t\treturn false;\n\tpreempt_disable(); /* PLANTED */\n\treturn true#; s#(\tspin_unlock\(&zx->table\[index\]\.lock\);)#\tpreempt_enable(); /* PLANTED */\n$1#' \
 			"$2/src/zramx/zramx.h" ;;
+	rawwake)
+		perl -0pi -e 's#(/\* The handles of a claimed batch are freed)#static DECLARE_WAIT_QUEUE_HEAD(zsf_planted_wq); /* PLANTED */\n\n$1#; s#(\tif \(!--zx->gathers\)\n\t\tswake_up_one\(&zx->gather_wq\);\n)#\twake_up(&zsf_planted_wq); /* PLANTED: spinlock_t in a raw one */\n$1#' \
+			"$2/src/zramx/gather.c" ;;
 	lockorder)
 		perl -0pi -e 's#(\t\tmemcpy_to_page\(page, 0, mem \+ first, len - first\);\n\t\}\n)(\tread_unlock\(&zspage->migrate_lock\);)#$1\tspin_lock(&class->lock); /* PLANTED: migrate_lock -> class lock */\n\tspin_unlock(&class->lock);\n$2#' \
 			"$2/src/zsfast/access.c" ;;
@@ -73,6 +83,7 @@ expect_re() {
 	uaf) echo 'BUG: KASAN: [a-z-]*use-after-free in zsf_free' ;;
 	lockorder) echo 'WARNING: possible circular locking dependency detected' ;;
 	rtslot) echo 'BUG: sleeping function called from invalid context' ;;
+	rawwake) echo 'BUG: Invalid wait context' ;;
 	esac
 }
 
@@ -114,7 +125,7 @@ for bug in $BUGS; do
 		GUEST_KOS=$dir/out/mods GUEST_PROGS=$dir/out/progs \
 		GUEST_TESTS=stress GUEST_OUT=$dir/out/guest \
 		GUEST_TIMEOUT=$((SECS * 3 + 600)) GUEST_EXPECT_SPLAT=1 \
-		GUEST_APPEND="kasan.fault=panic debug_pagealloc=on slab_nomerge zsf.stress_seconds=$SECS" \
+		GUEST_APPEND="$DEBUG_ARGS slab_nomerge zsf.stress_seconds=$SECS" \
 			zsf_guest_run > "$dir/out/guest.ktap" 2> "$dir/out/guest.stderr" || true
 	) || { ktap_point fail "$bug: build in the scratch tree"; continue; }
 

@@ -15,6 +15,7 @@
 #   3. boot it under QEMU, once for the suite and once for each long
 #      test of the variant in tests/tests.list, with
 #          panic_on_warn=1 oops=panic kasan.fault=panic debug_pagealloc=on
+#          (those two as the kernel has KASAN and DEBUG_PAGEALLOC: not RT's)
 #          slab_nomerge  (every kmem_cache stays visible in /proc/slabinfo)
 #          rcupdate.rcu_cpu_stall_timeout=60  (TCG; see BOOT_ARGS)
 #      a) the in-guest tests of tests/tests.list for the variant (the
@@ -56,12 +57,12 @@ VARIANT=${ZSF_DEBUG_VARIANT:-}
 # Call Trace of whatever task was preempted, e.g. khugepaged) would fail
 # the boot for a reason that is not in our code.  60 s keeps real stalls
 # (a spinning lock in our code) visible.
-BOOT_ARGS="kasan.fault=panic debug_pagealloc=on slab_nomerge rcupdate.rcu_cpu_stall_timeout=60"
-# The RT kernel's swap is slower still: zramx_swap (which pins the guest
-# down to ZX_SWAP_AVAIL_MB available, default 400, and pushes twice that
-# through swap) took 493 s there; 200 MiB halves it, and the stress boot
-# pushes far more through swap anyway.
-[ "$VARIANT" = rt ] && BOOT_ARGS="$BOOT_ARGS ZX_SWAP_AVAIL_MB=200"
+# ZX_SWAP_AVAIL_MB: zramx_swap and zramx_coexist pin the guest down to
+# that much available memory (default 400) and push 2 and 1.5 times it
+# through swap; every page costs far more on these kernels, and the
+# stress boot pushes more through swap anyway.  200 MiB halves them.
+# Before these, the kernel's DEBUG_ARGS (tests/debug/build-kernel.sh).
+BOOT_ARGS="slab_nomerge rcupdate.rcu_cpu_stall_timeout=60 ZX_SWAP_AVAIL_MB=200"
 # Console lines of this kernel that match the rig's splat pattern but
 # are banners, not reports.
 SPLAT_IGNORE='RCU lockdep checking is enabled'
@@ -91,7 +92,7 @@ boot() {
 	GUEST_KOS=$MODS GUEST_PROGS=$PROGS GUEST_TESTS=$tests \
 	GUEST_STOCK_MODS=$STOCK GUEST_OUT=$out GUEST_TIMEOUT=$tmo \
 	GUEST_MEM=${GUEST_MEM:-768} GUEST_SPLAT_IGNORE=$SPLAT_IGNORE \
-	GUEST_APPEND="$BOOT_ARGS $extra" \
+	GUEST_APPEND="$DEBUG_ARGS $BOOT_ARGS $extra" \
 		zsf_guest_boot "$name" "$out.stderr" zsf_guest_run
 	grep -E '^# zsf-end ' "$out/results.clean" 2>/dev/null | sed 's/^# zsf-end /# time: /'
 }
