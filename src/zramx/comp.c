@@ -34,7 +34,7 @@ static int zramx_cpu_up_prepare(unsigned int cpu, struct hlist_node *node)
 	struct zramx_strm *strm = per_cpu_ptr(comp->stream, cpu);
 
 	local_lock_init(&strm->lock);
-	strm->ctx = comp->backend->create();
+	strm->ctx = comp->backend->create(&comp->params);
 	strm->buffer = vzalloc(2 * PAGE_SIZE);
 	if (!strm->ctx || !strm->buffer) {
 		zramx_strm_free(comp, strm);
@@ -54,13 +54,38 @@ static int zramx_cpu_dead(unsigned int cpu, struct hlist_node *node)
 }
 
 /**
+ * zramx_params_reset() - forget a compressor's parameters
+ * @params: the device's parameters of one priority
+ */
+void zramx_params_reset(struct zramx_params *params)
+{
+	vfree(params->dict);
+	params->dict = NULL;
+	params->dict_sz = 0;
+	params->level = ZRAMX_PARAM_NOT_SET;
+	params->priv = NULL;
+}
+
+static void zramx_comp_free(struct zramx_comp *comp)
+{
+	if (comp->backend->release)
+		comp->backend->release(&comp->params);
+	free_percpu(comp->stream);
+	kfree(comp);
+}
+
+/**
  * zramx_comp_create() - set up a compressor with a stream on every CPU
  * @backend: the compressor
+ * @params: its parameters; the dictionary, if any, must outlive the
+ *          compressor
  *
  * Context: process context, may sleep.
- * Return: the new zramx_comp, or an ERR_PTR().
+ * Return: the new zramx_comp, or an ERR_PTR(): -EOPNOTSUPP or -EINVAL
+ * for parameters the backend refuses, -ENOMEM.
  */
-struct zramx_comp *zramx_comp_create(const struct zramx_backend *backend)
+struct zramx_comp *zramx_comp_create(const struct zramx_backend *backend,
+				     const struct zramx_params *params)
 {
 	struct zramx_comp *comp;
 	int ret;
@@ -70,17 +95,24 @@ struct zramx_comp *zramx_comp_create(const struct zramx_backend *backend)
 		return ERR_PTR(-ENOMEM);
 
 	comp->backend = backend;
+	comp->params = *params;
+	comp->params.priv = NULL;
+	ret = backend->setup(&comp->params);
+	if (ret) {
+		kfree(comp);
+		return ERR_PTR(ret);
+	}
+
 	comp->stream = alloc_percpu(struct zramx_strm);
 	if (!comp->stream) {
-		kfree(comp);
+		zramx_comp_free(comp);
 		return ERR_PTR(-ENOMEM);
 	}
 
 	/* Runs zramx_cpu_up_prepare() for every online CPU. */
 	ret = cpuhp_state_add_instance(zramx_cpuhp_state, &comp->node);
 	if (ret < 0) {
-		free_percpu(comp->stream);
-		kfree(comp);
+		zramx_comp_free(comp);
 		return ERR_PTR(ret);
 	}
 	return comp;
@@ -95,8 +127,7 @@ void zramx_comp_destroy(struct zramx_comp *comp)
 	if (!comp)
 		return;
 	cpuhp_state_remove_instance(zramx_cpuhp_state, &comp->node);
-	free_percpu(comp->stream);
-	kfree(comp);
+	zramx_comp_free(comp);
 }
 
 /**

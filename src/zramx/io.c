@@ -11,7 +11,8 @@
  * released slots still waiting in batches (gather.c), and tries again
  * once.  A failed write leaves the slot as it was.  A read holds the slot
  * lock while it copies or decompresses the object, so a concurrent
- * free cannot pull it away.
+ * free cannot pull it away.  A page written back to the backing device
+ * is read from there (writeback.c).
  */
 
 #include <linux/bio.h>
@@ -21,13 +22,6 @@
 #include <linux/part_stat.h>
 
 #include "zramx.h"
-
-/* Fast allocation: no direct reclaim, called with a stream held. */
-#define ZRAMX_GFP_NOWAIT	(__GFP_KSWAPD_RECLAIM | __GFP_NOWARN | \
-				 __GFP_HIGHMEM | __GFP_MOVABLE)
-/* Slow allocation: may reclaim, but must not recurse into I/O. */
-#define ZRAMX_GFP_WAIT		(GFP_NOIO | __GFP_NOWARN | __GFP_HIGHMEM | \
-				 __GFP_MOVABLE)
 
 static bool zramx_page_same_filled(const void *ptr, unsigned long *value)
 {
@@ -44,39 +38,45 @@ static bool zramx_page_same_filled(const void *ptr, unsigned long *value)
 	return true;
 }
 
-/* Read slot @index into @page.  Empty slots read as zeros. */
-static int zramx_read_page(struct zramx *zx, struct page *page, u32 index)
+/**
+ * zramx_slot_read() - read a locked slot into a page
+ * @zx: the device
+ * @index: the slot, locked by the caller, not written back
+ * @page: where to put the data; an empty slot reads as zeros
+ *
+ * The object is decompressed with the compressor of the priority it was
+ * stored with.
+ *
+ * Return: 0, or -EIO if the object does not decompress.
+ */
+int zramx_slot_read(struct zramx *zx, u32 index, struct page *page)
 {
+	unsigned long handle = zx->table[index].handle;
+	size_t size = zramx_slot_size(zx, index);
+	struct zramx_comp *comp;
 	struct zramx_strm *strm;
-	unsigned long handle;
-	size_t size;
 	void *src, *dst;
 	int ret = 0;
 
-	zramx_slot_lock(zx, index);
-	handle = zx->table[index].handle;
-	size = zramx_slot_size(zx, index);
-
 	if (zramx_slot_test(zx, index, ZRAMX_SLOT_SAME) || !size) {
 		/* Same-filled: @handle is the value.  Empty: it is 0. */
-		zramx_slot_unlock(zx, index);
 		dst = kmap_local_page(page);
 		memset_l(dst, handle, PAGE_SIZE / sizeof(unsigned long));
 		kunmap_local(dst);
 		return 0;
 	}
 
-	strm = zramx_stream_get(zx->comp);
+	comp = zx->comps[zramx_slot_prio(zx, index)];
+	strm = zramx_stream_get(comp);
 	src = zsf_obj_read_begin(zx->pool, handle, strm->buffer);
 	dst = kmap_local_page(page);
 	if (size == PAGE_SIZE)
 		memcpy(dst, src, PAGE_SIZE);
 	else
-		ret = zx->comp->backend->decompress(strm->ctx, src, size, dst);
+		ret = comp->backend->decompress(strm->ctx, src, size, dst);
 	kunmap_local(dst);
 	zsf_obj_read_end(zx->pool, handle, src);
-	zramx_stream_put(zx->comp);
-	zramx_slot_unlock(zx, index);
+	zramx_stream_put(comp);
 
 	if (unlikely(ret)) {
 		pr_err_ratelimited("zramx: %s: decompression of block %u failed: %d\n",
@@ -86,18 +86,43 @@ static int zramx_read_page(struct zramx *zx, struct page *page, u32 index)
 	return 0;
 }
 
+/*
+ * Read slot @index into @page, for I/O: the slot has been accessed.  A
+ * written-back slot is read from the backing device, without the slot
+ * lock, as stock zram does: a slot is not freed while it is read, unless
+ * its user races a read with a discard of the same block.
+ */
+static int zramx_read_page(struct zramx *zx, struct page *page, u32 index)
+{
+	unsigned long blk;
+	int ret;
+
+	zramx_slot_lock(zx, index);
+	if (unlikely(zramx_slot_test(zx, index, ZRAMX_SLOT_WB))) {
+		blk = zx->table[index].handle;
+		zramx_slot_accessed(zx, index);
+		zramx_slot_unlock(zx, index);
+		return zramx_bd_read(zx, blk, page);
+	}
+	ret = zramx_slot_read(zx, index, page);
+	zramx_slot_accessed(zx, index);
+	zramx_slot_unlock(zx, index);
+	return ret;
+}
+
 static void zramx_store_same(struct zramx *zx, u32 index, unsigned long value)
 {
 	zramx_slot_lock(zx, index);
 	zramx_slot_free(zx, index);
 	zramx_slot_store_same(zx, index, value);
+	zramx_slot_accessed(zx, index);
 	zramx_slot_unlock(zx, index);
 }
 
 /* Write @page to slot @index. */
 static int zramx_write_page(struct zramx *zx, struct page *page, u32 index)
 {
-	struct zramx_comp *comp = zx->comp;
+	struct zramx_comp *comp = zx->comps[ZRAMX_PRIMARY_COMP];
 	struct zramx_strm *strm;
 	unsigned long handle = 0, value, total, limit;
 	unsigned int comp_len, alloc_len = 0;
@@ -187,6 +212,7 @@ compress:
 	zramx_slot_lock(zx, index);
 	zramx_slot_free(zx, index);
 	zramx_slot_store(zx, index, handle, comp_len);
+	zramx_slot_accessed(zx, index);
 	zramx_slot_unlock(zx, index);
 	return 0;
 

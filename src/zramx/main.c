@@ -46,17 +46,67 @@ void zramx_update_used_max(struct zramx *zx, unsigned long pages)
 					  pages));
 }
 
+/* Destroy the compressors of every priority; the selections stay. */
+static void zramx_comps_destroy(struct zramx *zx)
+{
+	u32 prio;
+
+	for (prio = 0; prio < ZRAMX_MAX_COMPS; prio++) {
+		zramx_comp_destroy(zx->comps[prio]);
+		zx->comps[prio] = NULL;
+	}
+}
+
+/* Create a compressor for each priority that has an algorithm. */
+static int zramx_comps_create(struct zramx *zx)
+{
+	struct zramx_comp *comp;
+	u32 prio;
+
+	for (prio = 0; prio < ZRAMX_MAX_COMPS; prio++) {
+		if (!zx->backends[prio])
+			continue;
+		comp = zramx_comp_create(zx->backends[prio], &zx->params[prio]);
+		if (IS_ERR(comp)) {
+			pr_err("zramx: %s: cannot initialise the %s compressor\n",
+			       zx->disk->disk_name, zx->backends[prio]->name);
+			zramx_comps_destroy(zx);
+			return PTR_ERR(comp);
+		}
+		zx->comps[prio] = comp;
+	}
+	return 0;
+}
+
+/*
+ * The default algorithm, no secondary one, no parameters: a new device's
+ * and a reset one's, as in stock zram.
+ */
+static void zramx_algorithms_reset(struct zramx *zx)
+{
+	u32 prio;
+
+	for (prio = 0; prio < ZRAMX_MAX_COMPS; prio++) {
+		zx->backends[prio] = NULL;
+		zramx_params_reset(&zx->params[prio]);
+	}
+	zx->backends[ZRAMX_PRIMARY_COMP] = zramx_backend_find(ZRAMX_DEFAULT_COMP);
+}
+
 /**
  * zramx_init_device() - allocate the slots, the pool and the streams
  * @zx: the device
  * @disksize: the size in bytes, already page aligned
  *
+ * On failure the device is left as it was, with its algorithms and their
+ * parameters.
+ *
  * Context: process context; takes init_lock.
- * Return: 0, -EBUSY if already initialized, or -ENOMEM.
+ * Return: 0, -EBUSY if already initialized, -ENOMEM, or the error of a
+ * compressor that refuses its parameters (-EINVAL, -EOPNOTSUPP).
  */
 int zramx_init_device(struct zramx *zx, u64 disksize)
 {
-	struct zramx_comp *comp;
 	int ret;
 
 	down_write(&zx->init_lock);
@@ -69,16 +119,12 @@ int zramx_init_device(struct zramx *zx, u64 disksize)
 	if (ret)
 		goto out;
 
-	comp = zramx_comp_create(zx->backend);
-	if (IS_ERR(comp)) {
-		pr_err("zramx: %s: cannot initialise the %s compressor\n",
-		       zx->disk->disk_name, zx->backend->name);
-		ret = PTR_ERR(comp);
+	ret = zramx_comps_create(zx);
+	if (ret) {
 		zramx_meta_free(zx);
 		goto out;
 	}
 
-	zx->comp = comp;
 	zx->disksize = disksize;
 	set_capacity_and_notify(zx->disk, disksize >> SECTOR_SHIFT);
 out:
@@ -90,8 +136,9 @@ out:
  * zramx_reset_device() - free everything the device stores
  * @zx: the device, with no I/O in flight
  *
- * Back to the uninitialized state, with the default algorithm and no
- * memory limit, as stock zram does.
+ * Back to the uninitialized state, with the default algorithm, no
+ * secondary one, no parameters, no memory limit and no backing device,
+ * as stock zram does.
  */
 void zramx_reset_device(struct zramx *zx)
 {
@@ -105,9 +152,9 @@ void zramx_reset_device(struct zramx *zx)
 
 	zramx_meta_free(zx);
 	zx->disksize = 0;
-	zramx_comp_destroy(zx->comp);
-	zx->comp = NULL;
-	zx->backend = zramx_backend_find(ZRAMX_DEFAULT_COMP);
+	zramx_bd_close(zx);
+	zramx_comps_destroy(zx);
+	zramx_algorithms_reset(zx);
 	memset(&zx->stats, 0, sizeof(zx->stats));
 
 	up_write(&zx->init_lock);
@@ -178,7 +225,8 @@ static int zramx_add(void)
 	ret = zramx_gather_init(zx);
 	if (ret)
 		goto out_idr;
-	zx->backend = zramx_backend_find(ZRAMX_DEFAULT_COMP);
+	zramx_algorithms_reset(zx);
+	zx->wb_batch_size = 32;
 
 	zx->disk = zramx_compat_alloc_disk();
 	if (IS_ERR(zx->disk)) {

@@ -9,7 +9,9 @@
  * sleeps with preemption disabled; elsewhere it is a plain spinlock, as
  * cheap to take and to trylock as the bit spinlock it replaces, and
  * lockdep sees it (one class for all slots of all devices, since no path
- * holds two slot locks).  The slot stays 16 bytes.
+ * holds two slot locks).  The slot stays 16 bytes; the access time
+ * that idle marking reads is a u32 of a parallel array, so stock zram's
+ * 4 bytes a slot for it become 4 bytes here too, not 8 of padding.
  *
  * Lock order: slot lock -> per-CPU stream lock -> zsfast's locks.  The
  * write path compresses and allocates without the slot lock, and takes
@@ -18,8 +20,9 @@
  * the swap core's locks and only trylocks the slot.
  */
 
-#include <linux/vmalloc.h>
 #include <linux/slab.h>
+#include <linux/timekeeping.h>
+#include <linux/vmalloc.h>
 
 #include "zramx.h"
 
@@ -30,16 +33,31 @@ static void zramx_slot_set_size(struct zramx *zx, u32 index, size_t size)
 	*flags = (*flags & ~ZRAMX_SIZE_MASK) | size;
 }
 
-static void zramx_slot_set(struct zramx *zx, u32 index,
-			   enum zramx_slot_flag flag)
+/**
+ * zramx_slot_accessed() - note a read or write of a locked slot
+ * @zx: the device
+ * @index: the slot
+ *
+ * The slot is no longer idle, and its access time is now.
+ */
+void zramx_slot_accessed(struct zramx *zx, u32 index)
 {
-	zx->table[index].flags |= 1U << flag;
+	zramx_slot_clear(zx, index, ZRAMX_SLOT_IDLE);
+	zx->ac_time[index] = (u32)ktime_get_boottime_seconds();
 }
 
-static void zramx_slot_clear(struct zramx *zx, u32 index,
-			     enum zramx_slot_flag flag)
+/**
+ * zramx_slot_set_prio() - record the compressor of a locked slot's object
+ * @zx: the device
+ * @index: the slot
+ * @prio: the compressor's priority, below ZRAMX_MAX_COMPS
+ */
+void zramx_slot_set_prio(struct zramx *zx, u32 index, u32 prio)
 {
-	zx->table[index].flags &= ~(1U << flag);
+	unsigned int *flags = &zx->table[index].flags;
+
+	*flags &= ~(ZRAMX_PRIO_MASK << ZRAMX_SLOT_PRIO);
+	*flags |= (prio & ZRAMX_PRIO_MASK) << ZRAMX_SLOT_PRIO;
 }
 
 /**
@@ -53,34 +71,42 @@ static void zramx_slot_clear(struct zramx *zx, u32 index,
  * to uncount with zramx_obj_uncount(): until then compr_data_size and
  * pages_stored still count it, as the memory is still in use.
  *
- * Return: the object's handle, or 0 if the slot held none (empty, or
- * same-filled: that is uncounted here).
+ * Every flag of the slot is cleared: a recompression that selected it
+ * (ZRAMX_SLOT_PP) sees that and drops its result.
+ *
+ * A written-back slot's block of the backing device is released here,
+ * without sleeping.
+ *
+ * Return: the object's handle, or 0 if the slot held none (empty,
+ * same-filled or written back: that is uncounted here).
  */
 unsigned long zramx_slot_detach(struct zramx *zx, u32 index,
 				unsigned int *size)
 {
 	struct zramx_slot *slot = &zx->table[index];
 	unsigned long handle = slot->handle;
+	unsigned int flags = slot->flags;
 
+	slot->flags = 0;
+	slot->handle = 0;
 	*size = 0;
-	if (zramx_slot_test(zx, index, ZRAMX_SLOT_SAME)) {
-		zramx_slot_clear(zx, index, ZRAMX_SLOT_SAME);
+	if (flags & (1U << ZRAMX_SLOT_SAME)) {
 		atomic64_dec(&zx->stats.same_pages);
 		atomic64_dec(&zx->stats.pages_stored);
-		slot->handle = 0;
+		return 0;
+	}
+	if (unlikely(flags & (1U << ZRAMX_SLOT_WB))) {
+		zramx_bd_release(zx, handle);
+		atomic64_dec(&zx->stats.pages_stored);
 		return 0;
 	}
 
-	*size = zramx_slot_size(zx, index);
+	*size = flags & ZRAMX_SIZE_MASK;
 	if (!*size)
 		return 0;
 
-	if (unlikely(zramx_slot_test(zx, index, ZRAMX_SLOT_HUGE))) {
-		zramx_slot_clear(zx, index, ZRAMX_SLOT_HUGE);
+	if (unlikely(flags & (1U << ZRAMX_SLOT_HUGE)))
 		atomic64_dec(&zx->stats.huge_pages);
-	}
-	slot->handle = 0;
-	zramx_slot_set_size(zx, index, 0);
 	return handle;
 }
 
@@ -121,6 +147,9 @@ void zramx_slot_free(struct zramx *zx, u32 index)
  * @index: the slot
  * @handle: the object
  * @size: its size; PAGE_SIZE means stored uncompressed
+ *
+ * The object is the primary compressor's; a recompression sets the
+ * priority of its own with zramx_slot_set_prio().
  */
 void zramx_slot_store(struct zramx *zx, u32 index, unsigned long handle,
 		      unsigned int size)
@@ -151,6 +180,19 @@ void zramx_slot_store_same(struct zramx *zx, u32 index, unsigned long value)
 }
 
 /**
+ * zramx_slot_store_wb() - mark an empty, locked slot written back
+ * @zx: the device
+ * @index: the slot
+ * @blk: the block of the backing device that holds its page
+ */
+void zramx_slot_store_wb(struct zramx *zx, u32 index, unsigned long blk)
+{
+	zx->table[index].handle = blk;
+	zramx_slot_set(zx, index, ZRAMX_SLOT_WB);
+	atomic64_inc(&zx->stats.pages_stored);
+}
+
+/**
  * zramx_meta_alloc() - allocate the slot table and the pool
  * @zx: the device, not initialized
  * @disksize: its size in bytes, a multiple of PAGE_SIZE
@@ -164,23 +206,30 @@ int zramx_meta_alloc(struct zramx *zx, u64 disksize)
 	size_t index;
 
 	BUILD_BUG_ON(BITS_PER_TYPE(zx->table->flags) < __NR_ZRAMX_SLOT_FLAGS);
+	BUILD_BUG_ON(ZRAMX_MAX_COMPS - 1 > ZRAMX_PRIO_MASK);
 
 	/* A huge disksize is the user's mistake: fail quietly. */
 	zx->table = __vmalloc(bytes, GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN |
 			      __GFP_RETRY_MAYFAIL);
-	if (!zx->table)
-		return -ENOMEM;
+	zx->ac_time = __vmalloc(array_size(num_pages, sizeof(*zx->ac_time)),
+				GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN |
+				__GFP_RETRY_MAYFAIL);
+	if (!zx->table || !zx->ac_time)
+		goto err;
 	for (index = 0; index < num_pages; index++)
 		spin_lock_init(&zx->table[index].lock);
 
 	zx->pool = zsf_create_pool(zx->disk->disk_name);
-	if (!zx->pool) {
-		vfree(zx->table);
-		zx->table = NULL;
-		return -ENOMEM;
-	}
+	if (!zx->pool)
+		goto err;
 	zx->huge_class_size = zsf_huge_class_size(zx->pool);
 	return 0;
+err:
+	vfree(zx->ac_time);
+	zx->ac_time = NULL;
+	vfree(zx->table);
+	zx->table = NULL;
+	return -ENOMEM;
 }
 
 /**
@@ -205,6 +254,8 @@ void zramx_meta_free(struct zramx *zx)
 
 	zsf_destroy_pool(zx->pool);
 	zx->pool = NULL;
+	vfree(zx->ac_time);
+	zx->ac_time = NULL;
 	vfree(zx->table);
 	zx->table = NULL;
 }

@@ -9,6 +9,8 @@
  *   gather.c   released swap slots, freed in batches by the releasing task
  *   comp.c     per-CPU compression streams, CPU hotplug
  *   backends.c the compressors (lzo, lzo-rle, lz4, lz4hc, zstd)
+ *   recomp.c   idle marking and recompression of stored pages
+ *   writeback.c the backing device and writeback to it
  *   sysfs.c    the per-device attributes
  */
 #ifndef _ZRAMX_H_
@@ -41,6 +43,30 @@
 #define ZRAMX_DEFAULT_COMP		"lzo-rle"
 
 /*
+ * Compressors by priority, as stock zram's: the primary one compresses
+ * every write; secondary ones (1 .. ZRAMX_MAX_COMPS - 1) recompress
+ * stored pages on request.  A slot records the priority it was
+ * compressed with, in two bits.
+ */
+#define ZRAMX_PRIMARY_COMP		0U
+#define ZRAMX_SECONDARY_COMP		1U
+#define ZRAMX_MAX_COMPS			4U
+#define ZRAMX_PRIO_MASK			0x3U
+
+/*
+ * Object allocation.  Fast: no direct reclaim, called with a stream held.
+ * Slow: may reclaim, but must not recurse into I/O.  zsfast drops
+ * __GFP_MOVABLE where its pages cannot be movable.
+ */
+#define ZRAMX_GFP_NOWAIT	(__GFP_KSWAPD_RECLAIM | __GFP_NOWARN | \
+				 __GFP_HIGHMEM | __GFP_MOVABLE)
+#define ZRAMX_GFP_WAIT		(GFP_NOIO | __GFP_NOWARN | __GFP_HIGHMEM | \
+				 __GFP_MOVABLE)
+
+/* A compression level nobody set: the backend's default. */
+#define ZRAMX_PARAM_NOT_SET		INT_MIN
+
+/*
  * Slot flags word: the low ZRAMX_FLAG_SHIFT bits hold the stored object's
  * size (0 .. PAGE_SIZE), the bits above are enum zramx_slot_flag.
  */
@@ -51,6 +77,13 @@ enum zramx_slot_flag {
 	/* same-filled: ->handle holds the value */
 	ZRAMX_SLOT_SAME = ZRAMX_FLAG_SHIFT,
 	ZRAMX_SLOT_HUGE,	/* stored uncompressed, size PAGE_SIZE */
+	ZRAMX_SLOT_IDLE,	/* not accessed since it was marked idle */
+	ZRAMX_SLOT_PP,		/* being recompressed; cleared by a write */
+	ZRAMX_SLOT_INCOMPRESSIBLE, /* no secondary compressor shrank it */
+	/* written back: ->handle is the block of the backing device */
+	ZRAMX_SLOT_WB,
+	ZRAMX_SLOT_PRIO,	/* two bits: the compressor's priority */
+	ZRAMX_SLOT_PRIO_HI = ZRAMX_SLOT_PRIO + 1,
 	__NR_ZRAMX_SLOT_FLAGS,
 };
 
@@ -61,8 +94,11 @@ enum zramx_slot_flag {
  * @flags:  object size and enum zramx_slot_flag bits
  * @lock:   the slot lock (slots.c); 16 bytes in all without lock debugging
  *
- * A slot is empty when its size is 0 and it is not same-filled; empty
- * slots read as zeros.  Every field is read and written under @lock.
+ * A slot is empty when its size is 0 and it is neither same-filled nor
+ * written back; empty slots read as zeros, and their flags are all
+ * clear.  Every field is
+ * read and written under @lock.  The slot's last access time is kept
+ * beside the table, in struct zramx's @ac_time, under the same lock.
  */
 struct zramx_slot {
 	unsigned long handle;
@@ -87,11 +123,34 @@ struct zramx_stats {
 	atomic64_t gathers;		/* batches of released slots started */
 	atomic64_t gathered;		/* objects their tasks freed */
 	atomic64_t gather_taken;	/* objects the device freed for them */
+	atomic64_t bd_count;		/* pages on the backing device */
+	atomic64_t bd_reads;		/* ... read from it */
+	atomic64_t bd_writes;		/* ... written to it */
+};
+
+/**
+ * struct zramx_params - a compressor's parameters, from algorithm_params
+ * @level:   compression level, or ZRAMX_PARAM_NOT_SET
+ * @dict:    dictionary (vmalloc()ed), or NULL
+ * @dict_sz: its size in bytes
+ * @priv:    what the backend's setup made of them, shared by the
+ *           streams of every CPU
+ */
+struct zramx_params {
+	s32 level;
+	void *dict;
+	size_t dict_sz;
+	void *priv;
 };
 
 /**
  * struct zramx_backend - a compressor
  * @name:       its name in comp_algorithm
+ * @setup:      check @params, set the defaults and build @params->priv;
+ *              process context.  Return 0, or -EOPNOTSUPP for a
+ *              parameter the compressor does not have, or -EINVAL for a
+ *              value out of its range
+ * @release:    free @params->priv; optional
  * @create:     allocate a per-stream context; process context
  * @destroy:    free it
  * @compress:   compress PAGE_SIZE bytes at @src into @dst, which holds
@@ -103,7 +162,9 @@ struct zramx_stats {
  */
 struct zramx_backend {
 	const char *name;
-	void *(*create)(void);
+	int (*setup)(struct zramx_params *params);
+	void (*release)(struct zramx_params *params);
+	void *(*create)(const struct zramx_params *params);
 	void (*destroy)(void *ctx);
 	int (*compress)(void *ctx, const void *src, void *dst,
 			unsigned int *dst_len);
@@ -127,11 +188,13 @@ struct zramx_strm {
 /**
  * struct zramx_comp - a device's compressor with its per-CPU streams
  * @backend: the compressor
+ * @params:  its parameters, fixed while the compressor lives
  * @stream:  one stream per CPU, set up by CPU hotplug callbacks
  * @node:    instance of the module's dynamic cpuhp state
  */
 struct zramx_comp {
 	const struct zramx_backend *backend;
+	struct zramx_params params;
 	struct zramx_strm __percpu *stream;
 	struct hlist_node node;
 };
@@ -139,9 +202,15 @@ struct zramx_comp {
 /**
  * struct zramx - one /dev/zramxN
  * @table:           the slot table, disksize / PAGE_SIZE entries
+ * @ac_time:         per slot, the boot time in seconds of its last read
+ *                   or write; under the slot's lock
  * @pool:            the zsfast pool holding compressed objects
- * @comp:            compressor and streams, while initialized
- * @backend:         the algorithm selected for the next initialization
+ * @comps:           by priority, compressors and streams, while
+ *                   initialized; NULL where no algorithm is selected
+ * @backends:        by priority, the algorithms selected for the next
+ *                   initialization; the primary one is never NULL
+ * @params:          by priority, their parameters (algorithm_params);
+ *                   the dictionaries are the device's, lent to @comps
  * @disk:            the gendisk
  * @init_lock:       serializes initialization and reset against the
  *                   sysfs attributes
@@ -160,12 +229,27 @@ struct zramx_comp {
  * @gather_wq:       zramx_gather_drain() sleeps here (a simple wait
  *                   queue: its lock is raw, woken under @gather_lock)
  * @gather_reap:     frees batches that waited too long for their task
+ * @bd_file:         the backing device, opened exclusively, or NULL; set
+ *                   and cleared only while not initialized, under
+ *                   init_lock
+ * @bdev:            its block device
+ * @bd_bitmap:       its blocks of PAGE_SIZE in use, one bit each; set and
+ *                   cleared atomically (the release path cannot sleep)
+ * @bd_nr_pages:     its size in blocks
+ * @wb_limit_enable: whether @wb_limit applies; read and written without
+ *                   a lock (READ_ONCE/WRITE_ONCE): a writeback that sees
+ *                   it change halfway applies it from then on
+ * @wb_limit:        writeback budget in 4 KiB units; under init_lock,
+ *                   which writeback holds while it counts it down
+ * @wb_batch_size:   writeback_batch_size, kept for the ABI; no lock
  */
 struct zramx {
 	struct zramx_slot *table;
+	u32 *ac_time;
 	struct zsf_pool *pool;
-	struct zramx_comp *comp;
-	const struct zramx_backend *backend;
+	struct zramx_comp *comps[ZRAMX_MAX_COMPS];
+	const struct zramx_backend *backends[ZRAMX_MAX_COMPS];
+	struct zramx_params params[ZRAMX_MAX_COMPS];
 	struct gendisk *disk;
 	struct rw_semaphore init_lock;
 	unsigned long limit_pages;
@@ -179,6 +263,13 @@ struct zramx {
 	unsigned int gathers;
 	struct swait_queue_head gather_wq;
 	struct delayed_work gather_reap;
+	struct file *bd_file;
+	struct block_device *bdev;
+	unsigned long *bd_bitmap;
+	unsigned long bd_nr_pages;
+	bool wb_limit_enable;
+	u64 wb_limit;
+	u32 wb_batch_size;
 };
 
 static inline bool zramx_init_done(struct zramx *zx)
@@ -213,7 +304,36 @@ static inline size_t zramx_slot_size(struct zramx *zx, u32 index)
 	return zx->table[index].flags & ZRAMX_SIZE_MASK;
 }
 
+static inline u32 zramx_slot_prio(struct zramx *zx, u32 index)
+{
+	return (zx->table[index].flags >> ZRAMX_SLOT_PRIO) & ZRAMX_PRIO_MASK;
+}
+
+static inline void zramx_slot_set(struct zramx *zx, u32 index,
+				  enum zramx_slot_flag flag)
+{
+	zx->table[index].flags |= 1U << flag;
+}
+
+static inline void zramx_slot_clear(struct zramx *zx, u32 index,
+				    enum zramx_slot_flag flag)
+{
+	zx->table[index].flags &= ~(1U << flag);
+}
+
+/*
+ * Does the slot hold an object of the pool (not empty, not same-filled,
+ * not written back)?  Written-back and same-filled slots have size 0.
+ */
+static inline bool zramx_slot_has_obj(struct zramx *zx, u32 index)
+{
+	return zramx_slot_size(zx, index) &&
+	       !zramx_slot_test(zx, index, ZRAMX_SLOT_SAME);
+}
+
 void zramx_slot_free(struct zramx *zx, u32 index);
+void zramx_slot_accessed(struct zramx *zx, u32 index);
+void zramx_slot_set_prio(struct zramx *zx, u32 index, u32 prio);
 unsigned long zramx_slot_detach(struct zramx *zx, u32 index,
 				unsigned int *size);
 void zramx_obj_uncount(struct zramx *zx, u64 bytes, unsigned int nr);
@@ -231,14 +351,18 @@ void zramx_gather_module_exit(void);
 void zramx_slot_store(struct zramx *zx, u32 index, unsigned long handle,
 		      unsigned int size);
 void zramx_slot_store_same(struct zramx *zx, u32 index, unsigned long value);
+void zramx_slot_store_wb(struct zramx *zx, u32 index, unsigned long blk);
 int zramx_meta_alloc(struct zramx *zx, u64 disksize);
 void zramx_meta_free(struct zramx *zx);
 
 /* comp.c and backends.c */
 extern const struct zramx_backend *const zramx_backends[];
 const struct zramx_backend *zramx_backend_find(const char *name);
-ssize_t zramx_backends_show(const struct zramx_backend *cur, char *buf);
-struct zramx_comp *zramx_comp_create(const struct zramx_backend *backend);
+ssize_t zramx_backends_show(const struct zramx_backend *cur, char *buf,
+			    ssize_t at);
+struct zramx_comp *zramx_comp_create(const struct zramx_backend *backend,
+				     const struct zramx_params *params);
+void zramx_params_reset(struct zramx_params *params);
 void zramx_comp_destroy(struct zramx_comp *comp);
 /*
  * On PREEMPT_RT the stream's local_lock is a per-CPU spinlock_t, which
@@ -259,6 +383,20 @@ void zramx_comp_module_exit(void);
 
 /* io.c */
 extern const struct block_device_operations zramx_devops;
+int zramx_slot_read(struct zramx *zx, u32 index, struct page *page);
+
+/* recomp.c */
+void zramx_mark_idle(struct zramx *zx, u32 cutoff);
+int zramx_recompress(struct zramx *zx, u32 prio, bool idle, bool huge,
+		     u32 threshold, u64 max_pages);
+
+/* writeback.c */
+int zramx_bd_open(struct zramx *zx, const char *path);
+void zramx_bd_close(struct zramx *zx);
+void zramx_bd_release(struct zramx *zx, unsigned long blk);
+int zramx_bd_read(struct zramx *zx, unsigned long blk, struct page *page);
+int zramx_writeback(struct zramx *zx, u32 lo, u32 hi, bool idle, bool huge,
+		    bool incompressible);
 
 /* main.c */
 void zramx_reset_device(struct zramx *zx);

@@ -128,6 +128,102 @@ zx_set() {
 	echo "$1" 2>/dev/null > "$2"
 }
 
+# strerror texts for zx_expect_errno.
+# shellcheck disable=SC2034 # for the scripts that source this file
+EINVAL="Invalid argument"
+EBUSY="Device or resource busy"
+EOPNOTSUPP="not supported"
+ENOENT="No such file"
+ENODEV="No such device"
+ERANGE="out of range"
+EIO="Input/output error"
+
+# zx_has ATTR DESC: the device has attribute ATTR; if not, a skip point
+# DESC says so (stock zram, or a kernel whose zram lacks it).
+zx_has() {
+	[ -e "$ZSYS/$1" ] && return 0
+	ktap_skip "$2" "$ZDRV has no $1 on $(uname -r)"
+	return 1
+}
+
+# zx_expect_errno DESC ERROR VALUE FILE: a point, ok iff writing VALUE to
+# FILE fails with ERROR (its strerror text, or part of it, as the shell
+# reports it: "Invalid argument", "Device or resource busy"...).
+zx_expect_errno() {
+	_e=$( (echo "$3" > "$4") 2>&1)
+	case $? in
+	0) ktap_fail "$1" "echo '$3' > ${4##*/} succeeded" ;;
+	*) case $_e in
+		*"$2"*) ktap_ok "$1" ;;
+		*) ktap_fail "$1" "echo '$3' > ${4##*/}: $_e, want $2" ;;
+		esac ;;
+	esac
+}
+
+# zx_expect_write DESC VALUE FILE: a point, ok iff writing VALUE to FILE
+# succeeds.
+zx_expect_write() {
+	if _e=$( (echo "$2" > "$3") 2>&1); then
+		ktap_ok "$1"
+	else
+		ktap_fail "$1" "echo '$2' > ${3##*/}: $_e"
+	fi
+}
+
+# The post-processing tests' layout of an 8 MiB device, in 4 KiB blocks
+# (blkio's unit): text-like pages (every compressor shrinks them, zstd
+# more than lz4), incompressible ones (stored whole: huge), same-filled
+# ones.  zx_fill_layout writes them to $ZDEV; zx_intact_layout checks
+# that they read back.
+ZX_T0=0 ZX_TN=512 ZX_R0=512 ZX_RN=128 ZX_S0=640 ZX_SN=64
+zx_fill_layout() {
+	blkio write $ZDEV $ZX_T0 $ZX_TN text 7 > /dev/null &&
+		blkio write $ZDEV $ZX_R0 $ZX_RN random 8 > /dev/null &&
+		blkio write $ZDEV $ZX_S0 $ZX_SN same 9 > /dev/null
+}
+zx_intact_layout() {
+	blkio verify $ZDEV $ZX_T0 $ZX_TN text 7 && blkio verify $ZDEV $ZX_R0 $ZX_RN random 8 &&
+		blkio verify $ZDEV $ZX_S0 $ZX_SN same 9
+}
+
+# zx_swapcheck_beside WHAT ATTR VALUE: swapcheck (2 processes, 32 MiB
+# each, 2 rounds) through the swapped-on $ZDEV while, every 0.2 s, all
+# slots are marked idle and VALUE is written to attribute ATTR (writeback,
+# recompress); a point says whether every page came back intact.  Sets
+# ZX_RUNS (how many times), ZX_IDLE_ERRS and ZX_ATTR_ERRS (failed writes
+# to idle and to ATTR).
+zx_swapcheck_beside() {
+	_log=/tmp/zx_beside.log
+	swapcheck -p 2 -r 2 -m 32 > $_log 2>&1 &
+	_pid=$!
+	ZX_RUNS=0 ZX_IDLE_ERRS=0 ZX_ATTR_ERRS=0
+	while kill -0 $_pid 2>/dev/null; do
+		zx_set all "$ZSYS/idle" || ZX_IDLE_ERRS=$((ZX_IDLE_ERRS + 1))
+		zx_set "$3" "$ZSYS/$2" || ZX_ATTR_ERRS=$((ZX_ATTR_ERRS + 1))
+		ZX_RUNS=$((ZX_RUNS + 1))
+		sleep 0.2
+	done
+	if wait $_pid; then
+		ktap_ok "swapcheck with $1 beside it: every page intact"
+	else
+		sed 's/^/# /' $_log | tail -n 30
+		ktap_fail "swapcheck with $1 beside it: every page intact"
+	fi
+	grep -v MISMATCH $_log | sed 's/^/# /' | tail -n 4
+}
+
+# zx_expect_pool_empty: a point, ok iff zsfast holds no page (after the
+# last device's reset); skipped on stock zram.
+zx_expect_pool_empty() {
+	if ! zx_is_zramx; then
+		ktap_skip "nothing left in zsfast" "$ZDRV is not zramx"
+	elif [ "$(zsf_pages)" = 0 ]; then
+		ktap_ok "nothing left in zsfast after reset"
+	else
+		ktap_fail "nothing left in zsfast after reset" "pages: $(zsf_pages)"
+	fi
+}
+
 # Bring device dir $1 (default $ZSYS, dev $2 default $ZDEV) back to the
 # uninitialized state: swapoff, reset.
 zx_fresh() {

@@ -21,7 +21,7 @@
 ZSF_ROOT=${ZSF_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 ZSF_TESTS_LIST=$ZSF_ROOT/tests/tests.list
 # shellcheck disable=SC2034 # for the lanes that source this file
-ZSF_GUEST_STOCK="zram zsmalloc brd lz4 lz4_compress lz4hc lz4hc_compress zstd"
+ZSF_GUEST_STOCK="zram zsmalloc brd loop lz4 lz4_compress lz4hc lz4hc_compress zstd"
 
 # The entries of the list: NAME SERIES ARCHES VARIANTS TIME, one a line.
 _zsf_tests_entries() {

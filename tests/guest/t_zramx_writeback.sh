@@ -1,0 +1,210 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=sh
+#
+# Writeback to a backing device on /dev/${ZDRV}0, a brd ramdisk:
+# backing_dev, writeback (every mode, page ranges), writeback_limit and
+# bd_stat take what stock zram takes and refuse the rest with its errno;
+# written-back pages read back, and their blocks are released by an
+# overwrite, a discard and reset; a backing device whose writes fail (a
+# loop device over a small tmpfs) leaves the pages in memory, intact;
+# swap stays intact with idle writeback running beside the workload, to
+# a backing device that fails now and then; reset closes the backing
+# device and leaves nothing in zsfast.
+
+ZT_DIR=$(dirname "$0")
+. "$ZT_DIR/lib.sh"
+. "$ZT_DIR/zramx_lib.sh"
+
+zx_load
+zx_swapoff_all
+zx_has backing_dev "writeback" || exit 0
+
+BD=$ZSYS/backing_dev
+WB=$ZSYS/writeback
+
+# bd_stat fields, in 4 KiB units.
+bd_count() { awk '{ print $1 }' $ZSYS/bd_stat; }
+bd_reads() { awk '{ print $2 }' $ZSYS/bd_stat; }
+bd_writes() { awk '{ print $3 }' $ZSYS/bd_stat; }
+
+# 4 KiB units of one page.
+U=$((ZT_PAGE_SIZE / 4096))
+
+# zx_expect_eq DESC GOT WANT
+zx_expect_eq() {
+	if [ "$2" = "$3" ]; then
+		ktap_ok "$1"
+	else
+		ktap_fail "$1" "got '$2', want '$3'"
+	fi
+}
+
+
+if ! modprobe brd rd_nr=1 rd_size=262144 || ! zx_wait_path /dev/ram0; then
+	ktap_fail "brd ramdisk for a backing device"
+	exit 1
+fi
+
+# --- backing_dev -----------------------------------------------------
+if zx_setup lz4 8M; then
+	zx_expect_errno "writeback: no backing device" "$ENODEV" huge $WB
+else
+	ktap_fail "writeback: no backing device" "cannot set the device up"
+fi
+zx_fresh
+zx_expect_eq "backing_dev: none on a fresh device" "$(cat $BD)" none
+zx_expect_errno "backing_dev: no such file" "$ENOENT" /nonexistent $BD
+zx_expect_errno "backing_dev: not a block device" "Block device required" \
+	/dev/null $BD
+zx_expect_errno "backing_dev: the device itself, empty" "$EINVAL" $ZDEV $BD
+zx_expect_eq "backing_dev: still none" "$(cat $BD)" none
+zx_expect_write "backing_dev: /dev/ram0" /dev/ram0 $BD
+zx_expect_eq "backing_dev: reads /dev/ram0" "$(cat $BD)" /dev/ram0
+zx_expect_errno "writeback: not initialized" "$EINVAL" huge $WB
+zx_set lz4 $ZSYS/comp_algorithm
+if zx_set 8M $ZSYS/disksize && zx_fill_layout; then
+	ktap_ok "lz4 device on /dev/ram0, written"
+else
+	ktap_fail "lz4 device on /dev/ram0, written"
+fi
+zx_expect_errno "backing_dev: busy once initialized" "$EBUSY" /dev/ram0 $BD
+mkswap /dev/ram0 > /dev/null 2>&1
+if swapon /dev/ram0 2>/dev/null; then
+	swapoff /dev/ram0
+	ktap_fail "swapon of ram0 refused: zramx holds it exclusively"
+else
+	ktap_ok "swapon of ram0 refused: zramx holds it exclusively"
+fi
+
+# --- writeback: bad input --------------------------------------------
+zx_expect_errno "writeback: unknown mode" "$EINVAL" cold $WB
+zx_expect_errno "writeback: unknown type" "$EINVAL" type=cold $WB
+zx_expect_errno "writeback: page_index past the end" "$ERANGE" \
+	page_index=99999 $WB
+zx_expect_errno "writeback: page_indexes without a range" "$EINVAL" \
+	page_indexes=5 $WB
+zx_expect_errno "writeback: page_indexes backwards" "$ERANGE" \
+	page_indexes=10-5 $WB
+zx_expect_eq "nothing written back by bad input" "$(bd_count)" 0
+zx_expect_errno "writeback_batch_size: 0" "$EINVAL" 0 $ZSYS/writeback_batch_size
+zx_expect_errno "writeback_limit: garbage" "$EINVAL" abc $ZSYS/writeback_limit
+
+# --- writeback: modes, ranges, budget --------------------------------
+c0=$(zx_mm compr_data_size)
+o0=$(zx_mm orig_data_size)
+zx_expect_write "writeback huge" huge $WB
+zx_expect_eq "bd_count: the $ZX_RN incompressible pages" "$(bd_count)" $((ZX_RN * U))
+zx_expect_eq "bd_writes: as many" "$(bd_writes)" $((ZX_RN * U))
+zx_expect_eq "huge_pages: none left in memory" "$(zx_mm huge_pages)" 0
+zx_expect_eq "compr_data_size less their size" "$(zx_mm compr_data_size)" \
+	$((c0 - ZX_RN * ZT_PAGE_SIZE))
+zx_expect_eq "orig_data_size unchanged" "$(zx_mm orig_data_size)" "$o0"
+ktap_check "every page reads back" zx_intact_layout
+r=$(bd_reads)
+if [ "$r" -ge $((ZX_RN * U)) ]; then
+	ktap_ok "bd_reads: the written-back pages were read from ram0 ($r)"
+else
+	ktap_fail "bd_reads: the written-back pages were read from ram0" "$r"
+fi
+
+zx_expect_write "idle all" all $ZSYS/idle
+blkio verify $ZDEV $ZX_T0 $((ZX_TN / 2)) text 7 > /dev/null
+zx_expect_write "writeback idle" type=idle $WB
+zx_expect_eq "bd_count: plus the idle half of the text pages" "$(bd_count)" \
+	$(((ZX_RN + ZX_TN / 2) * U))
+zx_expect_write "writeback page_index=0" page_index=0 $WB
+zx_expect_write "writeback page_indexes=1-3" page_indexes=1-3 $WB
+zx_expect_eq "bd_count: plus pages 0 to 3" "$(bd_count)" $(((ZX_RN + ZX_TN / 2 + 4) * U))
+zx_expect_write "writeback page_indexes=640-703 (same-filled: none)" \
+	page_indexes=640-703 $WB
+zx_expect_eq "same-filled pages are never written back" "$(bd_count)" \
+	$(((ZX_RN + ZX_TN / 2 + 4) * U))
+
+n0=$(bd_count)
+zx_set 1 $ZSYS/writeback_limit_enable
+zx_set 0 $ZSYS/writeback_limit
+zx_expect_errno "writeback with the budget spent" "$EIO" page_indexes=4-10 $WB
+zx_expect_eq "nothing written without a budget" "$(bd_count)" "$n0"
+zx_set $((2 * U)) $ZSYS/writeback_limit
+zx_expect_errno "writeback past a budget of 2 pages" "$EIO" page_indexes=4-10 $WB
+zx_expect_eq "2 pages written on that budget" "$(bd_count)" $((n0 + 2 * U))
+zx_expect_eq "writeback_limit: spent" "$(cat $ZSYS/writeback_limit)" 0
+zx_set 0 $ZSYS/writeback_limit_enable
+ktap_check "every page reads back" zx_intact_layout
+
+# --- release of written-back pages -----------------------------------
+n0=$(bd_count)
+blkio write $ZDEV 0 4 text 70 > /dev/null
+zx_expect_eq "overwrite of 4 pages releases their blocks" "$(bd_count)" \
+	$((n0 - 4 * U))
+blkio discard $ZDEV $ZX_R0 $ZX_RN > /dev/null
+zx_expect_eq "discard releases the incompressible pages' blocks" \
+	"$(bd_count)" $((n0 - (4 + ZX_RN) * U))
+ktap_check "the rest reads back" blkio verify $ZDEV 4 $((ZX_TN - 4)) text 7
+ktap_check "no failed reads" test "$(zx_io failed_reads)" = 0
+ktap_check "reset" zx_fresh
+zx_expect_eq "reset closes the backing device" "$(cat $BD)" none
+ktap_check "ram0 is free again: rmmod brd" rmmod brd
+
+mem_kb=$(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)
+
+# --- a backing device whose writes fail ------------------------------
+# A loop device over a file on a 1 MiB tmpfs: writes past 1 MiB fail.
+mkdir -p /tmp/wbfail
+if modprobe loop && mount -t tmpfs -o size=1M tmpfs /tmp/wbfail &&
+	dd if=/dev/zero of=/tmp/wbfail/disk bs=1 count=0 seek=8388608 2>/dev/null &&
+	zx_wait_path /dev/loop0 && losetup /dev/loop0 /tmp/wbfail/disk &&
+	zx_set /dev/loop0 $BD && zx_set lz4 $ZSYS/comp_algorithm &&
+	zx_set 8M $ZSYS/disksize && zx_fill_layout; then
+	ktap_ok "device on a loop device over a 1 MiB tmpfs, written"
+	if zx_set page_indexes=0-639 $WB; then
+		ktap_fail "writeback of 2.5 MiB to 1 MiB fails"
+	else
+		ktap_ok "writeback of 2.5 MiB to 1 MiB fails"
+	fi
+	n=$(bd_count)
+	if [ "$n" -gt 0 ] && [ "$n" -lt $((640 * U)) ] &&
+		[ "$(bd_writes)" = "$n" ]; then
+		ktap_ok "some pages written back, the rest kept ($n of $((640 * U)))"
+	else
+		ktap_fail "some pages written back, the rest kept" \
+			"bd_stat $(cat $ZSYS/bd_stat)"
+	fi
+	ktap_check "every page reads back after the failed writes" zx_intact_layout
+	ktap_check "reset" zx_fresh
+else
+	ktap_fail "device on a loop device over a 1 MiB tmpfs, written"
+fi
+losetup -d /dev/loop0 2>/dev/null
+umount /tmp/wbfail 2>/dev/null
+
+# --- swap with idle writeback beside it ------------------------------
+# The backing device: a loop device of 64 MiB over a 4 MiB tmpfs.  A
+# write to a block the tmpfs already holds succeeds, a write past what it
+# can hold fails: writeback fails now and then, as the swap workload
+# frees slots and zramx reuses their blocks.
+if mount -t tmpfs -o size=4M tmpfs /tmp/wbfail &&
+	dd if=/dev/zero of=/tmp/wbfail/disk bs=1 count=0 seek=67108864 2>/dev/null &&
+	losetup /dev/loop0 /tmp/wbfail/disk && zx_set /dev/loop0 $BD &&
+	zx_set lz4 $ZSYS/comp_algorithm &&
+	zx_set "$((mem_kb * 3))K" $ZSYS/disksize &&
+	mkswap $ZDEV >/dev/null 2>&1 && swapon $ZDEV; then
+	ktap_ok "swap on a device that writes back to a 4 MiB loop device"
+else
+	ktap_fail "swap on a device that writes back to a 4 MiB loop device"
+fi
+zx_swapcheck_beside writeback writeback idle
+ktap_diag "bd_stat: $(cat $ZSYS/bd_stat); writebacks: $ZX_RUNS, of which failed: $ZX_ATTR_ERRS"
+if [ $ZX_RUNS -ge 2 ] && [ $ZX_IDLE_ERRS = 0 ] && [ "$(bd_reads)" -gt 0 ]; then
+	ktap_ok "idle writeback ran $ZX_RUNS times, swap read pages back from the loop device"
+else
+	ktap_fail "idle writeback ran, swap read pages back from the loop device" \
+		"$ZX_RUNS runs, $ZX_IDLE_ERRS idle errors, bd_stat $(cat $ZSYS/bd_stat)"
+fi
+ktap_check "no failed reads or writes" \
+	test "$(zx_io failed_reads)/$(zx_io failed_writes)" = 0/0
+ktap_check "swapoff" swapoff $ZDEV
+ktap_check "reset" zx_fresh
+ktap_check "the loop device released: losetup -d" losetup -d /dev/loop0
+umount /tmp/wbfail 2>/dev/null
+zx_expect_pool_empty
