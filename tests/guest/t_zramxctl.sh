@@ -292,6 +292,34 @@ expect_error "--reset with --size" "cannot be combined" --reset --size 1G /dev/z
 expect_error "--find with a device name" "mutually exclusive" --find /dev/zramx1
 expect_error "an unknown option" "unrecognized option" --frobnicate
 
+# Algorithm parameters and a backing device (util-linux 2.41's
+# --algorithm-params; --backing-dev is zramxctl's own).
+echo 1 > /sys/block/zramx1/reset
+expect_error "--algorithm-params level=99 for zstd: refused, undone" \
+	"cannot write .* to disksize: Invalid argument" \
+	--size 16M --algorithm zstd --algorithm-params level=99 /dev/zramx1
+expect_error "--algorithm-params with a missing dictionary: refused, undone" \
+	"No such file" --size 16M --algorithm zstd \
+	--algorithm-params "level=3 dict=/nonexistent" /dev/zramx1
+expect_error "--backing-dev that is no block device: refused, undone" \
+	"Block device required" --size 16M --backing-dev /dev/null /dev/zramx1
+expect_error "--algorithm-params without --size" "need --size" \
+	--algorithm-params level=3 /dev/zramx1
+if ! modprobe brd rd_nr=1 rd_size=4096 2>/dev/null; then
+	ktap_skip "--backing-dev /dev/ram0" "no brd module in this guest"
+elif zx_wait_path /dev/ram0 &&
+   zxc --size 16M --algorithm zstd --algorithm-params level=1 \
+	--backing-dev /dev/ram0 /dev/zramx1 &&
+   [ "$(cat /sys/block/zramx1/backing_dev)" = /dev/ram0 ] &&
+   [ "$(zx_algo_selected /sys/block/zramx1)" = zstd ]; then
+	ktap_ok "--algorithm zstd --algorithm-params level=1 --backing-dev /dev/ram0"
+else
+	ktap_fail "--algorithm zstd --algorithm-params level=1 --backing-dev /dev/ram0" \
+		"$(cat $ERR)"
+fi
+zxc --reset /dev/zramx1
+rmmod brd 2>/dev/null
+
 # ---- 4. reset ------------------------------------------------------------
 if zxc --reset /dev/zramx1 && [ "$(cat /sys/block/zramx1/initstate)" = 0 ] &&
    [ "$(cat /sys/block/zramx1/disksize)" = 0 ]; then
@@ -380,6 +408,42 @@ else
 	ktap_fail "zramx-swap stop: swapoff, reset, modules unloaded" \
 		"$(lsmod | grep -E 'zramx|zsfast')"
 fi
+# Idle writeback to a backing device, as zramx-writeback.timer runs it.
+if ! modprobe brd rd_nr=1 rd_size=65536 2>/dev/null; then
+	ktap_skip "zramx-swap writeback to /dev/ram0" "no brd module in this guest"
+elif zx_wait_path /dev/ram0 &&
+   ZRAMX_SIZE=64M ZRAMX_ALGORITHM=$algo ZRAMX_WRITEBACK_DEVICE=/dev/ram0 \
+	$ZXS start 2> $ERR; then
+	rm -rf /tmp/zxs-hog
+	mkdir -p /tmp/zxs-hog
+	memhog -q -w /tmp/zxs-hog 16 > /tmp/zxs-hog.log 2>&1 &
+	hog=$!
+	zx_poll 600 test -e /tmp/zxs-hog/ready
+	sleep 1.5
+	if ZRAMX_WRITEBACK_DEVICE=/dev/ram0 ZRAMX_WRITEBACK_IDLE_SEC=1 \
+		$ZXS writeback 2> $ERR &&
+	   [ "$(awk '{ print $1 }' /sys/block/zramx0/bd_stat)" -gt 0 ]; then
+		ktap_ok "zramx-swap writeback: idle pages on /dev/ram0 ($(cat $ERR))"
+	else
+		ktap_fail "zramx-swap writeback: idle pages on /dev/ram0" \
+			"$(cat $ERR) bd_stat $(cat /sys/block/zramx0/bd_stat)"
+	fi
+	touch /tmp/zxs-hog/go
+	if wait $hog; then
+		ktap_ok "the written-back pages came back intact"
+	else
+		sed 's/^/# /' /tmp/zxs-hog.log
+		ktap_fail "the written-back pages came back intact"
+	fi
+	ktap_check "zramx-swap stop" $ZXS stop
+else
+	sed 's/^/# /' $ERR
+	ktap_fail "zramx-swap start with ZRAMX_WRITEBACK_DEVICE=/dev/ram0"
+fi
+rmmod brd 2>/dev/null
+ktap_check "zramx-swap writeback without a backing device does nothing" \
+	env ZRAMX_WRITEBACK_DEVICE= $ZXS writeback
+
 before=$(zxc_state)
 if ZRAMX_SIZE=16M ZRAMX_ALGORITHM=nosuch $ZXS start 2> $ERR; then
 	ktap_fail "zramx-swap start with a bad algorithm fails" "it succeeded"
