@@ -222,6 +222,40 @@ for raw in "$@"; do
 		}
 	}' "$raw" >> "$tmp/mem.md"
 
+	# Writeback and recompression (t_bench_writeback.sh).
+	awk -v K="$kernel" -v D="$tmp" "$AWK_LIB"'
+	/^# WB be=[a-z]+ round=/ {
+		b = kv($0, "be"); n[b]++
+		mb = kv($0, "bytes") / 1048576
+		wb[b, n[b]] = kv($0, "wb_ms") > 0 ? mb * 1000 / kv($0, "wb_ms") : 0
+		rd[b, n[b]] = kv($0, "rd_ms") > 0 ? mb * 1000 / kv($0, "rd_ms") : 0
+		size[b] = mb
+	}
+	/^# RECOMP be=[a-z]+ round=/ {
+		b = kv($0, "be"); m[b]++
+		bef[b, m[b]] = kv($0, "before") / 1048576
+		aft[b, m[b]] = kv($0, "after") / 1048576
+		ms[b, m[b]] = kv($0, "ms")
+	}
+	# median (min-max) of column x[b, 1..c]
+	function mm(x, b, c,    i, t) {
+		if (!c) return "- | -"
+		for (i = 1; i <= c; i++) t[i] = x[b, i]
+		return sprintf("%.1f | %.1f–%.1f", med(t, c), t[1], t[c])
+	}
+	END {
+		for (i = 1; i <= 2; i++) {
+			b = i == 1 ? "stock" : "zramx"
+			if (n[b])
+				printf("| %s | %s | %d | %.1f | %s | %s |\n", K, b, n[b],
+				       size[b], mm(wb, b, n[b]), mm(rd, b, n[b])) >> (D "/wb.md")
+			if (m[b])
+				printf("| %s | %s | %d | %s | %s | %s |\n", K, b, m[b],
+				       mm(bef, b, m[b]), mm(aft, b, m[b]),
+				       mm(ms, b, m[b])) >> (D "/recomp.md")
+		}
+	}' "$raw"
+
 	# Profile boot (t_bench_profile.sh), if any.
 	if grep -q '^# PROF be=' "$raw"; then
 		pcfg=$(sed -n 's/^# PROF config //p' "$raw" | head -n 1)
@@ -339,6 +373,35 @@ done
 		echo "| kernel | algo | phase | stored MiB | stock mem/orig | zramx mem/orig | zramx/stock | stock compr/mem | zramx compr/mem |"
 		echo "|---|---|---|---|---|---|---|---|---|"
 		cat "$tmp/mem.md"
+	fi
+	if [ -s "$tmp/wb.md" ]; then
+		echo
+		echo "## Writeback to a backing device, and recompression"
+		echo
+		echo "bench/guest/t_bench_writeback.sh: on an lz4 device, mixed pages"
+		echo "(text-like, incompressible, zero, same-filled, half, sparse) written"
+		echo "with O_DIRECT and all marked idle.  Writeback: \`echo idle >"
+		echo "writeback\` to a brd ramdisk, MiB written (bd_stat) per second of"
+		echo "it; read-back: every page read back with O_DIRECT from the ramdisk"
+		echo "and compared, MiB per second.  Median over the rounds (min–max),"
+		echo "stock zram and zramx interleaved in one boot; the guest's uptime"
+		echo "times them (10 ms)."
+		echo
+		echo "| kernel | backend | rounds | written MiB | writeback MiB/s | min–max | read-back MiB/s | min–max |"
+		echo "|---|---|---|---|---|---|---|---|"
+		cat "$tmp/wb.md"
+	fi
+	if [ -s "$tmp/recomp.md" ]; then
+		echo
+		echo "Recompression: the same pages on an lz4 device with zstd for"
+		echo "recompression, all marked idle, then \`recompress type=idle\`:"
+		echo "compr_data_size before and after (MiB), and its time (ms).  Stock"
+		echo "zram only where its kernel has recompression (Debian builds it"
+		echo "without)."
+		echo
+		echo "| kernel | backend | rounds | before MiB | min–max | after MiB | min–max | ms | min–max |"
+		echo "|---|---|---|---|---|---|---|---|---|"
+		cat "$tmp/recomp.md"
 	fi
 	if [ -s "$tmp/prof.md" ]; then
 		echo

@@ -1,0 +1,141 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=sh
+#
+# Writeback and recompression, stock zram against zramx; run by
+# bench/run.sh (make bench), not by make check.
+#
+# WB: rounds (bench.wb_rounds, default 3), each stock zram then zramx: a
+# fresh lz4 device with a brd ramdisk (/dev/ram0) as its backing device,
+# bench.wb_mb MiB (default 64) of mixed pages written with O_DIRECT
+# (zt_pattern.h: text-like, incompressible, zero, same-filled, half and
+# sparse pages), all marked idle, then timed (the guest's uptime, 10 ms):
+#   wb  echo idle > writeback: every page but the same-filled ones goes
+#       to ram0
+#   rd  every page read back and compared (O_DIRECT): from ram0
+# and one line
+#   # WB be=stock|zramx round=R bytes=B wb_ms=T rd_ms=T
+# (B: bd_stat's bd_writes in bytes), which bench/report.sh turns into
+# MiB/s.
+#
+# RECOMP: the same pages on an lz4 device with zstd for recompression,
+# all marked idle, then `recompress type=idle` timed:
+#   # RECOMP be=B round=R before=B after=B ms=T
+# (mm_stat's compr_data_size before and after).  Stock zram only where
+# its kernel has recompression (Debian builds zram without it).
+#
+# Points fail only on wrong results: a page read back differs, or
+# mm_stat is not empty after reset.
+
+ZT_DIR=$(dirname "$0")
+. "$ZT_DIR/lib.sh"
+export ZDRV=zramx
+. "$ZT_DIR/zramx_lib.sh"
+
+MB=$(zsf_cmdline bench.wb_mb 64)
+ROUNDS=$(zsf_cmdline bench.wb_rounds 3)
+NP=$((MB * 256))		# 4 KiB blocks, as blkio counts them
+DISK=$((MB + 16))M
+
+zx_swapoff_all
+modprobe lz4_compress 2>/dev/null
+modprobe zstd 2>/dev/null
+if modprobe zram num_devices=1 && zx_wait_path /dev/zram0 &&
+	zx_load_drv zramx &&
+	modprobe brd rd_nr=1 rd_size=$(((MB + 16) * 1024)) &&
+	zx_wait_path /dev/ram0; then
+	ktap_ok "WB: load zram, zramx and brd"
+else
+	ktap_fail "WB: load zram, zramx and brd"
+	exit 1
+fi
+ktap_diag "WB config kernel=$(uname -r) mb=$MB rounds=$ROUNDS page=$ZT_PAGE_SIZE"
+
+# ms since boot
+now_ms() {
+	awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime
+}
+
+# dev BE: SYS and DEV of backend BE
+dev() {
+	case $1 in
+	stock) SYS=/sys/block/zram0 DEV=/dev/zram0 ;;
+	zramx) SYS=/sys/block/zramx0 DEV=/dev/zramx0 ;;
+	esac
+}
+
+# fresh BE SEED [RECOMP]: BE's device set up and written
+fresh() {
+	dev "$1"
+	zx_fresh "$SYS" "$DEV" || return 1
+	zx_set lz4 "$SYS"/comp_algorithm || return 1
+	if [ -n "$3" ]; then
+		zx_set "algo=zstd" "$SYS"/recomp_algorithm || return 1
+	else
+		zx_set /dev/ram0 "$SYS"/backing_dev || return 1
+	fi
+	zx_set "$DISK" "$SYS"/disksize &&
+		blkio write "$DEV" 0 $NP mixed "$2" > /dev/null
+}
+
+# check ID BE SEED: every page reads back; the device is then reset
+check() {
+	if blkio verify "$DEV" 0 $NP mixed "$3" > /dev/null; then
+		ktap_ok "$1: every page reads back"
+	else
+		ktap_fail "$1: every page reads back"
+	fi
+	zx_fresh "$SYS" "$DEV"
+	zx_mm_empty "$SYS" || ktap_fail "$1: mm_stat empty after reset" \
+		"$(cat "$SYS"/mm_stat)"
+}
+
+wb() {
+	_id="WB $1 round $2"
+	_seed=$((1000 + $2))
+	if ! fresh "$1" $_seed; then
+		ktap_fail "$_id: set up and write $MB MiB"
+		return
+	fi
+	zx_set all "$SYS"/idle
+	_t0=$(now_ms)
+	zx_set idle "$SYS"/writeback || ktap_fail "$_id: writeback"
+	_t1=$(now_ms)
+	blkio verify "$DEV" 0 $NP mixed $_seed > /dev/null
+	_t2=$(now_ms)
+	_w=$(awk '{ print $3 * 4096 }' "$SYS"/bd_stat)
+	ktap_diag "WB be=$1 round=$2 bytes=$_w wb_ms=$((_t1 - _t0)) rd_ms=$((_t2 - _t1))"
+	check "$_id" "$1" $_seed
+}
+
+recomp() {
+	_id="RECOMP $1 round $2"
+	_seed=$((2000 + $2))
+	dev "$1"
+	if [ ! -e "$SYS"/recomp_algorithm ]; then
+		[ "$2" = 1 ] && ktap_skip "$_id" "$1 has no recompression on $(uname -r)"
+		return
+	fi
+	if ! fresh "$1" $_seed recomp; then
+		ktap_fail "$_id: set up and write $MB MiB"
+		return
+	fi
+	zx_set all "$SYS"/idle
+	_b=$(zx_mm compr_data_size "$SYS")
+	_t0=$(now_ms)
+	zx_set type=idle "$SYS"/recompress || ktap_fail "$_id: recompress"
+	_t1=$(now_ms)
+	ktap_diag "RECOMP be=$1 round=$2 before=$_b after=$(zx_mm compr_data_size "$SYS") ms=$((_t1 - _t0))"
+	check "$_id" "$1" $_seed
+}
+
+r=1
+while [ $r -le "$ROUNDS" ]; do
+	for be in stock zramx; do
+		wb $be $r
+		recomp $be $r
+	done
+	r=$((r + 1))
+done
+zx_set 1 /sys/block/zram0/reset
+zx_set 1 /sys/block/zramx0/reset
+rmmod brd
