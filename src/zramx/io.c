@@ -90,9 +90,12 @@ int zramx_slot_read(struct zramx *zx, u32 index, struct page *page)
  * Read slot @index into @page, for I/O: the slot has been accessed.  A
  * written-back slot is read from the backing device, without the slot
  * lock, as stock zram does: a slot is not freed while it is read, unless
- * its user races a read with a discard of the same block.
+ * its user races a read with a discard of the same block.  With @parent,
+ * the bio that @page belongs to whole, that read is a bio chained to it;
+ * otherwise it is waited for.
  */
-static int zramx_read_page(struct zramx *zx, struct page *page, u32 index)
+static int zramx_read_page(struct zramx *zx, struct page *page, u32 index,
+			   struct bio *parent)
 {
 	unsigned long blk;
 	int ret;
@@ -102,6 +105,10 @@ static int zramx_read_page(struct zramx *zx, struct page *page, u32 index)
 		blk = zx->table[index].handle;
 		zramx_slot_accessed(zx, index);
 		zramx_slot_unlock(zx, index);
+		if (parent) {
+			zramx_bd_read_chained(zx, blk, page, parent);
+			return 0;
+		}
 		return zramx_bd_read(zx, blk, page);
 	}
 	ret = zramx_slot_read(zx, index, page);
@@ -223,18 +230,18 @@ out_free:
 
 /* Part of a page: bounce through a whole page. */
 static int zramx_bvec_read(struct zramx *zx, struct bio_vec *bv, u32 index,
-			   u32 offset)
+			   u32 offset, struct bio *parent)
 {
 	struct page *page;
 	int ret;
 
 	if (bv->bv_len == PAGE_SIZE)
-		return zramx_read_page(zx, bv->bv_page, index);
+		return zramx_read_page(zx, bv->bv_page, index, parent);
 
 	page = alloc_page(GFP_NOIO);
 	if (!page)
 		return -ENOMEM;
-	ret = zramx_read_page(zx, page, index);
+	ret = zramx_read_page(zx, page, index, NULL);
 	if (!ret)
 		memcpy_to_bvec(bv, page_address(page) + offset);
 	__free_page(page);
@@ -253,7 +260,7 @@ static int zramx_bvec_write(struct zramx *zx, struct bio_vec *bv, u32 index,
 	page = alloc_page(GFP_NOIO);
 	if (!page)
 		return -ENOMEM;
-	ret = zramx_read_page(zx, page, index);
+	ret = zramx_read_page(zx, page, index, NULL);
 	if (!ret) {
 		memcpy_from_bvec(page_address(page) + offset, bv);
 		ret = zramx_write_page(zx, page, index);
@@ -325,7 +332,7 @@ static void zramx_bio_rw(struct zramx *zx, struct bio *bio, bool write)
 		if (write) {
 			ret = zramx_bvec_write(zx, &bv, index, offset);
 		} else {
-			ret = zramx_bvec_read(zx, &bv, index, offset);
+			ret = zramx_bvec_read(zx, &bv, index, offset, bio);
 			flush_dcache_page(bv.bv_page);
 		}
 		if (unlikely(ret)) {
@@ -406,7 +413,7 @@ static int zramx_rw_page(struct block_device *bdev, sector_t sector,
 		if (ret)
 			atomic64_inc(&zx->stats.failed_writes);
 	} else {
-		ret = zramx_read_page(zx, page, index);
+		ret = zramx_read_page(zx, page, index, NULL);
 		if (ret)
 			atomic64_inc(&zx->stats.failed_reads);
 		else

@@ -26,10 +26,13 @@
  * The caller holds init_lock for writing, which also guards the budget
  * (writeback_limit).
  *
- * A read of a written-back slot submits its bio from a worker and waits
- * for it: the read may run inside our own submit_bio(), where a bio
- * submitted to another device is only queued until we return
- * (current->bio_list).  Stock zram's synchronous read does the same.
+ * A read of a written-back slot for a bio that holds its whole page is a
+ * bio chained to that one, as stock zram's: it is submitted inside our
+ * own submit_bio() and dispatched when we return (current->bio_list).
+ * Any other read (a part of a page; .rw_page) must wait, so it submits
+ * its bio from a worker and waits for that, as stock zram's synchronous
+ * read does: waiting for a bio queued on our own bio_list would never
+ * end.
  */
 
 #include <linux/bio.h>
@@ -190,6 +193,29 @@ int zramx_bd_read(struct zramx *zx, unsigned long blk, struct page *page)
 		pr_err_ratelimited("zramx: %s: reading block %lu of the backing device failed: %d\n",
 				   zx->disk->disk_name, blk, req.ret);
 	return req.ret;
+}
+
+/**
+ * zramx_bd_read_chained() - read a written-back page, chained to a bio
+ * @zx: the device
+ * @blk: its block
+ * @page: where to put it
+ * @parent: the bio being served; it completes once this read has, and
+ *          fails if it fails
+ *
+ * The read is only submitted: inside our submit_bio() it is dispatched
+ * when we return, so nothing waits for it here.
+ */
+void zramx_bd_read_chained(struct zramx *zx, unsigned long blk,
+			   struct page *page, struct bio *parent)
+{
+	struct bio *bio = bio_alloc(zx->bdev, 1, parent->bi_opf, GFP_NOIO);
+
+	atomic64_inc(&zx->stats.bd_reads);
+	bio->bi_iter.bi_sector = (sector_t)blk << ZRAMX_SECTORS_PER_PAGE_SHIFT;
+	__bio_add_page(bio, page, PAGE_SIZE, 0);
+	bio_chain(bio, parent);
+	submit_bio(bio);
 }
 
 /* Which slots a writeback takes. */

@@ -395,6 +395,8 @@ int zramx_bd_open(struct zramx *zx, const char *path);
 void zramx_bd_close(struct zramx *zx);
 void zramx_bd_release(struct zramx *zx, unsigned long blk);
 int zramx_bd_read(struct zramx *zx, unsigned long blk, struct page *page);
+void zramx_bd_read_chained(struct zramx *zx, unsigned long blk,
+			   struct page *page, struct bio *parent);
 int zramx_writeback(struct zramx *zx, u32 lo, u32 hi, bool idle, bool huge,
 		    bool incompressible);
 
