@@ -88,7 +88,7 @@ for f in $FLAVORS; do
 	else
 		ktap_point fail "$KVER: zramx.ko is an aarch64 module" "$(file "$out/zramx.ko")"
 	fi
-	if ZSF_NM=${ZSF_ARM64_CROSS}nm zsf_imports_check "$out" "arm64-${f%%-*}" arm64 \
+	if ZSF_NM=${ZSF_ARM64_CROSS}nm zsf_imports_check "$out" "arm64-$f" arm64 \
 		2> "$W/imports.err"; then
 		ktap_point ok "$KVER: imports only the kernel symbols README.md lists"
 	else

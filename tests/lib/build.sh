@@ -36,9 +36,9 @@
 #	in README.md between the "kernel-imports" markers: one symbol a
 #	line, then where it is imported: "all", "amd64" (every kernel of
 #	tests/kernels.list), names of tests/kernels.list (their amd64
-#	builds), "arm64" (every build of the arm64 lane) or "arm64-SERIES"
-#	(its builds for kernels 6.12, 6.12-16k...: it passes
-#	KERNEL=arm64-6.12, ARCH=arm64).  Fails, naming them, on a
+#	builds), "arm64" (every build of the arm64 lane) or "arm64-NAME"
+#	(its build for that kernel: it passes KERNEL=arm64-6.12-16k,
+#	ARCH=arm64).  Fails, naming them, on a
 #	symbol imported but not listed for KERNEL on ARCH, or listed but
 #	not imported: a GKI user checks that list against their kernel's.
 #	ZSF_NM: the nm to use (a cross nm for another architecture).
