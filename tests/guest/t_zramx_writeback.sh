@@ -196,7 +196,7 @@ fi
 # Pages resting in swap, written back, then read back by their owner.
 rm -rf /tmp/zx-wbhog
 mkdir -p /tmp/zx-wbhog
-memhog -q -w /tmp/zx-wbhog 32 > /tmp/zx-wbhog.log 2>&1 &
+memhog -q -w /tmp/zx-wbhog 16 > /tmp/zx-wbhog.log 2>&1 &
 hog=$!
 zx_poll 1200 test -e /tmp/zx-wbhog/ready
 zx_set all $ZSYS/idle

@@ -186,7 +186,7 @@ zx_intact_layout() {
 		blkio verify $ZDEV $ZX_S0 $ZX_SN same 9
 }
 
-# zx_swapcheck_beside WHAT ATTR VALUE: swapcheck (2 processes, 32 MiB
+# zx_swapcheck_beside WHAT ATTR VALUE: swapcheck (2 processes, 16 MiB
 # each, 2 rounds) through the swapped-on $ZDEV while, every 0.2 s, all
 # slots are marked idle and VALUE is written to attribute ATTR (writeback,
 # recompress); a point says whether every page came back intact.  Sets
@@ -194,7 +194,7 @@ zx_intact_layout() {
 # to idle and to ATTR).
 zx_swapcheck_beside() {
 	_log=/tmp/zx_beside.log
-	swapcheck -p 2 -r 2 -m 32 > $_log 2>&1 &
+	swapcheck -p 2 -r 2 -m 16 > $_log 2>&1 &
 	_pid=$!
 	ZX_RUNS=0 ZX_IDLE_ERRS=0 ZX_ATTR_ERRS=0
 	while kill -0 $_pid 2>/dev/null; do
