@@ -63,9 +63,9 @@
 #   ZSF_GUEST_TESTS    comma list: run only these in-guest tests in every
 #                      lane that boots a guest (for development; make
 #                      check unsets it)
-#   ZSF_STREAMS        2 (default): the debug lanes run in the background,
-#                      beside the others, once the build lane is done;
-#                      1: every lane in turn
+#   ZSF_STREAMS        2 (default): the pool-lock, GKI and debug lanes
+#                      run in the background, beside the others, once
+#                      the build lane is done; 1: every lane in turn
 #   ZSF_NO_DEPS=1      same as --no-deps: do not apt-get anything (without
 #                      it, the packages the selected lanes need are
 #                      installed first: tests/lib/deps.sh)
@@ -367,26 +367,29 @@ lane() {
 	arm64)	"$ZSF_ROOT/tests/arm64/lane.sh" ;;
 	debug|debug-rt)
 		# CI has 90 minutes for everything, a cold debug kernel
-		# build included: the stress boot gets 5 minutes here;
+		# build included: the stress boot gets 3 minutes here;
 		# make check-debug runs the full 10.
 		dv=${l#debug}
-		STRESS_MINUTES="${STRESS_MINUTES:-5}" ZSF_DEBUG_VARIANT="${dv#-}" \
+		STRESS_MINUTES="${STRESS_MINUTES:-3}" ZSF_DEBUG_VARIANT="${dv#-}" \
 			"$ZSF_ROOT/tests/debug/lane.sh" ;;
 	fresh)	"$ZSF_ROOT/tests/fresh/lane.sh" ;;
 	esac
 }
 
 # The second stream (ZSF_STREAMS=2, the default): once the build lane
-# (if it runs) has built what lanes share, the debug lanes run one
-# after the other in the background, beside the rest.  A TCG guest
-# keeps about one of the two CPUs busy, and the debug lanes are half of
-# the time.
+# (if it runs) has built what lanes share, the pool-lock, GKI and debug
+# lanes run one after the other in the background, beside the rest.  A
+# TCG guest keeps about one of the two CPUs busy, and these lanes are
+# half of the time.
 # Their documents are nested in the order of the lane list when the
 # main stream reaches them, so the output is the same as in one stream.
 BG_LANES=
 if [ "${ZSF_STREAMS:-2}" -ge 2 ]; then
 	for l in $lanes; do
-		case "$l" in debug|debug-rt) BG_LANES="$BG_LANES $l" ;; esac
+		case "$l" in
+		guest-6.12-poollock|guest-6.12-gki|debug|debug-rt)
+			BG_LANES="$BG_LANES $l" ;;
+		esac
 	done
 fi
 BG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/zsf-check.XXXXXX")

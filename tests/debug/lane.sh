@@ -60,9 +60,10 @@ VARIANT=${ZSF_DEBUG_VARIANT:-}
 # ZX_SWAP_AVAIL_MB: zramx_swap and zramx_coexist pin the guest down to
 # that much available memory (default 400) and push 2 and 1.5 times it
 # through swap; every page costs far more on these kernels, and the
-# stress boot pushes more through swap anyway.  200 MiB halves them.
+# stress boot pushes more through swap anyway.  150 MiB makes them
+# about a third as long.
 # Before these, the kernel's DEBUG_ARGS (tests/debug/build-kernel.sh).
-BOOT_ARGS="slab_nomerge rcupdate.rcu_cpu_stall_timeout=60 ZX_SWAP_AVAIL_MB=200"
+BOOT_ARGS="slab_nomerge rcupdate.rcu_cpu_stall_timeout=60 ZX_SWAP_AVAIL_MB=150"
 # Console lines of this kernel that match the rig's splat pattern but
 # are banners, not reports.
 SPLAT_IGNORE='RCU lockdep checking is enabled'

@@ -14,7 +14,7 @@
 # teardown leaves zsfast empty and no slab cache behind.
 #
 # Kernel command line knobs (the lane sets them):
-#   zsf.stress_seconds=N   duration (default 600: ten minutes; make check passes 300)
+#   zsf.stress_seconds=N   duration (default 600: ten minutes; make check passes 180)
 #   zsf.stress_procs=N     worker processes (default 4)
 
 ZT_DIR=$(dirname "$0")

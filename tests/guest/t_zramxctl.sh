@@ -410,15 +410,15 @@ elif zx_wait_path /dev/ram0 &&
 	$ZXS start 2> $ERR; then
 	rm -rf /tmp/zxs-hog
 	mkdir -p /tmp/zxs-hog
-	memhog -q -w /tmp/zxs-hog 16 > /tmp/zxs-hog.log 2>&1 &
+	memhog -q -w /tmp/zxs-hog 8 > /tmp/zxs-hog.log 2>&1 &
 	hog=$!
 	zx_poll 600 test -e /tmp/zxs-hog/ready
 	# Access times are whole seconds: 2.5 s make every page of the
-	# hog (16 MiB, 4096 units) older than 1 s by that clock.
+	# hog (8 MiB, 2048 units) older than 1 s by that clock.
 	sleep 2.5
 	if ZRAMX_WRITEBACK_DEVICE=/dev/ram0 ZRAMX_WRITEBACK_IDLE_SEC=1 \
 		$ZXS writeback 2> $ERR &&
-	   [ "$(awk '{ print $1 }' /sys/block/zramx0/bd_stat)" -ge 4096 ]; then
+	   [ "$(awk '{ print $1 }' /sys/block/zramx0/bd_stat)" -ge 2048 ]; then
 		ktap_ok "zramx-swap writeback: idle pages on /dev/ram0 ($(cat $ERR))"
 	else
 		ktap_fail "zramx-swap writeback: idle pages on /dev/ram0" \
