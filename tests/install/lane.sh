@@ -349,8 +349,6 @@ if command -v systemd-analyze > /dev/null; then
 	for u in zramx-swap.service zramx-writeback.service zramx-writeback.timer; do
 		sed "s|/usr/local/sbin/zramx-swap|$ZSF_ROOT/tools/systemd/zramx-swap|" \
 			"$ZSF_ROOT/tools/systemd/$u" > "$W/unit/$u"
-	done
-	for u in zramx-swap.service zramx-writeback.service zramx-writeback.timer; do
 		out=$(cd "$W/unit" && systemd-analyze verify "./$u" 2>&1) && rc=0 || rc=$?
 		if [ "$rc" -eq 0 ] && [ -z "$out" ]; then
 			ktap_point ok "systemd-analyze verify $u: clean"
