@@ -33,10 +33,6 @@
 #                       arm64 6.12 kernel and the 16 KiB-page ones
 #                       (6.12-16k, 7.3-16k), and run the arm64 tests of
 #                       tests/tests.list in qemu-system-aarch64
-#   debug               tests/debug/lane.sh (the debug kernel)
-#   debug-rt            the same on the PREEMPT_RT debug kernel
-#                       (ZSF_DEBUG_VARIANT=rt): the debug-rt tests of
-#                       tests/tests.list
 #   fresh               tests/fresh/lane.sh: `make demo` from nothing in
 #                       a new minimal Debian 12 root (debootstrap, kept
 #                       as a pristine tarball in $ZSF_CACHE/fresh-root/,
@@ -45,6 +41,10 @@
 #                       downloads (apt's and the kernel .debs) only save
 #                       time: every package must still be installed in
 #                       the chroot by the demo's own dependency step
+#   debug               tests/debug/lane.sh (the debug kernel)
+#   debug-rt            the same on the PREEMPT_RT debug kernel
+#                       (ZSF_DEBUG_VARIANT=rt): the debug-rt tests of
+#                       tests/tests.list
 #
 # Output: KTAP (tests/lib/ktap.sh).  Each lane is a document of its own,
 # nested as a subtest (indented by 4) and closed by one top-level point;
@@ -97,7 +97,9 @@ ALL_LANES="build"
 for f in $ALL_FLAVORS; do
 	ALL_LANES="$ALL_LANES guest-$f"
 done
-ALL_LANES="$ALL_LANES guest-6.12-poollock guest-6.12-gki install arm64 debug debug-rt fresh"
+# fresh before the debug lanes: the main stream runs it while the second
+# stream (below) is still busy with them.
+ALL_LANES="$ALL_LANES guest-6.12-poollock guest-6.12-gki install arm64 fresh debug debug-rt"
 only=
 flavors=$ALL_FLAVORS
 deps=1
