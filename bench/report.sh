@@ -1,10 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# bench/report.sh RESULTS_DIR RAW...: turn the guests' "# W1 ..." and
-# "# W2 ..." lines (bench/results/raw-<flavour>.txt, written by
-# bench/run.sh) into RESULTS_DIR/report.md and RESULTS_DIR/release.png,
-# and print the tables.  Environment: BENCH_DATE, BENCH_HOST,
+# bench/report.sh RESULTS_DIR RAW...: turn the guests' "# W1 ...",
+# "# W2 ...", "# THR ..." (W3) and other lines
+# (bench/results/raw-<flavour>.txt, written by bench/run.sh) into
+# RESULTS_DIR/report.md, release.png and throughput.png, and print the
+# tables.  Environment: BENCH_DATE, BENCH_HOST,
 # BENCH_PARALLEL (for the report's header).
 set -euo pipefail
 
@@ -28,6 +29,26 @@ function med(a, n,    m) {
 	if (n % 2)
 		return a[(n + 1) / 2]
 	return (a[n / 2] + a[n / 2 + 1]) / 2
+}
+# v[K, B, i] over the rounds i = 1..maxr: "median|min–max" in format f
+function col(K, B, f,    i, n, t) {
+	n = 0
+	for (i = 1; i <= maxr; i++)
+		if ((K, B, i) in v) t[++n] = v[K, B, i]
+	if (!n) return "-|-"
+	isort(t, n)
+	return sprintf(f, med(t, n)) "|" sprintf(f "–" f, t[1], t[n])
+}
+# median (min–max) of the per-round ratios v[K, x, i] / v[K, y, i]; the
+# median, min, max and count also in rmed, rlo, rhi, rn
+function rat(K, x, y,    i, t) {
+	rn = 0
+	for (i = 1; i <= maxr; i++)
+		if ((K, x, i) in v && (K, y, i) in v && v[K, y, i] > 0)
+			t[++rn] = v[K, x, i] / v[K, y, i]
+	if (!rn) return "-"
+	rmed = med(t, rn); isort(t, rn); rlo = t[1]; rhi = t[rn]
+	return sprintf("%.2f (%.2f–%.2f)", rmed, rlo, rhi)
 }
 function kv(line, key,    i, n, f) {
 	n = split(line, f, " ")
@@ -60,14 +81,17 @@ function kv(line, key,    i, n, f) {
 : > "$tmp/prof.md"
 : > "$tmp/lat.md"
 : > "$tmp/mem.md"
+: > "$tmp/thr.md"
+: > "$tmp/thr.dat"
 : > "$tmp/plot.dat"
 for raw in "$@"; do
-	kernel=$(sed -n 's/^# W1 config kernel=\([^ ]*\).*/\1/p' "$raw" | head -n 1)
-	[ -n "$kernel" ] || kernel=$(sed -n 's/^# W2 config kernel=\([^ ]*\).*/\1/p' "$raw" | head -n 1)
+	kernel=$(sed -n 's/^# [A-Z0-9]* config kernel=\([^ ]*\).*/\1/p' "$raw" | head -n 1)
 	cfg=$(sed -n 's/^# W1 config //p' "$raw" | head -n 1)
 	cfg2=$(sed -n 's/^# W2 config //p' "$raw" | head -n 1)
+	cfg3=$(sed -n 's/^# THR config //p' "$raw" | head -n 1)
 	[ -n "$cfg" ] && echo "- W1 guest: $cfg" >> "$tmp/head.md"
 	[ -n "$cfg2" ] && echo "- W2 guest: $cfg2" >> "$tmp/head.md"
+	[ -n "$cfg3" ] && echo "- W3 guest: $cfg3" >> "$tmp/head.md"
 
 	# W1: per backend and P.
 	awk -v K="$kernel" -v D="$tmp" "$AWK_LIB"'
@@ -169,34 +193,55 @@ for raw in "$@"; do
 		if (r > maxr) maxr = r
 		cnt = kv($0, "count")
 	}
-	function col(N, im,    r, n, t) {
-		n = 0
-		for (r = 1; r <= maxr; r++)
-			if ((N, im, r) in v) t[++n] = v[N, im, r]
-		if (!n) return "-|-"
-		isort(t, n)
-		return sprintf("%d", med(t, n)) "|" sprintf("%d–%d", t[1], t[n])
-	}
-	# median (min–max) of the per-round ratios x/y
-	function rat(N, x, y,    r, n, t, m) {
-		n = 0
-		for (r = 1; r <= maxr; r++)
-			if ((N, x, r) in v && (N, y, r) in v && v[N, y, r] > 0)
-				t[++n] = v[N, x, r] / v[N, y, r]
-		if (!n) return "-"
-		m = med(t, n); isort(t, n)
-		return sprintf("%.2f (%.2f–%.2f)", m, t[1], t[n])
-	}
 	END {
 		for (N = 1; N <= 256; N++) {
 			if (!(N in Ns)) continue
-			split(col(N, "stock"), a, "|")
-			split(col(N, "zsfast"), b, "|")
-			split(col(N, "zsfast-bulk"), c, "|")
+			split(col(N, "stock", "%d"), a, "|")
+			split(col(N, "zsfast", "%d"), b, "|")
+			split(col(N, "zsfast-bulk", "%d"), c, "|")
 			rr = rat(N, "stock", "zsfast")
 			rb = rat(N, "stock", "zsfast-bulk")
 			printf("| %s | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s |\n", K, N, cnt,
 			       a[1], a[2], b[1], b[2], rr, c[1], c[2], rb) >> (D "/w2.md")
+		}
+	}' "$raw"
+
+	# W3 (t_bench_throughput.sh): per algorithm, row and P; the rows in
+	# the order of the table, mixed last.
+	awk -v K="$kernel" -v D="$tmp" "$AWK_LIB"'
+	function rank(w,    i) {
+		if (w == "mixed") return 90
+		if (w ~ /^randrw/) return 80
+		i = index("swapout swapin-seq swapin-rand randread randwrite", w)
+		return i ? i : 99
+	}
+	/^# THR be=[a-z]+ algo=/ {
+		a = kv($0, "algo"); w = kv($0, "row"); p = kv($0, "p") + 0
+		k = a SUBSEP w SUBSEP p
+		if (!(a in ai)) ai[a] = ++na
+		if (!(k in seen)) {
+			seen[k] = 1
+			keys[++nk] = sprintf("%03d%03d%03d", ai[a], rank(w), p) SUBSEP k
+		}
+		i = kv($0, "round") + 0
+		v[k, kv($0, "be"), i] = kv($0, "mbps") + 0
+		if (i > maxr) maxr = i
+	}
+	END {
+		isort(keys, nk)
+		for (j = 1; j <= nk; j++) {
+			split(keys[j], x, SUBSEP)
+			k = x[2] SUBSEP x[3] SUBSEP x[4]
+			split(col(k, "stock", "%.1f"), s, "|")
+			split(col(k, "zramx", "%.1f"), z, "|")
+			rr = rat(k, "zramx", "stock")
+			tg = x[3] == "mixed" ? 1 : 0.97
+			printf("| %s | %s | %s | %d | %d | %s | %s | %s | %s | %s | ≥ %.2f: %s |\n",
+			       K, x[2], x[3], x[4], rn, s[1], s[2], z[1], z[2], rr,
+			       tg, !rn ? "-" : sprintf("%.2f", rmed) + 0 >= tg ? "met" : "missed") >> (D "/thr.md")
+			if (rn)
+				printf("%s %s %d %s/%s %.3f %.3f %.3f\n", substr(x[1], 4),
+				       x[3], x[4], K, x[2], rmed, rlo, rhi) >> (D "/thr.dat")
 		}
 	}' "$raw"
 
@@ -356,6 +401,30 @@ done
 	echo "| kernel | N | handles/thread | stock ns/free | min–max | zsfast ns/free | min–max | stock/zsfast | bulk ns/free | min–max | stock/bulk |"
 	echo "|---|---|---|---|---|---|---|---|---|---|---|"
 	cat "$tmp/w2.md"
+	if [ -s "$tmp/thr.md" ]; then
+		echo
+		echo "## W3: throughput, stock zram and zramx"
+		echo
+		echo "bench/guest/t_bench_throughput.sh (tests/prog/thrbench.c), P"
+		echo "processes or jobs at once, on mixed pages: swapout, P processes"
+		echo "MADV_PAGEOUT their anonymous memory; swapin-seq and swapin-rand,"
+		echo "they fault it back in, in address order and in a random order;"
+		echo "randread, randwrite and randrw70 (70% reads), 4 KiB O_DIRECT I/O"
+		echo "at random offsets of the raw device; mixed, P processes fault"
+		echo "their memory in while P others munmap theirs, 1 MiB at a time as"
+		echo "the readers advance (the readers' rate).  MiB/s: the bytes of all"
+		echo "P from the start until the last one finished; median over the"
+		echo "rounds (min–max).  zramx/stock: median (min–max) of the per-round"
+		echo "ratios, rounds interleaved in one boot, each on a fresh device of"
+		echo "the same disksize.  Targets: ≥ 0.97 on every row, ≥ 1.0 on mixed,"
+		echo "met or missed by the median."
+		echo
+		echo "| kernel | algo | row | P | rounds | stock MiB/s | min–max | zramx MiB/s | min–max | zramx/stock | target |"
+		echo "|---|---|---|---|---|---|---|---|---|---|---|"
+		cat "$tmp/thr.md"
+		echo
+		echo "![zramx/stock throughput per row](throughput.png)"
+	fi
 	if [ -s "$tmp/mem.md" ]; then
 		echo
 		echo "## Memory efficiency: one corpus on stock zram and on zramx"
@@ -440,6 +509,49 @@ plot "$tmp/p-stock.dat" using 1:2:3:4 with yerrorbars pt 7 ps 1.2 lc rgb "#c0392
      "$tmp/p-ours.dat" using 1:2:3:4 with yerrorbars pt 5 ps 1.2 lc rgb "#2471a3" title "zramx (zsfast)", \
      "$tmp/p-inplace.dat" using 1:2:3:4 with yerrorbars pt 13 ps 1.2 lc rgb "#76b7e5" title "zramx, freed in the notifier", \
      "$tmp/p-floor.dat" using 1:2:3:4 with yerrorbars pt 9 ps 1.2 lc rgb "#7f8c8d" title "brd floor"
+GP
+fi
+
+# Chart: the W3 ratios, median with min–max bars, per row and P (the
+# x axis, in the table's order), one series per kernel and algorithm.
+if command -v gnuplot > /dev/null && [ -s "$tmp/thr.dat" ]; then
+	awk -v D="$tmp" "$AWK_LIB"'
+	{
+		lab[$1] = $2 " P=" $3
+		if (!($4 in sid)) { sid[$4] = ++ns; name[ns] = $4 }
+		line[NR] = $0
+	}
+	END {
+		for (k in lab) xs[++n] = k
+		isort(xs, n)
+		for (i = 1; i <= n; i++) {
+			pos[xs[i]] = i - 1
+			xt = xt (i > 1 ? ", " : "") "\"" lab[xs[i]] "\" " (i - 1)
+		}
+		for (i = 1; i <= NR; i++) {
+			split(line[i], f, " ")
+			s = sid[f[4]]
+			printf("%.2f %s %s %s\n", pos[f[1]] + (s - (ns + 1) / 2) * 0.1,
+			       f[5], f[6], f[7]) > (D "/thr-" s ".dat")
+		}
+		printf("set xtics rotate by -30 (%s)\nset xrange [-0.6:%.1f]\nplot", xt,
+		       n - 0.4) > (D "/thr.gp")
+		for (s = 1; s <= ns; s++)
+			printf("%s \"%s/thr-%d.dat\" using 1:2:3:4 with yerrorbars pt 7 ps 1.1 title \"%s\"",
+			       s > 1 ? "," : "", D, s, name[s]) > (D "/thr.gp")
+		print "" > (D "/thr.gp")
+	}' "$tmp/thr.dat"
+	gnuplot <<GP || echo "bench: gnuplot failed" >&2
+set terminal pngcairo size 1100,600 font ",10"
+set output "$res/throughput.png"
+set title "W3: zramx / stock zram throughput: median, min–max of the per-round ratios (QEMU TCG, 2 vCPU)"
+set ylabel "zramx / stock"
+set key top left
+set grid ytics
+set bmargin 6
+set arrow from graph 0, first 0.97 to graph 1, first 0.97 nohead dt 2 lc rgb "#c0392b"
+set arrow from graph 0, first 1 to graph 1, first 1 nohead lc rgb "#7f8c8d"
+load "$tmp/thr.gp"
 GP
 fi
 sed -n '/^## W1/,$p' "$res/report.md" | grep -v '^!\['

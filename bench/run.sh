@@ -9,13 +9,19 @@
 #       micro-benchmark, N kthreads
 #   MEM bench/guest/t_bench_memory.sh: the same corpus of page contents
 #       on stock zram and zramx, RAM per stored byte and allocator waste
+#   W3  bench/guest/t_bench_throughput.sh: stock zram vs zramx, lz4 and
+#       zstd, MiB/s of swap-out, swap-in (in order, at random), 4 KiB
+#       O_DIRECT random I/O on the raw device, and swap-in while other
+#       processes munmap their swapped-out memory; P=1,2 (knobs:
+#       bench.thr_mb, thr_rounds, thr_algos, thr_procs, thr_dio_ms on
+#       the kernel command line, BENCH_APPEND)
 #   (the tests of the bench variant in tests/tests.list),
 #   and, in a second boot of its own (BENCH_PROFILE=1, the default),
 #   bench/guest/t_bench_profile.sh: one W1 round per backend under
 #   ftrace's function_graph tracer, to see where the release time goes
 #   (the benchprof variant)
 # then bench/report.sh prints the table and writes bench/results/
-# (report.md, release.png, the raw guest output).
+# (report.md, release.png, throughput.png, the raw guest output).
 #
 # It fails only on wrong results (a guest test point failed: data
 # mismatch, leak, a backend or module that did not run), never on slow
@@ -37,6 +43,13 @@
 #   BENCH_LAT=rt               W1 with a 1 ms SCHED_FIFO timer's latency
 #                              (bench.lat=1): rt = on the kernels whose
 #                              name ends in -rt; 1 = all; 0 = none
+#   BENCH_APPEND=              more kernel command line for the
+#                              guests, e.g. "bench.thr_mb=128
+#                              bench.thr_rounds=5" (the guest scripts'
+#                              bench.* knobs)
+#   ZSF_GUEST_TESTS=bench_throughput  (with BENCH_PROFILE=0) only these
+#                              tests in the main boot, instead of the
+#                              bench variant's (tests/lib/tests.sh)
 #   BENCH_PARALLEL=0           1: boot the kernels' guests at the same
 #                              time (faster, noisier)
 #   BENCH_OUT=build/bench      work directory (builds, guest logs)
@@ -84,7 +97,7 @@ zsf_build_progs "$OUT/progs" || { log "cannot build the programs"; exit 1; }
 
 # Under a loaded host, TCG guests can fail the boot's IO-APIC timer
 # check and panic; the check proves nothing here.
-APPEND="no_timer_check bench.mb=$MB bench.procs=$PROCS bench.rounds=$ROUNDS bench.count=$COUNT bench.prof_p=${BENCH_PROF_P:-2}"
+APPEND="no_timer_check bench.mb=$MB bench.procs=$PROCS bench.rounds=$ROUNDS bench.count=$COUNT bench.prof_p=${BENCH_PROF_P:-2} ${BENCH_APPEND:-}"
 STOCK="zram zsmalloc brd lz4 lz4_compress lz4hc lz4hc_compress zstd"
 
 # A kernel of role arm64 in tests/kernels.list (6.12-16k, 7.3-16k) is cross-built

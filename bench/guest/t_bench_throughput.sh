@@ -1,0 +1,161 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=sh
+#
+# W3: throughput, stock zram (the kernel's zsmalloc) against zramx
+# (zsfast), with the same algorithm and disksize; run by bench/run.sh
+# (make bench), not by make check.  tests/prog/thrbench.c times the
+# rows, with P processes or jobs (bench.thr_procs, default 1,2):
+#   swapout      P processes MADV_PAGEOUT their anonymous memory
+#   swapin-seq   they fault it back in, page by page in address order
+#   swapin-rand  pushed out again, faulted in in a random order
+#   mixed        P processes fault theirs in while P others munmap theirs,
+#                1 MiB at a time as the readers advance: the readers'
+#                rate, where zsfast's object read taking the class lock
+#                that frees take would show (zsmalloc's read takes only
+#                its zspage's lock, read side)
+#   randread     4 KiB O_DIRECT reads at random offsets of the raw device,
+#   randwrite    writes, and 70% reads with 30% writes, P jobs for
+#   randrw70     bench.thr_dio_ms each, over the first bench.thr_mb MiB
+# The raw-device rows are thrbench's, not fio's: Debian's fio links
+# some 60 shared libraries (ceph, gluster, ICU...), and the guest is a
+# busybox initramfs of static programs.
+#
+# The memory (bench.thr_mb MiB per process, default 64) and the raw
+# device's blocks hold zt_pattern.h's mixed pages (incompressible,
+# text-like, zero, same-filled, half and sparse).  For each algorithm
+# (bench.thr_algos, default lz4,zstd) and group of rows (swap at each P,
+# mixed at each P, the raw rows), bench.thr_rounds rounds (default 3),
+# each stock then zramx, each on a fresh device: reset, algorithm,
+# disksize, then mkswap and swapon, or the raw device filled.  Every
+# timed row prints one line
+#   # THR be=stock|zramx algo=A round=R row=ROW p=P bytes=B ns=T mbps=X
+# (X = B / T in MiB/s; mixed adds release_ns), which bench/report.sh
+# turns into medians and the per-round zramx/stock ratios.
+#
+# Points fail only on wrong results: a page read back differs (thrbench
+# checks every swapped-in page and the tag of every block it reads; the
+# raw device is read back whole after its rows), too little went out to
+# swap, a row did not run, or the device is not empty after reset.
+
+ZT_DIR=$(dirname "$0")
+. "$ZT_DIR/lib.sh"
+export ZDRV=zramx
+. "$ZT_DIR/zramx_lib.sh"
+
+ALGOS=$(zsf_cmdline bench.thr_algos lz4,zstd | tr ',' ' ')
+PROCS=$(zsf_cmdline bench.thr_procs 1,2 | tr ',' ' ')
+MB=$(zsf_cmdline bench.thr_mb 64)
+ROUNDS=$(zsf_cmdline bench.thr_rounds 3)
+DIO_MS=$(zsf_cmdline bench.thr_dio_ms 1500)
+SEED=3
+NP=$((MB * 256))		# the raw rows' span, in blkio's 4 KiB blocks
+maxp=1
+for p in $PROCS; do
+	[ "$p" -gt "$maxp" ] && maxp=$p
+done
+# Same disksize for every round: mixed at the largest P (2 x P x MB
+# swapped out) plus 25%.
+DISK=$((2 * maxp * MB * 5 / 4 + 16))M
+OUT=/tmp/w3.out
+
+ktap_diag "THR config kernel=$(uname -r) mb=$MB rounds=$ROUNDS algos=$ALGOS procs=$PROCS dio_ms=$DIO_MS disksize=$DISK page=$ZT_PAGE_SIZE mem_kb=$(sed -n 's/MemTotal: *\([0-9]*\).*/\1/p' /proc/meminfo) cpus=$(grep -c ^processor /proc/cpuinfo)"
+
+zx_swapoff_all
+for m in lz4 lz4_compress zstd; do
+	modprobe $m 2>/dev/null
+done
+load() {
+	modprobe zram num_devices=1 && zx_wait_path /dev/zram0 &&
+		zx_load_drv zramx
+}
+ktap_check "W3: load zram and zramx" load || exit 1
+
+# dev BE: SYS and DEV of backend BE (stock: zram0, zramx: zramx0)
+dev() {
+	_d=zramx
+	[ "$1" = stock ] && _d=zram
+	SYS=/sys/block/${_d}0 DEV=/dev/${_d}0
+}
+
+# offers BE: BE's device lists $ALGO
+offers() {
+	dev "$1"
+	tr -d '[]' < "$SYS/comp_algorithm" | tr ' ' '\n' | grep -qx "$ALGO"
+}
+
+# thr BE R ARGS...: thrbench ARGS; its rows as "# THR" lines
+thr() {
+	_be=$1 _r=$2
+	shift 2
+	if thrbench -s "$MB" -S $SEED "$@" > $OUT 2>&1; then
+		sed -n "s/^thr: /# THR be=$_be algo=$ALGO round=$_r /p" $OUT
+		return 0
+	fi
+	ktap_fail "$_id: thrbench $*" "$(tail -n 20 $OUT)"
+	return 1
+}
+
+# group KIND P BE R: one round of a group of rows (KIND swap, mixed or
+# dio) on a fresh device of backend BE.
+group() {
+	_id="W3 $ALGO $1${2:+ P=$2} be=$3 round=$4"
+	dev "$3"
+	if ! zx_setup "$ALGO" "$DISK" "$SYS" ||
+		[ "$(zx_algo_selected "$SYS")" != "$ALGO" ]; then
+		ktap_fail "$_id: set up $DEV with $ALGO, disksize $DISK"
+		return
+	fi
+	case $1 in
+	dio)
+		if blkio write "$DEV" 0 $NP mixed $SEED > $OUT 2>&1; then
+			for _rd in 100 0 70; do
+				for _p in $PROCS; do
+					thr "$3" "$4" -P "$_p" -r $_rd \
+						-t "$DIO_MS" dio "$DEV" || break
+				done
+			done
+			blkio verify "$DEV" 0 $NP mixed $SEED > $OUT 2>&1 ||
+				ktap_fail "$_id: every block reads back" \
+					"$(tail -n 5 $OUT)"
+		else
+			ktap_fail "$_id: fill $MB MiB" "$(tail -n 5 $OUT)"
+		fi
+		;;
+	*)
+		if mkswap "$DEV" > /dev/null 2>&1 && swapon "$DEV"; then
+			thr "$3" "$4" -P "$2" "$1"
+		else
+			ktap_fail "$_id: swapon $DEV"
+		fi
+		;;
+	esac
+	zx_fresh "$SYS" "$DEV"
+	zx_mm_empty "$SYS" ||
+		ktap_fail "$_id: mm_stat empty after reset" "$(cat "$SYS"/mm_stat)"
+	[ "$3" = stock ] || [ "$(zsf_pages)" = 0 ] ||
+		ktap_fail "$_id: zsfast empty after reset" "pages: $(zsf_pages)"
+}
+
+t0=$(cut -d' ' -f1 /proc/uptime)
+for ALGO in $ALGOS; do
+	if ! offers stock || ! offers zramx; then
+		ktap_skip "W3 $ALGO" "${SYS##*/} does not offer $ALGO"
+		continue
+	fi
+	for g in $(for p in $PROCS; do echo "swap:$p"; done) \
+		$(for p in $PROCS; do echo "mixed:$p"; done) dio:; do
+		r=1
+		while [ $r -le "$ROUNDS" ]; do
+			for be in stock zramx; do
+				group "${g%:*}" "${g#*:}" $be $r
+			done
+			r=$((r + 1))
+		done
+	done
+	ktap_diag "W3 $ALGO done at uptime $(cut -d' ' -f1 /proc/uptime)"
+done
+[ "$(ktap_failures)" = 0 ] &&
+	ktap_ok "W3: every row ran, data checked, devices empty after reset"
+zx_set 1 /sys/block/zram0/reset
+zx_set 1 /sys/block/zramx0/reset
+ktap_diag "W3 took $(cut -d' ' -f1 /proc/uptime) - $t0 s of guest uptime"
