@@ -270,6 +270,12 @@ zsf_guest_run() {
 	local -a cmd=("$qemu" -nographic -no-reboot -accel tcg -nic none
 		-smp "$smp" -m "$mem" -kernel "$VMLINUZ" -initrd "$img"
 		-append "$append")
+	# RDRAND, so that the kernel's CRNG is ready in start_kernel(), on
+	# one CPU (arm64's -cpu max has RNDR).  Without it the CRNG became
+	# ready seconds into the tests, and flipping its static key then,
+	# with int3 text patching while the other vCPU ran, was seen to
+	# end in "Oops: int3" in get_random_u32() or getrandom() under TCG.
+	[ "$qemu" != qemu-system-x86_64 ] || cmd+=(-cpu "qemu64,+rdrand")
 	if [ $shell = 1 ]; then
 		cmd+=(-serial mon:stdio -serial "file:$out/results.ktap")
 	else
