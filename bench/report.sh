@@ -483,8 +483,10 @@ done
 		echo "all CPUs.  Tracing inflates everything; compare rows, not with W1."
 		cat "$tmp/prof.md"
 	fi
-	echo
-	echo "![munmap time per backend](release.png)"
+	if [ -s "$tmp/plot.dat" ]; then
+		echo
+		echo "![munmap time per backend](release.png)"
+	fi
 } > "$res/report.md"
 
 # Chart: median munmap time with min–max bars, per kernel, P, backend.
