@@ -20,6 +20,9 @@
 # some 60 shared libraries (ceph, gluster, ICU...), and the guest is a
 # busybox initramfs of static programs.
 #
+# bench.thr_gather sets zramx's gather_batches for the run (0: frees in
+# the notifier, as stock zram does).
+#
 # The memory (bench.thr_mb MiB per process, default 64) and the raw
 # device's blocks hold zt_pattern.h's mixed pages (incompressible,
 # text-like, zero, same-filled, half and sparse).  For each algorithm
@@ -47,6 +50,9 @@ PROCS=$(zsf_cmdline bench.thr_procs 1,2 | tr ',' ' ')
 MB=$(zsf_cmdline bench.thr_mb 64)
 ROUNDS=$(zsf_cmdline bench.thr_rounds 3)
 DIO_MS=$(zsf_cmdline bench.thr_dio_ms 1500)
+# zramx's gather_batches for the whole run (0: the notifier frees every
+# object itself, as stock does); empty: the module's default.
+GATHER=$(zsf_cmdline bench.thr_gather "")
 SEED=3
 NP=$((MB * 256))		# the raw rows' span, in blkio's 4 KiB blocks
 maxp=1
@@ -58,7 +64,7 @@ done
 DISK=$((2 * maxp * MB * 5 / 4 + 16))M
 OUT=/tmp/w3.out
 
-ktap_diag "THR config kernel=$(uname -r) mb=$MB rounds=$ROUNDS algos=$ALGOS procs=$PROCS dio_ms=$DIO_MS disksize=$DISK page=$ZT_PAGE_SIZE mem_kb=$(sed -n 's/MemTotal: *\([0-9]*\).*/\1/p' /proc/meminfo) cpus=$(grep -c ^processor /proc/cpuinfo)"
+ktap_diag "THR config kernel=$(uname -r) mb=$MB rounds=$ROUNDS algos=$ALGOS procs=$PROCS dio_ms=$DIO_MS gather=${GATHER:-default} disksize=$DISK page=$ZT_PAGE_SIZE mem_kb=$(sed -n 's/MemTotal: *\([0-9]*\).*/\1/p' /proc/meminfo) cpus=$(grep -c ^processor /proc/cpuinfo)"
 
 zx_swapoff_all
 for m in lz4 lz4_compress zstd; do
@@ -69,6 +75,10 @@ load() {
 		zx_load_drv zramx
 }
 ktap_check "W3: load zram and zramx" load || exit 1
+if [ -n "$GATHER" ]; then
+	ktap_check "W3: zramx gather_batches=$GATHER" \
+		zx_set "$GATHER" /sys/module/zramx/parameters/gather_batches || exit 1
+fi
 
 # dev BE: SYS and DEV of backend BE (stock: zram0, zramx: zramx0)
 dev() {
