@@ -93,8 +93,7 @@ done
 zx_swapoff_all
 modprobe lz4_compress 2>/dev/null
 modprobe zstd 2>/dev/null
-if modprobe zram num_devices=1 && zx_wait_path /dev/zram0 &&
-	zx_load_drv zramx; then
+if zx_load_both; then
 	ktap_ok "MEM: load zram and zramx"
 else
 	ktap_fail "MEM: load zram and zramx"
@@ -109,41 +108,38 @@ line() {
 # run BE ALGO
 run() {
 	_be=$1 _a=$2
-	case $_be in
-	stock) _sys=/sys/block/zram0 _dev=/dev/zram0 ;;
-	zramx) _sys=/sys/block/zramx0 _dev=/dev/zramx0 ;;
-	esac
+	zx_be_dev "$_be"
 	_id="MEM $_be $_a"
-	if ! zx_setup "$_a" "$DISK" "$_sys" ||
-		[ "$(zx_algo_selected "$_sys")" != "$_a" ]; then
+	if ! zx_setup "$_a" "$DISK" "$SYS" ||
+		[ "$(zx_algo_selected "$SYS")" != "$_a" ]; then
 		ktap_skip "$_id" "$_a not offered by $_be"
 		return
 	fi
-	if ! dd if=$CORPUS of="$_dev" bs=1M conv=fsync 2>/dev/null; then
+	if ! dd if=$CORPUS of="$DEV" bs=1M conv=fsync 2>/dev/null; then
 		ktap_fail "$_id: write the corpus"
 		return
 	fi
-	line "$_be" "$_a" full "$_sys"
+	line "$_be" "$_a" full "$SYS"
 	_i=0
 	while [ $_i -lt $n ]; do
-		dd if=/dev/zero of="$_dev" bs=${HOLE_KB}k seek=$_i count=1 \
+		dd if=/dev/zero of="$DEV" bs=${HOLE_KB}k seek=$_i count=1 \
 			conv=notrunc,fsync 2>/dev/null || break
 		_i=$((_i + 2))
 	done
-	line "$_be" "$_a" holed "$_sys"
-	zx_set 1 "$_sys"/compact
-	line "$_be" "$_a" compacted "$_sys"
+	line "$_be" "$_a" holed "$SYS"
+	zx_set 1 "$SYS"/compact
+	line "$_be" "$_a" compacted "$SYS"
 	# Drop the page cache's copy, so that the device is read.
 	echo 3 > /proc/sys/vm/drop_caches
-	if head -c "$BYTES" "$_dev" | cmp -s - $EXPECT; then
+	if head -c "$BYTES" "$DEV" | cmp -s - $EXPECT; then
 		ktap_ok "$_id: content read back as written"
 	else
 		ktap_fail "$_id: content read back as written" \
-			"$(head -c "$BYTES" "$_dev" | cmp - $EXPECT 2>&1 | head -n 3)"
+			"$(head -c "$BYTES" "$DEV" | cmp - $EXPECT 2>&1 | head -n 3)"
 	fi
-	zx_set 1 "$_sys"/reset
-	zx_mm_empty "$_sys" || ktap_fail "$_id: mm_stat empty after reset" \
-		"$(cat "$_sys"/mm_stat)"
+	zx_set 1 "$SYS"/reset
+	zx_mm_empty "$SYS" || ktap_fail "$_id: mm_stat empty after reset" \
+		"$(cat "$SYS"/mm_stat)"
 }
 
 for a in $ALGOS; do

@@ -70,27 +70,16 @@ zx_swapoff_all
 for m in lz4 lz4_compress zstd; do
 	modprobe $m 2>/dev/null
 done
-load() {
-	modprobe zram num_devices=1 && zx_wait_path /dev/zram0 &&
-		zx_load_drv zramx
-}
-ktap_check "W3: load zram and zramx" load || exit 1
+ktap_check "W3: load zram and zramx" zx_load_both || exit 1
 if [ -n "$GATHER" ]; then
 	ktap_check "W3: zramx gather_batches=$GATHER" \
 		zx_set "$GATHER" /sys/module/zramx/parameters/gather_batches || exit 1
 fi
 
-# dev BE: SYS and DEV of backend BE (stock: zram0, zramx: zramx0)
-dev() {
-	_d=zramx
-	[ "$1" = stock ] && _d=zram
-	SYS=/sys/block/${_d}0 DEV=/dev/${_d}0
-}
-
 # offers BE: BE's device lists $ALGO
 offers() {
-	dev "$1"
-	tr -d '[]' < "$SYS/comp_algorithm" | tr ' ' '\n' | grep -qx "$ALGO"
+	zx_be_dev "$1"
+	zx_algos "$SYS" | tr ' ' '\n' | grep -qx "$ALGO"
 }
 
 # thr BE R ARGS...: thrbench ARGS; its rows as "# THR" lines
@@ -109,7 +98,7 @@ thr() {
 # dio) on a fresh device of backend BE.
 group() {
 	_id="W3 $ALGO $1${2:+ P=$2} be=$3 round=$4"
-	dev "$3"
+	zx_be_dev "$3"
 	if ! zx_setup "$ALGO" "$DISK" "$SYS" ||
 		[ "$(zx_algo_selected "$SYS")" != "$ALGO" ]; then
 		ktap_fail "$_id: set up $DEV with $ALGO, disksize $DISK"

@@ -39,8 +39,7 @@ DISK=$((MB + 16))M
 zx_swapoff_all
 modprobe lz4_compress 2>/dev/null
 modprobe zstd 2>/dev/null
-if modprobe zram num_devices=1 && zx_wait_path /dev/zram0 &&
-	zx_load_drv zramx &&
+if zx_load_both &&
 	modprobe brd rd_nr=1 rd_size=$(((MB + 16) * 1024)) &&
 	zx_wait_path /dev/ram0; then
 	ktap_ok "WB: load zram, zramx and brd"
@@ -55,17 +54,9 @@ now_ms() {
 	awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime
 }
 
-# dev BE: SYS and DEV of backend BE
-dev() {
-	case $1 in
-	stock) SYS=/sys/block/zram0 DEV=/dev/zram0 ;;
-	zramx) SYS=/sys/block/zramx0 DEV=/dev/zramx0 ;;
-	esac
-}
-
 # fresh BE SEED [RECOMP]: BE's device set up and written
 fresh() {
-	dev "$1"
+	zx_be_dev "$1"
 	zx_fresh "$SYS" "$DEV" || return 1
 	zx_set lz4 "$SYS"/comp_algorithm || return 1
 	if [ -n "$3" ]; then
@@ -110,7 +101,7 @@ wb() {
 recomp() {
 	_id="RECOMP $1 round $2"
 	_seed=$((2000 + $2))
-	dev "$1"
+	zx_be_dev "$1"
 	if [ ! -e "$SYS"/recomp_algorithm ]; then
 		[ "$2" = 1 ] && ktap_skip "$_id" "$1 has no recompression on $(uname -r)"
 		return
