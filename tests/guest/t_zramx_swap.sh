@@ -4,12 +4,15 @@
 # Swap integrity: several processes push about twice the guest's free
 # memory through /dev/${ZDRV}0 (MADV_PAGEOUT plus real memory pressure),
 # with known content on every page (mixed compressibility, same-filled
-# pages included), and check every page after it comes back in.
+# pages included), and check every page after it comes back in.  Free
+# memory is what the device's compressed pool leaves of MemAvailable
+# (POOL_SHARE below).
 #
 # Tunables (environment): ZX_SWAP_PROCS (3), ZX_SWAP_FACTOR (2.0),
 # ZX_SWAP_ROUNDS (1), ZX_SWAP_AVAIL_MB (400): in a bigger guest swapcheck
-# first pins memory (mlock) down to that much available, so that the run
-# takes about the same time whatever GUEST_MEM is (~1 min under TCG).
+# first pins memory (mlock) down to that much available for the
+# processes, plus the pool's room, so that the run takes about the same
+# time whatever GUEST_MEM is (~1 min under TCG).
 
 ZT_DIR=$(dirname "$0")
 . "$ZT_DIR/lib.sh"
@@ -19,6 +22,15 @@ PROCS=${ZX_SWAP_PROCS:-3}
 FACTOR=${ZX_SWAP_FACTOR:-2.0}
 ROUNDS=${ZX_SWAP_ROUNDS:-1}
 AVAIL=${ZX_SWAP_AVAIL_MB:-400}
+# The pool: the device keeps what is swapped out, compressed, in the same
+# RAM, about a third of it for swapcheck's mixed content (mm_stat's
+# mem_used_max over the run's size: 0.30 to 0.34 on every lane).  Sized
+# against MemAvailable alone, the pool took two thirds of it, and on
+# PREEMPT_RT 7.3 the rest was once too little for the read-back's faults
+# and the kernel's (boosted) watermarks: the OOM killer took the pinned
+# memory.  So swapcheck -c leaves the pool room for what does not fit;
+# FACTOR x ZX_SWAP_AVAIL_MB still goes through swap.
+POOL_SHARE=0.33
 
 zx_load
 
@@ -47,14 +59,15 @@ pswpin=$(vmstat pswpin)
 
 ktap_diag "MemAvailable: $(sed -n 's/^MemAvailable: *//p' /proc/meminfo)"
 log=/tmp/zx_swapcheck.log
-if swapcheck -p "$PROCS" -f "$FACTOR" -r "$ROUNDS" -A "$AVAIL" > $log 2>&1
+if swapcheck -p "$PROCS" -f "$FACTOR" -r "$ROUNDS" -A "$AVAIL" \
+	-c "$POOL_SHARE" > $log 2>&1
 then
-	ktap_ok "swapcheck: $PROCS processes, ${FACTOR}x MemAvailable, every page intact"
+	ktap_ok "swapcheck: $PROCS processes, ${FACTOR}x MemAvailable beside the pool, every page intact"
 else
 	sed 's/^/# /' $log | tail -n 40
-	ktap_fail "swapcheck: $PROCS processes, ${FACTOR}x MemAvailable, every page intact"
+	ktap_fail "swapcheck: $PROCS processes, ${FACTOR}x MemAvailable beside the pool, every page intact"
 fi
-sed 's/^/# /' $log | grep -v MISMATCH | tail -n $((PROCS * ROUNDS + 3))
+sed 's/^/# /' $log | grep -v MISMATCH | tail -n $((PROCS * ROUNDS + 4))
 
 out=$(($(vmstat pswpout) - pswpout))
 in=$(($(vmstat pswpin) - pswpin))

@@ -4,12 +4,13 @@
  * check every page after it comes back in.
  *
  *   swapcheck [-p PROCS] [-m MB | -f FACTOR] [-s SEED] [-r ROUNDS]
- *             [-M MODE] [-n] [-A MB]
+ *             [-M MODE] [-n] [-A MB] [-c SHARE]
  *
  *   -p PROCS   processes (default 3)
  *   -m MB      anonymous memory per process, in MiB
  *   -f FACTOR  instead of -m: all processes together use FACTOR times
- *              MemAvailable (default 2.0)
+ *              MemAvailable (default 2.0), or with -c FACTOR times what
+ *              the swap device's pool leaves of it
  *   -s SEED    base seed; process i uses SEED + i * 1000 + round
  *   -r ROUNDS  fill-and-check rounds (default 1); every round rewrites
  *              every page with new content
@@ -19,6 +20,13 @@
  *   -A MB      if MemAvailable is above MB MiB, first pin (mlock) the
  *              difference, so that the run's size and time do not grow
  *              with the guest's memory; -f is then relative to MB
+ *   -c SHARE   the swap device keeps what is swapped out in the same
+ *              RAM, in SHARE of its size (a compressed pool: zram's
+ *              mem_used_max over the data swapped out).  The pool then
+ *              gets room for what does not fit: -A pins down to MB plus
+ *              SHARE of the run beyond MB, and -f counts only the memory
+ *              that this leaves, MemAvailable / (1 + SHARE * (FACTOR - 1)),
+ *              MB with -A.  Default 0: a swap device that takes no RAM
  *
  * Each process fills its region page by page, pushing every filled MiB
  * out with MADV_PAGEOUT (on top of the memory pressure that the size
@@ -79,6 +87,15 @@ static int pin_memory(size_t mb)
 	for (i = 0; i < len; i += ZT_PAGE)
 		p[i] = 1;
 	return 0;
+}
+
+/*
+ * -c: MiB available that leave @room MiB to the processes' pages while
+ * the rest of a @run MiB run is swapped out, in @share of its size.
+ */
+static double with_pool(double room, double run, double share)
+{
+	return room + share * (run > room ? run - room : 0);
 }
 
 static double now(void)
@@ -151,17 +168,17 @@ static int child(int id)
 	return bad ? 1 : 0;
 }
 
-#define USAGE "swapcheck [-p PROCS] [-m MB | -f FACTOR] [-s SEED] [-r ROUNDS] [-M MODE] [-n] [-A MB]"
+#define USAGE "swapcheck [-p PROCS] [-m MB | -f FACTOR] [-s SEED] [-r ROUNDS] [-M MODE] [-n] [-A MB] [-c SHARE]"
 
 int main(int argc, char **argv)
 {
 	unsigned long pswpout, pswpin;
-	double factor = 2.0, t0;
+	double factor = 2.0, share = 0, t0;
 	size_t avail_cap = 0;
 	struct zt_kids kids;
 	int c, failed;
 
-	while ((c = getopt(argc, argv, "p:m:f:s:r:M:nA:")) != -1) {
+	while ((c = getopt(argc, argv, "p:m:f:s:r:M:nA:c:")) != -1) {
 		switch (c) {
 		case 'p':
 			opt.procs = atoi(optarg);
@@ -187,33 +204,45 @@ int main(int argc, char **argv)
 		case 'A':
 			avail_cap = strtoul(optarg, NULL, 0);
 			break;
+		case 'c':
+			share = atof(optarg);
+			break;
 		default:
 			zt_usage(USAGE);
 		}
 	}
-	if (opt.procs < 1 || opt.rounds < 1 || opt.mode < 0 || factor <= 0)
+	if (opt.procs < 1 || opt.rounds < 1 || opt.mode < 0 || factor <= 0 ||
+	    share < 0)
 		zt_usage(USAGE);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (avail_cap) {
+		double run = opt.mb ? opt.mb * opt.procs : factor * avail_cap;
+		size_t keep = with_pool(avail_cap, run, share);
 		size_t avail_mb = mem_available_kb() / 1024;
 
-		if (avail_mb > avail_cap) {
-			if (pin_memory(avail_mb - avail_cap))
+		if (avail_mb > keep) {
+			if (pin_memory(avail_mb - keep))
 				return 2;
-			printf("swapcheck: pinned %zu MiB\n",
-			       avail_mb - avail_cap);
+			printf("swapcheck: pinned %zu MiB\n", avail_mb - keep);
 		}
 	}
 	if (!opt.mb) {
 		unsigned long avail = mem_available_kb();
+		double room = avail / 1024.0;
 
 		if (!avail) {
 			fprintf(stderr, "swapcheck: no MemAvailable\n");
 			return 2;
 		}
-		opt.mb = (size_t)(avail / 1024.0 * factor / opt.procs);
+		/* The room r with with_pool(r, factor * r) == MemAvailable. */
+		if (factor > 1)
+			room /= 1 + share * (factor - 1);
+		opt.mb = (size_t)(room * factor / opt.procs);
 		if (!opt.mb)
 			opt.mb = 1;
+		if (share)
+			printf("swapcheck: %.0f MiB for the pages, %.0f MiB for the pool of the rest (share %.2f)\n",
+			       room, avail / 1024.0 - room, share);
 	}
 	printf("swapcheck: %d procs x %zu MiB, mode %s, %d round(s), MemAvailable %lu kB\n",
 	       opt.procs, opt.mb, zt_mode_names[opt.mode], opt.rounds,
