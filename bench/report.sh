@@ -146,7 +146,7 @@ for raw in "$@"; do
 	}
 	END {
 		nb = split("stock ours inplace floor", B, " ")
-		name["stock"] = "stock zram"; name["ours"] = "zramx (zsfast)"
+		name["stock"] = "stock zram"; name["ours"] = "zramx, gathered"
 		name["inplace"] = "zramx, freed in the notifier"
 		name["floor"] = "brd floor"
 		for (P = 1; P <= 64; P++) {
@@ -371,7 +371,9 @@ done
 	echo "≥ 1.3 at P=1 and ≥ 1.6 at P=2; 6.1 ≥ 1.3 at P=2.  stock/inplace: what"
 	echo "zsfast gives with the notifier freeing every object itself, as stock"
 	echo "zram does; inplace/ours: what freeing in the releasing task's batches"
-	echo "adds (zramx gather_batches=0 vs the default)."
+	echo "adds (zramx gather_batches=0 vs 128).  zramx's default is the"
+	echo "gathered row on kernels with swap slot caches (6.x) and the in-notifier"
+	echo "row on later ones: gather_default in the W1 guest line."
 	echo
 	echo "| kernel | P | stock/ours | stock/inplace | inplace/ours | ours/floor | stock/floor | rounds |"
 	echo "|---|---|---|---|---|---|---|---|"
@@ -508,7 +510,7 @@ set yrange [0:*]
 set key top left
 set grid ytics
 plot "$tmp/p-stock.dat" using 1:2:3:4 with yerrorbars pt 7 ps 1.2 lc rgb "#c0392b" title "stock zram (zsmalloc)", \
-     "$tmp/p-ours.dat" using 1:2:3:4 with yerrorbars pt 5 ps 1.2 lc rgb "#2471a3" title "zramx (zsfast)", \
+     "$tmp/p-ours.dat" using 1:2:3:4 with yerrorbars pt 5 ps 1.2 lc rgb "#2471a3" title "zramx, gathered", \
      "$tmp/p-inplace.dat" using 1:2:3:4 with yerrorbars pt 13 ps 1.2 lc rgb "#76b7e5" title "zramx, freed in the notifier", \
      "$tmp/p-floor.dat" using 1:2:3:4 with yerrorbars pt 9 ps 1.2 lc rgb "#7f8c8d" title "brd floor"
 GP

@@ -5,9 +5,12 @@
 # bench), not by make check.  In one boot, four swap backends with the
 # same disksize and lz4:
 #   stock    stock zram on the kernel's zsmalloc   (/dev/zram0)
-#   ours     zramx on zsfast                       (/dev/zramx0)
+#   ours     zramx on zsfast, gathering released objects for their
+#            tasks (gather_batches=128, wherever zramx can gather)
 #   inplace  the same, gather_batches=0: the notifier frees every object
 #            itself, under the swap lock, as stock zram does
+# zramx's default is ours where the swap core has slot caches (6.x) and
+# inplace on later kernels; the config line says which (gather_default).
 #   floor    swap on a brd ramdisk                 (/dev/ram0)
 # stock/inplace is what the allocator gives alone, inplace/ours what
 # freeing in the releasing task's batches adds.
@@ -54,8 +57,6 @@ done
 # Same disksize for every backend: the largest round plus 25%.
 DISK=${DISK:-$((maxp * MB * 5 / 4 + 16))}
 
-ktap_diag "W1 config kernel=$(uname -r)${LAT:+ latency=1ms-fifo} mb=$MB rounds=$ROUNDS procs=$PROCS disk_mib=$DISK mem_kb=$(sed -n 's/MemTotal: *\([0-9]*\).*/\1/p' /proc/meminfo) cpus=$(grep -c ^processor /proc/cpuinfo)"
-
 zx_swapoff_all
 modprobe lz4_compress 2>/dev/null
 modprobe lz4 2>/dev/null
@@ -84,6 +85,10 @@ drain() {
 ZSTATS=$ZSF_DEBUG/stats
 GATHER=/sys/module/zramx/parameters/gather_batches
 GATHER_DEFAULT=$(cat $GATHER)
+GATHER_ON=0
+zx_can_gather && GATHER_ON=128
+
+ktap_diag "W1 config kernel=$(uname -r)${LAT:+ latency=1ms-fifo} mb=$MB rounds=$ROUNDS procs=$PROCS disk_mib=$DISK mem_kb=$(sed -n 's/MemTotal: *\([0-9]*\).*/\1/p' /proc/meminfo) cpus=$(grep -c ^processor /proc/cpuinfo) gather=$GATHER_ON gather_default=$GATHER_DEFAULT"
 
 # setup BACKEND: a fresh device, swapped on.  Sets DEV, SYS.
 setup() {
@@ -96,7 +101,7 @@ setup() {
 	if [ "$1" = inplace ]; then
 		echo 0 > $GATHER || return 1
 	else
-		echo "$GATHER_DEFAULT" > $GATHER || return 1
+		echo "$GATHER_ON" > $GATHER || return 1
 	fi
 	if [ -n "$SYS" ]; then
 		zx_setup lz4 ${DISK}M "$SYS" || return 1
