@@ -349,60 +349,64 @@ done
 
 {
 	cat "$tmp/head.md"
-	echo
-	echo "## W1: munmap of swapped-out memory, P processes at once"
-	echo
-	echo "munmap: every process's munmap wall time over all rounds (ms): median and"
-	echo "min–max.  CPU: the release's total CPU time per round (ms, median): the"
-	echo "munmap thread CPU time of all processes plus the CPU time of every kernel"
-	echo "thread (kworkers, ksoftirqd, ...) from the barrier until the backend's"
-	echo "page count settled, so work deferred to a worker is counted.  kthr: that"
-	echo "kernel-thread part alone.  settle: from the barrier until the page count"
-	echo "(zsfast debugfs \`pages:\`; stock: mm_stat mem_used_total) last changed"
-	echo "(ms, median).  deferred: zsfast zspages released by its worker / all"
-	echo "zspages it released, summed over the rounds (free_stats)."
-	echo
-	echo "| kernel | P | backend | n | munmap median | min–max | CPU | kthr | settle | deferred |"
-	echo "|---|---|---|---|---|---|---|---|---|---|"
-	cat "$tmp/w1.md"
-	echo
-	echo "Ratios of the per-round mean munmap times (same boot, same round):"
-	echo "median over the rounds (min–max).  Targets: 6.12 stock/ours"
-	echo "≥ 1.3 at P=1 and ≥ 1.6 at P=2; 6.1 ≥ 1.3 at P=2.  stock/inplace: what"
-	echo "zsfast gives with the notifier freeing every object itself, as stock"
-	echo "zram does; inplace/ours: what freeing in the releasing task's batches"
-	echo "adds (zramx gather_batches=0 vs 128).  zramx's default is the"
-	echo "gathered row on kernels with swap slot caches (6.x) and the in-notifier"
-	echo "row on later ones: gather_default in the W1 guest line."
-	echo
-	echo "| kernel | P | stock/ours | stock/inplace | inplace/ours | ours/floor | stock/floor | rounds |"
-	echo "|---|---|---|---|---|---|---|---|"
-	cat "$tmp/ratio.md"
-	if [ -s "$tmp/lat.md" ]; then
+	if [ -s "$tmp/w1.md" ]; then
 		echo
-		echo "### Latency while the release runs (bench.lat=1)"
+		echo "## W1: munmap of swapped-out memory, P processes at once"
 		echo
-		echo "longest munmap: the slowest process's munmap of a round (ms)."
-		echo "timer: a SCHED_FIFO process (priority 90) woken every 1 ms from the"
-		echo "barrier until the page count settled, as cyclictest does: how late"
-		echo "each wake-up was (µs), its p99 and its maximum per round.  Each"
-		echo "column: median over the rounds (min–max)."
+		echo "munmap: every process's munmap wall time over all rounds (ms): median and"
+		echo "min–max.  CPU: the release's total CPU time per round (ms, median): the"
+		echo "munmap thread CPU time of all processes plus the CPU time of every kernel"
+		echo "thread (kworkers, ksoftirqd, ...) from the barrier until the backend's"
+		echo "page count settled, so work deferred to a worker is counted.  kthr: that"
+		echo "kernel-thread part alone.  settle: from the barrier until the page count"
+		echo "(zsfast debugfs \`pages:\`; stock: mm_stat mem_used_total) last changed"
+		echo "(ms, median).  deferred: zsfast zspages released by its worker / all"
+		echo "zspages it released, summed over the rounds (free_stats)."
 		echo
-		echo "| kernel | P | backend | rounds | longest munmap ms | timer p99 µs | timer max µs |"
-		echo "|---|---|---|---|---|---|---|"
-		cat "$tmp/lat.md"
+		echo "| kernel | P | backend | n | munmap median | min–max | CPU | kthr | settle | deferred |"
+		echo "|---|---|---|---|---|---|---|---|---|---|"
+		cat "$tmp/w1.md"
+		echo
+		echo "Ratios of the per-round mean munmap times (same boot, same round):"
+		echo "median over the rounds (min–max).  Targets: 6.12 stock/ours"
+		echo "≥ 1.45 at P=1 and ≥ 1.6 at P=2; 6.1 ≥ 1.3 at P=2.  stock/inplace: what"
+		echo "zsfast gives with the notifier freeing every object itself, as stock"
+		echo "zram does; inplace/ours: what freeing in the releasing task's batches"
+		echo "adds (zramx gather_batches=0 vs 128).  zramx's default is the"
+		echo "gathered row on kernels with swap slot caches (6.x) and the in-notifier"
+		echo "row on later ones: gather_default in the W1 guest line."
+		echo
+		echo "| kernel | P | stock/ours | stock/inplace | inplace/ours | ours/floor | stock/floor | rounds |"
+		echo "|---|---|---|---|---|---|---|---|"
+		cat "$tmp/ratio.md"
+		if [ -s "$tmp/lat.md" ]; then
+			echo
+			echo "### Latency while the release runs (bench.lat=1)"
+			echo
+			echo "longest munmap: the slowest process's munmap of a round (ms)."
+			echo "timer: a SCHED_FIFO process (priority 90) woken every 1 ms from the"
+			echo "barrier until the page count settled, as cyclictest does: how late"
+			echo "each wake-up was (µs), its p99 and its maximum per round.  Each"
+			echo "column: median over the rounds (min–max)."
+			echo
+			echo "| kernel | P | backend | rounds | longest munmap ms | timer p99 µs | timer max µs |"
+			echo "|---|---|---|---|---|---|---|"
+			cat "$tmp/lat.md"
+		fi
 	fi
-	echo
-	echo "## W2: zs_free vs zsf_free in kernel (bench/kmod), N kthreads"
-	echo
-	echo "ns per free: each kthread's time to free its handles / handles, mean over"
-	echo "the kthreads; median over the rounds (min–max).  Ratio: per round."
-	echo
-	echo "bulk: zsf_free_bulk(), 507 handles per call, as zramx frees a batch."
-	echo
-	echo "| kernel | N | handles/thread | stock ns/free | min–max | zsfast ns/free | min–max | stock/zsfast | bulk ns/free | min–max | stock/bulk |"
-	echo "|---|---|---|---|---|---|---|---|---|---|---|"
-	cat "$tmp/w2.md"
+	if [ -s "$tmp/w2.md" ]; then
+		echo
+		echo "## W2: zs_free vs zsf_free in kernel (bench/kmod), N kthreads"
+		echo
+		echo "ns per free: each kthread's time to free its handles / handles, mean over"
+		echo "the kthreads; median over the rounds (min–max).  Ratio: per round."
+		echo
+		echo "bulk: zsf_free_bulk(), 507 handles per call, as zramx frees a batch."
+		echo
+		echo "| kernel | N | handles/thread | stock ns/free | min–max | zsfast ns/free | min–max | stock/zsfast | bulk ns/free | min–max | stock/bulk |"
+		echo "|---|---|---|---|---|---|---|---|---|---|---|"
+		cat "$tmp/w2.md"
+	fi
 	if [ -s "$tmp/thr.md" ]; then
 		echo
 		echo "## W3: throughput, stock zram and zramx"
