@@ -28,6 +28,11 @@
 # numbers.  CI does not run it.
 #
 # Environment knobs:
+#   BENCH_QUICK=1              a first look in under 10 minutes: 6.12
+#                              only, P=1,2 of 64 MiB, 3 rounds, W2 with
+#                              16384 handles, W3 and the memory corpus
+#                              at 16 MiB with lz4 and 1 round, no
+#                              profile boot; a knob set explicitly wins
 #   BENCH_KERNELS="6.1 6.12"   flavours (tests/kernels.list; one of
 #                              role arm64, 6.12-16k or 7.3-16k, boots in
 #                              qemu-system-aarch64)
@@ -60,6 +65,13 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export ZSF_ROOT=$ROOT
+QUICK_APPEND=
+if [ "${BENCH_QUICK:-0}" = 1 ]; then
+	: "${BENCH_KERNELS:=6.12}" "${BENCH_MB:=64}" "${BENCH_PROCS:=1,2}"
+	: "${BENCH_ROUNDS:=3}" "${BENCH_COUNT:=16384}" "${BENCH_PROFILE:=0}"
+	# Before BENCH_APPEND, whose words the guest scripts read later.
+	QUICK_APPEND="bench.thr_mb=16 bench.thr_rounds=1 bench.thr_algos=lz4 bench.mem_mb=16 bench.mem_algos=lz4 bench.wb_mb=16 bench.wb_rounds=1"
+fi
 KERNELS=${BENCH_KERNELS:-6.1 6.12}
 MB=${BENCH_MB:-256}
 PROCS=${BENCH_PROCS:-1,2,4}
@@ -97,7 +109,7 @@ zsf_build_progs "$OUT/progs" || { log "cannot build the programs"; exit 1; }
 
 # Under a loaded host, TCG guests can fail the boot's IO-APIC timer
 # check and panic; the check proves nothing here.
-APPEND="no_timer_check bench.mb=$MB bench.procs=$PROCS bench.rounds=$ROUNDS bench.count=$COUNT bench.prof_p=${BENCH_PROF_P:-2} ${BENCH_APPEND:-}"
+APPEND="no_timer_check bench.mb=$MB bench.procs=$PROCS bench.rounds=$ROUNDS bench.count=$COUNT bench.prof_p=${BENCH_PROF_P:-2} $QUICK_APPEND ${BENCH_APPEND:-}"
 STOCK="zram zsmalloc brd lz4 lz4_compress lz4hc lz4hc_compress zstd"
 
 # A kernel of role arm64 in tests/kernels.list (6.12-16k, 7.3-16k) is cross-built
