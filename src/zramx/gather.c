@@ -18,6 +18,16 @@
  *  - The notifier never frees in bulk: it adds a handle to a batch, or
  *    starts a batch, or frees that one handle with zsf_free().
  *
+ * A batch pays for itself only over many objects.  A swap-in fault frees
+ * one slot (on kernels without per-CPU swap slot caches it frees it at
+ * once) and returns to user space: a batch for that one object costs
+ * more than the free (12-15 % of swap-in throughput on 7.3).  So a task
+ * starts a batch only at its gather_after-th free in a row within one
+ * kernel entry, which the notifier tells by the task's fault count: it
+ * grows by one with every fault, and not while a munmap(), exit() or
+ * the drain of a swap slot cache releases slot after slot.  The frees
+ * before that are done in place.
+ *
  * The releasing task is not always the task whose memory it was: on
  * kernels with the per-CPU swap slot cache, whichever task frees the
  * 64th entry on a CPU drains all of them, and that task may then sleep
@@ -158,6 +168,15 @@ module_param_cb(gather_batches, &gather_batches_ops, &gather_batches, 0644);
 MODULE_PARM_DESC(gather_batches,
 		 "batches of released swap slots a task may leave pending on a device, then it frees in place (0: always in place; default 128, or 0 and nothing else where the kernel offers no task_work_add)");
 
+/*
+ * Frees in a row by one task in one kernel entry before it starts a
+ * batch: the first gather_after - 1 are done in place.
+ */
+static unsigned int gather_after = 8;
+module_param(gather_after, uint, 0644);
+MODULE_PARM_DESC(gather_after,
+		 "a task starts a batch of released swap slots at its gather_after-th free in one system call, fault or exit; the ones before are freed in place (default 8; 0 or 1: from the first)");
+
 /* How long a batch may wait for its task before the device frees it. */
 static unsigned int gather_timeout_ms = 100;
 module_param(gather_timeout_ms, uint, 0644);
@@ -196,12 +215,19 @@ struct zramx_gather {
 
 /**
  * struct zramx_gather_slot - a device's batch last started on a CPU
- * @lock:  serializes the notifiers on this CPU
- * @batch: that batch; cleared (cmpxchg) by whoever claims it
+ * @lock:   serializes the notifiers on this CPU
+ * @batch:  that batch; cleared (cmpxchg) by whoever claims it
+ * @task:   the task of the last free on this CPU; only compared, never
+ *          followed (it may have exited)
+ * @faults: its fault count then
+ * @run:    frees in a row by @task at @faults, saturating
  */
 struct zramx_gather_slot {
 	local_lock_t lock;
 	struct zramx_gather *batch;
+	struct task_struct *task;
+	unsigned long faults;
+	unsigned int run;
 };
 
 static struct kmem_cache *zramx_gather_cache;
@@ -348,6 +374,25 @@ out_done:
 	return NULL;
 }
 
+/*
+ * Count a free by current in @slot's run; true once it is at least the
+ * gather_after-th in a row in one kernel entry.  A fault ends a run: the
+ * task's fault count grows only when a fault is done.
+ */
+static bool zramx_gather_run(struct zramx_gather_slot *slot)
+{
+	unsigned long faults = current->min_flt + current->maj_flt;
+
+	if (slot->task != current || slot->faults != faults) {
+		slot->task = current;
+		slot->faults = faults;
+		slot->run = 0;
+	}
+	if (slot->run < UINT_MAX)
+		slot->run++;
+	return slot->run >= READ_ONCE(gather_after);
+}
+
 /* Is @g, read from this CPU's slot, current's batch on @zx? */
 static bool zramx_gather_mine(struct zramx *zx, struct zramx_gather *g)
 {
@@ -368,6 +413,7 @@ static bool zramx_gather_mine(struct zramx *zx, struct zramx_gather *g)
 bool zramx_gather(struct zramx *zx, unsigned long handle)
 {
 	unsigned int limit = READ_ONCE(gather_batches);
+	struct zramx_gather_slot *gs;
 	struct zramx_gather **slot, *g;
 	bool gathered = true;
 
@@ -377,10 +423,11 @@ bool zramx_gather(struct zramx *zx, unsigned long handle)
 
 	rcu_read_lock();
 	local_lock(&zx->gather_slot->lock);
-	slot = &this_cpu_ptr(zx->gather_slot)->batch;
+	gs = this_cpu_ptr(zx->gather_slot);
+	slot = &gs->batch;
 	g = READ_ONCE(*slot);
 	if (!zramx_gather_mine(zx, g) || !zramx_gather_add(g, handle)) {
-		g = zramx_gather_start(zx, limit);
+		g = zramx_gather_run(gs) ? zramx_gather_start(zx, limit) : NULL;
 		gathered = false;
 		if (g) {
 			WRITE_ONCE(*slot, g);
