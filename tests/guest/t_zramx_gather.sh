@@ -32,6 +32,9 @@ if ! zx_can_gather; then
 fi
 zx_swapoff_all
 PARAM=/sys/module/zramx/parameters
+# pollhold's faults free one slot each where the swap core has no slot
+# caches: a batch from the first free, so that the task holds some.
+echo 1 > $PARAM/gather_after
 
 # debug_stat line 2: writestall miss_free gathers gathered gather_taken
 dstat() {

@@ -220,6 +220,24 @@ if zx_is_zramx && ! zx_can_gather; then
 		ktap_ok "no task_work_add: gather_batches stays 0 (writing 1 fails)"
 	fi
 elif zx_is_zramx; then
+	# Swap-in by faults: each fault frees one slot and returns to user
+	# space (on kernels with swap slot caches, a fault may drain 64),
+	# and must not start a batch for it (gather_after).  thrbench
+	# faults its 8 MiB back twice, 4096 faults, then exits.
+	_b0=$(sed -n '2p' $ZSYS/debug_stat | awk '{ print $3 + 0 }')
+	if thrbench -s 8 swap > /tmp/zx_thr.log 2>&1; then
+		_b=$(($(sed -n '2p' $ZSYS/debug_stat | awk '{ print $3 + 0 }') - _b0))
+		if [ $_b -le 128 ]; then
+			ktap_ok "4096 swap-in faults started $_b batches, at most 128"
+		else
+			ktap_fail "4096 swap-in faults started at most 128 batches" \
+				"$_b; gather_after $(cat /sys/module/zramx/parameters/gather_after)"
+		fi
+	else
+		sed 's/^/# /' /tmp/zx_thr.log
+		ktap_fail "4096 swap-in faults started at most 128 batches" \
+			"thrbench failed"
+	fi
 	for b in 1 0; do
 		echo $b > $GATHER_PARAM
 		release_munmap "gather_batches=$b: munmap, 2 procs x 24 MiB mixed" \
