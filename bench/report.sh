@@ -372,9 +372,8 @@ done
 		echo "≥ 1.45 at P=1 and ≥ 1.6 at P=2; 6.1 ≥ 1.3 at P=2.  stock/inplace: what"
 		echo "zsfast gives with the notifier freeing every object itself, as stock"
 		echo "zram does; inplace/ours: what freeing in the releasing task's batches"
-		echo "adds (zramx gather_batches=0 vs 128).  zramx's default is the"
-		echo "gathered row on kernels with swap slot caches (6.x) and the in-notifier"
-		echo "row on later ones: gather_default in the W1 guest line."
+		echo "adds (zramx gather_batches=0 vs 128, the default: gather_default in"
+		echo "the W1 guest line)."
 		echo
 		echo "| kernel | P | stock/ours | stock/inplace | inplace/ours | ours/floor | stock/floor | rounds |"
 		echo "|---|---|---|---|---|---|---|---|"

@@ -6,11 +6,10 @@
 # same disksize and lz4:
 #   stock    stock zram on the kernel's zsmalloc   (/dev/zram0)
 #   ours     zramx on zsfast, gathering released objects for their
-#            tasks (gather_batches=128, wherever zramx can gather)
+#            tasks (gather_batches=128, its default, wherever zramx can
+#            gather; the config line gives the default)
 #   inplace  the same, gather_batches=0: the notifier frees every object
 #            itself, under the swap lock, as stock zram does
-# zramx's default is ours where the swap core has slot caches (6.x) and
-# inplace on later kernels; the config line says which (gather_default).
 #   floor    swap on a brd ramdisk                 (/dev/ram0)
 # stock/inplace is what the allocator gives alone, inplace/ours what
 # freeing in the releasing task's batches adds.
