@@ -22,11 +22,11 @@
  * one slot (on kernels without per-CPU swap slot caches it frees it at
  * once) and returns to user space: a batch for that one object costs
  * more than the free (12-15 % of swap-in throughput on 7.3).  So a task
- * starts a batch only at its gather_after-th free in a row within one
- * kernel entry, which the notifier tells by the task's fault count: it
- * grows by one with every fault, and not while a munmap(), exit() or
- * the drain of a swap slot cache releases slot after slot.  The frees
- * before that are done in place.
+ * starts a batch only at its gather_after-th free on a CPU with no fault
+ * of its own in between, which the notifier tells by the task's fault
+ * count: that grows by one as each fault completes, and not while a
+ * munmap(), an exit() or the drain of a swap slot cache releases slot
+ * after slot.  The frees before that are done in place.
  *
  * The releasing task is not always the task whose memory it was: on
  * kernels with the per-CPU swap slot cache, whichever task frees the
