@@ -561,4 +561,4 @@ set arrow from graph 0, first 1 to graph 1, first 1 nohead lc rgb "#7f8c8d"
 load "$tmp/thr.gp"
 GP
 fi
-sed -n '/^## W1/,$p' "$res/report.md" | grep -v '^!\['
+sed -n '/^## /,$p' "$res/report.md" | { grep -v '^!\[' || true; }
