@@ -78,6 +78,22 @@ zsf_kmem_cache_create_unmerged(const char *name, unsigned int size,
 #endif
 
 /*
+ * The zspage geometry of the kernel's own zsmalloc, which zsfast follows
+ * so that it spends the memory stock zram would on the same data: the
+ * length of a class's zspage and, through it, which classes are huge
+ * and so which pages zram stores uncompressed.  Since v6.3 the length is
+ * the one of least waste up to CONFIG_ZSMALLOC_CHAIN_SIZE pages; before,
+ * the one of the best whole used percentage up to 4 pages.
+ */
+#ifdef HAVE_ZSMALLOC_CHAIN_SIZE
+#define ZSF_KERNEL_CHAIN_SIZE	CONFIG_ZSMALLOC_CHAIN_SIZE
+#define ZSF_CHAIN_BY_USEDPC	0
+#else
+#define ZSF_KERNEL_CHAIN_SIZE	4
+#define ZSF_CHAIN_BY_USEDPC	1
+#endif
+
+/*
  * Shrinkers: allocated by the core since v6.7, embedded by the user
  * before.  Callers see one interface; zsf_shrinker_priv() returns the
  * pointer given to zsf_shrinker_create().

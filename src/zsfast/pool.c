@@ -11,20 +11,24 @@
 #include "zsfast/zsfast_internal.h"
 
 /*
- * Pages per zspage for a class: the chain length, up to ZSF_CHAIN_SIZE,
- * that wastes the fewest bytes at the end of the zspage.
+ * Pages per zspage for a class: the chain length that the kernel's own
+ * zsmalloc would pick (src/compat/compat.h), so that both store the same
+ * data in the same memory.  It scores each length from 1 up to the
+ * kernel's limit, at most ZSF_CHAIN_SIZE, and keeps the first of the
+ * best score: the fewest bytes wasted at the end of the zspage, or the
+ * best whole percentage of it used.
  */
 static unsigned int zsf_chain_size(unsigned int size)
 {
-	unsigned int i, waste, min_waste = UINT_MAX, chain = 1;
+	unsigned int i, bytes, waste, score, best = 0, chain = 1;
 
-	if (is_power_of_2(size))
-		return 1;
-
-	for (i = 1; i <= ZSF_CHAIN_SIZE; i++) {
-		waste = (i * PAGE_SIZE) % size;
-		if (waste < min_waste) {
-			min_waste = waste;
+	for (i = 1; i <= min(ZSF_KERNEL_CHAIN_SIZE, ZSF_CHAIN_SIZE); i++) {
+		bytes = i * PAGE_SIZE;
+		waste = bytes % size;
+		score = ZSF_CHAIN_BY_USEDPC ? (bytes - waste) * 100 / bytes :
+					      UINT_MAX - waste;
+		if (score > best) {
+			best = score;
 			chain = i;
 		}
 	}

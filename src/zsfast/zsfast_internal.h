@@ -106,7 +106,10 @@
 
 /* Geometry ------------------------------------------------------------ */
 
-/* Pages in the longest zspage (upstream's CONFIG_ZSMALLOC_CHAIN_SIZE). */
+/*
+ * Pages in the longest zspage the handle layout allows (obj.h).  A class
+ * uses what the kernel's own zsmalloc would, up to this (pool.c).
+ */
 #define ZSF_CHAIN_SIZE		8
 #define ZSF_HANDLE_SIZE		sizeof(unsigned long)
 #define ZSF_MAX_ALLOC_SIZE	PAGE_SIZE
