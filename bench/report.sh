@@ -82,6 +82,7 @@ function kv(line, key,    i, n, f) {
 : > "$tmp/lat.md"
 : > "$tmp/mem.md"
 : > "$tmp/thr.md"
+: > "$tmp/thr-inplace.md"
 : > "$tmp/thr.dat"
 : > "$tmp/plot.dat"
 for raw in "$@"; do
@@ -242,6 +243,11 @@ for raw in "$@"; do
 			if (rn)
 				printf("%s %s %d %s/%s %.3f %.3f %.3f\n", substr(x[1], 4),
 				       x[3], x[4], K, x[2], rmed, rlo, rhi) >> (D "/thr.dat")
+			split(col(k, "inplace", "%.1f"), q, "|")
+			if (q[1] != "-")
+				printf("| %s | %s | %s | %d | %s | %s | %s | %s |\n", K, x[2],
+				       x[3], x[4], q[1], q[2], rat(k, "zramx", "inplace"),
+				       rat(k, "inplace", "stock")) >> (D "/thr-inplace.md")
 		}
 	}' "$raw"
 
@@ -429,6 +435,19 @@ done
 		cat "$tmp/thr.md"
 		echo
 		echo "![zramx/stock throughput per row](throughput.png)"
+	fi
+	if [ -s "$tmp/thr-inplace.md" ]; then
+		echo
+		echo "### W3 with and without gathering, in the same rounds"
+		echo
+		echo "bench.thr_inplace=1: a third backend in every round, inplace,"
+		echo "zramx with gather_batches=0 (its notifier frees every object, as"
+		echo "stock zram's does).  zramx/inplace: what gathering released"
+		echo "slots costs (< 1) or gives (> 1) on the row, per-round ratios."
+		echo
+		echo "| kernel | algo | row | P | inplace MiB/s | min–max | zramx/inplace | inplace/stock |"
+		echo "|---|---|---|---|---|---|---|---|"
+		cat "$tmp/thr-inplace.md"
 	fi
 	if [ -s "$tmp/mem.md" ]; then
 		echo

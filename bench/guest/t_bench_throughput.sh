@@ -20,18 +20,20 @@
 # some 60 shared libraries (ceph, gluster, ICU...), and the guest is a
 # busybox initramfs of static programs.
 #
-# bench.thr_gather sets zramx's gather_batches for the run (0: frees in
-# the notifier, as stock zram does).
+# bench.thr_inplace=1 adds a third backend to every round, "inplace":
+# zramx with gather_batches=0, whose notifier frees every object itself
+# as stock zram does, so that zramx/inplace is what gathering costs or
+# gives on each row, in the same boot.
 #
 # The memory (bench.thr_mb MiB per process, default 64) and the raw
 # device's blocks hold zt_pattern.h's mixed pages (incompressible,
 # text-like, zero, same-filled, half and sparse).  For each algorithm
 # (bench.thr_algos, default lz4,zstd) and group of rows (swap at each P,
 # mixed at each P, the raw rows), bench.thr_rounds rounds (default 3),
-# each stock then zramx, each on a fresh device: reset, algorithm,
-# disksize, then mkswap and swapon, or the raw device filled.  Every
+# each stock then zramx (then inplace), each on a fresh device: reset,
+# algorithm, disksize, then mkswap and swapon, or the raw device filled.  Every
 # timed row prints one line
-#   # THR be=stock|zramx algo=A round=R row=ROW p=P bytes=B ns=T mbps=X
+#   # THR be=stock|zramx|inplace algo=A round=R row=ROW p=P bytes=B ns=T mbps=X
 # (X = B / T in MiB/s; mixed adds release_ns), which bench/report.sh
 # turns into medians and the per-round zramx/stock ratios.
 #
@@ -50,9 +52,9 @@ PROCS=$(zsf_cmdline bench.thr_procs 1,2 | tr ',' ' ')
 MB=$(zsf_cmdline bench.thr_mb 64)
 ROUNDS=$(zsf_cmdline bench.thr_rounds 3)
 DIO_MS=$(zsf_cmdline bench.thr_dio_ms 1500)
-# zramx's gather_batches for the whole run (0: the notifier frees every
-# object itself, as stock does); empty: the module's default.
-GATHER=$(zsf_cmdline bench.thr_gather "")
+BACKENDS="stock zramx"
+[ "$(zsf_cmdline bench.thr_inplace 0)" = 1 ] && BACKENDS="$BACKENDS inplace"
+GATHER=/sys/module/zramx/parameters/gather_batches
 SEED=3
 NP=$((MB * 256))		# the raw rows' span, in blkio's 4 KiB blocks
 maxp=1
@@ -64,17 +66,23 @@ done
 DISK=$((2 * maxp * MB * 5 / 4 + 16))M
 OUT=/tmp/w3.out
 
-ktap_diag "THR config kernel=$(uname -r) mb=$MB rounds=$ROUNDS algos=$ALGOS procs=$PROCS dio_ms=$DIO_MS gather=${GATHER:-default} disksize=$DISK page=$ZT_PAGE_SIZE mem_kb=$(sed -n 's/MemTotal: *\([0-9]*\).*/\1/p' /proc/meminfo) cpus=$(grep -c ^processor /proc/cpuinfo)"
+ktap_diag "THR config kernel=$(uname -r) mb=$MB rounds=$ROUNDS algos=$ALGOS procs=$PROCS dio_ms=$DIO_MS backends=$(echo $BACKENDS | tr ' ' ,) disksize=$DISK page=$ZT_PAGE_SIZE mem_kb=$(sed -n 's/MemTotal: *\([0-9]*\).*/\1/p' /proc/meminfo) cpus=$(grep -c ^processor /proc/cpuinfo)"
 
 zx_swapoff_all
 for m in lz4 lz4_compress zstd; do
 	modprobe $m 2>/dev/null
 done
 ktap_check "W3: load zram and zramx" zx_load_both || exit 1
-if [ -n "$GATHER" ]; then
-	ktap_check "W3: zramx gather_batches=$GATHER" \
-		zx_set "$GATHER" /sys/module/zramx/parameters/gather_batches || exit 1
-fi
+GATHER_DEFAULT=$(cat $GATHER)
+
+# be_dev BE: zx_be_dev for BE, and zramx's gather_batches for it.
+be_dev() {
+	case $1 in
+	inplace) zx_be_dev zramx && zx_set 0 $GATHER ;;
+	zramx) zx_be_dev zramx && zx_set "$GATHER_DEFAULT" $GATHER ;;
+	*) zx_be_dev "$1" ;;
+	esac
+}
 
 # offers BE: BE's device lists $ALGO
 offers() {
@@ -98,8 +106,7 @@ thr() {
 # dio) on a fresh device of backend BE.
 group() {
 	_id="W3 $ALGO $1${2:+ P=$2} be=$3 round=$4"
-	zx_be_dev "$3"
-	if ! zx_setup "$ALGO" "$DISK" "$SYS" ||
+	if ! be_dev "$3" || ! zx_setup "$ALGO" "$DISK" "$SYS" ||
 		[ "$(zx_algo_selected "$SYS")" != "$ALGO" ]; then
 		ktap_fail "$_id: set up $DEV with $ALGO, disksize $DISK"
 		return
@@ -145,7 +152,7 @@ for ALGO in $ALGOS; do
 		$(for p in $PROCS; do echo "mixed:$p"; done) dio:; do
 		r=1
 		while [ $r -le "$ROUNDS" ]; do
-			for be in stock zramx; do
+			for be in $BACKENDS; do
 				group "${g%:*}" "${g#*:}" $be $r
 			done
 			r=$((r + 1))
@@ -157,4 +164,5 @@ done
 	ktap_ok "W3: every row ran, data checked, devices empty after reset"
 zx_set 1 /sys/block/zram0/reset
 zx_set 1 /sys/block/zramx0/reset
+zx_set "$GATHER_DEFAULT" $GATHER
 ktap_diag "W3 took $(cut -d' ' -f1 /proc/uptime) - $t0 s of guest uptime"
