@@ -169,13 +169,14 @@ MODULE_PARM_DESC(gather_batches,
 		 "batches of released swap slots a task may leave pending on a device, then it frees in place (0: always in place; default 128, or 0 and nothing else where the kernel offers no task_work_add)");
 
 /*
- * Frees in a row by one task in one kernel entry before it starts a
- * batch: the first gather_after - 1 are done in place.
+ * Frees in a row by one task on a CPU, with no fault of its own in
+ * between, before it starts a batch: the first gather_after - 1 are done
+ * in place.
  */
 static unsigned int gather_after = 8;
 module_param(gather_after, uint, 0644);
 MODULE_PARM_DESC(gather_after,
-		 "a task starts a batch of released swap slots at its gather_after-th free in one system call, fault or exit; the ones before are freed in place (default 8; 0 or 1: from the first)");
+		 "a task starts a batch of released swap slots at its gather_after-th free in a row with no fault of its own in between; the ones before are freed in place (default 8; 0 or 1: from the first)");
 
 /* How long a batch may wait for its task before the device frees it. */
 static unsigned int gather_timeout_ms = 100;
@@ -376,8 +377,9 @@ out_done:
 
 /*
  * Count a free by current in @slot's run; true once it is at least the
- * gather_after-th in a row in one kernel entry.  A fault ends a run: the
- * task's fault count grows only when a fault is done.
+ * gather_after-th in a row with no fault of current's in between.  A
+ * fault ends a run: the task's fault count grows only when a fault is
+ * done.
  */
 static bool zramx_gather_run(struct zramx_gather_slot *slot)
 {
