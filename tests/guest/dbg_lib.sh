@@ -6,6 +6,21 @@
 
 ZSF_DIR=${ZSF_DIR:-/zsf}
 
+# dbg_stress_verdict DESC RC: copy stress's output in $W (stress.out,
+# the head of stress.err) as diagnostics, and one point DESC: stress
+# exited RC 0 and its summary line counts no mismatch.  Sets SUMMARY to
+# that line.
+dbg_stress_verdict() {
+	sed 's/^/# /' "$W/stress.out"
+	head -n 20 "$W/stress.err" | sed 's/^/# /'
+	SUMMARY=$(tail -n 1 "$W/stress.out")
+	if [ "$2" -eq 0 ] && echo "$SUMMARY" | grep -q ' mismatches=0 '; then
+		ktap_ok "$1"
+	else
+		ktap_fail "$1" "stress exit status $2"
+	fi
+}
+
 # dbg_param NAME DEFAULT: value of zsf.NAME= on the kernel command line.
 dbg_param() {
 	zsf_cmdline "zsf.$1" "$2"

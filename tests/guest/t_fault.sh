@@ -150,16 +150,8 @@ n_page=$(injected fail_page_alloc)
 inject_off failslab
 inject_off fail_page_alloc
 
-sed 's/^/# /' "$W/stress.out"
-head -n 20 "$W/stress.err" | sed 's/^/# /'
-summary=$(tail -n 1 "$W/stress.out")
-if [ $rc -eq 0 ] && echo "$summary" | grep -q ' mismatches=0 '; then
-	ktap_ok "every page read back intact equals what was written"
-else
-	ktap_fail "every page read back intact equals what was written" \
-		"stress exit status $rc"
-fi
-ioerr=$(echo "$summary" | sed -n 's/.* ioerrors=\([0-9]*\).*/\1/p')
+dbg_stress_verdict "every page read back intact equals what was written" $rc
+ioerr=$(echo "$SUMMARY" | sed -n 's/.* ioerrors=\([0-9]*\).*/\1/p')
 ktap_diag "swap-in I/O errors seen as SIGBUS: ${ioerr:-?} (counted apart from mismatches)"
 
 ktap_diag "injected failures: failslab $n_slab, fail_page_alloc $n_page"

@@ -155,15 +155,7 @@ touch "$STOP"
 wait $pids
 echo 1 > /sys/devices/system/cpu/cpu1/online 2>/dev/null
 
-sed 's/^/# /' "$W/stress.out"
-head -n 20 "$W/stress.err" | sed 's/^/# /'
-summary=$(tail -n 1 "$W/stress.out")
-if [ $rc -eq 0 ] && echo "$summary" | grep -q ' mismatches=0 '; then
-	ktap_ok "stress: every page read back equals what was written"
-else
-	ktap_fail "stress: every page read back equals what was written" \
-		"stress exit status $rc"
-fi
+dbg_stress_verdict "stress: every page read back equals what was written" $rc
 
 # Swap traffic must have gone through zramx0, or the run proved nothing.
 out=$(($(dbg_vmstat pswpout) - out0))

@@ -36,11 +36,6 @@ PARAM=/sys/module/zramx/parameters
 # caches: a batch from the first free, so that the task holds some.
 echo 1 > $PARAM/gather_after
 
-# debug_stat line 2: writestall miss_free gathers gathered gather_taken
-dstat() {
-	sed -n 2p $ZSYS/debug_stat | awk -v f="$1" '{ print $f + 0 }'
-}
-
 now_ms() {
 	awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime
 }
@@ -78,10 +73,10 @@ if ! zx_swapon lz4 256M; then
 	exit 1
 fi
 idle=$(zsf_pages)
-g0=$(dstat 3)
-t0=$(dstat 5)
+g0=$(zx_dstat gathers)
+t0=$(zx_dstat gather_taken)
 hold "timeout" || exit 1
-g1=$(dstat 3)
+g1=$(zx_dstat gathers)
 if [ "$g1" -gt "$g0" ]; then
 	ktap_ok "timeout: the sleeping task released slots into batches ($((g1 - g0)))"
 else
@@ -89,10 +84,10 @@ else
 		"debug_stat: $(sed -n 2p $ZSYS/debug_stat)"
 fi
 taken_grew() {
-	[ "$(dstat 5)" -gt "$t0" ]
+	[ "$(zx_dstat gather_taken)" -gt "$t0" ]
 }
 if zx_poll 20 taken_grew; then
-	ktap_ok "timeout: the device freed them within 2 s ($(($(dstat 5) - t0)) objects), gather_timeout_ms $(cat $PARAM/gather_timeout_ms)"
+	ktap_ok "timeout: the device freed them within 2 s ($(($(zx_dstat gather_taken) - t0)) objects), gather_timeout_ms $(cat $PARAM/gather_timeout_ms)"
 else
 	ktap_fail "timeout: the device freed them within 2 s" \
 		"debug_stat: $(sed -n 2p $ZSYS/debug_stat)"
@@ -116,10 +111,10 @@ if ! swapoff $ZDEV || ! zx_swapon lz4 256M; then
 	ktap_fail "pending: swapon $ZDEV again"
 	exit 1
 fi
-g0=$(dstat 3)
-t0=$(dstat 5)
+g0=$(zx_dstat gathers)
+t0=$(zx_dstat gather_taken)
 hold "pending" || exit 1
-g1=$(dstat 3)
+g1=$(zx_dstat gathers)
 if [ "$g1" -gt "$g0" ] && [ "$g1" -le $((g0 + 3)) ]; then
 	ktap_ok "pending: gather_batches=3 bounds the task's batches ($((g1 - g0)))"
 else
@@ -134,7 +129,7 @@ else
 	ktap_fail "pending: swapoff"
 fi
 held=$(zx_mm mem_used_total)
-if [ "$held" -ge $((3 << 20)) ] && [ "$(dstat 5)" = "$t0" ]; then
+if [ "$held" -ge $((3 << 20)) ] && [ "$(zx_dstat gather_taken)" = "$t0" ]; then
 	ktap_ok "pending: batches hold $((held >> 10)) KiB for the sleeping task"
 else
 	ktap_fail "pending: batches hold at least 3 MiB for the sleeping task" \
@@ -151,8 +146,8 @@ else
 	ktap_fail "pending: a write that would pass mem_limit frees the batches and succeeds" \
 		"mm_stat: $(cat $ZSYS/mm_stat); debug_stat: $(sed -n 2p $ZSYS/debug_stat)"
 fi
-if [ "$(dstat 5)" -gt "$t0" ]; then
-	ktap_ok "pending: the write freed $(($(dstat 5) - t0)) objects of the batches"
+if [ "$(zx_dstat gather_taken)" -gt "$t0" ]; then
+	ktap_ok "pending: the write freed $(($(zx_dstat gather_taken) - t0)) objects of the batches"
 else
 	ktap_fail "pending: the write freed objects of the batches"
 fi

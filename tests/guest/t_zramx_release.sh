@@ -32,12 +32,7 @@ algo=
 for x in $(zx_algos); do
 	[ "$x" = lz4 ] && algo=lz4
 done
-if zx_swapon "$algo" 512M; then
-	ktap_ok "swapon $ZDEV"
-else
-	ktap_fail "swapon $ZDEV"
-	exit 1
-fi
+ktap_check "swapon $ZDEV" zx_swapon "$algo" 512M || exit 1
 
 idle_mem=$(zx_mm mem_used_total)
 idle_orig=$(zx_mm orig_data_size)
@@ -101,22 +96,12 @@ check_idle() {
 	fi
 }
 
-# zramx: objects freed through batches of released slots (debug_stat).
-gathered() {
-	sed -n '2p' $ZSYS/debug_stat | awk '{ print $4 + 0 }'
-}
-
-# zramx: objects of batches the device took back from their tasks.
-taken() {
-	sed -n '2p' $ZSYS/debug_stat | awk '{ print $5 + 0 }'
-}
-
 # check_gathered DESC BEFORE [AFTER]: zramx freed the released slots'
 # objects in batches, in the releasing tasks (none with gather_batches=0);
 # AFTER defaults to the count now.
 check_gathered() {
 	zx_is_zramx || return 0
-	_g=${3:-$(gathered)}
+	_g=${3:-$(zx_dstat gathered)}
 	if [ "$(cat $GATHER_PARAM)" = 0 ]; then
 		if [ "$_g" = "$2" ]; then
 			ktap_ok "$1: gather_batches=0: every object freed in the notifier"
@@ -137,7 +122,7 @@ release_munmap() {
 	_d=$1
 	shift
 	_g0=0
-	zx_is_zramx && _g0=$(gathered)
+	zx_is_zramx && _g0=$(zx_dstat gathered)
 	rm -f /tmp/zx_rel_rc /tmp/zx_rel_mm /tmp/zx_rel_zsf_now
 	zx_set 0 $ZSYS/mem_used_max
 	if release "$@" -x "sh $ZT_DIR/zramx_hooks.sh released" > /tmp/zx_rel.log 2>&1
@@ -175,7 +160,7 @@ release_exit() {
 	_d=$1
 	shift
 	_g0=0
-	zx_is_zramx && _g0=$(gathered)
+	zx_is_zramx && _g0=$(zx_dstat gathered)
 	zx_set 0 $ZSYS/mem_used_max
 	if release "$@" -e > /tmp/zx_rel.log 2>&1; then
 		ktap_ok "$_d: pushed out to swap and exited"
@@ -198,8 +183,9 @@ release_exit() {
 	check_idle "$_d"
 }
 
-GATHER_PARAM=/sys/module/zramx/parameters/gather_batches
-TIMEOUT_PARAM=/sys/module/zramx/parameters/gather_timeout_ms
+PARAM=/sys/module/zramx/parameters
+GATHER_PARAM=$PARAM/gather_batches
+TIMEOUT_PARAM=$PARAM/gather_timeout_ms
 
 release_munmap "munmap, 2 procs x 48 MiB mixed" -P 2 -s 48 -f mixed
 release_exit "exit, 2 procs x 48 MiB mixed" -P 2 -s 48 -f mixed
@@ -226,14 +212,14 @@ elif zx_is_zramx; then
 	# faults its 8 MiB back twice (4096 faults with 4 KiB pages), then
 	# exits.
 	_f=$((2 * 8 * 1048576 / ZT_PAGE_SIZE))
-	_b0=$(sed -n '2p' $ZSYS/debug_stat | awk '{ print $3 + 0 }')
+	_b0=$(zx_dstat gathers)
 	if thrbench -s 8 swap > /tmp/zx_thr.log 2>&1; then
-		_b=$(($(sed -n '2p' $ZSYS/debug_stat | awk '{ print $3 + 0 }') - _b0))
+		_b=$(($(zx_dstat gathers) - _b0))
 		if [ $_b -le 128 ]; then
 			ktap_ok "$_f swap-in faults started $_b batches, at most 128"
 		else
 			ktap_fail "$_f swap-in faults started at most 128 batches" \
-				"$_b; gather_after $(cat /sys/module/zramx/parameters/gather_after)"
+				"$_b; gather_after $(cat $PARAM/gather_after)"
 		fi
 	else
 		sed 's/^/# /' /tmp/zx_thr.log
@@ -252,17 +238,17 @@ elif zx_is_zramx; then
 	# many times over, yet it frees its own batches.  Only a sleeping
 	# task's batch (this shell's, say, if it faulted in wait()) may be
 	# taken: at most one batch, about 500 objects.
-	_t0=$(taken)
+	_t0=$(zx_dstat gather_taken)
 	_to=$(cat $TIMEOUT_PARAM)
 	echo 1 > $TIMEOUT_PARAM
 	release_munmap "gather_timeout_ms=1: munmap, 1 proc x 32 MiB incompressible" \
 		-P 1 -s 32 -f random
 	echo "$_to" > $TIMEOUT_PARAM
-	if [ $(($(taken) - _t0)) -le 512 ]; then
-		ktap_ok "gather_timeout_ms=1: the device took no batch of the running task ($(($(taken) - _t0)) objects taken)"
+	if [ $(($(zx_dstat gather_taken) - _t0)) -le 512 ]; then
+		ktap_ok "gather_timeout_ms=1: the device took no batch of the running task ($(($(zx_dstat gather_taken) - _t0)) objects taken)"
 	else
 		ktap_fail "gather_timeout_ms=1: the device took no batch of the running task" \
-			"gather_taken went from $_t0 to $(taken)"
+			"gather_taken went from $_t0 to $(zx_dstat gather_taken)"
 	fi
 fi
 
@@ -278,7 +264,7 @@ fi
 # are drained, as above) and the device can be swapped off and reset.
 if zx_is_zramx; then
 	if zx_swapon "$algo" 128M; then
-		_g0=$(gathered)
+		_g0=$(zx_dstat gathered)
 		tracestop -s 16 -x "sh $ZT_DIR/zramx_hooks.sh held > /tmp/zx_held.out 2>&1" \
 			> /tmp/zx_tr.log 2>&1
 		_rc=$?

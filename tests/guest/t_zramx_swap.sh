@@ -46,12 +46,8 @@ for x in $(zx_algos); do
 	[ "$x" = lz4 ] && algo=lz4
 done
 
-if zx_swapon "$algo" "${size_kb}K"; then
-	ktap_ok "swapon $ZDEV (${size_kb} kB, ${algo:-default algorithm})"
-else
-	ktap_fail "swapon $ZDEV"
-	exit 1
-fi
+ktap_check "swapon $ZDEV (${size_kb} kB, ${algo:-default algorithm})" \
+	zx_swapon "$algo" "${size_kb}K" || exit 1
 
 nf=$(zx_io notify_free)
 pswpout=$(vmstat pswpout)

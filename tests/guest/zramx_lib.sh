@@ -110,6 +110,20 @@ zx_mm() {
 	return 1
 }
 
+# debug_stat field (line 2) by name: writestall miss_free gathers gathered
+# gather_taken (Documentation/zramx.rst).
+zx_dstat() {
+	case $1 in
+	writestall) _n=1 ;;
+	miss_free) _n=2 ;;
+	gathers) _n=3 ;;
+	gathered) _n=4 ;;
+	gather_taken) _n=5 ;;
+	*) echo "zx_dstat: no field $1" >&2; return 1 ;;
+	esac
+	sed -n 2p "${2:-$ZSYS}/debug_stat" | awk -v n=$_n '{ print $n + 0 }'
+}
+
 # io_stat field by name: failed_reads failed_writes invalid_io notify_free
 zx_io() {
 	# shellcheck disable=SC2046
