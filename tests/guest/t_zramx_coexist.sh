@@ -4,6 +4,10 @@
 # Stock zram and zramx loaded and in use at once: /dev/zram0 and
 # /dev/zramx0 swapped on with equal priority, swapcheck pushes traffic
 # through both, both show it in mm_stat, and all data comes back intact.
+# Then the same pages, compressing to every size class in turn, written
+# to both: zsfast's classes and zspage lengths are the kernel's
+# zsmalloc's, so both store the same pages whole and spend the same
+# memory.
 #
 # With zdrv=zram (proving the script on stock zram alone) the second
 # device is a hot-added /dev/zramN instead of /dev/zramx0.
@@ -94,6 +98,39 @@ for d in $A $B; do
 	fi
 	ktap_check "$d: reset" zx_fresh $s /dev/$d
 done
+
+# The same data on both, lz4 (both offer it on every kernel here).
+NG=8192
+for d in $A $B; do
+	if ! zx_setup lz4 64M /sys/block/$d ||
+		! blkio write /dev/$d 0 $NG graded 11 > /tmp/zx_graded.log 2>&1; then
+		sed 's/^/# /' /tmp/zx_graded.log
+		ktap_fail "same data: $d set up and written"
+	fi
+done
+hA=$(zx_mm huge_pages /sys/block/$A)
+hB=$(zx_mm huge_pages /sys/block/$B)
+mA=$(zx_mm mem_used_total /sys/block/$A)
+mB=$(zx_mm mem_used_total /sys/block/$B)
+if [ "$hA" -gt 0 ] && [ "$hA" = "$hB" ]; then
+	ktap_ok "same data: $A and $B store the same $hA of $NG pages whole"
+else
+	ktap_fail "same data: $A and $B store the same pages whole" \
+		"huge_pages $hA and $hB"
+fi
+if [ "$mA" -gt 0 ] && [ $((mB * 100)) -ge $((mA * 99)) ] &&
+	[ $((mB * 100)) -le $((mA * 101)) ]; then
+	ktap_ok "same data: $A and $B use the same memory within 1% ($mA and $mB bytes)"
+else
+	ktap_fail "same data: $A and $B use the same memory within 1%" \
+		"mem_used_total $mA and $mB"
+fi
+for d in $A $B; do
+	ktap_check "$d: every graded page reads back" \
+		blkio verify /dev/$d 0 $NG graded 11
+	ktap_check "$d: reset after the graded pages" zx_fresh /sys/block/$d /dev/$d
+done
+
 if [ "$B" != zramx0 ]; then
 	zx_set "${B#zram}" /sys/class/zram-control/hot_remove
 fi

@@ -12,8 +12,8 @@
  *   blkio            size    DEV
  *
  * START and NPAGES count 4 KiB pages.  MODE is one of the zt_pattern.h
- * modes (random text zero same mixed half sparse).  write and verify use
- * O_DIRECT, CHUNK pages per system call (default 64).
+ * modes (random text zero same mixed half sparse graded).  write and
+ * verify use O_DIRECT, CHUNK pages per system call (default 64).
  *
  * write prints "written=N" (pages) and fails at the first error, so a
  * caller can verify exactly what was stored before a mem_limit hit.

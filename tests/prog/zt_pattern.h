@@ -13,6 +13,10 @@
  *           seed and index, so misplaced pages are still detected
  *   mixed   by index: random, text, zero, same, half random/half zero,
  *           sparse (mostly zero with a few words), text, sparse
+ *   graded  random words up to a length set by the index, zero after:
+ *           over any 513 pages in a row every length from 0 to the
+ *           whole page, so the pages compress to every size class in
+ *           turn, the huge one included
  *
  * Except for the same-filled modes, the first 16 bytes of a page hold
  * the seed and page index, so a page read back from the wrong place is
@@ -35,6 +39,7 @@ enum zt_mode {
 	ZT_MIXED,
 	ZT_HALF,
 	ZT_SPARSE,
+	ZT_GRADED,
 };
 
 static const char *const zt_mode_names[] = {
@@ -45,6 +50,7 @@ static const char *const zt_mode_names[] = {
 	[ZT_MIXED] = "mixed",
 	[ZT_HALF] = "half",
 	[ZT_SPARSE] = "sparse",
+	[ZT_GRADED] = "graded",
 };
 
 static inline int zt_parse_mode(const char *s)
@@ -169,6 +175,14 @@ static inline void zt_fill_page(void *page, int mode, uint64_t seed,
 		zt_random_fill(w, ZT_PAGE / 16, key);
 		memset((char *)page + ZT_PAGE / 2, 0, ZT_PAGE / 2);
 		break;
+	case ZT_GRADED: {
+		/* 37 is prime to 513: idx mod 513 picks each length once. */
+		size_t n = idx * 37 % (ZT_PAGE / 8 + 1);
+
+		zt_random_fill(w, n, key);
+		memset(w + n, 0, ZT_PAGE - n * 8);
+		break;
+	}
 	case ZT_SPARSE:
 	default:
 		memset(page, 0, ZT_PAGE);
