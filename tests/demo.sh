@@ -113,13 +113,7 @@ kmake -C "$SRC" KDIR="$KDIR" -j2 > "$D/build.log" 2>&1 ||
 	    "$(tail -n 30 "$D/build.log")"
 step_ok "make: zsfast.ko and zramx.ko built against $KVER"
 ROOT=$D/root
-rm -rf "$ROOT"
-mkdir -p "$ROOT/lib/modules/$KVER"
-cp -al "$KMODDIR/kernel" "$ROOT/lib/modules/$KVER/" 2>/dev/null ||
-	cp -a "$KMODDIR/kernel" "$ROOT/lib/modules/$KVER/"
-for f in modules.builtin modules.builtin.modinfo modules.order; do
-	[ -f "$KMODDIR/$f" ] && cp "$KMODDIR/$f" "$ROOT/lib/modules/$KVER/"
-done
+zsf_stage_root "$ROOT" || die "stage $ROOT/lib/modules/$KVER with the stock modules"
 say "make install INSTALL_MOD_PATH=$ROOT (updates/, depmod)"
 kmake -C "$SRC" KDIR="$KDIR" INSTALL_MOD_PATH="$ROOT" install \
 	>> "$D/build.log" 2>&1 ||

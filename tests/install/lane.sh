@@ -135,18 +135,6 @@ excl_test() {	# excl_test DESC KVER CONFIG-EDIT
 }
 
 # ---- per kernel -----------------------------------------------------------
-stage_root() {	# stage_root ROOT: ROOT/lib/modules/$KVER with the stock modules
-	local root=$1 f
-
-	rm -rf "$root"
-	mkdir -p "$root/lib/modules/$KVER"
-	cp -al "$KMODDIR/kernel" "$root/lib/modules/$KVER/" 2>/dev/null ||
-		cp -a "$KMODDIR/kernel" "$root/lib/modules/$KVER/"
-	for f in modules.builtin modules.builtin.modinfo modules.order; do
-		[ -f "$KMODDIR/$f" ] && cp "$KMODDIR/$f" "$root/lib/modules/$KVER/"
-	done
-	return 0
-}
 
 # The module file of NAME under DIR (.ko or compressed).
 modfile() {
@@ -254,7 +242,10 @@ for f in $FLAVORS; do
 	tag=$f
 	echo "# $f: $KVER"
 	ROOT=$W/root-$KVER
-	stage_root "$ROOT"
+	if ! zsf_stage_root "$ROOT"; then
+		ktap_point fail "$tag: a scratch root with the stock modules"
+		continue
+	fi
 	# The headers: installed here, or only in the sysroot.
 	ksrc=()
 	if [ -f "/lib/modules/$KVER/build/Makefile" ]; then
@@ -314,7 +305,10 @@ for f in $FLAVORS; do
 		continue
 	fi
 	MROOT=$W/mroot-$KVER
-	stage_root "$MROOT"
+	if ! zsf_stage_root "$MROOT"; then
+		ktap_point fail "$tag: a scratch root for make install"
+		continue
+	fi
 	rm -rf "$W/make-$KVER"
 	cp -r "$CHECKOUT" "$W/make-$KVER"
 	if "${KRUN[@]}" make -C "$W/make-$KVER" KDIR="$KDIR" INSTALL_MOD_PATH="$MROOT" \

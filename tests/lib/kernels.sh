@@ -38,6 +38,11 @@
 #                             built: here, or in its build root with
 #                             $ZSF_CACHE, $ZSF_ROOT and the paths of
 #                             ZSF_KROOT_BINDS mounted at the same place
+#     zsf_stage_root ROOT     a scratch root for a guest of the kernel
+#                             fetched last: ROOT/lib/modules/$KVER with
+#                             its stock modules (hard links if it can)
+#                             and module lists, for a make install or
+#                             DKMS to add ours to
 #
 # Return status: 0; 1 if the kernel could not be fetched (the meta
 # packages do not resolve, apt-get download or the unpacking failed);
@@ -93,6 +98,20 @@ zsf_kernel_native() {
 
 	suite=$(zsf_kernel_field "$1" suite) || return 1
 	[ "${suite%%-*}" = "$(_zsf_host_suite)" ]
+}
+
+zsf_stage_root() {
+	local root=$1 f
+
+	rm -rf "$root"
+	mkdir -p "$root/lib/modules/$KVER"
+	cp -al "$KMODDIR/kernel" "$root/lib/modules/$KVER/" 2>/dev/null ||
+		cp -a "$KMODDIR/kernel" "$root/lib/modules/$KVER/" || return 1
+	for f in modules.builtin modules.builtin.modinfo modules.order; do
+		if [ -f "$KMODDIR/$f" ]; then
+			cp "$KMODDIR/$f" "$root/lib/modules/$KVER/" || return 1
+		fi
+	done
 }
 
 zsf_kernel_run() {
