@@ -75,38 +75,42 @@ static void zsft_append(const char *prefix, const char *text, bool reserve)
 	zsft_results_len += n;
 }
 
+/*
+ * One result line: "ok ", "not ok " or "# " (@pass < 0) and the
+ * formatted text, kept and logged; a point counts as passed or failed.
+ */
+static __printf(2, 0) void zsft_vline(int pass, const char *fmt, va_list args)
+{
+	const char *tag = pass < 0 ? "# " : pass ? "ok " : "not ok ";
+	char line[ZSFT_LINE_MAX];
+
+	vsnprintf(line, sizeof(line), fmt, args);
+	mutex_lock(&zsft_results_lock);
+	if (pass > 0)
+		zsft_passed++;
+	else if (!pass)
+		zsft_failed++;
+	zsft_append(tag, line, false);
+	mutex_unlock(&zsft_results_lock);
+	pr_info("%s%s\n", tag, line);
+}
+
 void zsft_point(bool pass, const char *fmt, ...)
 {
-	char line[ZSFT_LINE_MAX];
 	va_list args;
 
 	va_start(args, fmt);
-	vsnprintf(line, sizeof(line), fmt, args);
+	zsft_vline(pass, fmt, args);
 	va_end(args);
-
-	mutex_lock(&zsft_results_lock);
-	if (pass)
-		zsft_passed++;
-	else
-		zsft_failed++;
-	zsft_append(pass ? "ok " : "not ok ", line, false);
-	mutex_unlock(&zsft_results_lock);
-	pr_info("%s %s\n", pass ? "ok" : "not ok", line);
 }
 
 void zsft_diag(const char *fmt, ...)
 {
-	char line[ZSFT_LINE_MAX];
 	va_list args;
 
 	va_start(args, fmt);
-	vsnprintf(line, sizeof(line), fmt, args);
+	zsft_vline(-1, fmt, args);
 	va_end(args);
-
-	mutex_lock(&zsft_results_lock);
-	zsft_append("# ", line, false);
-	mutex_unlock(&zsft_results_lock);
-	pr_info("# %s\n", line);
 }
 
 void zsft_done(const char *what)
