@@ -270,7 +270,7 @@ if zx_is_zramx; then
 		_rc=$?
 		sed 's/^/# /' /tmp/zx_tr.log /tmp/zx_held.out
 		_held=$(sed -n 's/^pages while held: //p' /tmp/zx_held.out)
-		_max=$(sed -n 's/^mm_stat: *\([0-9]* *\)\{4\}\([0-9]*\).*/\2/p' /tmp/zx_held.out)
+		_max=$(sed -n 's/^mem_used_max while held: //p' /tmp/zx_held.out)
 		if [ $_rc = 0 ] && [ "${_max:-0}" -gt 4194304 ] &&
 			[ "$_held" = "$idle_zsf" ]; then
 			ktap_ok "a task held at munmap's exit by its tracer has freed what it released"
@@ -278,7 +278,7 @@ if zx_is_zramx; then
 			ktap_fail "a task held at munmap's exit by its tracer has freed what it released" \
 				"tracestop exit $_rc, mem_used_max ${_max:-?}, pages $_held, idle $idle_zsf"
 		fi
-		_g=$(sed -n 's/.*debug_stat: *//p' /tmp/zx_held.out | awk '{ print $4 + 0 }')
+		_g=$(sed -n 's/^gathered while held: //p' /tmp/zx_held.out)
 		check_gathered "traced munmap" "$_g0" "${_g:-0}"
 		if grep -q '^swapoff-ok' /tmp/zx_held.out &&
 			grep -q '^reset-ok' /tmp/zx_held.out &&

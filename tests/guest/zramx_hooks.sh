@@ -10,7 +10,8 @@
 #             (5 s at most) for orig/compr_data_size to drop to
 #             IDLE_ORIG/IDLE_COMPR.  Writes /tmp/zx_rel_{pre,zsf_now,rc,mm}.
 #   held      a traced task is stopped at the exit of munmap
-#             (TRACESTOP_CHILD): print what the pool and the device hold,
+#             (TRACESTOP_CHILD): print what the pool and the device hold
+#             ("pages", "mem_used_max" and "gathered while held: N"),
 #             then swapoff and reset the device under it.
 
 . "$ZT_DIR/lib.sh"
@@ -38,6 +39,8 @@ held)
 	echo "pages while held: $(zsf_pages)"
 	echo "child: $(grep -E 'VmRSS|VmSwap' /proc/"$TRACESTOP_CHILD"/status | tr '\n' ' ')"
 	echo "mm_stat: $(cat $ZSYS/mm_stat); debug_stat: $(sed -n 2p $ZSYS/debug_stat)"
+	echo "mem_used_max while held: $(zx_mm mem_used_max)"
+	echo "gathered while held: $(zx_dstat gathered)"
 	swapoff $ZDEV && echo swapoff-ok
 	echo 1 > $ZSYS/reset && echo reset-ok
 	;;
