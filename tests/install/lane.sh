@@ -28,8 +28,10 @@
 #   - `make install INSTALL_MOD_PATH=...` does the same without DKMS
 #     (on the primary kernels of tests/kernels.list);
 #   - a guest boot with only the DKMS-installed modules (in the guest's
-#     /lib/modules via the rig's GUEST_STOCK_MODS) runs t_zramxctl.sh,
-#     which loads them with modprobe (zramxctl --find) and zramx-swap;
+#     /lib/modules via the rig's GUEST_STOCK_MODS, with brd for a
+#     backing device) runs the tests of tests/tests.list for variant
+#     install: t_zramxctl.sh, which loads them with modprobe (zramxctl
+#     --find) and zramx-swap;
 #   - dkms remove takes them out again.
 # Once: BUILD_EXCLUSIVE keeps DKMS off a kernel without CONFIG_64BIT and
 # off a 5.10 kernel (status 77), and systemd-analyze verify accepts
@@ -61,6 +63,8 @@ source "$ZSF_ROOT/tests/lib/kernels.sh"
 source "$ZSF_ROOT/tests/lib/build.sh"
 # shellcheck source=tests/lib/guest.sh
 source "$ZSF_ROOT/tests/lib/guest.sh"
+# shellcheck source=tests/lib/tests.sh
+source "$ZSF_ROOT/tests/lib/tests.sh"
 
 ZSF_LANE=install
 # shellcheck source=tests/lib/lane.sh
@@ -220,18 +224,17 @@ depmod_checks() {	# depmod_checks TAG ROOT SUBDIR
 	fi
 }
 
-guest_boot() {	# guest_boot TAG ROOT
-	local tag=$1 root=$2 progs
+guest_boot() {	# guest_boot TAG ROOT FLAVOR
+	local tag=$1 root=$2 progs=$ZSF_OUT/progs
 
-	progs=$W/progs
-	if [ ! -x "$progs/zramxctl" ]; then
-		mkdir -p "$progs"
-		cp "$ZSF_ROOT/tools/zramxctl" "$ZSF_ROOT/tools/systemd/zramx-swap" "$progs/"
-		chmod +x "$progs"/*
+	if ! zsf_build_progs "$progs" 2> "$W/progs.err"; then
+		ktap_point fail "$tag guest: the static test programs" \
+			"$(tail -n 20 "$W/progs.err")"
+		return
 	fi
 	log "$KVER: booting with the DKMS-installed modules"
 	KMODDIR=$root/lib/modules/$KVER GUEST_KOS='' GUEST_PROGS=$progs \
-	GUEST_TESTS=zramxctl GUEST_STOCK_MODS="zramx" \
+	GUEST_TESTS=$(zsf_tests "$3" amd64 install) GUEST_STOCK_MODS="zramx brd" \
 	GUEST_OUT=$W/guest-$KVER GUEST_TIMEOUT=${ZSF_GUEST_TIMEOUT:-1800} \
 		zsf_guest_boot "$tag guest" "$W/guest-$KVER.stderr" zsf_guest_run
 }
@@ -287,7 +290,7 @@ for f in $FLAVORS; do
 	modinfo_checks "$tag dkms" "$ROOT/lib/modules/$KVER/updates" signed
 	depmod_checks "$tag dkms" "$ROOT" "updates/dkms"
 	if [ "$GUEST" = 1 ]; then
-		guest_boot "$tag dkms" "$ROOT"
+		guest_boot "$tag dkms" "$ROOT" "$f"
 	fi
 	ktap_check "$tag: dkms remove -k $KVER" "${DKMS[@]}" remove "$PKG/$PKGVER" \
 		-k "$KVER" --installtree "$ROOT/lib/modules" --no-depmod

@@ -72,7 +72,7 @@ _zsf_deps_groups() {
 	bench)	 echo "kbuild fetch progs guest tree plot" ;;	# make bench
 	build)	 echo "kbuild fetch progs tree lint suiteroot" ;; # lane build
 	guest)	 echo "kbuild fetch progs guest tree suiteroot" ;; # lanes guest-*
-	install) echo "kbuild fetch guest tree dkms" ;;		# lane install
+	install) echo "kbuild fetch progs guest tree dkms" ;;	# lane install
 	arm64)	 echo "kbuild fetch progs guest tree arm64" ;;	# lane arm64
 	debug)	 echo "debugk kbuild fetch progs guest tree" ;;	# lane debug
 	fresh)	 echo "rootfs" ;;				# lane fresh
