@@ -62,8 +62,10 @@ VARIANT=${ZSF_DEBUG_VARIANT:-}
 # through swap; every page costs far more on these kernels, and the
 # stress boot pushes more through swap anyway.  150 MiB makes them
 # about a third as long.
+# ZSFT_STRESS_SECONDS: zsfast_stress runs 15 s a phase here, where
+# lockdep and KASAN watch it, and 8 s on the other kernels.
 # Before these, the kernel's DEBUG_ARGS (tests/debug/build-kernel.sh).
-BOOT_ARGS="slab_nomerge rcupdate.rcu_cpu_stall_timeout=60 ZX_SWAP_AVAIL_MB=150"
+BOOT_ARGS="slab_nomerge rcupdate.rcu_cpu_stall_timeout=60 ZX_SWAP_AVAIL_MB=150 ZSFT_STRESS_SECONDS=15"
 # Console lines of this kernel that match the rig's splat pattern but
 # are banners, not reports.
 SPLAT_IGNORE='RCU lockdep checking is enabled'
