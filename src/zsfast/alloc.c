@@ -7,8 +7,9 @@
  *
  *   1. read obj from the handle without a lock, take its class field
  *      (64-bit; see zsfast_internal.h for why the read is safe);
- *   2. take that class's lock, re-read obj for a stable PFN, put the
- *      object on its zspage's free list, refile the zspage;
+ *   2. take that class's lock, re-read obj for a stable PFN, mark the
+ *      object free in its zspage's map (never touching the object's own
+ *      memory), refile the zspage;
  *   3. drop the lock, free the handle slot, and, if the zspage became
  *      empty, give its pages back with the class lock already dropped.
  *
@@ -23,23 +24,13 @@
 
 #include <linux/module.h>
 #include <linux/slab.h>
+#include <linux/bitmap.h>
 #include <linux/highmem.h>
 #include <linux/pagemap.h>
 #include <linux/err.h>
 #include <linux/lockdep.h>
 
 #include "zsfast/zsfast_internal.h"
-
-/* Free-list links live in the first word of free objects. */
-static inline unsigned long zsf_link_encode(unsigned int next)
-{
-	return (unsigned long)next << ZSF_TAG_BITS;
-}
-
-static inline unsigned int zsf_link_decode(unsigned long link)
-{
-	return link >> ZSF_TAG_BITS;
-}
 
 /* Map the page holding the first word of object @idx; returns that word. */
 static unsigned long *zsf_map_obj_word(struct zsf_class *class,
@@ -52,21 +43,24 @@ static unsigned long *zsf_map_obj_word(struct zsf_class *class,
 	return vaddr + offset_in_page(off);
 }
 
-static void zsf_init_freelist(struct zsf_class *class,
-			      struct zsf_zspage *zspage)
+/* Every object free; a small class's map is allocated here. */
+static bool zsf_init_free_map(struct zsf_class *class,
+			      struct zsf_zspage *zspage, gfp_t gfp)
 {
-	unsigned int idx;
-
-	zspage->freeobj = 0;
-	if (class->huge)
-		return;
-	for (idx = 0; idx < class->objs_per_zspage; idx++) {
-		unsigned long *word = zsf_map_obj_word(class, zspage, idx);
-
-		/* The last link is never followed: inuse says full first. */
-		*word = zsf_link_encode(idx + 1);
-		kunmap_local(word);
+	if (!zsf_class_map_inline(class)) {
+		zspage->free_map = bitmap_alloc(class->objs_per_zspage, gfp);
+		if (!zspage->free_map)
+			return false;
 	}
+	bitmap_fill(zsf_free_map(class, zspage), class->objs_per_zspage);
+	return true;
+}
+
+static void zsf_zspage_struct_free(struct zsf_zspage *zspage)
+{
+	if (!zsf_class_map_inline(zspage->class))
+		bitmap_free(zspage->free_map);
+	kmem_cache_free(zsf_zspage_cache, zspage);
 }
 
 static void zsf_free_pages(struct page **pages, unsigned int nr)
@@ -83,15 +77,20 @@ static struct zsf_zspage *zsf_alloc_zspage(struct zsf_pool *pool,
 					   struct zsf_class *class,
 					   gfp_t gfp, int nid)
 {
+	/* Not __GFP_ZERO: the cache may have a constructor (compat.h). */
+	gfp_t sgfp = gfp & ~(__GFP_HIGHMEM | __GFP_MOVABLE | __GFP_ZERO);
 	struct zsf_zspage *zspage;
 	unsigned int i;
 
-	/* Not __GFP_ZERO: the cache may have a constructor (compat.h). */
-	zspage = kmem_cache_alloc(zsf_zspage_cache, gfp & ~(__GFP_HIGHMEM |
-					__GFP_MOVABLE | __GFP_ZERO));
+	zspage = kmem_cache_alloc(zsf_zspage_cache, sgfp);
 	if (!zspage)
 		return NULL;
 	memset(zspage, 0, sizeof(*zspage));
+	zspage->class = class;
+	if (!zsf_init_free_map(class, zspage, sgfp)) {
+		kmem_cache_free(zsf_zspage_cache, zspage);
+		return NULL;
+	}
 
 	for (i = 0; i < class->pages_per_zspage; i++) {
 		struct page *page;
@@ -99,7 +98,7 @@ static struct zsf_zspage *zsf_alloc_zspage(struct zsf_pool *pool,
 		page = alloc_pages_node(nid, zsf_compat_page_gfp(gfp), 0);
 		if (!page) {
 			zsf_free_pages(zspage->pages, i);
-			kmem_cache_free(zsf_zspage_cache, zspage);
+			zsf_zspage_struct_free(zspage);
 			return NULL;
 		}
 		zsf_set_page_owner(page, zspage, i);
@@ -108,9 +107,7 @@ static struct zsf_zspage *zsf_alloc_zspage(struct zsf_pool *pool,
 
 	INIT_LIST_HEAD(&zspage->list);
 	rwlock_init(&zspage->migrate_lock);
-	zspage->class = class;
 	zspage->pool = pool;
-	zsf_init_freelist(class, zspage);
 	atomic_long_add(class->pages_per_zspage, &pool->pages_allocated);
 	return zspage;
 }
@@ -133,7 +130,7 @@ static void zsf_free_locked_zspage(struct zsf_pool *pool,
 		put_page(page);
 	}
 	atomic_long_sub(nr, &pool->pages_allocated);
-	kmem_cache_free(zsf_zspage_cache, zspage);
+	zsf_zspage_struct_free(zspage);
 }
 
 static bool zsf_trylock_zspage(struct zsf_zspage *zspage)
@@ -244,15 +241,16 @@ unsigned int zsf_obj_take_locked(struct zsf_class *class,
 				 struct zsf_zspage *zspage,
 				 unsigned long handle)
 {
-	unsigned int idx = zspage->freeobj;
+	unsigned long *map = zsf_free_map(class, zspage);
+	unsigned int idx = find_first_bit(map, class->objs_per_zspage);
 
+	__clear_bit(idx, map);
 	if (class->huge) {
 		zspage->huge_handle = handle;
 	} else {
 		unsigned long *word = zsf_map_obj_word(class, zspage, idx);
 
-		zspage->freeobj = zsf_link_decode(*word);
-		*word = handle | ZSF_TAG_ALLOCATED;
+		*word = handle;
 		kunmap_local(word);
 	}
 	zspage->inuse++;
@@ -261,23 +259,19 @@ unsigned int zsf_obj_take_locked(struct zsf_class *class,
 }
 
 /**
- * zsf_obj_free_locked() - put an object slot back on its zspage's free list
+ * zsf_obj_free_locked() - mark an object slot of a zspage free
  * @class: the zspage's class, locked
  * @zspage: the zspage
  * @obj_idx: the object
+ *
+ * Only the zspage is written: the object's memory is left as it is.
  */
 void zsf_obj_free_locked(struct zsf_class *class, struct zsf_zspage *zspage,
 			 unsigned int obj_idx)
 {
-	if (class->huge) {
+	if (class->huge)
 		zspage->huge_handle = 0;
-	} else {
-		unsigned long *word = zsf_map_obj_word(class, zspage, obj_idx);
-
-		*word = zsf_link_encode(zspage->freeobj);
-		kunmap_local(word);
-	}
-	zspage->freeobj = obj_idx;
+	__set_bit(obj_idx, zsf_free_map(class, zspage));
 	zspage->inuse--;
 	class->objs_inuse--;
 }
@@ -294,22 +288,21 @@ unsigned long zsf_next_allocated(struct zsf_class *class,
 				 struct zsf_zspage *zspage,
 				 unsigned int *obj_idx)
 {
+	unsigned long *word, handle;
 	unsigned int idx;
 
 	if (class->huge)
 		return *obj_idx == 0 ? zspage->huge_handle : 0;
 
-	for (idx = *obj_idx; idx < class->objs_per_zspage; idx++) {
-		unsigned long *word = zsf_map_obj_word(class, zspage, idx);
-		unsigned long val = *word;
-
-		kunmap_local(word);
-		if (val & ZSF_TAG_ALLOCATED) {
-			*obj_idx = idx;
-			return val & ~ZSF_TAG_ALLOCATED;
-		}
-	}
-	return 0;
+	idx = find_next_zero_bit(zsf_free_map(class, zspage),
+				 class->objs_per_zspage, *obj_idx);
+	if (idx >= class->objs_per_zspage)
+		return 0;
+	word = zsf_map_obj_word(class, zspage, idx);
+	handle = *word;
+	kunmap_local(word);
+	*obj_idx = idx;
+	return handle;
 }
 
 static struct zsf_zspage *zsf_find_partial(struct zsf_class *class)

@@ -87,8 +87,6 @@ static_assert(ZSF_PFN_BITS + ZSF_OBJ_CLASS_BITS + ZSF_OBJ_IDX_BITS_NEEDED <=
 	      BITS_PER_LONG,
 	      "zsfast: PFN, class and object index do not fit in obj");
 static_assert(ZSF_OBJ_IDX_BITS >= ZSF_OBJ_IDX_BITS_NEEDED);
-/* The free-list link, idx << ZSF_TAG_BITS, must fit a word too. */
-static_assert(ZSF_OBJ_IDX_BITS_NEEDED + ZSF_TAG_BITS <= BITS_PER_LONG);
 /* Object headers are aligned words, so they never straddle two pages. */
 static_assert(ZSF_CLASS_DELTA % sizeof(unsigned long) == 0);
 static_assert(ZSF_MIN_ALLOC_SIZE % sizeof(unsigned long) == 0);

@@ -13,11 +13,14 @@
  * points back at its zspage through page->private (zspage pointer | page
  * index), which is the only struct page field zsfast owns.
  *
- * An allocated object starts with a header word, handle | ZSF_TAG_ALLOCATED,
- * except in huge classes (one object per single-page zspage), where the
- * header would not fit and zspage->huge_handle holds the handle instead.
- * A free object's first word links to the next free object.  A handle is a
- * slot from zsf_handle_cache holding the object's location, "obj":
+ * An allocated object starts with a header word, its handle, except in
+ * huge classes (one object per single-page zspage), where the header would
+ * not fit and zspage->huge_handle holds the handle instead.  Which objects
+ * are free is kept in the zspage, one bit each (zsf_free_map()), not in
+ * the objects: a free never touches the memory of the object it frees,
+ * which swap release has not touched for as long as the page was out.
+ * A handle is a slot from zsf_handle_cache holding the object's location,
+ * "obj":
  *
  *   64-bit:   [ PFN | class index | object index ]   (see obj.h)
  *   fallback: [ PFN | object index ]
@@ -32,8 +35,8 @@
  * Callers such as zramx hold their own slot locks outside all of these.
  *
  * - class->lock protects the class's fullness lists and counters, every
- *   zspage's inuse/freeobj/fullness/dying/huge_handle, the free lists inside
- *   the objects, object headers, and every write of a handle's obj.  Any
+ *   zspage's inuse/free map/fullness/dying/huge_handle, object headers,
+ *   and every write of a handle's obj.  Any
  *   code that rewrites obj (allocation, compaction, migration) holds it, so
  *   obj is stable while the lock of its class is held.  Frees take it,
  *   often with interrupts off under their callers' locks, so nobody holds
@@ -114,8 +117,6 @@
 #define ZSF_HANDLE_SIZE		sizeof(unsigned long)
 #define ZSF_MAX_ALLOC_SIZE	PAGE_SIZE
 #define ZSF_CLASS_DELTA		(PAGE_SIZE >> 8)
-#define ZSF_TAG_ALLOCATED	1UL
-#define ZSF_TAG_BITS		1
 
 /* The page index rides in the low bits of page->private. */
 #define ZSF_PAGE_IDX_MASK	(ZSF_CHAIN_SIZE - 1)
@@ -157,13 +158,33 @@ struct zsf_zspage {
 	struct zsf_class *class;	/* immutable */
 	struct zsf_pool *pool;		/* immutable */
 	unsigned int inuse;		/* class->lock */
-	unsigned int freeobj;		/* class->lock */
 	u8 fullness;			/* class->lock */
 	bool dying;			/* class->lock */
 	rwlock_t migrate_lock;
 	unsigned long huge_handle;	/* class->lock; huge classes only */
+	/*
+	 * A bit set for each free object (class->lock): in the zspage for up
+	 * to BITS_PER_LONG objects (with 4 KiB pages, every class from 512
+	 * bytes up), kmalloc'ed for smaller classes.  See zsf_free_map().
+	 */
+	union {
+		unsigned long free_word;
+		unsigned long *free_map;
+	};
 	struct page *pages[ZSF_CHAIN_SIZE];
 };
+
+static inline bool zsf_class_map_inline(const struct zsf_class *class)
+{
+	return class->objs_per_zspage <= BITS_PER_LONG;
+}
+
+static inline unsigned long *zsf_free_map(const struct zsf_class *class,
+					  struct zsf_zspage *zspage)
+{
+	return zsf_class_map_inline(class) ? &zspage->free_word :
+					     zspage->free_map;
+}
 
 /* Per-CPU, so that the free path never bounces a shared counter. */
 struct zsf_pcpu_stats {
