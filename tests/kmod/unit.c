@@ -5,6 +5,7 @@
  * - handle encoding: geometry, encode/decode round trips of extreme values;
  * - error paths: zsf_malloc of 0 and of more than PAGE_SIZE, zsf_free of 0
  *   and of error values, objects of PAGE_SIZE, zsf_huge_class_size();
+ * - a free leaves the freed object's memory alone;
  * - every size from 1 to PAGE_SIZE: data round trips, every handle decodes
  *   to the class its size maps to, objects span pages, zspages fill;
  * - alloc/free sequences that empty and refill zspages;
@@ -19,6 +20,7 @@
  */
 #include <linux/kernel.h>
 #include <linux/err.h>
+#include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/numa.h>
 #include <linux/pgtable.h>
@@ -398,6 +400,61 @@ static void zsft_test_huge(struct zsft_unit *u)
 				   hs - 1, loc.objs_per_zspage);
 		zsft_u_free(u, &o);
 	}
+	zsft_agg_point(&agg);
+}
+
+/*
+ * A free marks the object in its zspage and leaves the object's memory
+ * alone: swap release frees objects that have been cold since swap-out.
+ * For a size whose zspage's map is inline and two whose map is not (the
+ * smallest classes), free the middle one of three objects (so that the
+ * zspage stays) and compare the object's first bytes in its page before
+ * and after.
+ */
+static void zsft_test_free_untouched(struct zsft_unit *u)
+{
+	static const u32 sizes[] = { 32, 100, 1000, 3000 };
+	struct zsft_agg agg = ZSFT_AGG("free: zsf_free leaves the freed object's memory as it was");
+	u8 before[2 * sizeof(unsigned long)], after[sizeof(before)];
+	struct zsft_obj o[3];
+	struct zsf_test_loc loc;
+	unsigned long pages;
+	unsigned int i, j, n = 0;
+	size_t off, len;
+	void *va;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		for (j = 0; j < 3; j++)
+			zsft_u_alloc(u, &o[j], sizes[i]);
+		if (!o[0].handle || !o[1].handle || !o[2].handle ||
+		    !zsft_u_locate(u, &agg, &o[1], &loc) || loc.huge)
+			goto next;
+		off = (size_t)loc.obj_idx * loc.class_size % PAGE_SIZE;
+		len = min3(sizeof(before), (size_t)loc.class_size,
+			   PAGE_SIZE - off);
+		va = kmap_local_page(pfn_to_page(loc.pfn));
+		memcpy(before, va + off, len);
+		kunmap_local(va);
+		pages = zsf_get_total_pages(u->pool);
+		zsft_u_free(u, &o[1]);
+		if (zsf_get_total_pages(u->pool) != pages) {
+			zsft_diag("size %u: the free released the zspage: not checked",
+				  sizes[i]);
+			goto next;
+		}
+		va = kmap_local_page(pfn_to_page(loc.pfn));
+		memcpy(after, va + off, len);
+		kunmap_local(va);
+		zsft_check(&agg, !memcmp(before, after, len),
+			   "size %u (class %u, %u objects a zspage): the free wrote the object's first %zu bytes",
+			   sizes[i], loc.class_size, loc.objs_per_zspage, len);
+		n++;
+next:
+		for (j = 0; j < 3; j++)
+			zsft_u_free(u, &o[j]);
+	}
+	zsft_check(&agg, n >= 3, "only %u of %zu sizes checked", n,
+		   ARRAY_SIZE(sizes));
 	zsft_agg_point(&agg);
 }
 
@@ -1074,6 +1131,7 @@ int zsft_run_unit(void)
 	if (zsft_test_lookup(u)) {
 		zsft_test_errors(u);
 		zsft_test_huge(u);
+		zsft_test_free_untouched(u);
 		zsft_test_every_size(u);
 		zsft_test_sequences(u);
 		zsft_test_compact(u);
