@@ -235,7 +235,8 @@ bool zsf_fix_fullness_locked(struct zsf_class *class,
  * @zspage: a zspage with a free slot
  * @handle: the handle to record in the object header
  *
- * Return: the object index.  The caller records obj in the handle.
+ * Return: the object index, the lowest free one.  The caller records obj
+ * in the handle.
  */
 unsigned int zsf_obj_take_locked(struct zsf_class *class,
 				 struct zsf_zspage *zspage,
@@ -244,6 +245,8 @@ unsigned int zsf_obj_take_locked(struct zsf_class *class,
 	unsigned long *map = zsf_free_map(class, zspage);
 	unsigned int idx = find_first_bit(map, class->objs_per_zspage);
 
+	/* The caller picked a zspage with inuse < objs_per_zspage. */
+	VM_WARN_ON_ONCE(idx >= class->objs_per_zspage);
 	__clear_bit(idx, map);
 	if (class->huge) {
 		zspage->huge_handle = handle;
