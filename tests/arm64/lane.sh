@@ -64,8 +64,6 @@ echo "# busybox: $bb"
 
 t=$(date +%s)
 if zsf_arm64_progs "$W/progs" 2> "$W/progs.err"; then
-	cp "$ZSF_ROOT/tools/zramxctl" "$ZSF_ROOT/tools/systemd/zramx-swap" "$W/progs/"
-	chmod +x "$W/progs/zramxctl" "$W/progs/zramx-swap"
 	ktap_point ok "static aarch64 test programs ($(($(date +%s) - t)) s)"
 else
 	ktap_point fail "static aarch64 test programs" "$(tail -n 20 "$W/progs.err")"

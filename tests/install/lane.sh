@@ -225,19 +225,21 @@ depmod_checks() {	# depmod_checks TAG ROOT SUBDIR
 }
 
 guest_boot() {	# guest_boot TAG ROOT FLAVOR
-	local tag=$1 root=$2 progs=$ZSF_OUT/progs
+	local tag=$1 root=$2
 
-	if ! zsf_build_progs "$progs" 2> "$W/progs.err"; then
-		ktap_point fail "$tag guest: the static test programs" \
-			"$(tail -n 20 "$W/progs.err")"
-		return
-	fi
 	log "$KVER: booting with the DKMS-installed modules"
-	KMODDIR=$root/lib/modules/$KVER GUEST_KOS='' GUEST_PROGS=$progs \
+	KMODDIR=$root/lib/modules/$KVER GUEST_KOS='' GUEST_PROGS=$ZSF_OUT/progs \
 	GUEST_TESTS=$(zsf_tests "$3" amd64 install) GUEST_STOCK_MODS="zramx brd" \
 	GUEST_OUT=$W/guest-$KVER GUEST_TIMEOUT=${ZSF_GUEST_TIMEOUT:-1800} \
 		zsf_guest_boot "$tag guest" "$W/guest-$KVER.stderr" zsf_guest_run
 }
+
+# The guests' test programs, once for every kernel.
+if [ "$GUEST" = 1 ] && ! zsf_build_progs "$ZSF_OUT/progs" 2> "$W/progs.err"; then
+	ktap_point fail "the static test programs for the guests" \
+		"$(tail -n 20 "$W/progs.err")"
+	GUEST=0
+fi
 
 for f in $FLAVORS; do
 	t=$(date +%s)

@@ -406,7 +406,7 @@ static void zsft_test_huge(struct zsft_unit *u)
 /*
  * A free marks the object in its zspage and leaves the object's memory
  * alone: swap release frees objects that have been cold since swap-out.
- * For a size whose zspage's map is inline and two whose map is not (the
+ * For two sizes whose zspage's map is inline and two whose map is not (the
  * smallest classes), free the middle one of three objects (so that the
  * zspage stays) and compare the object's first bytes in its page before
  * and after.
