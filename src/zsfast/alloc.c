@@ -13,6 +13,12 @@
  *   3. drop the lock, free the handle slot, and, if the zspage became
  *      empty, give its pages back with the class lock already dropped.
  *
+ * The handle slot goes back to its cache in a batch: zsf_free() leaves it
+ * in a per-CPU array, which is handed to kmem_cache_free_bulk() when it
+ * is full (zsf_handle_slot_free()).  Slots freed in allocation order
+ * share slabs, and the bulk free takes each slab once instead of once a
+ * slot.  Nothing reads a slot once it is in the array.
+ *
  * No pool-wide lock or shared counter is touched on the way, except the
  * pool's page count when a zspage is released.
  *
@@ -29,8 +35,75 @@
 #include <linux/pagemap.h>
 #include <linux/err.h>
 #include <linux/lockdep.h>
+#include <linux/percpu.h>
 
 #include "zsfast/zsfast_internal.h"
+
+/*
+ * Handle slots freed by zsf_free(), not yet given back.  Only with SLUB
+ * and without PREEMPT_RT: SLAB's kmem_cache_free_bulk() enables
+ * interrupts, which zsf_free()'s callers may have disabled, and on
+ * PREEMPT_RT SLUB's free takes sleeping locks, which the array's
+ * preempt_disable() section must not.  zsf_free() is never called from
+ * interrupts, so disabling preemption is enough to own this CPU's array.
+ */
+#define ZSF_SLOT_BATCH		32
+#define ZSF_BATCH_SLOTS		(IS_ENABLED(CONFIG_SLUB) && \
+				 !IS_ENABLED(CONFIG_PREEMPT_RT))
+
+struct zsf_slot_batch {
+	unsigned int nr;
+	void *slots[ZSF_SLOT_BATCH];
+};
+
+static struct zsf_slot_batch __percpu *zsf_slot_batches;
+
+static void zsf_handle_slot_free(unsigned long handle)
+{
+	struct zsf_slot_batch *b;
+
+	if (!ZSF_BATCH_SLOTS) {
+		kmem_cache_free(zsf_handle_cache, (void *)handle);
+		return;
+	}
+	b = get_cpu_ptr(zsf_slot_batches);
+	b->slots[b->nr++] = (void *)handle;
+	if (b->nr == ZSF_SLOT_BATCH) {
+		kmem_cache_free_bulk(zsf_handle_cache, b->nr, b->slots);
+		b->nr = 0;
+	}
+	put_cpu_ptr(zsf_slot_batches);
+}
+
+/**
+ * zsf_slot_batches_init() - allocate the per-CPU arrays of freed handle slots
+ *
+ * Return: 0, or -ENOMEM.
+ */
+int zsf_slot_batches_init(void)
+{
+	zsf_slot_batches = alloc_percpu(struct zsf_slot_batch);
+	return zsf_slot_batches ? 0 : -ENOMEM;
+}
+
+/**
+ * zsf_slot_batches_exit() - give back every waiting handle slot, and the
+ *	arrays
+ *
+ * Context: module exit, with no pool left, so no zsf_free() can run.
+ */
+void zsf_slot_batches_exit(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct zsf_slot_batch *b = per_cpu_ptr(zsf_slot_batches, cpu);
+
+		if (b->nr)
+			kmem_cache_free_bulk(zsf_handle_cache, b->nr, b->slots);
+	}
+	free_percpu(zsf_slot_batches);
+}
 
 /* Map the page holding the first word of object @idx; returns that word. */
 static unsigned long *zsf_map_obj_word(struct zsf_class *class,
@@ -479,7 +552,7 @@ void zsf_free(struct zsf_pool *pool, unsigned long handle)
 	empty = zsf_fix_fullness_locked(class, zspage);
 	spin_unlock(&class->lock);
 
-	kmem_cache_free(zsf_handle_cache, (void *)handle);
+	zsf_handle_slot_free(handle);
 	if (unlikely(contended))
 		zsf_stat_inc(pool, lock_contended);
 	zsf_stat_inc(pool, frees);

@@ -34,9 +34,13 @@ static int __init zsf_init(void)
 		goto out_handle;
 	}
 
-	err = zsf_debugfs_init();
+	err = zsf_slot_batches_init();
 	if (err)
 		goto out_zspage;
+
+	err = zsf_debugfs_init();
+	if (err)
+		goto out_batches;
 
 	pr_info("loaded: %s encoding, %u size classes, %s pages\n",
 #ifdef ZSF_CLASS_IN_OBJ
@@ -48,6 +52,8 @@ static int __init zsf_init(void)
 		ZSF_MOVABLE_PAGES ? "movable" : "unmovable");
 	return 0;
 
+out_batches:
+	zsf_slot_batches_exit();
 out_zspage:
 	kmem_cache_destroy(zsf_zspage_cache);
 out_handle:
@@ -59,6 +65,7 @@ static void __exit zsf_exit(void)
 {
 	/* Every pool holds a module reference, so none is left here. */
 	zsf_debugfs_exit();
+	zsf_slot_batches_exit();
 	kmem_cache_destroy(zsf_zspage_cache);
 	kmem_cache_destroy(zsf_handle_cache);
 }

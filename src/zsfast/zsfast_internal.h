@@ -50,6 +50,10 @@
  * - The page lock of any page of a zspage pins the zspage: it is freed only
  *   after all its pages have been locked (trylocked on the free path, which
  *   never sleeps; otherwise by the deferred-release worker).
+ * - A CPU's array of freed handle slots (alloc.c, zsf_handle_slot_free())
+ *   is used only by that CPU with preemption disabled, and by module exit
+ *   once no pool is left.  No lock is needed: zsf_free() never runs in
+ *   interrupts.
  *
  * Reads without a lock, and why they are safe
  * -------------------------------------------
@@ -364,6 +368,8 @@ bool zsf_fix_fullness_locked(struct zsf_class *class,
 			     struct zsf_zspage *zspage);
 void zsf_release_zspage(struct zsf_pool *pool, struct zsf_zspage *zspage);
 void zsf_release_work(struct work_struct *work);
+int zsf_slot_batches_init(void);
+void zsf_slot_batches_exit(void);
 void zsf_free_zspage_sleepable(struct zsf_pool *pool,
 			       struct zsf_zspage *zspage);
 unsigned long zsf_next_allocated(struct zsf_class *class,
