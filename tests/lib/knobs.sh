@@ -5,8 +5,9 @@
 # or run it: `bash tests/lib/knobs.sh`.
 #
 #   zsf_knobs_check
-#	Fails, naming each on stderr, if tests/, bench/, tools/ or the
-#	Makefile read a knob that Documentation/knobs.rst has no entry for,
+#	Fails, naming each on stderr, if tests/, bench/ (not the records of
+#	throw-away runs in bench/results/), tools/ or the Makefile read a
+#	knob that Documentation/knobs.rst has no entry for,
 #	or knobs.rst has an entry (or two) for one that nothing reads.  A
 #	knob: a ZSF_*, BENCH_*, STRESS_MINUTES, FAULT_SECONDS or
 #	DELIBERATE_SECONDS variable read as ${NAME:-...}, ${NAME-...},
@@ -26,7 +27,8 @@ zsf_knobs_check() (
 	local doc=Documentation/knobs.rst reads used listed n bad=0
 
 	# "NAME FILE", one a line.
-	reads=$({ grep -rIoE '\$\{('"$ZSF_KNOBS_RE"'):?[-?=+]' tests bench tools Makefile
+	reads=$({ grep -rIoE --exclude-dir=results '\$\{('"$ZSF_KNOBS_RE"'):?[-?=+]' \
+			tests bench tools Makefile
 		  grep -HoE '\$\(if \$\(ZSF_[A-Z0-9_]+\)' Makefile; } |
 		sed -E 's/^([^:]+):.*[{(]([A-Z0-9_]+).*/\2 \1/' | sort -u)
 	used=$(awk '{ print $1 }' <<< "$reads" | sort -u)
