@@ -46,6 +46,8 @@
  * PREEMPT_RT SLUB's free takes sleeping locks, which the array's
  * preempt_disable() section must not.  zsf_free() is never called from
  * interrupts, so disabling preemption is enough to own this CPU's array.
+ * The slots of a CPU that goes offline wait for it, or for module exit:
+ * at most ZSF_SLOT_BATCH - 1 of them.
  */
 #define ZSF_SLOT_BATCH		32
 #define ZSF_BATCH_SLOTS		(IS_ENABLED(CONFIG_SLUB) && \
