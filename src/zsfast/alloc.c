@@ -80,10 +80,14 @@ static void zsf_handle_slot_free(unsigned long handle)
 /**
  * zsf_slot_batches_init() - allocate the per-CPU arrays of freed handle slots
  *
+ * Nothing to allocate where zsf_free() gives slots back one at a time.
+ *
  * Return: 0, or -ENOMEM.
  */
 int zsf_slot_batches_init(void)
 {
+	if (!ZSF_BATCH_SLOTS)
+		return 0;
 	zsf_slot_batches = alloc_percpu(struct zsf_slot_batch);
 	return zsf_slot_batches ? 0 : -ENOMEM;
 }
@@ -98,6 +102,8 @@ void zsf_slot_batches_exit(void)
 {
 	int cpu;
 
+	if (!zsf_slot_batches)
+		return;
 	for_each_possible_cpu(cpu) {
 		struct zsf_slot_batch *b = per_cpu_ptr(zsf_slot_batches, cpu);
 
