@@ -180,4 +180,11 @@ static inline void zramx_compat_rw_page_end(struct gendisk *disk,
 }
 #endif /* HAVE_BLK_RW_PAGE */
 
+/* The unbound system workqueue, under the name the kernel prefers. */
+#ifdef HAVE_SYSTEM_DFL_WQ
+#define zramx_compat_unbound_wq		system_dfl_wq
+#else
+#define zramx_compat_unbound_wq		system_unbound_wq
+#endif
+
 #endif /* _ZSF_COMPAT_ZRAMX_H_ */

@@ -361,7 +361,7 @@ static struct zramx_gather *zramx_gather_start(struct zramx *zx,
 	raw_spin_lock_irqsave(&zx->gather_lock, flags);
 	list_add_tail(&g->node, &zx->gather_list);
 	raw_spin_unlock_irqrestore(&zx->gather_lock, flags);
-	queue_delayed_work(system_wq, &zx->gather_reap,
+	queue_delayed_work(zramx_compat_unbound_wq, &zx->gather_reap,
 			   msecs_to_jiffies(READ_ONCE(gather_timeout_ms)));
 	atomic64_inc(&zx->stats.gathers);
 	return g;
@@ -507,7 +507,8 @@ static void zramx_gather_reap(struct work_struct *work)
 	more = !list_empty(&zx->gather_list);
 	raw_spin_unlock_irq(&zx->gather_lock);
 	if (more)
-		queue_delayed_work(system_wq, &zx->gather_reap, age ?: 1);
+		queue_delayed_work(zramx_compat_unbound_wq, &zx->gather_reap,
+				   age ?: 1);
 }
 
 static bool zramx_gather_none(struct zramx *zx)

@@ -186,7 +186,7 @@ int zramx_bd_read(struct zramx *zx, unsigned long blk, struct page *page)
 
 	atomic64_inc(&zx->stats.bd_reads);
 	INIT_WORK_ONSTACK(&req.work, zramx_bd_read_work);
-	queue_work(system_unbound_wq, &req.work);
+	queue_work(zramx_compat_unbound_wq, &req.work);
 	flush_work(&req.work);
 	destroy_work_on_stack(&req.work);
 	if (req.ret)
