@@ -182,6 +182,15 @@ compress:
 			handle = zsf_malloc(zx->pool, comp_len, ZRAMX_GFP_WAIT,
 					    NUMA_NO_NODE);
 			if (IS_ERR_VALUE(handle)) {
+				/*
+				 * Swap-out runs in reclaim: once the reserves
+				 * are spent, even this fails.  The swap core
+				 * keeps the page dirty and writes it later.
+				 */
+				atomic64_inc(&zx->stats.nomem_writes);
+				pr_warn_ratelimited("zramx: %s: no memory for a %u-byte object, write refused\n",
+						    zx->disk->disk_name,
+						    comp_len);
 				handle = 0;
 				ret = -ENOMEM;
 				goto out_free;

@@ -548,7 +548,10 @@ static ssize_t mm_stat_show(struct device *dev,
 	return ret;
 }
 
-/* version: 1, then writestall miss_free gathers gathered gather_taken */
+/*
+ * version: 1, then writestall miss_free gathers gathered gather_taken
+ * nomem_writes
+ */
 static ssize_t debug_stat_show(struct device *dev,
 			       struct device_attribute *attr, char *buf)
 {
@@ -556,12 +559,13 @@ static ssize_t debug_stat_show(struct device *dev,
 	ssize_t ret;
 
 	down_read(&zx->init_lock);
-	ret = sysfs_emit(buf, "version: %d\n%8llu %8llu %8llu %8llu %8llu\n", 1,
-			 (u64)atomic64_read(&zx->stats.writestall),
+	ret = sysfs_emit(buf, "version: %d\n%8llu %8llu %8llu %8llu %8llu %8llu\n",
+			 1, (u64)atomic64_read(&zx->stats.writestall),
 			 (u64)atomic64_read(&zx->stats.miss_free),
 			 (u64)atomic64_read(&zx->stats.gathers),
 			 (u64)atomic64_read(&zx->stats.gathered),
-			 (u64)atomic64_read(&zx->stats.gather_taken));
+			 (u64)atomic64_read(&zx->stats.gather_taken),
+			 (u64)atomic64_read(&zx->stats.nomem_writes));
 	up_read(&zx->init_lock);
 	return ret;
 }

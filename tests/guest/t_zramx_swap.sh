@@ -88,10 +88,22 @@ if [ "$max_used" -gt 0 ] && [ $(($(zx_io notify_free) - nf)) -gt 0 ]; then
 else
 	ktap_fail "$ZDEV carried the traffic (mem_used_max, notify_free)"
 fi
-if [ "$(zx_io failed_reads)" = 0 ] && [ "$(zx_io failed_writes)" = 0 ]; then
-	ktap_ok "no failed reads or writes"
+if [ "$(zx_io failed_reads)" = 0 ]; then
+	ktap_ok "no failed reads"
 else
-	ktap_fail "no failed reads or writes" "io_stat: $(cat $ZSYS/io_stat)"
+	ktap_fail "no failed reads" "io_stat: $(cat $ZSYS/io_stat)"
+fi
+# A write fails, as with stock zram, where swap-out in direct reclaim
+# finds the reserves spent (once in a dozen runs on a 16 KiB-page
+# guest).  The swap core keeps such a page, and swapcheck read it back.
+# zramx counts those apart (debug_stat); any other failed write fails.
+fw=$(zx_io failed_writes)
+nomem=$(zx_dstat nomem_writes)	# 0 on stock zram, which has no such field
+if [ "$fw" = "$nomem" ]; then
+	ktap_ok "no failed writes but for want of memory ($fw)"
+else
+	ktap_fail "no failed writes but for want of memory" \
+		"io_stat: $(cat $ZSYS/io_stat); nomem_writes: $nomem"
 fi
 
 # What swapcheck pushed is freed with its processes; what is left belongs

@@ -111,7 +111,7 @@ zx_mm() {
 }
 
 # debug_stat field (line 2) by name: writestall miss_free gathers gathered
-# gather_taken (Documentation/zramx.rst).
+# gather_taken nomem_writes (Documentation/zramx.rst).
 zx_dstat() {
 	case $1 in
 	writestall) _n=1 ;;
@@ -119,6 +119,7 @@ zx_dstat() {
 	gathers) _n=3 ;;
 	gathered) _n=4 ;;
 	gather_taken) _n=5 ;;
+	nomem_writes) _n=6 ;;
 	*) echo "zx_dstat: no field $1" >&2; return 1 ;;
 	esac
 	sed -n 2p "${2:-$ZSYS}/debug_stat" | awk -v n=$_n '{ print $n + 0 }'
