@@ -33,7 +33,6 @@
 #     zsf_kernels [ROLE]      the kernels' names (of ROLE; !ROLE: of any
 #                             other role), in list order
 #     zsf_kernel_field NAME FIELD   suite|image|headers|cc|role|dkms of NAME
-#     zsf_kernel_native NAME  is NAME of this machine's distribution?
 #     zsf_kernel_run CMD...   run CMD where the kernel fetched last is
 #                             built: here, or in its build root with
 #                             $ZSF_CACHE, $ZSF_ROOT and the paths of
@@ -89,15 +88,6 @@ zsf_kernel_field() {
 	esac
 	_zsf_kernels_entries | awk -v n="$1" -v c=$col '$1 == n { print $c; f = 1 }
 		END { exit !f }'
-}
-
-
-# Is kernel NAME of this machine's distribution (built here, no root)?
-zsf_kernel_native() {
-	local suite
-
-	suite=$(zsf_kernel_field "$1" suite) || return 1
-	[ "${suite%%-*}" = "$(_zsf_host_suite)" ]
 }
 
 zsf_stage_root() {
