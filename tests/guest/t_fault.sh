@@ -30,6 +30,7 @@
 #   - failures were injected (else the test proved nothing);
 #   - the failed writes were reported to the swap layer as I/O errors:
 #     zramx's failed_writes and the kernel's "Write-error on swap-device" (6.12; swap-entry on 6.1);
+#   - each of them was an allocation failure (debug_stat's nomem_writes);
 #   - no kernel report (KASAN, lockdep, WARN, BUG, list corruption);
 #   - swapoff, reset: zsfast pages 0; rmmod; no slab cache left.
 #
@@ -127,6 +128,7 @@ injected() {
 
 fw0=$(awk '{ print $2 }' /sys/block/zramx0/io_stat)
 fr0=$(awk '{ print $1 }' /sys/block/zramx0/io_stat)
+nomem0=$(awk 'NR == 2 { print $6 }' /sys/block/zramx0/debug_stat)
 out0=$(dbg_vmstat pswpout)
 
 ok=1
@@ -163,9 +165,10 @@ fi
 
 fw=$(($(awk '{ print $2 }' /sys/block/zramx0/io_stat) - fw0))
 fr=$(($(awk '{ print $1 }' /sys/block/zramx0/io_stat) - fr0))
+nomem=$(($(awk 'NR == 2 { print $6 }' /sys/block/zramx0/debug_stat) - nomem0))
 out=$(($(dbg_vmstat pswpout) - out0))
 kerr=$(dmesg | grep -c 'Write-error on swap-')
-ktap_diag "pswpout +$out; zramx0 failed_writes +$fw, failed_reads +$fr; kernel write-error lines: $kerr"
+ktap_diag "pswpout +$out; zramx0 failed_writes +$fw (nomem_writes +$nomem), failed_reads +$fr; kernel write-error lines: $kerr"
 ktap_diag "zramx0 debug_stat: $(tr "\\n" " " < /sys/block/zramx0/debug_stat 2>/dev/null)"
 if [ "$out" -gt 1000 ]; then
 	ktap_ok "swap traffic went through zramx0 during injection"
@@ -179,6 +182,15 @@ elif [ "$fw" -eq 0 ]; then
 else
 	ktap_fail "failed writes surfaced as I/O errors" \
 		"zramx counted $fw failed writes, the swap layer logged none"
+fi
+
+# Swap writes whole pages, so a write can fail here only where
+# zsf_malloc() found no memory: anything else is a wrong error path.
+if [ "$fw" -eq "$nomem" ]; then
+	ktap_ok "every failed write was one refused for want of memory ($fw)"
+else
+	ktap_fail "every failed write was one refused for want of memory" \
+		"failed_writes +$fw, nomem_writes +$nomem"
 fi
 
 dbg_teardown_checks zramx0
