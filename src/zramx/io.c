@@ -267,8 +267,10 @@ static int zramx_bvec_write(struct zramx *zx, struct bio_vec *bv, u32 index,
 		return zramx_write_page(zx, bv->bv_page, index);
 
 	page = alloc_page(GFP_NOIO);
-	if (!page)
+	if (!page) {
+		atomic64_inc(&zx->stats.nomem_writes);
 		return -ENOMEM;
+	}
 	ret = zramx_read_page(zx, page, index, NULL);
 	if (!ret) {
 		memcpy_from_bvec(page_address(page) + offset, bv);

@@ -119,7 +119,7 @@ struct zramx_stats {
 	atomic64_t pages_stored;	/* slots holding data */
 	atomic_long_t max_used_pages;	/* pool size high-water mark */
 	atomic64_t writestall;		/* writes that took the slow path */
-	atomic64_t nomem_writes;	/* ... and found no memory there */
+	atomic64_t nomem_writes;	/* writes refused for want of memory */
 	atomic64_t miss_free;		/* notifications that lost a trylock */
 	atomic64_t gathers;		/* batches of released slots started */
 	atomic64_t gathered;		/* objects their tasks freed */
