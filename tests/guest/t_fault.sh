@@ -40,6 +40,7 @@
 ZT_DIR=$(dirname "$0")
 . "$ZT_DIR/lib.sh"
 . "$ZT_DIR/dbg_lib.sh"
+. "$ZT_DIR/zramx_lib.sh"
 
 SECS=$(dbg_param fault_seconds 90)
 PCT=$(dbg_param fault_percent 10)
@@ -126,9 +127,9 @@ injected() {
 	echo $((TIMES - $(cat "$DBG/$1/times")))
 }
 
-fw0=$(awk '{ print $2 }' /sys/block/zramx0/io_stat)
-fr0=$(awk '{ print $1 }' /sys/block/zramx0/io_stat)
-nomem0=$(awk 'NR == 2 { print $6 }' /sys/block/zramx0/debug_stat)
+fw0=$(zx_io failed_writes)
+fr0=$(zx_io failed_reads)
+nomem0=$(zx_dstat nomem_writes)
 out0=$(dbg_vmstat pswpout)
 
 ok=1
@@ -163,9 +164,9 @@ else
 	ktap_fail "allocation failures were injected into our modules"
 fi
 
-fw=$(($(awk '{ print $2 }' /sys/block/zramx0/io_stat) - fw0))
-fr=$(($(awk '{ print $1 }' /sys/block/zramx0/io_stat) - fr0))
-nomem=$(($(awk 'NR == 2 { print $6 }' /sys/block/zramx0/debug_stat) - nomem0))
+fw=$(($(zx_io failed_writes) - fw0))
+fr=$(($(zx_io failed_reads) - fr0))
+nomem=$(($(zx_dstat nomem_writes) - nomem0))
 out=$(($(dbg_vmstat pswpout) - out0))
 kerr=$(dmesg | grep -c 'Write-error on swap-')
 ktap_diag "pswpout +$out; zramx0 failed_writes +$fw (nomem_writes +$nomem), failed_reads +$fr; kernel write-error lines: $kerr"
