@@ -2,23 +2,17 @@
 # shellcheck shell=sh
 #
 # Shared by the t_zsfast_*.sh scripts that drive zsfast_test.ko
-# (tests/kmod): turning its results file into KTAP points, zsfast's page
+# (tests/kmod): nesting its results document, zsfast's page
 # total, and loading zsfast for the run.  Source after lib.sh.
 
 ZSFT_RESULTS=/sys/kernel/debug/zsfast_test/results
 
-# zsft_report NAME: the module's result lines become KTAP points; the run
-# fails if it did not finish (no "done" line).
+# zsft_report NAME: the module's results, a KTAP document of its own
+# (tests/kmod/zsft.h), nested as the subtest "zsfast_test run=NAME"; then
+# a point for whether the run finished (its closing "done" line).
 zsft_report() {
-	_done=
-	while IFS= read -r _l; do
-		case "$_l" in
-		"ok "*) ktap_ok "${_l#ok }" ;;
-		"not ok "*) ktap_fail "${_l#not ok }" ;;
-		"# "*) ktap_diag "${_l#\# }" ;;
-		"done "*) _done=${_l#done } ;;
-		esac
-	done < "$ZSFT_RESULTS"
+	ktap_nest "zsfast_test run=$1" "$ZSFT_RESULTS"
+	_done=$(sed -n "s/^# zsfast_test run=$1 done: //p" "$ZSFT_RESULTS")
 	if [ -n "$_done" ]; then
 		ktap_ok "$1 run completed ($_done)"
 	else

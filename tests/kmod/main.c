@@ -12,8 +12,8 @@
  *                                                   free to .../ctl
  *
  * unit, stress and leak run to completion inside insmod.  Results are read
- * from /sys/kernel/debug/zsfast_test/results (format in zsft.h); the guest
- * scripts turn them into KTAP points.  seed=N makes a run reproducible; the
+ * from /sys/kernel/debug/zsfast_test/results, a KTAP document (zsft.h);
+ * the guest scripts nest it as a subtest.  seed=N makes a run reproducible; the
  * seed used is printed as a diagnostic.  An unknown run= is refused.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -76,13 +76,13 @@ static void zsft_append(const char *prefix, const char *text, bool reserve)
 }
 
 /*
- * One result line: "ok ", "not ok " or "# " (@pass < 0) and the
- * formatted text, kept and logged; a point counts as passed or failed.
+ * One line of the results document: the point "ok N TEXT" or "not ok N
+ * TEXT", numbered from 1 in the order written, or the diagnostic "# TEXT"
+ * (@pass < 0); kept and logged.
  */
 static __printf(2, 0) void zsft_vline(int pass, const char *fmt, va_list args)
 {
-	const char *tag = pass < 0 ? "# " : pass ? "ok " : "not ok ";
-	char line[ZSFT_LINE_MAX];
+	char line[ZSFT_LINE_MAX], tag[32];
 
 	vsnprintf(line, sizeof(line), fmt, args);
 	mutex_lock(&zsft_results_lock);
@@ -90,6 +90,11 @@ static __printf(2, 0) void zsft_vline(int pass, const char *fmt, va_list args)
 		zsft_passed++;
 	else if (!pass)
 		zsft_failed++;
+	if (pass < 0)
+		strscpy(tag, "# ", sizeof(tag));
+	else
+		snprintf(tag, sizeof(tag), "%sok %lu ", pass ? "" : "not ",
+			 zsft_passed + zsft_failed);
 	zsft_append(tag, line, false);
 	mutex_unlock(&zsft_results_lock);
 	pr_info("%s%s\n", tag, line);
@@ -120,14 +125,15 @@ void zsft_done(const char *what)
 	mutex_lock(&zsft_results_lock);
 	if (zsft_overflow) {
 		zsft_failed++;
-		zsft_append("not ok ", "results buffer overflowed", true);
+		snprintf(line, sizeof(line), "%lu results buffer overflowed",
+			 zsft_passed + zsft_failed);
+		zsft_append("not ok ", line, true);
 	}
-	snprintf(line, sizeof(line), "%lu %lu %s", zsft_passed, zsft_failed,
-		 what);
-	zsft_append("done ", line, true);
+	snprintf(line, sizeof(line), "run=%s done: %lu passed, %lu failed",
+		 what, zsft_passed, zsft_failed);
+	zsft_append("# zsfast_test ", line, true);
 	mutex_unlock(&zsft_results_lock);
-	pr_info("done %s: %lu passed, %lu failed\n", what, zsft_passed,
-		zsft_failed);
+	pr_info("%s\n", line);
 }
 
 void zsft_results_reset(void)

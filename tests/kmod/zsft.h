@@ -2,15 +2,17 @@
 /*
  * Internal interfaces of zsfast_test.ko.
  *
- * Results are collected as KTAP-like lines in a buffer that the guest
- * scripts read from /sys/kernel/debug/zsfast_test/results:
+ * Results are a KTAP document of their own, kept in a buffer that the
+ * guest scripts nest as a subtest (tests/guest/zsft_lib.sh) from
+ * /sys/kernel/debug/zsfast_test/results:
  *
- *     ok <description>
- *     not ok <description>
+ *     ok <N> <description>
+ *     not ok <N> <description>
  *     # <diagnostic>
  *
- * and a final "done <passed> <failed>" line once a run is complete, so a
- * script can tell a finished run from one that died half way.
+ * N counts from 1 in each run.  A run that is complete ends with the
+ * diagnostic "# zsfast_test run=<run> done: <passed> passed, <failed>
+ * failed", so a script can tell it from one that died half way.
  */
 #ifndef _ZSFT_H_
 #define _ZSFT_H_
