@@ -18,6 +18,14 @@
 #                                 command line, or DEFAULT
 #   ZT_PAGE_SIZE                  the kernel's page size in bytes (4096,
 #                                 16384 on arm64-16k), from smaps
+#   zsf_hog_start DIR MB [TENTHS] memhog -w DIR MB in the background (pid
+#                                 in ZSF_HOG, output in DIR.log): it
+#                                 pages MB MiB out and holds them.  0 once
+#                                 DIR/ready exists; 1 if memhog died or
+#                                 TENTHS tenths of a second (1200) passed
+#   zsf_hog_end DIR               let it read every word back; 0 iff it
+#                                 found them intact, else its output as
+#                                 diagnostics
 
 . "${ZT_DIR:-/zsf/tests}/ktap.sh"
 
@@ -41,4 +49,24 @@ zsf_cmdline() {
 
 zsf_splats() {
 	dmesg | grep -E -f "${ZT_DIR:-/zsf/tests}/splat.re" | head -n 10
+}
+
+zsf_hog_start() {
+	rm -rf "$1" "$1.log"
+	mkdir -p "$1"
+	memhog -w "$1" "$2" > "$1.log" 2>&1 &
+	ZSF_HOG=$!
+	_n=${3:-1200}
+	while [ ! -e "$1/ready" ]; do
+		kill -0 "$ZSF_HOG" 2>/dev/null && [ "$_n" -gt 0 ] || return 1
+		_n=$((_n - 1))
+		sleep 0.1
+	done
+}
+
+zsf_hog_end() {
+	touch "$1/go"
+	wait "$ZSF_HOG" && grep -q '^memhog: OK' "$1.log" && return 0
+	sed 's/^/# /' "$1.log"
+	return 1
 }

@@ -194,11 +194,7 @@ else
 	ktap_fail "swap on a device that writes back to a 4 MiB loop device"
 fi
 # Pages resting in swap, written back, then read back by their owner.
-rm -rf /tmp/zx-wbhog
-mkdir -p /tmp/zx-wbhog
-memhog -q -w /tmp/zx-wbhog 16 > /tmp/zx-wbhog.log 2>&1 &
-hog=$!
-zx_poll 1200 test -e /tmp/zx-wbhog/ready
+zsf_hog_start /tmp/zx-wbhog 16
 zx_set all $ZSYS/idle
 zx_set idle $WB
 n=$(bd_count)
@@ -208,11 +204,9 @@ if [ "$n" -gt 0 ]; then
 else
 	ktap_fail "pages resting in swap written back" "bd_stat $(cat $ZSYS/bd_stat)"
 fi
-touch /tmp/zx-wbhog/go
-if wait $hog; then
+if zsf_hog_end /tmp/zx-wbhog; then
 	ktap_ok "their owner read them back intact"
 else
-	sed 's/^/# /' /tmp/zx-wbhog.log
 	ktap_fail "their owner read them back intact"
 fi
 r=$(bd_reads)

@@ -408,11 +408,7 @@ if ! modprobe brd rd_nr=1 rd_size=65536 2>/dev/null; then
 elif zx_wait_path /dev/ram0 &&
    ZRAMX_SIZE=64M ZRAMX_ALGORITHM=$algo ZRAMX_WRITEBACK_DEVICE=/dev/ram0 \
 	$ZXS start 2> $ERR; then
-	rm -rf /tmp/zxs-hog
-	mkdir -p /tmp/zxs-hog
-	memhog -q -w /tmp/zxs-hog 8 > /tmp/zxs-hog.log 2>&1 &
-	hog=$!
-	zx_poll 600 test -e /tmp/zxs-hog/ready
+	zsf_hog_start /tmp/zxs-hog 8 600
 	# Access times are whole seconds: 2.5 s make every page of the
 	# hog (8 MiB, 2048 units) older than 1 s by that clock.
 	sleep 2.5
@@ -424,11 +420,9 @@ elif zx_wait_path /dev/ram0 &&
 		ktap_fail "zramx-swap writeback: idle pages on /dev/ram0" \
 			"$(cat $ERR) bd_stat $(cat /sys/block/zramx0/bd_stat)"
 	fi
-	touch /tmp/zxs-hog/go
-	if wait $hog; then
+	if zsf_hog_end /tmp/zxs-hog; then
 		ktap_ok "the written-back pages came back intact"
 	else
-		sed 's/^/# /' /tmp/zxs-hog.log
 		ktap_fail "the written-back pages came back intact"
 	fi
 	ktap_check "zramx-swap stop" $ZXS stop

@@ -12,12 +12,10 @@ ZT_DIR=$(dirname "$0")
 
 MIB=${MODCYCLE_MIB:-64}
 W=/tmp/modcycle
-rm -rf "$W"
-mkdir -p "$W"
 
 cleanup() {
 	touch "$W/go"
-	[ -n "$hog" ] && wait "$hog" 2>/dev/null
+	[ -n "$ZSF_HOG" ] && wait "$ZSF_HOG" 2>/dev/null
 	swapoff /dev/zram0 2>/dev/null
 	[ -e /sys/block/zram0/reset ] && echo 1 > /sys/block/zram0/reset
 	rmmod zsfast 2>/dev/null
@@ -29,26 +27,19 @@ bail() {
 	exit 1
 }
 
-hog=
+ZSF_HOG=
 ktap_check "modprobe zram" modprobe zram num_devices=1 || bail
 ktap_check "zram0 disksize 256M" \
 	sh -c 'echo 256M > /sys/block/zram0/disksize' || bail
 ktap_check "mkswap /dev/zram0" mkswap /dev/zram0 || bail
 ktap_check "swapon /dev/zram0" swapon /dev/zram0 || bail
 
-memhog -w "$W" "$MIB" > "$W/hog.out" 2>&1 &
-hog=$!
-i=0
-while [ ! -e "$W/ready" ] && kill -0 "$hog" 2>/dev/null && [ $i -lt 600 ]; do
-	usleep 200000
-	i=$((i + 1))
-done
-if [ ! -e "$W/ready" ]; then
-	sed 's/^/# /' "$W/hog.out"
+if ! zsf_hog_start "$W" "$MIB"; then
+	sed 's/^/# /' "$W.log"
 	ktap_fail "memhog paged out ${MIB} MiB" "memhog did not get ready"
 	bail
 fi
-sed 's/^/# /' "$W/hog.out"
+sed 's/^/# /' "$W.log"
 
 # The data must really sit in zram (not be same-filled or still resident).
 # shellcheck disable=SC2046 # split the fields on purpose
@@ -86,16 +77,12 @@ for n in 1 2 3; do
 	fi
 done
 
-touch "$W/go"
-wait "$hog"
-rc=$?
-hog=
-sed 's/^/# /' "$W/hog.out"
-if [ $rc -eq 0 ] && grep -q '^memhog: OK' "$W/hog.out"; then
+if zsf_hog_end "$W"; then
 	ktap_ok "memhog data intact after the module cycles"
 else
-	ktap_fail "memhog data intact after the module cycles" "exit status $rc"
+	ktap_fail "memhog data intact after the module cycles"
 fi
+ZSF_HOG=
 
 ktap_check "swapoff /dev/zram0" swapoff /dev/zram0
 ktap_check "reset zram0" sh -c 'echo 1 > /sys/block/zram0/reset'
