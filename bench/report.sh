@@ -4,8 +4,8 @@
 # bench/report.sh RESULTS_DIR RAW...: turn the guests' "# W1 ...",
 # "# W2 ...", "# THR ..." (W3) and other lines
 # (bench/results/raw-<flavour>.txt, written by bench/run.sh) into
-# RESULTS_DIR/report.md, release.png and throughput.png, and print the
-# tables.  Environment: BENCH_DATE, BENCH_HOST,
+# RESULTS_DIR/report.md and a chart of each benchmark (release.png,
+# free.png, throughput.png, memory.png), and print the tables.  Environment: BENCH_DATE, BENCH_HOST,
 # BENCH_PARALLEL (for the report's header).
 set -euo pipefail
 
@@ -85,7 +85,14 @@ function kv(line, key,    i, n, f) {
 : > "$tmp/thr-inplace.md"
 : > "$tmp/thr.dat"
 : > "$tmp/plot.dat"
+: > "$tmp/w2.dat"
+: > "$tmp/mem.dat"
+# The charts' data: tab-separated lines "KEY XLABEL SERIES MEDIAN MIN
+# MAX" (chart, below); KI, the kernel's index, keeps each chart's x axis
+# in the order the kernels were given.
+ki=0
 for raw in "$@"; do
+	ki=$((ki + 1))
 	kernel=$(sed -n 's/^# [A-Z0-9]* config kernel=\([^ ]*\).*/\1/p' "$raw" | head -n 1)
 	cfg=$(sed -n 's/^# W1 config //p' "$raw" | head -n 1)
 	cfg2=$(sed -n 's/^# W2 config //p' "$raw" | head -n 1)
@@ -95,7 +102,7 @@ for raw in "$@"; do
 	[ -n "$cfg3" ] && echo "- W3 guest: $cfg3" >> "$tmp/head.md"
 
 	# W1: per backend and P.
-	awk -v K="$kernel" -v D="$tmp" "$AWK_LIB"'
+	awk -v K="$kernel" -v KI=$ki -v D="$tmp" "$AWK_LIB"'
 	/^# W1 r=[0-9]+ P=[0-9]+ be=[a-z]+ proc=/ {
 		k = kv($0, "P") SUBSEP kv($0, "be")
 		n = ++pn[k]; pv[k, n] = kv($0, "munmap_ns") / 1e6
@@ -166,7 +173,9 @@ for raw in "$@"; do
 				       K, P, name[B[b]], pn[k], s[1], s[2],
 				       m1(k, cpu, sn[k]), m1(k, kt, sn[k]),
 				       settle, extra) >> (D "/w1.md")
-				printf("%s %d %s %s %s\n", K, P, B[b], s[1], s[2]) >> (D "/plot.dat")
+				split(s[2], lh, "–")
+				printf("%03d%03d\t%s P=%d\t%s\t%s\t%s\t%s\n", KI, P, K, P,
+				       name[B[b]], s[1], lh[1], lh[2]) >> (D "/plot.dat")
 				if (!ln[k]) continue
 				split(stats(k, mxm, sn[k]), x, "|")
 				split(stats(k, lp, ln[k]), y, "|")
@@ -187,7 +196,13 @@ for raw in "$@"; do
 	}' "$raw"
 
 	# W2: per N.
-	awk -v K="$kernel" -v D="$tmp" "$AWK_LIB"'
+	awk -v K="$kernel" -v KI=$ki -v D="$tmp" "$AWK_LIB"'
+	function chart(N, m, name,    lh) {
+		if (m[1] == "-") return
+		split(m[2], lh, "–")
+		printf("%03d%03d\t%s N=%d\t%s\t%s\t%s\t%s\n", KI, N, K, N,
+		       name, m[1], lh[1], lh[2]) >> (D "/w2.dat")
+	}
 	/^# W2 r=[0-9]+ impl=/ {
 		r = kv($0, "r") + 0; N = kv($0, "threads"); im = kv($0, "impl")
 		v[N, im, r] = kv($0, "ns_per_free") + 0; Ns[N] = 1
@@ -204,6 +219,9 @@ for raw in "$@"; do
 			rb = rat(N, "stock", "zsfast-bulk")
 			printf("| %s | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s |\n", K, N, cnt,
 			       a[1], a[2], b[1], b[2], rr, c[1], c[2], rb) >> (D "/w2.md")
+			chart(N, a, "zs_free (stock)")
+			chart(N, b, "zsf_free")
+			chart(N, c, "zsf_free_bulk")
 		}
 	}' "$raw"
 
@@ -241,7 +259,7 @@ for raw in "$@"; do
 			       K, x[2], x[3], x[4], rn, s[1], s[2], z[1], z[2], rr,
 			       tg, !rn ? "-" : sprintf("%.2f", rmed) + 0 >= tg ? "met" : "missed") >> (D "/thr.md")
 			if (rn)
-				printf("%s %s %d %s/%s %.3f %.3f %.3f\n", substr(x[1], 4),
+				printf("%s\t%s P=%d\t%s/%s\t%.3f\t%.3f\t%.3f\n", substr(x[1], 4),
 				       x[3], x[4], K, x[2], rmed, rlo, rhi) >> (D "/thr.dat")
 			split(col(k, "inplace", "%.1f"), q, "|")
 			if (q[1] != "-")
@@ -252,7 +270,7 @@ for raw in "$@"; do
 	}' "$raw"
 
 	# Memory efficiency (t_bench_memory.sh): per algorithm and phase.
-	awk -v K="$kernel" "$AWK_LIB"'
+	awk -v K="$kernel" -v D="$tmp" "$AWK_LIB"'
 	/^# MEM be=[a-z]+ algo=/ {
 		k = kv($0, "algo") SUBSEP kv($0, "phase"); b = kv($0, "be")
 		if (!(k in seen)) { seen[k] = 1; order[++n] = k }
@@ -270,6 +288,11 @@ for raw in "$@"; do
 			       r(mem[k, "zramx"], mem[k, "stock"]),
 			       r(compr[k, "stock"], mem[k, "stock"]),
 			       r(compr[k, "zramx"], mem[k, "zramx"]))
+			x = r(mem[k, "zramx"], mem[k, "stock"])
+			ph = index("full holed compacted", ap[2])
+			if (x != "-")
+				printf("%s %02d\t%s %s\t%s\t%s\t%s\t%s\n", ap[1], ph,
+				       ap[1], ap[2], K, x, x, x) >> (D "/mem.dat")
 		}
 	}' "$raw" >> "$tmp/mem.md"
 
@@ -411,6 +434,8 @@ done
 		echo "| kernel | N | handles/thread | stock ns/free | min–max | zsfast ns/free | min–max | stock/zsfast | bulk ns/free | min–max | stock/bulk |"
 		echo "|---|---|---|---|---|---|---|---|---|---|---|"
 		cat "$tmp/w2.md"
+		echo
+		echo "![ns per free per kernel and N](free.png)"
 	fi
 	if [ -s "$tmp/thr.md" ]; then
 		echo
@@ -466,6 +491,8 @@ done
 		echo "| kernel | algo | phase | stored MiB | stock mem/orig | zramx mem/orig | zramx/stock | stock compr/mem | zramx compr/mem |"
 		echo "|---|---|---|---|---|---|---|---|---|"
 		cat "$tmp/mem.md"
+		echo
+		echo "![zramx/stock mem_used_total per phase](memory.png)"
 	fi
 	if [ -s "$tmp/wb.md" ]; then
 		echo
@@ -513,71 +540,64 @@ done
 	fi
 } > "$res/report.md"
 
-# Chart: median munmap time with min–max bars, per kernel, P, backend.
-awk '{
-	x = ($1 ~ /^6\.1\./ ? 0 : 4) + ($2 == 1 ? 0 : ($2 == 2 ? 1 : 2))
-	off = ($3 == "stock" ? -0.3 : ($3 == "ours" ? -0.1 : ($3 == "inplace" ? 0.1 : 0.3)))
-	split($5, mm, "–")
-	print x + off, $4, mm[1], mm[2], $3, $1, $2 > ("'"$tmp"'/p-" $3 ".dat")
-}' "$tmp/plot.dat"
-if command -v gnuplot > /dev/null && [ -s "$tmp/plot.dat" ]; then
-	gnuplot <<GP || echo "bench: gnuplot failed" >&2
-set terminal pngcairo size 1000,560 font ",10"
-set output "$res/release.png"
-set title "munmap of P x swapped-out regions: median, min–max (QEMU TCG, 2 vCPU)"
-set ylabel "ms"
-set xtics ("6.1 P=1" 0, "6.1 P=2" 1, "6.1 P=4" 2, "6.12 P=1" 4, "6.12 P=2" 5, "6.12 P=4" 6)
-set xrange [-0.6:6.6]
-set yrange [0:*]
-set key top left
-set grid ytics
-plot "$tmp/p-stock.dat" using 1:2:3:4 with yerrorbars pt 7 ps 1.2 lc rgb "#c0392b" title "stock zram (zsmalloc)", \
-     "$tmp/p-ours.dat" using 1:2:3:4 with yerrorbars pt 5 ps 1.2 lc rgb "#2471a3" title "zramx, gathered", \
-     "$tmp/p-inplace.dat" using 1:2:3:4 with yerrorbars pt 13 ps 1.2 lc rgb "#76b7e5" title "zramx, freed in the notifier", \
-     "$tmp/p-floor.dat" using 1:2:3:4 with yerrorbars pt 9 ps 1.2 lc rgb "#7f8c8d" title "brd floor"
-GP
-fi
+# chart PNG TITLE YLABEL DAT [GNUPLOT...]: RESULTS_DIR/PNG, DAT's
+# medians with min–max bars.  One x position per KEY, in KEY's order,
+# labelled XLABEL; at each, the series side by side, in the order they
+# first come there.  GNUPLOT: more commands (ranges, target lines).
+chart() {
+	local png=$1 title=$2 ylabel=$3 dat=$4 gp=$tmp/chart.gp
 
-# Chart: the W3 ratios, median with min–max bars, per row and P (the
-# x axis, in the table's order), one series per kernel and algorithm.
-if command -v gnuplot > /dev/null && [ -s "$tmp/thr.dat" ]; then
-	awk -v D="$tmp" "$AWK_LIB"'
+	shift 4
+	[ -s "$dat" ] && command -v gnuplot > /dev/null || return 0
+	rm -f "$tmp"/chart-*.dat
+	sort -s -t "$(printf '\t')" -k1,1 "$dat" | awk -F '\t' -v D="$tmp" -v G="$gp" '
 	{
-		lab[$1] = $2 " P=" $3
-		if (!($4 in sid)) { sid[$4] = ++ns; name[ns] = $4 }
+		if (!($1 in xi)) {
+			xi[$1] = nx++
+			xt = xt (nx > 1 ? ", " : "") "\"" $2 "\" " xi[$1]
+		}
+		if (!($3 in si)) { si[$3] = ++ns; name[ns] = $3 }
 		line[NR] = $0
 	}
 	END {
-		for (k in lab) xs[++n] = k
-		isort(xs, n)
-		for (i = 1; i <= n; i++) {
-			pos[xs[i]] = i - 1
-			xt = xt (i > 1 ? ", " : "") "\"" lab[xs[i]] "\" " (i - 1)
-		}
 		for (i = 1; i <= NR; i++) {
-			split(line[i], f, " ")
-			s = sid[f[4]]
-			printf("%.2f %s %s %s\n", pos[f[1]] + (s - (ns + 1) / 2) * 0.1,
-			       f[5], f[6], f[7]) > (D "/thr-" s ".dat")
+			split(line[i], f, "\t")
+			s = si[f[3]]
+			printf("%.3f %s %s %s\n", xi[f[1]] + (s - (ns + 1) / 2) * 0.8 / ns,
+			       f[4], f[5], f[6]) > (D "/chart-" s ".dat")
 		}
 		printf("set xtics rotate by -30 (%s)\nset xrange [-0.6:%.1f]\nplot", xt,
-		       n - 0.4) > (D "/thr.gp")
+		       nx - 0.4) > G
 		for (s = 1; s <= ns; s++)
-			printf("%s \"%s/thr-%d.dat\" using 1:2:3:4 with yerrorbars pt 7 ps 1.1 title \"%s\"",
-			       s > 1 ? "," : "", D, s, name[s]) > (D "/thr.gp")
-		print "" > (D "/thr.gp")
-	}' "$tmp/thr.dat"
-	gnuplot <<GP || echo "bench: gnuplot failed" >&2
-set terminal pngcairo size 1100,600 font ",10"
-set output "$res/throughput.png"
-set title "W3: zramx / stock zram throughput: median, min–max of the per-round ratios (QEMU TCG, 2 vCPU)"
-set ylabel "zramx / stock"
-set key top left
-set grid ytics
-set bmargin 6
-set arrow from graph 0, first 0.97 to graph 1, first 0.97 nohead dt 2 lc rgb "#c0392b"
-set arrow from graph 0, first 1 to graph 1, first 1 nohead lc rgb "#7f8c8d"
-load "$tmp/thr.gp"
-GP
-fi
+			printf("%s \"%s/chart-%d.dat\" using 1:2:3:4 with yerrorbars pt 7 ps 1.1 title \"%s\"",
+			       s > 1 ? "," : "", D, s, name[s]) > G
+		print "" > G
+	}'
+	{
+		echo 'set terminal pngcairo size 1100,600 font ",10" noenhanced'
+		echo "set output \"$res/$png\""
+		echo "set title \"$title (QEMU TCG, 2 vCPU)\""
+		echo "set ylabel \"$ylabel\""
+		echo 'set key outside right top'
+		echo 'set grid ytics'
+		echo 'set bmargin 8'
+		echo 'set offsets 0, 0, graph 0.05, 0'
+		printf '%s\n' "$@"
+		cat "$gp"
+	} | gnuplot || echo "bench: gnuplot failed for $png" >&2
+}
+
+chart release.png "W1: munmap of P x swapped-out regions: median, min–max" \
+	ms "$tmp/plot.dat" 'set yrange [0:*]'
+chart free.png "W2: ns per free, N kthreads: median, min–max" \
+	"ns per free" "$tmp/w2.dat" 'set yrange [0:*]'
+chart throughput.png "W3: zramx / stock zram throughput: median, min–max of the per-round ratios" \
+	"zramx / stock" "$tmp/thr.dat" \
+	'set arrow from graph 0, first 0.97 to graph 1, first 0.97 nohead dt 2 lc rgb "#c0392b"' \
+	'set arrow from graph 0, first 1 to graph 1, first 1 nohead lc rgb "#7f8c8d"'
+chart memory.png "Memory: zramx / stock mem_used_total on one corpus" \
+	"zramx / stock" "$tmp/mem.dat" 'set yrange [*<0.98:1.02<*]' \
+	'set arrow from graph 0, first 0.99 to graph 1, first 0.99 nohead dt 2 lc rgb "#c0392b"' \
+	'set arrow from graph 0, first 1.01 to graph 1, first 1.01 nohead dt 2 lc rgb "#c0392b"'
+
 sed -n '/^## /,$p' "$res/report.md" | { grep -v '^!\[' || true; }

@@ -20,8 +20,8 @@
 #   bench/guest/t_bench_profile.sh: one W1 round per backend under
 #   ftrace's function_graph tracer, to see where the release time goes
 #   (the benchprof variant)
-# then bench/report.sh prints the table and writes bench/results/
-# (report.md, release.png, throughput.png, the raw guest output).
+# then bench/report.sh prints the tables and writes bench/results/
+# (report.md, a chart of each benchmark, the raw guest output).
 #
 # It fails only on wrong results (a guest test point failed: data
 # mismatch, leak, a backend or module that did not run), never on slow

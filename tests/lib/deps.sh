@@ -48,7 +48,7 @@ declare -gA ZSF_PKGS=(
 	# dkms: the install lane (dkms; openssl, with which DKMS makes its
 	#	signing key; systemd-analyze).
 	[dkms]="dkms openssl systemd"
-	# plot: bench/report.sh's release.png.
+	# plot: bench/report.sh's charts.
 	[plot]="gnuplot-nox"
 	# debugk: tests/debug/build-kernel.sh builds a kernel from linux-source.
 	[debugk]="linux-source-6.12 ccache bc bison flex libelf-dev libssl-dev cpio kmod dwarves xz-utils make gcc"
