@@ -65,7 +65,8 @@
 #                      check unsets it)
 #   ZSF_STREAMS        2 (default): the pool-lock, GKI and debug lanes
 #                      run in the background, beside the others, once
-#                      the build lane is done; 1: every lane in turn
+#                      the build lane is done, and the debug kernels are
+#                      built from the start; 1: every lane in turn
 #   ZSF_NO_DEPS=1      same as --no-deps: do not apt-get anything (without
 #                      it, the packages the selected lanes need are
 #                      installed first: tests/lib/deps.sh)
@@ -402,7 +403,36 @@ if [ "${ZSF_STREAMS:-2}" -ge 2 ]; then
 fi
 BG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/zsf-check.XXXXXX")
 BG_PID=
-trap 'rm -rf "$BG_DIR"; [ -z "$BG_PID" ] || kill -- "-$BG_PID" 2>/dev/null' EXIT
+KB_PID=
+trap 'rm -rf "$BG_DIR"; for p in $BG_PID $KB_PID; do kill -- "-$p" 2>/dev/null; done' EXIT
+
+# With two streams, the debug kernels are built from the start, beside
+# the build lane: from a cold cache each takes a quarter of an hour of
+# CPU, and the build lane's downloads leave much of a CPU idle.  The
+# debug lanes then find them built, or wait for the build in progress
+# (tests/debug/build-kernel.sh holds a lock); one that failed here is
+# built, and its failure reported, by its lane.  From a warm cache this
+# finds both built at once.
+start_kernel_builds() {
+	local v variants=
+
+	[ -n "$BG_LANES" ] || return 0
+	[[ " $BG_LANES " == *" debug "* ]] && variants="default"
+	[[ " $BG_LANES " == *" debug-rt "* ]] && variants="$variants rt"
+	variants=${variants# }
+	[ -n "$variants" ] || return 0
+	log "debug kernels ($variants): building from the start, log in $ZSF_OUT/debug-kernels.log"
+	set -m
+	(
+		for v in $variants; do
+			[ "$v" = default ] && v=
+			ZSF_NO_APT=1 "$ZSF_ROOT/tests/debug/build-kernel.sh" $v \
+				> /dev/null || true
+		done
+	) 2> "$ZSF_OUT/debug-kernels.log" &
+	KB_PID=$!
+	set +m
+}
 
 start_bg() {
 	[ -n "$BG_LANES" ] && [ -z "$BG_PID" ] || return 0
@@ -423,6 +453,7 @@ n_lanes=$(wc -w <<< "$lanes")
 echo "KTAP version 1"
 echo "1..$n_lanes"
 ktap_begin
+start_kernel_builds
 [[ " $lanes " == *" build "* ]] || start_bg
 for l in $lanes; do
 	if [[ " $BG_LANES " == *" $l "* ]]; then
@@ -440,6 +471,8 @@ for l in $lanes; do
 done
 [ -z "$BG_PID" ] || wait "$BG_PID" || true
 BG_PID=
+[ -z "$KB_PID" ] || wait "$KB_PID" || true
+KB_PID=
 read -r _ pass fail <<< "$(ktap_counts)"
 echo "# total: $(($(date +%s) - T0)) s"
 echo "$pass passed, $fail failed"
