@@ -36,6 +36,7 @@
 #include <linux/err.h>
 #include <linux/lockdep.h>
 #include <linux/percpu.h>
+#include <linux/rcupdate.h>
 
 #include "zsfast/zsfast_internal.h"
 
@@ -137,11 +138,27 @@ static bool zsf_init_free_map(struct zsf_class *class,
 	return true;
 }
 
+static void zsf_zspage_struct_rcu_free(struct rcu_head *head)
+{
+	kmem_cache_free(zsf_zspage_cache,
+			container_of(head, struct zsf_zspage, rcu));
+}
+
+/*
+ * On PREEMPT_RT, read_unlock() may still touch migrate_lock after the
+ * writer it lets in has taken it: compaction can then empty and release
+ * the zspage while the reader is inside rt_read_unlock(), which holds
+ * rcu_read_lock() until it is done with the lock (see rt_spin_unlock()).
+ * So there the struct goes back after a grace period.
+ */
 static void zsf_zspage_struct_free(struct zsf_zspage *zspage)
 {
 	if (!zsf_class_map_inline(zspage->class))
 		bitmap_free(zspage->free_map);
-	kmem_cache_free(zsf_zspage_cache, zspage);
+	if (IS_ENABLED(CONFIG_PREEMPT_RT))
+		call_rcu(&zspage->rcu, zsf_zspage_struct_rcu_free);
+	else
+		kmem_cache_free(zsf_zspage_cache, zspage);
 }
 
 static void zsf_free_pages(struct page **pages, unsigned int nr)

@@ -7,6 +7,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
 
 #include "zsfast/zsfast_internal.h"
@@ -66,6 +67,9 @@ static void __exit zsf_exit(void)
 	/* Every pool holds a module reference, so none is left here. */
 	zsf_debugfs_exit();
 	zsf_slot_batches_exit();
+	/* zspage structs freed after a grace period (alloc.c). */
+	if (IS_ENABLED(CONFIG_PREEMPT_RT))
+		rcu_barrier();
 	kmem_cache_destroy(zsf_zspage_cache);
 	kmem_cache_destroy(zsf_handle_cache);
 }

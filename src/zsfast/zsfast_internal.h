@@ -46,7 +46,10 @@
  *   of object data (zsf_obj_read_begin/end, zsf_obj_write) hold it for read;
  *   compaction holds it for write on the zspage it empties, migration on the
  *   zspage whose page it replaces.  zspage->pages[] changes only under
- *   class->lock plus this lock held for write.
+ *   class->lock plus this lock held for write.  On PREEMPT_RT a reader's
+ *   read_unlock() may touch the lock after compaction has taken it for
+ *   write, so there a released zspage's struct is freed after an RCU
+ *   grace period (zsf_zspage_struct_free()).
  * - The page lock of any page of a zspage pins the zspage: it is freed only
  *   after all its pages have been locked (trylocked on the free path, which
  *   never sleeps; otherwise by the deferred-release worker).
@@ -157,7 +160,10 @@ struct zsf_class {
 } ____cacheline_aligned_in_smp;
 
 struct zsf_zspage {
-	struct list_head list;		/* class->fullness_list, class->lock */
+	union {
+		struct list_head list;	/* class->fullness_list, class->lock */
+		struct rcu_head rcu;	/* freeing, on PREEMPT_RT */
+	};
 	struct llist_node release;	/* pool->deferred, once dying */
 	struct zsf_class *class;	/* immutable */
 	struct zsf_pool *pool;		/* immutable */
