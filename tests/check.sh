@@ -237,7 +237,7 @@ lane_build() {
 			zsf_build "$KDIR" "$(builddir default)"
 		ktap_check "$f: probes as pinned in src/compat/expected/$f.txt" \
 			zsf_probe_check "$(builddir default)" "$f"
-		ktap_check "$f: imports only the kernel symbols README.md lists" \
+		ktap_check "$f: imports only the kernel symbols Documentation/imports.rst lists" \
 			zsf_imports_check "$(builddir default)" "$f" amd64
 		rc=0
 		run_logged zsf_build_sparse "$KDIR" "$(builddir sparse)" || rc=$?

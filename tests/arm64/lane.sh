@@ -88,9 +88,9 @@ for f in $FLAVORS; do
 	fi
 	if ZSF_NM=${ZSF_ARM64_CROSS}nm zsf_imports_check "$out" "arm64-$f" arm64 \
 		2> "$W/imports.err"; then
-		ktap_point ok "$KVER: imports only the kernel symbols README.md lists"
+		ktap_point ok "$KVER: imports only the kernel symbols Documentation/imports.rst lists"
 	else
-		ktap_point fail "$KVER: imports only the kernel symbols README.md lists" \
+		ktap_point fail "$KVER: imports only the kernel symbols Documentation/imports.rst lists" \
 			"$(cat "$W/imports.err")"
 	fi
 	if zsf_probe_check "$out" "$f" 2> "$W/probes.err"; then

@@ -33,12 +33,12 @@
 #   zsf_imports_check OUTDIR KERNEL ARCH
 #	Compare the kernel symbols that OUTDIR's zsfast.ko and zramx.ko
 #	import (nm -u, less what zsfast.ko itself defines) with the list
-#	in README.md between the "kernel-imports" markers: one symbol a
-#	line, then where it is imported: "all", "amd64" (every kernel of
-#	tests/kernels.list), names of tests/kernels.list (their amd64
-#	builds), "arm64" (every build of the arm64 lane) or "arm64-NAME"
-#	(its build for that kernel: it passes KERNEL=arm64-6.12-16k,
-#	ARCH=arm64).  Fails, naming them, on a
+#	in Documentation/imports.rst between the "kernel-imports"
+#	markers: one symbol a line, then where it is imported: "all",
+#	"amd64" (every kernel of tests/kernels.list), names of
+#	tests/kernels.list (their amd64 builds), "arm64" (every build of
+#	the arm64 lane) or "arm64-NAME" (its build for that kernel: it
+#	passes KERNEL=arm64-6.12-16k, ARCH=arm64).  Fails, naming them, on a
 #	symbol imported but not listed for KERNEL on ARCH, or listed but
 #	not imported: a GKI user checks that list against their kernel's.
 #	ZSF_NM: the nm to use (a cross nm for another architecture).
@@ -282,7 +282,7 @@ zsf_probe_check() {
 }
 
 zsf_imports_check() {
-	local out=$1 kernel=$2 arch=$3 readme=$ZSF_ROOT/README.md got want
+	local out=$1 kernel=$2 arch=$3 list=$ZSF_ROOT/Documentation/imports.rst got want
 
 	if [ ! -f "$out/zsfast.ko" ] || [ ! -f "$out/zramx.ko" ]; then
 		_zsf_blog "no zsfast.ko and zramx.ko in $out"
@@ -292,22 +292,22 @@ zsf_imports_check() {
 			 awk 'NF == 2 { print $2 }' | sort -u) \
 		       <(${ZSF_NM:-nm} --defined-only "$out/zsfast.ko" |
 			 awk '{ print $3 }' | sort -u))
-	want=$(sed -n '/<!-- kernel-imports: begin/,/<!-- kernel-imports: end/p' \
-		"$readme" | awk -v k="$kernel" -v a="$arch" '
-		NF >= 2 && $1 !~ /^(<!--|```)/ {
+	want=$(sed -n '/^\.\. kernel-imports: begin/,/^\.\. kernel-imports: end/p' \
+		"$list" | awk -v k="$kernel" -v a="$arch" '
+		NF >= 2 && $1 != ".." {
 			for (i = 2; i <= NF; i++)
 				if ($i == "all" || $i == k || $i == a)
 					print $1
 		}' | sort -u)
 	if [ -z "$want" ]; then
-		_zsf_blog "no kernel-imports list in $readme for $kernel ($arch)"
+		_zsf_blog "no kernel-imports list in $list for $kernel ($arch)"
 		return 1
 	fi
 	[ "$got" = "$want" ] && return 0
 	comm -23 <(echo "$got") <(echo "$want") |
-		sed "s/^/imported on $kernel ($arch), not listed in README.md: /" >&2
+		sed "s|^|imported on $kernel ($arch), not listed in Documentation/imports.rst: |" >&2
 	comm -13 <(echo "$got") <(echo "$want") |
-		sed "s/^/listed in README.md for $kernel ($arch), not imported: /" >&2
+		sed "s|^|listed in Documentation/imports.rst for $kernel ($arch), not imported: |" >&2
 	return 1
 }
 
