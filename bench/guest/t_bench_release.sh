@@ -170,7 +170,7 @@ round() {
 		_max=$(zx_mm mem_used_max "$SYS")
 		[ "$_max" -gt $((_p * MB * 1024 * 1024 / 8)) ] ||
 			_leak="$_leak mem_used_max=$_max(backend did not run?)"
-		zx_poll 50 zx_field_is orig_data_size "$_idle_orig" "$SYS" ||
+		zsf_poll 50 zx_field_is orig_data_size "$_idle_orig" "$SYS" ||
 			_leak="$_leak orig_data_size=$(zx_mm orig_data_size "$SYS")"
 		zx_field_is compr_data_size "$_idle_compr" "$SYS" ||
 			_leak="$_leak compr_data_size=$(zx_mm compr_data_size "$SYS")"
@@ -178,7 +178,7 @@ round() {
 			_leak="$_leak mem_used_total=$(zx_mm mem_used_total "$SYS")/$_idle_mem"
 	fi
 	if [ -n "$_zidle" ]; then
-		zx_poll 50 eval '[ "$(zsf_pages)" = "$_zidle" ]' ||
+		zsf_poll 50 eval '[ "$(zsf_pages)" = "$_zidle" ]' ||
 			_leak="$_leak zsfast_pages=$(zsf_pages)/$_zidle"
 	fi
 	_u=$(swap_used "$DEV")

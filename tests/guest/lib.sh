@@ -18,6 +18,8 @@
 #                                 command line, or DEFAULT
 #   ZT_PAGE_SIZE                  the kernel's page size in bytes (4096,
 #                                 16384 on arm64-16k), from smaps
+#   zsf_poll TENTHS CMD...        retry CMD until it succeeds, for up to
+#                                 TENTHS tenths of a second; 0 iff it did
 #   zsf_hog_start DIR MB [TENTHS] memhog -w DIR MB in the background (pid
 #                                 in ZSF_HOG, output in DIR.log): it
 #                                 pages MB MiB out and holds them.  0 once
@@ -51,17 +53,28 @@ zsf_splats() {
 	dmesg | grep -E -f "${ZT_DIR:-/zsf/tests}/splat.re" | head -n 10
 }
 
+zsf_poll() {
+	_n=$1
+	shift
+	while ! "$@"; do
+		_n=$((_n - 1))
+		[ $_n -le 0 ] && return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+# _zsf_hog_waited DIR: memhog is ready, or no longer there to wait for
+_zsf_hog_waited() {
+	[ -e "$1/ready" ] || ! kill -0 "$ZSF_HOG" 2>/dev/null
+}
+
 zsf_hog_start() {
 	rm -rf "$1" "$1.log"
 	mkdir -p "$1"
 	memhog -w "$1" "$2" > "$1.log" 2>&1 &
 	ZSF_HOG=$!
-	_n=${3:-1200}
-	while [ ! -e "$1/ready" ]; do
-		kill -0 "$ZSF_HOG" 2>/dev/null && [ "$_n" -gt 0 ] || return 1
-		_n=$((_n - 1))
-		sleep 0.1
-	done
+	zsf_poll "${3:-1200}" _zsf_hog_waited "$1" && [ -e "$1/ready" ]
 }
 
 zsf_hog_end() {

@@ -94,11 +94,7 @@ loop_hotadd() {
 			continue
 		}
 		d=zramx$id
-		i=0
-		while [ ! -b /dev/$d ] && [ $i -lt 50 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
+		zsf_poll 50 test -b /dev/$d
 		if ! echo 32M > /sys/block/$d/disksize; then
 			echo "$d: disksize failed" >> "$W/hotadd.err"
 		elif ! dd if="$W/pat" of=/dev/$d bs=4096 conv=fsync 2>/dev/null; then

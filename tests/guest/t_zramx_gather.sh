@@ -57,7 +57,7 @@ hold() {
 	pollhold -s 8 -c 0 > "$_log" 2>&1 &
 	_pid=$!
 	holders="$holders $_pid"
-	if zx_poll 1200 asleep "$_pid" "$_log"; then
+	if zsf_poll 1200 asleep "$_pid" "$_log"; then
 		ktap_ok "$1: the task faulted its array back in and sleeps in ppoll()"
 		return 0
 	fi
@@ -86,7 +86,7 @@ fi
 taken_grew() {
 	[ "$(zx_dstat gather_taken)" -gt "$t0" ]
 }
-if zx_poll 20 taken_grew; then
+if zsf_poll 20 taken_grew; then
 	ktap_ok "timeout: the device freed them within 2 s ($(($(zx_dstat gather_taken) - t0)) objects), gather_timeout_ms $(cat $PARAM/gather_timeout_ms)"
 else
 	ktap_fail "timeout: the device freed them within 2 s" \
@@ -96,7 +96,7 @@ zx_drain_swap_slots || ktap_diag "cannot drain the swap slot caches"
 pages_idle() {
 	[ "$(zsf_pages)" = "$idle" ]
 }
-if zx_poll 20 pages_idle; then
+if zsf_poll 20 pages_idle; then
 	ktap_ok "timeout: zsfast pages back to idle ($idle) while the task sleeps"
 else
 	zx_diag_leftover
@@ -170,7 +170,7 @@ rm_ms=$(($(now_ms) - t))
 reset_done() {
 	[ -e /tmp/reset.rc ]
 }
-zx_poll 100 reset_done
+zsf_poll 100 reset_done
 reset_ms=$(($(now_ms) - t))
 if [ $rm_rc = 0 ] && [ $rm_ms -lt 5000 ] && reset_done &&
 	[ ! -e /sys/block/zramx0 ]; then
@@ -205,7 +205,7 @@ done
 for p in $holders; do
 	wait "$p"
 done
-if zx_poll 50 rmmod zramx && rmmod zsfast; then
+if zsf_poll 50 rmmod zramx && rmmod zsfast; then
 	ktap_ok "rmmod zramx zsfast once the tasks are gone"
 else
 	ktap_fail "rmmod zramx zsfast once the tasks are gone" \

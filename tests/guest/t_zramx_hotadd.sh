@@ -60,7 +60,7 @@ id2=$(cat $ZCTL/hot_add)
 if [ -n "$id2" ] && [ "$id2" != "$id" ] && [ "$id2" != 0 ] &&
 	zx_wait_path /sys/block/${ZDRV}$id2; then
 	ktap_ok "second hot_add returns another id ($id2)"
-	if zx_set "$id2" $ZCTL/hot_remove && zx_poll 50 gone "$id2"; then
+	if zx_set "$id2" $ZCTL/hot_remove && zsf_poll 50 gone "$id2"; then
 		ktap_ok "hot_remove of an unused device succeeds"
 	else
 		ktap_fail "hot_remove of an unused device succeeds"
@@ -102,7 +102,7 @@ expect_bad -1
 expect_bad garbage
 expect_bad ""
 
-if zx_set "$id" $ZCTL/hot_remove && zx_poll 50 gone "$id"; then
+if zx_set "$id" $ZCTL/hot_remove && zsf_poll 50 gone "$id"; then
 	ktap_ok "hot_remove of an initialized, closed device succeeds"
 else
 	ktap_fail "hot_remove of an initialized, closed device succeeds"
@@ -116,7 +116,7 @@ zx_fresh
 
 id3=$(cat $ZCTL/hot_add)
 if [ -n "$id3" ] && zx_wait_path /sys/block/${ZDRV}$id3 &&
-	zx_set "$id3" $ZCTL/hot_remove && zx_poll 50 gone "$id3"; then
+	zx_set "$id3" $ZCTL/hot_remove && zsf_poll 50 gone "$id3"; then
 	ktap_ok "hot_add after hot_remove works ($id3), and is removed again"
 else
 	ktap_fail "hot_add after hot_remove works, and is removed again" \

@@ -77,7 +77,7 @@ check_idle() {
 	else
 		ktap_fail "$1: data went through $ZDEV (mem_used_max $_max)"
 	fi
-	if zx_poll 50 mem_idle; then
+	if zsf_poll 50 mem_idle; then
 		ktap_ok "$1: mem_used_total back to $idle_mem"
 	else
 		zx_diag_mm
@@ -88,7 +88,7 @@ check_idle() {
 	elif [ -z "$idle_zsf" ]; then
 		ktap_fail "$1: zsfast pages back to idle" \
 			"no pages: line under $ZSF_DEBUG"
-	elif zx_poll 50 zsf_idle; then
+	elif zsf_poll 50 zsf_idle; then
 		ktap_ok "$1: zsfast pages back to $idle_zsf"
 	else
 		ktap_fail "$1: zsfast pages back to $idle_zsf" \
@@ -172,7 +172,7 @@ release_exit() {
 	sed 's/^/# /' /tmp/zx_rel.log
 	ktap_diag "before draining the swap slot caches: $(cat $ZSYS/mm_stat)"
 	zx_drain_swap_slots || ktap_diag "cannot drain the swap slot caches"
-	if zx_poll 50 at_idle; then
+	if zsf_poll 50 at_idle; then
 		ktap_ok "$_d: orig/compr_data_size back to idle after exit"
 	else
 		zx_diag_mm
@@ -283,7 +283,7 @@ if zx_is_zramx; then
 		if grep -q '^swapoff-ok' /tmp/zx_held.out &&
 			grep -q '^reset-ok' /tmp/zx_held.out &&
 			[ "$(cat $ZSYS/initstate)" = 0 ] &&
-			zx_poll 50 eval '[ "$(zsf_pages)" = 0 ]'; then
+			zsf_poll 50 eval '[ "$(zsf_pages)" = 0 ]'; then
 			ktap_ok "swapoff and reset while the task is held; zsfast holds no pages"
 		else
 			ktap_fail "swapoff and reset while the task is held; zsfast holds no pages" \

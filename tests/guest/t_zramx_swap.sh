@@ -120,7 +120,7 @@ header_only() {
 	zx_field_is orig_data_size "$ZT_PAGE_SIZE" &&
 		[ "$(zx_mm compr_data_size)" -le "$ZT_PAGE_SIZE" ]
 }
-if zx_poll 50 header_only; then
+if zsf_poll 50 header_only; then
 	ktap_ok "after swapoff only the swap header is stored"
 else
 	zx_diag_mm

@@ -38,7 +38,7 @@ if zx_is_zramx; then
 		sed 's/^/# /' $ZSF_DEBUG/stats 2>/dev/null | head -n 20
 	fi
 	for m in zramx zsfast; do
-		if rmmod $m && zx_poll 30 test ! -d /sys/module/$m; then
+		if rmmod $m && zsf_poll 30 test ! -d /sys/module/$m; then
 			ktap_ok "rmmod $m"
 		else
 			ktap_fail "rmmod $m"
@@ -68,7 +68,7 @@ if zx_is_zramx; then
 	fi
 else
 	ktap_skip "zsfast pages: 0 before rmmod" "not zsfast"
-	if rmmod zram && zx_poll 30 test ! -d /sys/module/zram; then
+	if rmmod zram && zsf_poll 30 test ! -d /sys/module/zram; then
 		ktap_ok "rmmod zram"
 	else
 		ktap_fail "rmmod zram"

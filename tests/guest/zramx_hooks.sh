@@ -28,7 +28,7 @@ released)
 	zx_drain_swap_slots ||
 		echo "cannot drain the swap slot caches" >> /tmp/zx_rel_pre
 	zsf_pages > /tmp/zx_rel_zsf_now
-	zx_poll 50 at_idle
+	zsf_poll 50 at_idle
 	echo $? > /tmp/zx_rel_rc
 	cat $ZSYS/mm_stat > /tmp/zx_rel_mm
 	;;

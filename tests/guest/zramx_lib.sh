@@ -42,13 +42,7 @@ zx_can_gather() {
 
 # Wait up to $2 tenths of a second for path $1 to exist.
 zx_wait_path() {
-	_i=0
-	while [ ! -e "$1" ]; do
-		_i=$((_i + 1))
-		[ $_i -gt "${2:-50}" ] && return 1
-		sleep 0.1
-	done
-	return 0
+	zsf_poll "${2:-50}" test -e "$1"
 }
 
 # Load one driver (default $ZDRV) with one device, unless it is loaded.
@@ -285,19 +279,6 @@ zx_swapoff_all() {
 	for _d in $(sed -n '2,$s/ .*//p' /proc/swaps); do
 		swapoff "$_d" || return 1
 	done
-}
-
-# zx_poll TENTHS CMD...: retry CMD until it succeeds, for up to TENTHS
-# tenths of a second.
-zx_poll() {
-	_n=$1
-	shift
-	while ! "$@"; do
-		_n=$((_n - 1))
-		[ $_n -le 0 ] && return 1
-		sleep 0.1
-	done
-	return 0
 }
 
 # zx_field_is NAME VALUE [SYSDIR]: mm_stat field NAME equals VALUE
