@@ -38,18 +38,9 @@ fi
 
 # The workload: memhog fills MB MiB with a 2:1-compressible pattern,
 # pages it all out, waits while we look, then checks every word.
-rm -rf /tmp/hold
-mkdir -p /tmp/hold
 step "memhog -w /tmp/hold $MB   # fill $MB MiB, MADV_PAGEOUT, hold, verify"
 t0=$(cut -d' ' -f1 /proc/uptime)
-memhog -w /tmp/hold -q "$MB" > /tmp/memhog.log 2>&1 &
-hog=$!
-i=0
-while [ ! -e /tmp/hold/ready ] && kill -0 $hog 2>/dev/null && [ $i -lt 6000 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-if [ -e /tmp/hold/ready ]; then
+if zsf_hog_start /tmp/hold "$MB" 6000; then
 	step "zramxctl"
 	zramxctl | show
 	step "cat /sys/block/zramx0/mm_stat"
@@ -57,13 +48,12 @@ if [ -e /tmp/hold/ready ]; then
 	show < /sys/block/zramx0/mm_stat
 	step "cat /proc/swaps"
 	show < /proc/swaps
-	touch /tmp/hold/go
 fi
-if wait $hog; then
+if zsf_hog_end /tmp/hold > /dev/null; then
 	t1=$(cut -d' ' -f1 /proc/uptime)
 	ktap_ok "memhog: $MB MiB out to $dev and back, every word intact ($(echo "$t0 $t1" | awk '{ printf "%.1f", $2 - $1 }') s)"
 else
-	show < /tmp/memhog.log
+	show < /tmp/hold.log
 	ktap_fail "memhog: $MB MiB out to $dev and back, every word intact"
 fi
 swapoff "$dev"
