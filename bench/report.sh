@@ -30,14 +30,16 @@ function med(a, n,    m) {
 		return a[(n + 1) / 2]
 	return (a[n / 2] + a[n / 2 + 1]) / 2
 }
-# v[K, B, i] over the rounds i = 1..maxr: "median|min–max" in format f
+# v[K, B, i] over the rounds i = 1..maxr: "median|min–max|min|max" in
+# format f
 function col(K, B, f,    i, n, t) {
 	n = 0
 	for (i = 1; i <= maxr; i++)
 		if ((K, B, i) in v) t[++n] = v[K, B, i]
 	if (!n) return "-|-"
 	isort(t, n)
-	return sprintf(f, med(t, n)) "|" sprintf(f "–" f, t[1], t[n])
+	return sprintf(f, med(t, n)) "|" sprintf(f "–" f, t[1], t[n]) "|" \
+	       sprintf(f "|" f, t[1], t[n])
 }
 # median (min–max) of the per-round ratios v[K, x, i] / v[K, y, i]; the
 # median, min, max and count also in rmed, rlo, rhi, rn
@@ -135,7 +137,8 @@ for raw in "$@"; do
 		for (i = 1; i <= n; i++) t[i] = arr[k, i]
 		if (!n) return "-"
 		isort(t, n)
-		return sprintf("%.1f", med(t, n)) "|" sprintf("%.1f–%.1f", t[1], t[n])
+		return sprintf("%.1f", med(t, n)) "|" sprintf("%.1f–%.1f", t[1], t[n]) \
+		       "|" sprintf("%.1f|%.1f", t[1], t[n])
 	}
 	function m1(k, arr, cnt,    i, t) {
 		for (i = 1; i <= cnt; i++) t[i] = arr[k, i]
@@ -173,9 +176,8 @@ for raw in "$@"; do
 				       K, P, name[B[b]], pn[k], s[1], s[2],
 				       m1(k, cpu, sn[k]), m1(k, kt, sn[k]),
 				       settle, extra) >> (D "/w1.md")
-				split(s[2], lh, "–")
 				printf("%03d%03d\t%s P=%d\t%s\t%s\t%s\t%s\n", KI, P, K, P,
-				       name[B[b]], s[1], lh[1], lh[2]) >> (D "/plot.dat")
+				       name[B[b]], s[1], s[3], s[4]) >> (D "/plot.dat")
 				if (!ln[k]) continue
 				split(stats(k, mxm, sn[k]), x, "|")
 				split(stats(k, lp, ln[k]), y, "|")
@@ -197,11 +199,10 @@ for raw in "$@"; do
 
 	# W2: per N.
 	awk -v K="$kernel" -v KI=$ki -v D="$tmp" "$AWK_LIB"'
-	function chart(N, m, name,    lh) {
+	function chart(N, m, name) {
 		if (m[1] == "-") return
-		split(m[2], lh, "–")
 		printf("%03d%03d\t%s N=%d\t%s\t%s\t%s\t%s\n", KI, N, K, N,
-		       name, m[1], lh[1], lh[2]) >> (D "/w2.dat")
+		       name, m[1], m[3], m[4]) >> (D "/w2.dat")
 	}
 	/^# W2 r=[0-9]+ impl=/ {
 		r = kv($0, "r") + 0; N = kv($0, "threads"); im = kv($0, "impl")

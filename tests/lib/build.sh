@@ -282,7 +282,8 @@ zsf_probe_check() {
 }
 
 zsf_imports_check() {
-	local out=$1 kernel=$2 arch=$3 list=$ZSF_ROOT/Documentation/imports.rst got want
+	local out=$1 kernel=$2 arch=$3 doc=Documentation/imports.rst
+	local list=$ZSF_ROOT/$doc got want
 
 	if [ ! -f "$out/zsfast.ko" ] || [ ! -f "$out/zramx.ko" ]; then
 		_zsf_blog "no zsfast.ko and zramx.ko in $out"
@@ -305,9 +306,9 @@ zsf_imports_check() {
 	fi
 	[ "$got" = "$want" ] && return 0
 	comm -23 <(echo "$got") <(echo "$want") |
-		sed "s|^|imported on $kernel ($arch), not listed in Documentation/imports.rst: |" >&2
+		sed "s|^|imported on $kernel ($arch), not listed in $doc: |" >&2
 	comm -13 <(echo "$got") <(echo "$want") |
-		sed "s|^|listed in Documentation/imports.rst for $kernel ($arch), not imported: |" >&2
+		sed "s|^|listed in $doc for $kernel ($arch), not imported: |" >&2
 	return 1
 }
 
