@@ -77,7 +77,10 @@
  * Bounds
  * ------
  *  - A task has at most gather_batches batches pending on a device,
- *    whatever CPUs it ran on; past that it frees in place.
+ *    whatever CPUs it ran on; past that it frees in place.  Counting
+ *    them walks zx->gather_list, so a run that found the task at its
+ *    limit does not count again: the rest of the run is freed in place,
+ *    unless the task frees its batches on that CPU meanwhile.
  *  - A device has at most ZRAMX_GATHERS_MAX batches whose handles are
  *    not yet freed (zx->gathers).
  *  - A batch waits at most about gather_timeout_ms after its task stopped
@@ -222,6 +225,9 @@ struct zramx_gather {
  *          followed (it may have exited)
  * @faults: its fault count then
  * @run:    frees in a row by @task at @faults, saturating
+ * @full:   @task could not start a batch in this run (it has
+ *          gather_batches pending): it frees in place until the run
+ *          ends or it frees its batches on this CPU
  */
 struct zramx_gather_slot {
 	local_lock_t lock;
@@ -229,6 +235,7 @@ struct zramx_gather_slot {
 	struct task_struct *task;
 	unsigned long faults;
 	unsigned int run;
+	bool full;
 };
 
 static struct kmem_cache *zramx_gather_cache;
@@ -272,6 +279,23 @@ static void zramx_gather_done(struct zramx *zx)
 	raw_spin_unlock_irqrestore(&zx->gather_lock, flags);
 }
 
+/*
+ * current freed a batch: if its run on this CPU found it at its limit,
+ * it may start batches again.  A run marked full on another CPU stays
+ * so until it ends there; its frees are then done in place, which costs
+ * nothing but the gathering.
+ */
+static void zramx_gather_rearm(struct zramx *zx)
+{
+	struct zramx_gather_slot *gs;
+
+	local_lock(&zx->gather_slot->lock);
+	gs = this_cpu_ptr(zx->gather_slot);
+	if (gs->task == current)
+		gs->full = false;
+	local_unlock(&zx->gather_slot->lock);
+}
+
 static void zramx_gather_flush(struct callback_head *work)
 {
 	struct zramx_gather *g = container_of(work, struct zramx_gather, work);
@@ -286,6 +310,7 @@ static void zramx_gather_flush(struct callback_head *work)
 		raw_spin_lock_irqsave(&zx->gather_lock, flags);
 		zramx_gather_unhook(zx, g);
 		raw_spin_unlock_irqrestore(&zx->gather_lock, flags);
+		zramx_gather_rearm(zx);
 		zramx_gather_put(g);
 		zramx_gather_done(zx);
 	}
@@ -377,9 +402,9 @@ out_done:
 
 /*
  * Count a free by current in @slot's run; true once it is at least the
- * gather_after-th in a row with no fault of current's in between.  A
- * fault ends a run: the task's fault count grows only when a fault is
- * done.
+ * gather_after-th in a row with no fault of current's in between, unless
+ * the run could not start a batch.  A fault ends a run: the task's fault
+ * count grows only when a fault is done.
  */
 static bool zramx_gather_run(struct zramx_gather_slot *slot)
 {
@@ -389,10 +414,11 @@ static bool zramx_gather_run(struct zramx_gather_slot *slot)
 		slot->task = current;
 		slot->faults = faults;
 		slot->run = 0;
+		slot->full = false;
 	}
 	if (slot->run < UINT_MAX)
 		slot->run++;
-	return slot->run >= READ_ONCE(gather_after);
+	return !slot->full && slot->run >= READ_ONCE(gather_after);
 }
 
 /* Is @g, read from this CPU's slot, current's batch on @zx? */
@@ -429,8 +455,16 @@ bool zramx_gather(struct zramx *zx, unsigned long handle)
 	slot = &gs->batch;
 	g = READ_ONCE(*slot);
 	if (!zramx_gather_mine(zx, g) || !zramx_gather_add(g, handle)) {
-		g = zramx_gather_run(gs) ? zramx_gather_start(zx, limit) : NULL;
+		g = NULL;
 		gathered = false;
+		/*
+		 * Starting a batch walks the device's list to count
+		 * current's: once that fails, not again in this run.
+		 */
+		if (zramx_gather_run(gs)) {
+			g = zramx_gather_start(zx, limit);
+			gs->full = !g;
+		}
 		if (g) {
 			WRITE_ONCE(*slot, g);
 			gathered = zramx_gather_add(g, handle);
