@@ -14,52 +14,8 @@ shift
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# Sorting helpers in plain POSIX awk (mawk has no asort).
-AWK_LIB='
-function isort(a, n,    i, j, t) {
-	for (i = 2; i <= n; i++) {
-		t = a[i]
-		for (j = i - 1; j >= 1 && a[j] > t; j--)
-			a[j + 1] = a[j]
-		a[j + 1] = t
-	}
-}
-function med(a, n,    m) {
-	isort(a, n)
-	if (n % 2)
-		return a[(n + 1) / 2]
-	return (a[n / 2] + a[n / 2 + 1]) / 2
-}
-# v[K, B, i] over the rounds i = 1..maxr: "median|min–max|min|max" in
-# format f
-function col(K, B, f,    i, n, t) {
-	n = 0
-	for (i = 1; i <= maxr; i++)
-		if ((K, B, i) in v) t[++n] = v[K, B, i]
-	if (!n) return "-|-"
-	isort(t, n)
-	return sprintf(f, med(t, n)) "|" sprintf(f "–" f, t[1], t[n]) "|" \
-	       sprintf(f "|" f, t[1], t[n])
-}
-# median (min–max) of the per-round ratios v[K, x, i] / v[K, y, i]; the
-# median, min, max and count also in rmed, rlo, rhi, rn
-function rat(K, x, y,    i, t) {
-	rn = 0
-	for (i = 1; i <= maxr; i++)
-		if ((K, x, i) in v && (K, y, i) in v && v[K, y, i] > 0)
-			t[++rn] = v[K, x, i] / v[K, y, i]
-	if (!rn) return "-"
-	rmed = med(t, rn); isort(t, rn); rlo = t[1]; rhi = t[rn]
-	return sprintf("%.2f (%.2f–%.2f)", rmed, rlo, rhi)
-}
-function kv(line, key,    i, n, f) {
-	n = split(line, f, " ")
-	for (i = 1; i <= n; i++)
-		if (index(f[i], key "=") == 1)
-			return substr(f[i], length(key) + 2)
-	return ""
-}
-'
+# The shared awk functions, in front of every program below.
+AWK_LIB=$(cat "$(dirname "${BASH_SOURCE[0]}")/lib.awk")
 
 {
 	echo "<!-- SPDX-License-Identifier: GPL-2.0-or-later -->"
