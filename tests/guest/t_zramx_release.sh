@@ -231,6 +231,29 @@ elif zx_is_zramx; then
 		release_munmap "gather_batches=$b: munmap, 2 procs x 24 MiB mixed" \
 			-P 2 -s 24 -f mixed
 	done
+
+	# A task at its limit frees the rest of its run in place, and
+	# gathers again in its next system call (gather.c, "Bounds").  One
+	# task on one CPU munmaps in two calls, each about two batches'
+	# worth of slots (a batch is a page of handles): with
+	# gather_batches=1 the first call fills its one batch and frees the
+	# rest in place, and the second must start a batch again.
+	echo 1 > $GATHER_PARAM
+	_mb=$((ZT_PAGE_SIZE * ZT_PAGE_SIZE / 2 / 1048576))
+	_d="gather_batches=1: a task at its limit gathers again in its next munmap"
+	_b0=$(zx_dstat gathers)
+	if taskset 1 release -P 1 -s $_mb -f text -n 2 -q > /tmp/zx_rel.log 2>&1
+	then
+		_b=$(($(zx_dstat gathers) - _b0))
+		if [ $_b -ge 2 ]; then
+			ktap_ok "$_d ($_b batches in 2 calls of $((_mb / 2)) MiB)"
+		else
+			ktap_fail "$_d" "$_b batch(es) in 2 calls of $((_mb / 2)) MiB; debug_stat: $(sed -n 2p $ZSYS/debug_stat)"
+		fi
+	else
+		sed 's/^/# /' /tmp/zx_rel.log | tail -n 20
+		ktap_fail "$_d" "release -n 2 failed"
+	fi
 	echo 128 > $GATHER_PARAM
 
 	# The device's reap work must leave a running task's batches alone:
