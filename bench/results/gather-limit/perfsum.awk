@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # usage: awk -v kind=PERFI -v top=25 -f perfsum.awk results.ktap
 # lines: # PERFx W1 r=R P=P be=B fn count total
 $2 == kind {
