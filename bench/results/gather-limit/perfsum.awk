@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# usage: awk -v kind=PERFI -v top=25 -f perfsum.awk results.ktap
+# usage: awk -v kind=PERFI|PERFL|PERFA -v min=N -f perfsum.awk RAW
+# (the functions with a mean of at least N samples a round in some backend)
 # lines: # PERFx W1 r=R P=P be=B fn count total
 $2 == kind {
 	be = $6; sub(/be=/, "", be); r = $4
