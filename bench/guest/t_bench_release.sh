@@ -123,12 +123,6 @@ free_stats() {
 	done
 }
 
-# The device's gathering counters, "batches objects" (debug_stat): the
-# batches started and the objects their tasks freed.
-gather_stat() {
-	awk 'NR == 2 { print $3, $4 }' "$SYS/debug_stat"
-}
-
 failures=0
 bad() {
 	ktap_fail "$1" "$2"
@@ -154,8 +148,11 @@ round() {
 		_idle_compr=$(zx_mm compr_data_size "$SYS")
 		_idle_mem=$(zx_mm mem_used_total "$SYS")
 	fi
-	[ "$_b" = ours ] || [ "$_b" = inplace ] && _zidle=$(zsf_pages) &&
-		_gather0=$(gather_stat)
+	if [ "$_b" = ours ] || [ "$_b" = inplace ]; then
+		_zidle=$(zsf_pages)
+		_batches0=$(zx_dstat gathers "$SYS")
+		_gathered0=$(zx_dstat gathered "$SYS")
+	fi
 	_used0=$(swap_used "$DEV")
 	# shellcheck disable=SC2086
 	if ! release -B -s "$MB" -P "$_p" $_watch $LAT > /tmp/w1.out 2>&1; then
@@ -169,9 +166,8 @@ round() {
 	if [ -n "$_zidle" ]; then
 		_extra="$(free_stats)"
 		ktap_diag "$_id free_stats $_extra"
-		ktap_diag "$_id gather $(gather_stat | awk -v s="$_gather0" '
-			{ split(s, a, " ")
-			  print "batches=" $1 - a[1], "objects=" $2 - a[2] }')"
+		# The batches started and the objects their tasks freed.
+		ktap_diag "$_id gather batches=$(($(zx_dstat gathers "$SYS") - _batches0)) objects=$(($(zx_dstat gathered "$SYS") - _gathered0))"
 	fi
 	# Everything freed reaches the device once the slot caches drain.
 	drain || ktap_diag "$_id: cannot drain the swap slot caches"
