@@ -30,8 +30,11 @@
 # text-like, zero, same-filled, half and sparse).  For each algorithm
 # (bench.thr_algos, default lz4,zstd) and group of rows (swap at each P,
 # mixed at each P, the raw rows), bench.thr_rounds rounds (default 3),
-# each stock then zramx (then inplace), each on a fresh device: reset,
-# algorithm, disksize, then mkswap and swapon, or the raw device filled.  Every
+# the backends in turn, each on a fresh device: reset,
+# algorithm, disksize, then mkswap and swapon, or the raw device filled.
+# Round r starts at the r-th backend (stock zramx inplace, zramx inplace
+# stock, ...), so that no backend always runs first, on a colder guest,
+# or always right after another one's munmaps and resets.  Every
 # timed row prints one line
 #   # THR be=stock|zramx|inplace algo=A round=R row=ROW p=P bytes=B ns=T mbps=X
 # (X = B / T in MiB/s; mixed adds release_ns), which bench/report.sh
@@ -142,6 +145,18 @@ group() {
 		ktap_fail "$_id: zsfast empty after reset" "pages: $(zsf_pages)"
 }
 
+# rotate N WORD...: the words, the first N mod their count moved last.
+rotate() {
+	_n=$(($1 % ($# - 1)))
+	shift
+	while [ "$_n" -gt 0 ]; do
+		set -- "$@" "$1"
+		shift
+		_n=$((_n - 1))
+	done
+	echo "$@"
+}
+
 t0=$(cut -d' ' -f1 /proc/uptime)
 for ALGO in $ALGOS; do
 	if ! offers stock || ! offers zramx; then
@@ -152,7 +167,7 @@ for ALGO in $ALGOS; do
 		$(for p in $PROCS; do echo "mixed:$p"; done) dio:; do
 		r=1
 		while [ $r -le "$ROUNDS" ]; do
-			for be in $BACKENDS; do
+			for be in $(rotate $((r - 1)) $BACKENDS); do
 				group "${g%:*}" "${g#*:}" $be $r
 			done
 			r=$((r + 1))
