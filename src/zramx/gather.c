@@ -77,10 +77,13 @@
  * Bounds
  * ------
  *  - A task has at most gather_batches batches pending on a device,
- *    whatever CPUs it ran on; past that it frees in place.  Counting
- *    them walks zx->gather_list, so a run that found the task at its
- *    limit does not count again: the rest of the run is freed in place,
- *    unless the task frees its batches on that CPU meanwhile.
+ *    whatever CPUs it ran on; past that it frees in place.  The device
+ *    counts them in zx->gather_owned[], by a hash of the task's address:
+ *    tasks that hash alike share one count, so each may reach the limit
+ *    early, never pass it.  The count is read under zx->gather_lock, so
+ *    a run that found the task at its limit does not ask again: the rest
+ *    of the run is freed in place, unless the task frees its batches on
+ *    that CPU meanwhile.
  *  - A device has at most ZRAMX_GATHERS_MAX batches whose handles are
  *    not yet freed (zx->gathers).
  *  - A batch waits at most about gather_timeout_ms after its task stopped
@@ -118,12 +121,16 @@
  * zx->gather_lock.  The notifier takes neither under the slot lock.
  * zx->gather_lock is a raw spinlock, taken for a few list operations
  * with interrupts off (the notifier may run with them off), so that it
- * nests anywhere on PREEMPT_RT too; it protects zx->gather_list and
- * zx->gathers and is never held across a free.  Nothing under it may
+ * nests anywhere on PREEMPT_RT too; it protects zx->gather_list,
+ * zx->gather_owned and zx->gathers and is never held across a free.
+ * The notifier holds it for a few operations, never for a walk of the
+ * list: only zramx_gather_take() walks it, in the reap work and reset,
+ * over at most ZRAMX_GATHERS_MAX batches.  Nothing under it may
  * take a spinlock_t, which sleeps on PREEMPT_RT: so the wait queue of
  * zramx_gather_drain() is a simple one (swait), whose lock is raw.  It
  * has one waiter at most, reset holding zx->init_lock for write.
  */
+#include <linux/hash.h>
 #include <linux/jiffies.h>
 #include <linux/local_lock.h>
 #include <linux/module.h>
@@ -257,10 +264,17 @@ static int zramx_gather_claim(struct zramx_gather *g)
 	return n & ZRAMX_GATHER_CLOSED ? -1 : n;
 }
 
+/* @task's count of pending batches on @zx; zx->gather_lock held. */
+static u16 *zramx_gather_owned(struct zramx *zx, struct task_struct *task)
+{
+	return &zx->gather_owned[hash_ptr(task, ZRAMX_GATHER_OWNER_BITS)];
+}
+
 /* Take a claimed batch off the device; zx->gather_lock held. */
 static void zramx_gather_unhook(struct zramx *zx, struct zramx_gather *g)
 {
 	list_del_init(&g->node);
+	(*zramx_gather_owned(zx, g->owner))--;
 	cmpxchg(&per_cpu_ptr(zx->gather_slot, g->cpu)->batch, g, NULL);
 }
 
@@ -333,28 +347,35 @@ static bool zramx_gather_add(struct zramx_gather *g, unsigned long handle)
 }
 
 /*
- * Count current's pending batches on @zx and reserve one more; false if
- * that would pass @limit or ZRAMX_GATHERS_MAX.  The list is at most
- * ZRAMX_GATHERS_MAX long.
+ * Reserve a batch for current on @zx; false if current has @limit
+ * pending already, or the device ZRAMX_GATHERS_MAX.
  */
 static bool zramx_gather_reserve(struct zramx *zx, unsigned int limit)
 {
-	struct zramx_gather *g;
-	unsigned int mine = 0;
 	unsigned long flags;
 	bool room;
+	u16 *owned;
 
 	raw_spin_lock_irqsave(&zx->gather_lock, flags);
-	room = zx->gathers < ZRAMX_GATHERS_MAX;
+	owned = zramx_gather_owned(zx, current);
+	room = zx->gathers < ZRAMX_GATHERS_MAX && *owned < limit;
 	if (room) {
-		list_for_each_entry(g, &zx->gather_list, node)
-			mine += g->owner == current;
-		room = mine < limit;
-	}
-	if (room)
 		zx->gathers++;
+		(*owned)++;
+	}
 	raw_spin_unlock_irqrestore(&zx->gather_lock, flags);
 	return room;
+}
+
+/* Undo zramx_gather_reserve() for a batch that did not start. */
+static void zramx_gather_unreserve(struct zramx *zx)
+{
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&zx->gather_lock, flags);
+	(*zramx_gather_owned(zx, current))--;
+	raw_spin_unlock_irqrestore(&zx->gather_lock, flags);
+	zramx_gather_done(zx);
 }
 
 /* Start a batch for current on this CPU; NULL if that cannot be done. */
@@ -396,7 +417,7 @@ out_free:
 out_module:
 	module_put(THIS_MODULE);
 out_done:
-	zramx_gather_done(zx);
+	zramx_gather_unreserve(zx);
 	return NULL;
 }
 
@@ -458,8 +479,8 @@ bool zramx_gather(struct zramx *zx, unsigned long handle)
 		g = NULL;
 		gathered = false;
 		/*
-		 * Starting a batch walks the device's list to count
-		 * current's: once that fails, not again in this run.
+		 * Starting a batch takes the device's gather_lock to
+		 * count current's: once that fails, not again in this run.
 		 */
 		if (zramx_gather_run(gs)) {
 			g = zramx_gather_start(zx, limit);
@@ -568,8 +589,13 @@ static bool zramx_gather_none(struct zramx *zx)
  */
 void zramx_gather_drain(struct zramx *zx)
 {
+	unsigned int i;
+
 	zramx_gather_take(zx, 0);
 	swait_event_exclusive(zx->gather_wq, zramx_gather_none(zx));
+	/* Every batch is off the list, and so out of the counts. */
+	for (i = 0; i < ARRAY_SIZE(zx->gather_owned); i++)
+		WARN_ON_ONCE(zx->gather_owned[i]);
 }
 
 /**

@@ -54,6 +54,12 @@
 #define ZRAMX_PRIO_MASK			0x3U
 
 /*
+ * A device counts its tasks' pending batches of released slots in
+ * 1 << ZRAMX_GATHER_OWNER_BITS counters, by a hash of the task (gather.c).
+ */
+#define ZRAMX_GATHER_OWNER_BITS		8
+
+/*
  * Object allocation.  Fast: no direct reclaim, called with a stream held.
  * Slow: may reclaim, but must not recurse into I/O.  zsfast drops
  * __GFP_MOVABLE where its pages cannot be movable.
@@ -223,8 +229,10 @@ struct zramx_comp {
  *                   Protected by the disk's open_mutex.
  * @gather_slot:     per CPU, the batch of released handles last started
  *                   there, and the local lock that guards it (gather.c)
- * @gather_lock:     protects @gather_list and @gathers
+ * @gather_lock:     protects @gather_list, @gathers and @gather_owned
  * @gather_list:     batches not yet claimed, in start order
+ * @gather_owned:    batches on @gather_list (or about to be), counted by
+ *                   a hash of their task: what gather_batches bounds
  * @gathers:         batches whose handles are not yet freed; the pool
  *                   stays while there are any
  * @gather_wq:       zramx_gather_drain() sleeps here (a simple wait
@@ -261,6 +269,7 @@ struct zramx {
 	struct zramx_gather_slot __percpu *gather_slot;
 	raw_spinlock_t gather_lock;
 	struct list_head gather_list;
+	u16 gather_owned[1 << ZRAMX_GATHER_OWNER_BITS];
 	unsigned int gathers;
 	struct swait_queue_head gather_wq;
 	struct delayed_work gather_reap;
