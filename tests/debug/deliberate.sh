@@ -61,7 +61,7 @@ source "$SRC_ROOT/tests/lib/lane.sh"
 plant() {
 	case "$1" in
 	uaf)
-		perl -0pi -e 's{(class = zsf_lock_handle_class\(pool, handle, obj, &contended\);\n)(\tobj = zsf_handle_obj\(handle\);)}{$1\tkmem_cache_free(zsf_handle_cache, (void *)handle); /* PLANTED: use-after-free */\n$2}; s{(\tspin_unlock\(&class->lock\);\n\n)\tzsf_handle_slot_free\(handle\);\n(\tif \(unlikely\(contended\)\))}{$1$2}' \
+		perl -0pi -e 's{(class = zsf_lock_handle_class\(pool, handle, obj, &contended\);\n)(\tobj = zsf_handle_obj\(handle\);)}{$1\tkmem_cache_free(zsf_handle_cache, (void *)handle); /* PLANTED: use-after-free */\n$2}; s{(\tspin_unlock\(&class->lock\);\n\n)(\tzsf_handle_slot_free\(handle\);\n)(\tif \(unlikely\(contended\)\))}{$1\tif (0) /* PLANTED: freed above; kept so that it is used */\n\t$2$3}' \
 			"$2/src/zsfast/alloc.c" ;;
 	rtslot)
 		perl -0pi -e 's#(\tspin_lock\(&zx->table\[index\]\.lock\);\n)#$1\tpreempt_disable(); /* PLANTED: a bit spinlock */\n#; s#(\treturn spin_trylock\(&zx->table\[index\]\.lock\))#\tif (!spin_trylock(&zx->table[index].lock))\n\t\treturn false;\n\tpreempt_disable(); /* PLANTED */\n\treturn true#; s#(\tspin_unlock\(&zx->table\[index\]\.lock\);)#\tpreempt_enable(); /* PLANTED */\n$1#' \
