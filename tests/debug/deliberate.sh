@@ -6,8 +6,14 @@
 # committed), build it against the debug kernel, boot it the way the lane
 # does, and check that the kernel's checker names the bug.
 #
-#   tests/debug/deliberate.sh [uaf] [lockorder] [rtslot] [rawwake]
-#                                                      (default: all)
+#   tests/debug/deliberate.sh [--build-only] [uaf] [lockorder] [rtslot]
+#                             [rawwake]                (default: all)
+#
+# --build-only: plant each bug and build it (ZSF_WERROR) against the
+# kernel headers at $KDIR, with no debug kernel and no boot: that each
+# plant still finds its anchor and builds.  make check's build lane runs
+# this, so that a plant cannot rot unseen between runs of the full
+# proof, which takes four debug boots and is run by hand.
 #
 # uaf        zsf_free() gives the handle back to its kmem_cache right
 #            after taking the class lock, then reads obj from it:
@@ -44,6 +50,11 @@ SRC_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export ZSF_CACHE=${ZSF_CACHE:-$HOME/.cache/zsfast}
 SCRATCH=${ZSF_SCRATCH:-/tmp/zsf-deliberate}
 SECS=${DELIBERATE_SECONDS:-120}
+BUILD_ONLY=0
+if [ "${1:-}" = --build-only ]; then
+	BUILD_ONLY=1
+	shift
+fi
 BUGS=${*:-uaf lockorder rtslot rawwake}
 
 # shellcheck source=tests/debug/build-kernel.sh
@@ -94,24 +105,63 @@ kernel_of() {
 	esac
 }
 
+# planted BUG DIR: plant BUG in DIR's src/ and print the diff as
+# diagnostics; a failed point if the anchor text is gone.
+planted() {
+	cp -r "$2/src" "$2/src.orig"
+	plant "$1" "$2"
+	if diff -ru "$2/src.orig" "$2/src" > "$2/planted.diff"; then
+		ktap_point fail "$1: planted (anchor text not found; the source changed)"
+		return 1
+	fi
+	rm -rf "$2/src.orig"
+	sed 's/^/# /' "$2/planted.diff"
+}
+
+# shellcheck source=tests/lib/build.sh
+source "$SRC_ROOT/tests/lib/build.sh"
+
+if [ $BUILD_ONLY = 1 ]; then
+	: "${KDIR:?--build-only: set KDIR to the headers of a kernel}"
+	# The unplanted build first, kept as base.  Each bug is built in
+	# a copy of it at the same path (kbuild compares the command
+	# lines, which hold the path), so that only what the plant touched
+	# is compiled again.
+	rm -rf "$SCRATCH/out" "$SCRATCH/base"
+	if ZSF_ROOT=$SRC_ROOT zsf_build "$KDIR" "$SCRATCH/out" >&2; then
+		cp -a "$SCRATCH/out" "$SCRATCH/base"
+	else
+		ktap_point fail "the tree as it is builds" "see $SCRATCH/out/build.log"
+	fi
+fi
+
 for bug in $BUGS; do
+	dir=$SCRATCH/$bug
+	if [ $BUILD_ONLY = 1 ]; then
+		[ -d "$SCRATCH/base" ] || break
+		rm -rf "$dir" "$SCRATCH/out"
+		mkdir -p "$dir"
+		ZSF_ROOT=$SRC_ROOT zsf_copy_tree "$dir/tree"
+		planted "$bug" "$dir/tree" || continue
+		cp -a "$SCRATCH/base" "$SCRATCH/out"
+		if ZSF_ROOT=$dir/tree zsf_build "$KDIR" "$SCRATCH/out" >&2; then
+			ktap_point ok "$bug: plants and builds"
+		else
+			ktap_point fail "$bug: plants and builds" \
+				"$(grep -E 'error|warning:' "$SCRATCH/out/build.log" | head -n 10)"
+		fi
+		cp "$SCRATCH/out/build.log" "$dir/"
+		continue
+	fi
 	zsf_debug_kernel "$(kernel_of "$bug")" ||
 		{ ktap_point fail "$bug: debug kernel"; continue; }
-	dir=$SCRATCH/$bug
 	rm -rf "$dir"
 	mkdir -p "$dir"
 	# The working tree as it is (uncommitted work included), without
 	# git metadata and build output.
 	rsync -a --exclude=.git --exclude=/build --exclude='*.o' \
 		--exclude='*.ko' --exclude='.*.cmd' "$SRC_ROOT/" "$dir/"
-	cp -r "$dir/src" "$dir/src.orig"
-	plant "$bug" "$dir"
-	if diff -ru "$dir/src.orig" "$dir/src" > "$dir/planted.diff"; then
-		ktap_point fail "$bug: planted (anchor text not found; the source changed)"
-		continue
-	fi
-	rm -rf "$dir/src.orig"
-	sed 's/^/# /' "$dir/planted.diff"
+	planted "$bug" "$dir" || continue
 
 	(
 		export ZSF_ROOT=$dir

@@ -11,7 +11,10 @@
 #      linux-source-6.12 + tests/debug/config.fragment (KASAN, lockdep,
 #      DEBUG_VM, DEBUG_LIST, KFENCE, DEBUG_PAGEALLOC, fault injection);
 #   2. build our modules (and the test modules) against it, with
-#      ZSF_WERROR=1, and the static guest programs;
+#      ZSF_WERROR=1, and the static guest programs; on the non-RT
+#      kernel, plant each bug of tests/debug/deliberate.sh and build it
+#      (--build-only), so that a plant whose anchor moved is seen here
+#      and not at the next run of the full proof;
 #   3. boot it under QEMU, once for the suite and once for each long
 #      test of the variant in tests/tests.list, with
 #          panic_on_warn=1 oops=panic kasan.fault=panic debug_pagealloc=on
@@ -128,6 +131,12 @@ else
 	sed 's/^/# /' "$ZSF_OUT/$ZSF_LANE-progs.stderr"
 	ktap_point fail "static guest programs"
 	finish
+fi
+if [ -z "$VARIANT" ]; then
+	KTAP_COUNTER_FILE=$KTAP_COUNTER_FILE KDIR=$KDIR \
+	ZSF_SCRATCH=$ZSF_OUT/$ZSF_LANE-deliberate \
+		ktap_run "the deliberate bugs plant and build" \
+		"$ZSF_ROOT/tests/debug/deliberate.sh" --build-only
 fi
 
 # ---- 3. the boots -----------------------------------------------------
