@@ -96,14 +96,87 @@ zsf_kmem_cache_create_unmerged(const char *name, unsigned int size,
 /*
  * Shrinkers: allocated by the core since v6.7, embedded by the user
  * before.  Callers see one interface; zsf_shrinker_priv() returns the
- * pointer given to zsf_shrinker_create().
+ * pointer given to zsf_shrinker_create().  Inline, since both modules
+ * have shrinkers (zsfast's pools, zramx's pending batches).
  */
 typedef unsigned long (*zsf_shrink_fn)(struct shrinker *,
 				       struct shrink_control *);
 
-struct shrinker *zsf_shrinker_create(const char *name, zsf_shrink_fn count,
-				     zsf_shrink_fn scan, void *priv);
-void zsf_shrinker_destroy(struct shrinker *shrinker);
-void *zsf_shrinker_priv(struct shrinker *shrinker);
+#ifdef HAVE_SHRINKER_ALLOC
+
+static inline struct shrinker *zsf_shrinker_create(const char *name,
+						   zsf_shrink_fn count,
+						   zsf_shrink_fn scan,
+						   void *priv)
+{
+	struct shrinker *s = shrinker_alloc(0, "%s", name);
+
+	if (!s)
+		return NULL;
+	s->count_objects = count;
+	s->scan_objects = scan;
+	s->batch = 0;
+	s->seeks = DEFAULT_SEEKS;
+	s->private_data = priv;
+	shrinker_register(s);
+	return s;
+}
+
+static inline void zsf_shrinker_destroy(struct shrinker *shrinker)
+{
+	shrinker_free(shrinker);
+}
+
+static inline void *zsf_shrinker_priv(struct shrinker *shrinker)
+{
+	return shrinker->private_data;
+}
+
+#else /* the shrinker is embedded in the user's structure */
+
+struct zsf_shrinker {
+	struct shrinker shrinker;
+	void *priv;
+};
+
+static inline struct shrinker *zsf_shrinker_create(const char *name,
+						   zsf_shrink_fn count,
+						   zsf_shrink_fn scan,
+						   void *priv)
+{
+	struct zsf_shrinker *zs = kzalloc(sizeof(*zs), GFP_KERNEL);
+	int err;
+
+	if (!zs)
+		return NULL;
+	zs->shrinker.count_objects = count;
+	zs->shrinker.scan_objects = scan;
+	zs->shrinker.batch = 0;
+	zs->shrinker.seeks = DEFAULT_SEEKS;
+	zs->priv = priv;
+#ifdef HAVE_REGISTER_SHRINKER_NAME
+	err = register_shrinker(&zs->shrinker, "%s", name);
+#else
+	err = register_shrinker(&zs->shrinker);
+#endif
+	if (err) {
+		kfree(zs);
+		return NULL;
+	}
+	return &zs->shrinker;
+}
+
+static inline void zsf_shrinker_destroy(struct shrinker *shrinker)
+{
+	unregister_shrinker(shrinker);
+	kfree(container_of(shrinker, struct zsf_shrinker, shrinker));
+}
+
+static inline void *zsf_shrinker_priv(struct shrinker *shrinker)
+{
+	return container_of(shrinker, struct zsf_shrinker, shrinker)->priv;
+}
+
+#endif /* HAVE_SHRINKER_ALLOC */
 
 #endif /* _ZSF_COMPAT_H_ */

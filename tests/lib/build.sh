@@ -22,7 +22,7 @@
 #
 #   zsf_probe_check OUTDIR KERNEL
 #	Compare the HAVE_* names that a zsf_build in OUTDIR compiled with
-#	(from kbuild's saved command line of src/compat/shrinker.o) with
+#	(from kbuild's saved command line of src/zsfast/main.o) with
 #	the pinned values of src/compat/expected/KERNEL.txt ("HAVE_NAME
 #	yes|no" lines, KERNEL a name of tests/kernels.list).  Fails, naming
 #	them, on a probe whose value differs, a probe of features-*.txt
@@ -250,7 +250,7 @@ zsf_probe_check() {
 	local out=$1 kernel=$2 exp cmd have name want got bad=0
 
 	exp=$ZSF_ROOT/src/compat/expected/$kernel.txt
-	cmd=$out/src/compat/.shrinker.o.cmd
+	cmd=$out/src/zsfast/.main.o.cmd
 	if [ ! -f "$exp" ]; then
 		_zsf_blog "no pinned probes for $kernel: src/compat/expected/$kernel.txt"
 		return 1
