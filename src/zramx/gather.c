@@ -34,11 +34,14 @@
  * in the kernel for hours (a daemon that faulted inside ppoll()).  So
  * the device can take a batch back at any time: a batch that has waited
  * gather_timeout_ms while its task does not run is freed by the device's
- * reap work, and reset, removal and a write that would exceed mem_limit
- * take every batch.  The reap work leaves a running task's batches alone:
- * that task is still releasing (a long munmap() or exit) and frees them
- * itself before it returns to user space, which is the point of
- * gathering; gather_batches bounds what it holds until then.
+ * reap work, and reset, removal, a write that would exceed mem_limit and
+ * memory pressure (the device's shrinker) take every batch.  The reap
+ * work leaves a running task's batches alone: that task is still
+ * releasing (a long munmap() or exit) and frees them itself before it
+ * returns to user space, which is the point of gathering;
+ * gather_batches bounds what it holds until then, and the shrinker
+ * takes them when memory is short (swapoff brings every page of the
+ * device back in while it releases their slots, in one system call).
  *
  * A batch
  * -------
@@ -87,7 +90,9 @@
  *  - A device has at most ZRAMX_GATHERS_MAX batches whose handles are
  *    not yet freed (zx->gathers).
  *  - A batch waits at most about gather_timeout_ms after its task stopped
- *    running (slept, or was stopped) before the device frees it.
+ *    running (slept, or was stopped) before the device frees it; under
+ *    memory pressure the device's shrinker frees it at once, its task
+ *    running or not.
  *  - reset and removal take every pending batch and then wait only for
  *    batches whose task is freeing them at that moment: zsf_free_bulk()
  *    of at most ZRAMX_GATHER_HANDLES handles, which never sleeps.
@@ -124,8 +129,8 @@
  * nests anywhere on PREEMPT_RT too; it protects zx->gather_list,
  * zx->gather_owned and zx->gathers and is never held across a free.
  * The notifier holds it for a few operations, never for a walk of the
- * list: only zramx_gather_take() walks it, in the reap work and reset,
- * over at most ZRAMX_GATHERS_MAX batches.  Nothing under it may
+ * list: only zramx_gather_take_max() walks it, in the reap work, the
+ * shrinker and reset, over at most ZRAMX_GATHERS_MAX batches.  Nothing under it may
  * take a spinlock_t, which sleeps on PREEMPT_RT: so the wait queue of
  * zramx_gather_drain() is a simple one (swait), whose lock is raw.  It
  * has one waiter at most, reset holding zx->init_lock for write.
@@ -503,26 +508,26 @@ bool zramx_gather(struct zramx *zx, unsigned long handle)
 	return gathered;
 }
 
-/**
- * zramx_gather_take() - free batches that their tasks have not freed
- * @zx: the device
- * @age: take only batches started at least this many jiffies ago whose
- *       task is not running; 0 for every batch
- *
- * Batches whose task is freeing them right now are left to it.
- *
- * Context: process context, interrupts enabled; may sleep.
- * Return: the number of objects freed.
+/*
+ * Free at most @max batches that their tasks have not freed, in start
+ * order; see zramx_gather_take().  Return: the objects freed; the batches
+ * in *@batches.
  */
-unsigned long zramx_gather_take(struct zramx *zx, unsigned long age)
+static unsigned long zramx_gather_take_max(struct zramx *zx,
+					   unsigned long age,
+					   unsigned long max,
+					   unsigned long *batches)
 {
 	struct zramx_gather *g, *next;
 	unsigned long flags, freed = 0;
 	LIST_HEAD(taken);
 	int n;
 
+	*batches = 0;
 	raw_spin_lock_irqsave(&zx->gather_lock, flags);
 	list_for_each_entry_safe(g, next, &zx->gather_list, node) {
+		if (*batches == max)
+			break;
 		/* The list is in start order. */
 		if (age && time_before(jiffies, g->start + age))
 			break;
@@ -533,6 +538,7 @@ unsigned long zramx_gather_take(struct zramx *zx, unsigned long age)
 			continue;
 		zramx_gather_unhook(zx, g);
 		list_add_tail(&g->node, &taken);
+		(*batches)++;
 	}
 	raw_spin_unlock_irqrestore(&zx->gather_lock, flags);
 
@@ -548,6 +554,24 @@ unsigned long zramx_gather_take(struct zramx *zx, unsigned long age)
 	}
 	atomic64_add(freed, &zx->stats.gather_taken);
 	return freed;
+}
+
+/**
+ * zramx_gather_take() - free batches that their tasks have not freed
+ * @zx: the device
+ * @age: take only batches started at least this many jiffies ago whose
+ *       task is not running; 0 for every batch
+ *
+ * Batches whose task is freeing them right now are left to it.
+ *
+ * Context: process context, interrupts enabled; may sleep.
+ * Return: the number of objects freed.
+ */
+unsigned long zramx_gather_take(struct zramx *zx, unsigned long age)
+{
+	unsigned long batches;
+
+	return zramx_gather_take_max(zx, age, ULONG_MAX, &batches);
 }
 
 static void zramx_gather_reap(struct work_struct *work)
@@ -604,6 +628,40 @@ void zramx_gather_drain(struct zramx *zx)
  *
  * Return: 0, or -ENOMEM.
  */
+/*
+ * The shrinker: under memory pressure, pending batches are taken whether
+ * or not their task runs.  Their objects are released already; freeing
+ * them gives zspages back to the page allocator and costs nothing that
+ * would have to be redone.  Without it a task that releases slots while
+ * it brings memory in holds them until it returns to user space:
+ * swapoff's try_to_unuse() releases every slot of the device in one
+ * system call.  Counted in batches: zx->gathers, read without the lock
+ * (a hint; the scan finds out under it).
+ */
+static unsigned long zramx_gather_count(struct shrinker *shrinker,
+					struct shrink_control *sc)
+{
+	struct zramx *zx = zsf_shrinker_priv(shrinker);
+
+	return READ_ONCE(zx->gathers);
+}
+
+static unsigned long zramx_gather_scan(struct shrinker *shrinker,
+				       struct shrink_control *sc)
+{
+	struct zramx *zx = zsf_shrinker_priv(shrinker);
+	unsigned long batches;
+
+	zramx_gather_take_max(zx, 0, sc->nr_to_scan, &batches);
+	return batches ?: SHRINK_STOP;
+}
+
+/**
+ * zramx_gather_init() - set up a new device's gathering
+ * @zx: the device
+ *
+ * Return: 0, or -ENOMEM.
+ */
 int zramx_gather_init(struct zramx *zx)
 {
 	int cpu;
@@ -617,15 +675,25 @@ int zramx_gather_init(struct zramx *zx)
 		return -ENOMEM;
 	for_each_possible_cpu(cpu)
 		local_lock_init(&per_cpu_ptr(zx->gather_slot, cpu)->lock);
+	if (ZRAMX_CAN_GATHER) {
+		zx->gather_shrinker = zsf_shrinker_create("zramx-gather",
+							  zramx_gather_count,
+							  zramx_gather_scan,
+							  zx);
+		if (!zx->gather_shrinker)
+			return -ENOMEM;
+	}
 	return 0;
 }
 
 /**
- * zramx_gather_exit() - undo zramx_gather_init()
+ * zramx_gather_exit() - undo zramx_gather_init(), also after it failed
  * @zx: the device, drained by zramx_gather_drain()
  */
 void zramx_gather_exit(struct zramx *zx)
 {
+	if (zx->gather_shrinker)
+		zsf_shrinker_destroy(zx->gather_shrinker);
 	cancel_delayed_work_sync(&zx->gather_reap);
 	free_percpu(zx->gather_slot);
 }

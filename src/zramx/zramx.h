@@ -238,6 +238,8 @@ struct zramx_comp {
  * @gather_wq:       zramx_gather_drain() sleeps here (a simple wait
  *                   queue: its lock is raw, woken under @gather_lock)
  * @gather_reap:     frees batches that waited too long for their task
+ * @gather_shrinker: frees pending batches under memory pressure (NULL
+ *                   where zramx does not gather)
  * @bd_file:         the backing device, opened exclusively, or NULL; set
  *                   and cleared only while not initialized, under
  *                   init_lock
@@ -273,6 +275,7 @@ struct zramx {
 	unsigned int gathers;
 	struct swait_queue_head gather_wq;
 	struct delayed_work gather_reap;
+	struct shrinker *gather_shrinker;
 	struct file *bd_file;
 	struct block_device *bdev;
 	unsigned long *bd_bitmap;

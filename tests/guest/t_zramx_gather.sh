@@ -10,7 +10,8 @@
 #   A. with the default gather_timeout_ms, the device frees the batches;
 #   B. with a long timeout, gather_batches bounds what one task holds,
 #      swapoff works, and a write that would pass mem_limit frees the
-#      batches first and succeeds;
+#      batches first and succeeds; memory pressure (drop_caches=2, which
+#      runs the shrinkers) frees them too;
 #   C. reset and hot_remove racing each other take the batches back, in
 #      bounded time, and the pool is gone;
 #   D. rmmod fails at once, without hanging, while the task sleeps (its
@@ -152,6 +153,26 @@ else
 	ktap_fail "pending: the write freed objects of the batches"
 fi
 zx_set 0 $ZSYS/mem_limit
+
+# --- B2: memory pressure takes the batches ------------------------------
+# drop_caches=2 runs every shrinker, as reclaim does under pressure.
+if ! zx_swapon lz4 256M; then
+	ktap_fail "pressure: swapon $ZDEV again"
+	exit 1
+fi
+hold "pressure" || exit 1
+swapoff $ZDEV
+t0=$(zx_dstat gather_taken)
+held=$(zx_mm mem_used_total)
+echo 2 > /proc/sys/vm/drop_caches
+left=$(zx_mm mem_used_total)
+if [ "$held" -ge $((3 << 20)) ] && [ "$left" -lt $((held / 4)) ] &&
+	[ "$(zx_dstat gather_taken)" -gt "$t0" ]; then
+	ktap_ok "pressure: the shrinker frees a sleeping task's batches ($((held >> 10)) KiB, $((left >> 10)) KiB left)"
+else
+	ktap_fail "pressure: the shrinker frees a sleeping task's batches" \
+		"mem_used_total $held before, $left after; debug_stat: $(sed -n 2p $ZSYS/debug_stat)"
+fi
 
 # --- C: reset and hot_remove racing, batches stuck -----------------------
 if ! zx_swapon lz4 256M; then
