@@ -28,6 +28,14 @@
  * munmap(), an exit() or the drain of a swap slot cache releases slot
  * after slot.  The frees before that are done in place.
  *
+ * swapoff is the one long release that brings memory in: try_to_unuse()
+ * reads every page of the device back and releases its slot, in one
+ * system call, so its batches would hold the whole pool until the pages
+ * are all back (with little memory to spare, the OOM killer then killed
+ * swapoff).  It marks itself the OOM killer's first victim meanwhile
+ * (set_current_oom_origin(), as KSM's unmerge does), and a task so
+ * marked frees in place.
+ *
  * The releasing task is not always the task whose memory it was: on
  * kernels with the per-CPU swap slot cache, whichever task frees the
  * 64th entry on a CPU drains all of them, and that task may then sleep
@@ -40,8 +48,7 @@
  * releasing (a long munmap() or exit) and frees them itself before it
  * returns to user space, which is the point of gathering;
  * gather_batches bounds what it holds until then, and the shrinker
- * takes them when memory is short (swapoff brings every page of the
- * device back in while it releases their slots, in one system call).
+ * takes them when memory is short.
  *
  * A batch
  * -------
@@ -139,6 +146,7 @@
 #include <linux/jiffies.h>
 #include <linux/local_lock.h>
 #include <linux/module.h>
+#include <linux/oom.h>
 #include <linux/percpu.h>
 #include <linux/refcount.h>
 #include <linux/sched.h>
@@ -472,7 +480,8 @@ bool zramx_gather(struct zramx *zx, unsigned long handle)
 	bool gathered = true;
 
 	if (!ZRAMX_CAN_GATHER || !limit ||
-	    current->flags & ZRAMX_PF_NO_USER_RETURN)
+	    current->flags & ZRAMX_PF_NO_USER_RETURN ||
+	    oom_task_origin(current))
 		return false;
 
 	rcu_read_lock();
@@ -632,11 +641,11 @@ void zramx_gather_drain(struct zramx *zx)
  * The shrinker: under memory pressure, pending batches are taken whether
  * or not their task runs.  Their objects are released already; freeing
  * them gives zspages back to the page allocator and costs nothing that
- * would have to be redone.  Without it a task that releases slots while
- * it brings memory in holds them until it returns to user space:
- * swapoff's try_to_unuse() releases every slot of the device in one
- * system call.  Counted in batches: zx->gathers, read without the lock
- * (a hint; the scan finds out under it).
+ * would have to be redone.  Without it a task that is still releasing
+ * (the munmap() or exit of a large swapped-out area) keeps up to
+ * gather_batches of them however short memory gets.  Counted in batches:
+ * zx->gathers, read without the lock (a hint; the scan finds out under
+ * it).
  */
 static unsigned long zramx_gather_count(struct shrinker *shrinker,
 					struct shrink_control *sc)

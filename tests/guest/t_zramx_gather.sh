@@ -11,7 +11,8 @@
 #   B. with a long timeout, gather_batches bounds what one task holds,
 #      swapoff works, and a write that would pass mem_limit frees the
 #      batches first and succeeds; memory pressure (drop_caches=2, which
-#      runs the shrinkers) frees them too;
+#      runs the shrinkers) frees them too; swapoff, which brings memory
+#      in, does not gather, and so is not OOM-killed with little spare;
 #   C. reset and hot_remove racing each other take the batches back, in
 #      bounded time, and the pool is gone;
 #   D. rmmod fails at once, without hanging, while the task sleeps (its
@@ -172,6 +173,49 @@ if [ "$held" -ge $((3 << 20)) ] && [ "$left" -lt $((held / 4)) ] &&
 else
 	ktap_fail "pressure: the shrinker frees a sleeping task's batches" \
 		"mem_used_total $held before, $left after; debug_stat: $(sed -n 2p $ZSYS/debug_stat)"
+fi
+
+# --- B3: swapoff with little memory to spare -----------------------------
+# swapoff brings every page back and releases its slot in one system
+# call: batches would hold the whole pool until it returns.  All but
+# SPARE MiB of the memory is filled with tmpfs pages, which cannot go to
+# swap while its only device is being removed.  SPARE is 4/7 of the data:
+# more than swapoff needs when the pool shrinks as it goes (about half
+# of the data), less than all of it.  With batches held to the end the
+# OOM killer killed swapoff, 3 rounds of 3 on 6.12.
+if [ -e /proc/lockdep ]; then
+	ktap_skip "swapoff: little memory to spare" \
+		"a debug kernel: its checkers' memory makes the margin unknown"
+else
+	avail=$(awk '/^MemAvailable/ { print int($2 / 1024) }' /proc/meminfo)
+	mib=$((avail / 4))
+	[ $mib -le 192 ] || mib=192
+	spare=$((mib * 4 / 7))
+	if ! zx_swapon lz4 $((mib * 2))M || ! zsf_hog_start /tmp/zx-hog $mib; then
+		ktap_fail "swapoff: page $mib MiB out"
+		exit 1
+	fi
+	mkdir -p /tmp/zx-fill
+	mount -t tmpfs -o size=${avail}m none /tmp/zx-fill
+	fill=$(($(awk '/^MemAvailable/ { print int($2 / 1024) }' /proc/meminfo) - spare))
+	dd if=/dev/zero of=/tmp/zx-fill/f bs=1M count=$fill 2> /dev/null
+	g0=$(zx_dstat gathers)
+	k0=$(dmesg | grep -c 'Killed process')
+	swapoff $ZDEV
+	so=$?
+	rm -f /tmp/zx-fill/f
+	umount /tmp/zx-fill
+	kills=$(($(dmesg | grep -c 'Killed process') - k0))
+	started=$(($(zx_dstat gathers) - g0))
+	if [ $so = 0 ] && [ $kills = 0 ] && [ $started = 0 ] &&
+		zsf_hog_end /tmp/zx-hog; then
+		ktap_ok "swapoff: $mib MiB back with $spare MiB to spare, freed in place, data intact"
+	else
+		ktap_fail "swapoff: $mib MiB back with $spare MiB to spare, freed in place, data intact" \
+			"swapoff status $so, $kills OOM kills, $started batches started"
+		touch /tmp/zx-hog/go
+		swapoff $ZDEV 2> /dev/null
+	fi
 fi
 
 # --- C: reset and hot_remove racing, batches stuck -----------------------
