@@ -137,10 +137,11 @@
  * zx->gather_owned and zx->gathers and is never held across a free.
  * The notifier holds it for a few operations, never for a walk of the
  * list: only zramx_gather_take_max() walks it, in the reap work, the
- * shrinker and reset, over at most ZRAMX_GATHERS_MAX batches.  Nothing under it may
- * take a spinlock_t, which sleeps on PREEMPT_RT: so the wait queue of
- * zramx_gather_drain() is a simple one (swait), whose lock is raw.  It
- * has one waiter at most, reset holding zx->init_lock for write.
+ * shrinker and reset, over at most ZRAMX_GATHERS_MAX batches.  Nothing
+ * under it may take a spinlock_t, which sleeps on PREEMPT_RT: so the
+ * wait queue of zramx_gather_drain() is a simple one (swait), whose lock
+ * is raw.  It has one waiter at most, reset holding zx->init_lock for
+ * write.
  */
 #include <linux/hash.h>
 #include <linux/jiffies.h>
@@ -631,12 +632,6 @@ void zramx_gather_drain(struct zramx *zx)
 		WARN_ON_ONCE(zx->gather_owned[i]);
 }
 
-/**
- * zramx_gather_init() - set up a new device's gathering
- * @zx: the device
- *
- * Return: 0, or -ENOMEM.
- */
 /*
  * The shrinker: under memory pressure, pending batches are taken whether
  * or not their task runs.  Their objects are released already; freeing

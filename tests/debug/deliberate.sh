@@ -11,9 +11,10 @@
 #
 # --build-only: plant each bug and build it (ZSF_WERROR) against the
 # kernel headers at $KDIR, with no debug kernel and no boot: that each
-# plant still finds its anchor and builds.  make check's build lane runs
-# this, so that a plant cannot rot unseen between runs of the full
-# proof, which takes four debug boots and is run by hand.
+# plant still finds its anchor and builds.  The debug lane runs this
+# against the debug kernel, so that a plant cannot rot unseen between
+# runs of the full proof, which takes four debug boots and is run by
+# hand.
 #
 # uaf        zsf_free() gives the handle back to its kmem_cache right
 #            after taking the class lock, then reads obj from it:

@@ -183,11 +183,17 @@ fi
 # more than swapoff needs when the pool shrinks as it goes (about half
 # of the data), less than all of it.  With batches held to the end the
 # OOM killer killed swapoff, 3 rounds of 3 on 6.12.
+avail_mib() {
+	awk '/^MemAvailable/ { print int($2 / 1024) }' /proc/meminfo
+}
+oom_kills() {
+	dmesg | grep -c 'Killed process'
+}
 if [ -e /proc/lockdep ]; then
 	ktap_skip "swapoff: little memory to spare" \
 		"a debug kernel: its checkers' memory makes the margin unknown"
 else
-	avail=$(awk '/^MemAvailable/ { print int($2 / 1024) }' /proc/meminfo)
+	avail=$(avail_mib)
 	mib=$((avail / 4))
 	[ $mib -le 192 ] || mib=192
 	spare=$((mib * 4 / 7))
@@ -197,15 +203,15 @@ else
 	fi
 	mkdir -p /tmp/zx-fill
 	mount -t tmpfs -o size=${avail}m none /tmp/zx-fill
-	fill=$(($(awk '/^MemAvailable/ { print int($2 / 1024) }' /proc/meminfo) - spare))
+	fill=$(($(avail_mib) - spare))
 	dd if=/dev/zero of=/tmp/zx-fill/f bs=1M count=$fill 2> /dev/null
 	g0=$(zx_dstat gathers)
-	k0=$(dmesg | grep -c 'Killed process')
+	k0=$(oom_kills)
 	swapoff $ZDEV
 	so=$?
 	rm -f /tmp/zx-fill/f
 	umount /tmp/zx-fill
-	kills=$(($(dmesg | grep -c 'Killed process') - k0))
+	kills=$(($(oom_kills) - k0))
 	started=$(($(zx_dstat gathers) - g0))
 	if [ $so = 0 ] && [ $kills = 0 ] && [ $started = 0 ] &&
 		zsf_hog_end /tmp/zx-hog; then
