@@ -28,7 +28,11 @@ AVAIL=${ZX_SWAP_AVAIL_MB:-400}
 # against MemAvailable alone, the pool took two thirds of it, and on
 # PREEMPT_RT 7.3 the rest was once too little for the read-back's faults
 # and the kernel's (boosted) watermarks: the OOM killer took the pinned
-# memory.  So swapcheck -c leaves the pool room for what does not fit;
+# memory.  So swapcheck -c leaves the pool room.  Room for only the part
+# of the run that did not fit in RAM was still too little: the pool peaks
+# at the share of the whole run, since each process pushes all of its
+# pages out before it reads any back, and on a 16 KiB-page 7.3 guest the
+# OOM killer once took a swapcheck process (140 MiB pool, 70 MiB room).
 # FACTOR x ZX_SWAP_AVAIL_MB still goes through swap.
 POOL_SHARE=0.33
 

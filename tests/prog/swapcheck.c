@@ -22,11 +22,13 @@
  *              with the guest's memory; -f is then relative to MB
  *   -c SHARE   the swap device keeps what is swapped out in the same
  *              RAM, in SHARE of its size (a compressed pool: zram's
- *              mem_used_max over the data swapped out).  The pool then
- *              gets room for what does not fit: -A pins down to MB plus
- *              SHARE of the run beyond MB, and -f counts only the memory
- *              that this leaves, MemAvailable / (1 + SHARE * (FACTOR - 1)),
- *              MB with -A.  Default 0: a swap device that takes no RAM
+ *              mem_used_max over the data swapped out).  Each process
+ *              pushes all of its pages out before it reads any back, so
+ *              at its peak the pool holds SHARE of the whole run.  It
+ *              gets that room: -A pins down to MB plus SHARE of the run,
+ *              and -f counts only the memory that this leaves,
+ *              MemAvailable / (1 + SHARE * FACTOR), MB with -A.
+ *              Default 0: a swap device that takes no RAM
  *
  * Each process fills its region page by page, pushing every filled MiB
  * out with MADV_PAGEOUT (on top of the memory pressure that the size
@@ -90,12 +92,12 @@ static int pin_memory(size_t mb)
 }
 
 /*
- * -c: MiB available that leave @room MiB to the processes' pages while
- * the rest of a @run MiB run is swapped out, in @share of its size.
+ * -c: MiB available that leave @room MiB to the processes' pages beside
+ * a pool that holds all of a @run MiB run, in @share of its size.
  */
 static double with_pool(double room, double run, double share)
 {
-	return room + share * (run > room ? run - room : 0);
+	return room + share * run;
 }
 
 static double now(void)
@@ -235,13 +237,12 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		/* The room r with with_pool(r, factor * r) == MemAvailable. */
-		if (factor > 1)
-			room /= 1 + share * (factor - 1);
+		room /= 1 + share * factor;
 		opt.mb = (size_t)(room * factor / opt.procs);
 		if (!opt.mb)
 			opt.mb = 1;
 		if (share)
-			printf("swapcheck: %.0f MiB for the pages, %.0f MiB for the pool of the rest (share %.2f)\n",
+			printf("swapcheck: %.0f MiB for the pages, %.0f MiB for the pool (share %.2f)\n",
 			       room, avail / 1024.0 - room, share);
 	}
 	printf("swapcheck: %d procs x %zu MiB, mode %s, %d round(s), MemAvailable %lu kB\n",
