@@ -12,6 +12,8 @@
 #include <linux/shrinker.h>
 #include <linux/gfp.h>
 #include <linux/slab.h>
+#include <linux/mm.h>
+#include <linux/vmstat.h>
 
 /* Symbol namespaces: a bare token up to v6.12, a string literal after. */
 #ifdef HAVE_NS_TOKEN
@@ -45,6 +47,27 @@ static inline gfp_t zsf_compat_page_gfp(gfp_t gfp)
 	return gfp & ~__GFP_MOVABLE;
 }
 #endif
+
+/*
+ * A kernel built with zsmalloc counts its pages in the zone counter
+ * NR_ZSPAGES: nr_zspages in /proc/vmstat, zspages: in the OOM report's
+ * Mem-Info.  zsfast counts its pages there too, so that whoever reads
+ * those sees a zramx device's pool as a zram device's.  Without
+ * CONFIG_ZSMALLOC the counter does not exist, and nothing is counted.
+ */
+static inline void zsf_count_pool_page(struct page *page)
+{
+#if IS_ENABLED(CONFIG_ZSMALLOC)
+	inc_zone_page_state(page, NR_ZSPAGES);
+#endif
+}
+
+static inline void zsf_uncount_pool_page(struct page *page)
+{
+#if IS_ENABLED(CONFIG_ZSMALLOC)
+	dec_zone_page_state(page, NR_ZSPAGES);
+#endif
+}
 
 /*
  * A slab cache of zsfast's own, never merged with another cache of the

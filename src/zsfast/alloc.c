@@ -167,6 +167,7 @@ static void zsf_free_pages(struct page **pages, unsigned int nr)
 
 	for (i = 0; i < nr; i++) {
 		set_page_private(pages[i], 0);
+		zsf_uncount_pool_page(pages[i]);
 		__free_page(pages[i]);
 	}
 }
@@ -199,6 +200,7 @@ static struct zsf_zspage *zsf_alloc_zspage(struct zsf_pool *pool,
 			zsf_zspage_struct_free(zspage);
 			return NULL;
 		}
+		zsf_count_pool_page(page);
 		zsf_set_page_owner(page, zspage, i);
 		zspage->pages[i] = page;
 	}
@@ -224,6 +226,7 @@ static void zsf_free_locked_zspage(struct zsf_pool *pool,
 
 		zsf_clear_movable(page);
 		set_page_private(page, 0);
+		zsf_uncount_pool_page(page);
 		unlock_page(page);
 		put_page(page);
 	}

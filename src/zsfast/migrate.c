@@ -90,6 +90,7 @@ static int zsf_page_migrate(struct page *newpage, struct page *page,
 	zsf_retarget_objs(class, zspage, pidx, newpage);
 	zsf_set_page_owner(newpage, zspage, pidx);
 	zspage->pages[pidx] = newpage;
+	zsf_count_pool_page(newpage);
 	get_page(newpage);
 	__SetPageMovable(newpage, &zsf_mops);
 
@@ -99,6 +100,7 @@ static int zsf_page_migrate(struct page *newpage, struct page *page,
 
 	zsf_stat_inc(pool, pages_migrated);
 	set_page_private(page, 0);
+	zsf_uncount_pool_page(page);
 	__ClearPageMovable(page);
 	put_page(page);
 	return MIGRATEPAGE_SUCCESS;

@@ -11,6 +11,10 @@
 #   zsf_pages                     the pages all zsfast pools hold (the
 #                                 "pages:" line of zsfast's debugfs
 #                                 stats); nothing if zsfast is not loaded
+#   zsf_nr_zspages                the kernel's count of zsmalloc pages,
+#                                 nr_zspages in /proc/vmstat, where
+#                                 zsfast counts its pages too; folded
+#                                 from every CPU first, so it is exact
 #   zsf_splats                    kernel log lines that are reports of
 #                                 the kernel's checkers (the rig's
 #                                 splat.re); nothing when the log is clean
@@ -38,6 +42,11 @@ ZT_PAGE_SIZE=$((${ZT_PAGE_SIZE:-4} * 1024))
 zsf_pages() {
 	sed -n 's/^pages:[[:space:]]*\([0-9][0-9]*\).*/\1/p' \
 		/sys/kernel/debug/zsfast/stats 2>/dev/null
+}
+
+zsf_nr_zspages() {
+	echo 1 > /proc/sys/vm/stat_refresh
+	sed -n 's/^nr_zspages //p' /proc/vmstat
 }
 
 zsf_cmdline() {

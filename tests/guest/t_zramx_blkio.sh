@@ -6,7 +6,8 @@
 # included) and mixed pages written and read back with O_DIRECT; partial
 # overwrites, O_DIRECT and buffered sub-page read-modify-write; discard
 # followed by reads of zeros; I/O beyond the end; and mm_stat moving as
-# it should (same_pages, huge_pages, orig_data_size).
+# it should (same_pages, huge_pages, orig_data_size), with the pool's
+# pages in /proc/vmstat's nr_zspages.
 
 ZT_DIR=$(dirname "$0")
 . "$ZT_DIR/lib.sh"
@@ -54,6 +55,7 @@ for algo in $(zx_algos); do
 		ktap_fail "$a setup (reset, comp_algorithm, disksize)"
 		continue
 	fi
+	zsp0=$(zsf_nr_zspages)
 	sel=$(zx_algo_selected)
 	zx_expect "$a algorithm selected" "$sel" = "$algo"
 
@@ -84,6 +86,9 @@ for algo in $(zx_algos); do
 	zx_expect "$a compr_data_size below orig_data_size" \
 		"$(zx_mm compr_data_size)" -lt "$(zx_mm orig_data_size)"
 	zx_expect "$a mem_used_total nonzero" "$(zx_mm mem_used_total)" -gt 0
+	zx_expect "$a nr_zspages in /proc/vmstat counts the pool's pages" \
+		$(($(zsf_nr_zspages) - zsp0)) \
+		-eq $(($(zx_mm mem_used_total) / ZT_PAGE_SIZE))
 
 	ok=1
 	blkio verify $ZDEV $R0 512 random $((s + 1)) >&2 || ok=0
@@ -161,6 +166,7 @@ for algo in $(zx_algos); do
 		zx_diag_mm
 		ktap_fail "$a reset empties mm_stat"
 	fi
+	zx_expect "$a reset gives nr_zspages back" "$(zsf_nr_zspages)" -eq "$zsp0"
 done
 
 if [ $n -eq 0 ]; then

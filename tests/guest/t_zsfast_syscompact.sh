@@ -56,6 +56,7 @@ if ctl fill; then
 	fi
 	compact 5
 	ctl verify
+	zsft_nr_zspages_follow "syscompact: after compaction, "
 	m1=$(migrated)
 	if [ -n "$m0" ] && [ -n "$m1" ]; then
 		ktap_diag "zsfast migrated $((m1 - m0)) pages of the pool during system compaction"

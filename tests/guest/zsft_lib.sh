@@ -33,7 +33,8 @@ zsft_run() {
 }
 
 # zsft_begin: load zsfast unless it is loaded already (then the script
-# leaves it loaded), and record its page total in $pages0.
+# leaves it loaded), and record its page total in $pages0 and the
+# kernel's nr_zspages in $nrzs0.
 zsft_begin() {
 	loaded_here=
 	if ! grep -q '^zsfast ' /proc/modules; then
@@ -41,9 +42,24 @@ zsft_begin() {
 		loaded_here=1
 	fi
 	pages0=$(zsf_pages)
+	nrzs0=$(zsf_nr_zspages)
 }
 
-# zsft_pages_back [PREFIX]: zsfast's page total is back to $pages0.
+# zsft_nr_zspages_follow [PREFIX]: /proc/vmstat's nr_zspages moved by as
+# many pages as zsfast's page total since zsft_begin.
+zsft_nr_zspages_follow() {
+	_want=$(($(zsf_pages) - pages0))
+	_got=$(($(zsf_nr_zspages) - nrzs0))
+	if [ "$_got" = "$_want" ]; then
+		ktap_ok "${1}nr_zspages follows zsfast's pages ($_want)"
+	else
+		ktap_fail "${1}nr_zspages follows zsfast's pages" \
+			"nr_zspages moved by $_got, zsfast's pages by $_want"
+	fi
+}
+
+# zsft_pages_back [PREFIX]: zsfast's page total is back to $pages0, and
+# nr_zspages with it.
 zsft_pages_back() {
 	pages1=$(zsf_pages)
 	if [ -n "$pages0" ] && [ "$pages0" = "$pages1" ]; then
@@ -52,6 +68,7 @@ zsft_pages_back() {
 		ktap_fail "${1}zsfast/stats pages back to its value before the run" \
 			"pages: '$pages0' before, '$pages1' after"
 	fi
+	zsft_nr_zspages_follow "$1"
 }
 
 # zsft_end: unload zsfast if zsft_begin loaded it.

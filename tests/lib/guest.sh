@@ -55,7 +55,13 @@
 # splat, at least one test point was reported and none failed.
 #
 # Console splat patterns: one extended regex (case-sensitive), in
-# tests/lib/splat.re, which the guest's zsf_splats uses too.
+# tests/lib/splat.re, which the guest's zsf_splats uses too.  Besides
+# the checkers' reports it matches "vmstat_refresh: nr_zspages", the
+# kernel's report of that counter below zero when a test folds the
+# counters (zsf_nr_zspages): zsfast's pages counted out more often than
+# in.  Not the other counters: a counter that is busy while the CPUs'
+# parts are folded may read below zero for a moment, and there the
+# kernel's report would be noise.
 #
 # zsf_guest_boot NAME ERR CMD...
 #	One boot as a lane runs it: CMD (zsf_guest_run, or the arm64
