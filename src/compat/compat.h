@@ -119,8 +119,11 @@ zsf_kmem_cache_create_unmerged(const char *name, unsigned int size,
 /*
  * Shrinkers: allocated by the core since v6.7, embedded by the user
  * before.  Callers see one interface; zsf_shrinker_priv() returns the
- * pointer given to zsf_shrinker_create().  Inline, since both modules
- * have shrinkers (zsfast's pools, zramx's pending batches).
+ * pointer given to zsf_shrinker_create(), and @seeks is the shrinker's
+ * cost to recreate an object (DEFAULT_SEEKS, or 0 for objects that cost
+ * nothing to recreate: the core then scans half of them at every pass,
+ * whatever the reclaim priority).  Inline, since both modules have
+ * shrinkers (zsfast's pools, zramx's pending batches).
  */
 typedef unsigned long (*zsf_shrink_fn)(struct shrinker *,
 				       struct shrink_control *);
@@ -130,7 +133,7 @@ typedef unsigned long (*zsf_shrink_fn)(struct shrinker *,
 static inline struct shrinker *zsf_shrinker_create(const char *name,
 						   zsf_shrink_fn count,
 						   zsf_shrink_fn scan,
-						   void *priv)
+						   int seeks, void *priv)
 {
 	struct shrinker *s = shrinker_alloc(0, "%s", name);
 
@@ -139,7 +142,7 @@ static inline struct shrinker *zsf_shrinker_create(const char *name,
 	s->count_objects = count;
 	s->scan_objects = scan;
 	s->batch = 0;
-	s->seeks = DEFAULT_SEEKS;
+	s->seeks = seeks;
 	s->private_data = priv;
 	shrinker_register(s);
 	return s;
@@ -165,7 +168,7 @@ struct zsf_shrinker {
 static inline struct shrinker *zsf_shrinker_create(const char *name,
 						   zsf_shrink_fn count,
 						   zsf_shrink_fn scan,
-						   void *priv)
+						   int seeks, void *priv)
 {
 	struct zsf_shrinker *zs = kzalloc(sizeof(*zs), GFP_KERNEL);
 	int err;
@@ -175,7 +178,7 @@ static inline struct shrinker *zsf_shrinker_create(const char *name,
 	zs->shrinker.count_objects = count;
 	zs->shrinker.scan_objects = scan;
 	zs->shrinker.batch = 0;
-	zs->shrinker.seeks = DEFAULT_SEEKS;
+	zs->shrinker.seeks = seeks;
 	zs->priv = priv;
 #ifdef HAVE_REGISTER_SHRINKER_NAME
 	err = register_shrinker(&zs->shrinker, "%s", name);

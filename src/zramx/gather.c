@@ -638,26 +638,35 @@ void zramx_gather_drain(struct zramx *zx)
  * them gives zspages back to the page allocator and costs nothing that
  * would have to be redone.  Without it a task that is still releasing
  * (the munmap() or exit of a large swapped-out area) keeps up to
- * gather_batches of them however short memory gets.  Counted in batches:
- * zx->gathers, read without the lock (a hint; the scan finds out under
- * it).
+ * gather_batches of them however short memory gets.
+ *
+ * So it has no seek cost, and a scan takes every batch, as zsmalloc's
+ * compacts the whole pool: the first reclaim pass frees them, at any
+ * priority, before reclaim swaps more pages out into the same pool.
+ * With DEFAULT_SEEKS, a count of a few batches was scanned only at
+ * reclaim's last priorities, the ones just before an OOM
+ * (do_shrink_slab() scans nothing below SHRINK_BATCH objects, or all of
+ * them).  Counted in objects, a full
+ * batch's worth for each batch, so that even one batch is past
+ * SHRINK_BATCH; zx->gathers is read without the lock (a hint: the scan
+ * finds out under it).
  */
 static unsigned long zramx_gather_count(struct shrinker *shrinker,
 					struct shrink_control *sc)
 {
 	struct zramx *zx = zsf_shrinker_priv(shrinker);
 
-	return READ_ONCE(zx->gathers);
+	return READ_ONCE(zx->gathers) * ZRAMX_GATHER_HANDLES;
 }
 
 static unsigned long zramx_gather_scan(struct shrinker *shrinker,
 				       struct shrink_control *sc)
 {
 	struct zramx *zx = zsf_shrinker_priv(shrinker);
-	unsigned long batches;
+	unsigned long batches, freed;
 
-	zramx_gather_take_max(zx, 0, sc->nr_to_scan, &batches);
-	return batches ?: SHRINK_STOP;
+	freed = zramx_gather_take_max(zx, 0, ULONG_MAX, &batches);
+	return batches ? freed : SHRINK_STOP;
 }
 
 /**
@@ -683,7 +692,7 @@ int zramx_gather_init(struct zramx *zx)
 		zx->gather_shrinker = zsf_shrinker_create("zramx-gather",
 							  zramx_gather_count,
 							  zramx_gather_scan,
-							  zx);
+							  0, zx);
 		if (!zx->gather_shrinker)
 			return -ENOMEM;
 	}

@@ -244,7 +244,8 @@ int zsf_shrinker_init(struct zsf_pool *pool)
 
 	snprintf(name, sizeof(name), "zsfast-%s", pool->name);
 	pool->shrinker = zsf_shrinker_create(name, zsf_shrinker_count,
-					     zsf_shrinker_scan, pool);
+					     zsf_shrinker_scan, DEFAULT_SEEKS,
+					     pool);
 	return pool->shrinker ? 0 : -ENOMEM;
 }
 
