@@ -136,7 +136,7 @@
  * nests anywhere on PREEMPT_RT too; it protects zx->gather_list,
  * zx->gather_owned and zx->gathers and is never held across a free.
  * The notifier holds it for a few operations, never for a walk of the
- * list: only zramx_gather_take_max() walks it, in the reap work, the
+ * list: only zramx_gather_take() walks it, in the reap work, the
  * shrinker and reset, over at most ZRAMX_GATHERS_MAX batches.  Nothing
  * under it may take a spinlock_t, which sleeps on PREEMPT_RT: so the
  * wait queue of zramx_gather_drain() is a simple one (swait), whose lock
@@ -518,26 +518,26 @@ bool zramx_gather(struct zramx *zx, unsigned long handle)
 	return gathered;
 }
 
-/*
- * Free at most @max batches that their tasks have not freed, in start
- * order; see zramx_gather_take().  Return: the objects freed; the batches
- * in *@batches.
+/**
+ * zramx_gather_take() - free batches that their tasks have not freed
+ * @zx: the device
+ * @age: take only batches started at least this many jiffies ago whose
+ *       task is not running; 0 for every batch
+ *
+ * Batches whose task is freeing them right now are left to it.
+ *
+ * Context: process context, interrupts enabled; may sleep.
+ * Return: the number of objects freed.
  */
-static unsigned long zramx_gather_take_max(struct zramx *zx,
-					   unsigned long age,
-					   unsigned long max,
-					   unsigned long *batches)
+unsigned long zramx_gather_take(struct zramx *zx, unsigned long age)
 {
 	struct zramx_gather *g, *next;
 	unsigned long flags, freed = 0;
 	LIST_HEAD(taken);
 	int n;
 
-	*batches = 0;
 	raw_spin_lock_irqsave(&zx->gather_lock, flags);
 	list_for_each_entry_safe(g, next, &zx->gather_list, node) {
-		if (*batches == max)
-			break;
 		/* The list is in start order. */
 		if (age && time_before(jiffies, g->start + age))
 			break;
@@ -548,7 +548,6 @@ static unsigned long zramx_gather_take_max(struct zramx *zx,
 			continue;
 		zramx_gather_unhook(zx, g);
 		list_add_tail(&g->node, &taken);
-		(*batches)++;
 	}
 	raw_spin_unlock_irqrestore(&zx->gather_lock, flags);
 
@@ -564,24 +563,6 @@ static unsigned long zramx_gather_take_max(struct zramx *zx,
 	}
 	atomic64_add(freed, &zx->stats.gather_taken);
 	return freed;
-}
-
-/**
- * zramx_gather_take() - free batches that their tasks have not freed
- * @zx: the device
- * @age: take only batches started at least this many jiffies ago whose
- *       task is not running; 0 for every batch
- *
- * Batches whose task is freeing them right now are left to it.
- *
- * Context: process context, interrupts enabled; may sleep.
- * Return: the number of objects freed.
- */
-unsigned long zramx_gather_take(struct zramx *zx, unsigned long age)
-{
-	unsigned long batches;
-
-	return zramx_gather_take_max(zx, age, ULONG_MAX, &batches);
 }
 
 static void zramx_gather_reap(struct work_struct *work)
@@ -646,10 +627,9 @@ void zramx_gather_drain(struct zramx *zx)
  * With DEFAULT_SEEKS, a count of a few batches was scanned only at
  * reclaim's last priorities, the ones just before an OOM
  * (do_shrink_slab() scans nothing below SHRINK_BATCH objects, or all of
- * them).  Counted in objects, a full
- * batch's worth for each batch, so that even one batch is past
- * SHRINK_BATCH; zx->gathers is read without the lock (a hint: the scan
- * finds out under it).
+ * them).  Counted in objects, a full batch's worth for each batch, so
+ * that even one batch is past SHRINK_BATCH; zx->gathers is read without
+ * the lock (a hint: the scan finds out under it).
  */
 static unsigned long zramx_gather_count(struct shrinker *shrinker,
 					struct shrink_control *sc)
@@ -663,10 +643,9 @@ static unsigned long zramx_gather_scan(struct shrinker *shrinker,
 				       struct shrink_control *sc)
 {
 	struct zramx *zx = zsf_shrinker_priv(shrinker);
-	unsigned long batches, freed;
+	unsigned long freed = zramx_gather_take(zx, 0);
 
-	freed = zramx_gather_take_max(zx, 0, ULONG_MAX, &batches);
-	return batches ? freed : SHRINK_STOP;
+	return freed ?: SHRINK_STOP;
 }
 
 /**
