@@ -130,23 +130,30 @@
  * read again at the next round of the work.
  *
  * Lock order: swap core locks -> gather_slot's local lock ->
- * zx->gather_lock.  The notifier takes neither under the slot lock.
- * zx->gather_lock is a raw spinlock, taken for a few list operations
- * with interrupts off (the notifier may run with them off), so that it
- * nests anywhere on PREEMPT_RT too; it protects zx->gather_list,
- * zx->gather_owned and zx->gathers and is never held across a free.
- * The notifier holds it for a few operations, never for a walk of the
- * list: only zramx_gather_take() walks it, in the reap work, the
- * shrinker and reset, over at most ZRAMX_GATHERS_MAX batches.  Nothing
- * under it may take a spinlock_t, which sleeps on PREEMPT_RT: so the
- * wait queue of zramx_gather_drain() is a simple one (swait), whose lock
- * is raw.  It has one waiter at most, reset holding zx->init_lock for
- * write.
+ * zx->gather_lock, and zx->gather_walk -> zx->gather_lock.  The notifier
+ * takes neither under the slot lock.  zx->gather_lock is a raw spinlock,
+ * taken for a few list operations with interrupts off (the notifier may
+ * run with them off), so that it nests anywhere on PREEMPT_RT too; it
+ * protects zx->gather_list, zx->gather_owned and zx->gathers and is
+ * never held across a free.  The notifier holds it for a few operations,
+ * never for a walk of the list: only zramx_gather_take() walks it, in
+ * the reap work, the shrinker, reset and a write past mem_limit, and
+ * visits at most ZRAMX_GATHER_TAKE_CHUNK batches in one hold.  Nothing
+ * under zx->gather_lock may take a spinlock_t, which sleeps on
+ * PREEMPT_RT: so the wait queue of zramx_gather_drain() is a simple one
+ * (swait), whose lock is raw.  It has one waiter at most, reset holding
+ * zx->init_lock for write.
+ *
+ * zx->gather_walk, a mutex, serializes the walks.  It is taken in
+ * process context under no spinlock (reset takes it under
+ * zx->init_lock), and nothing allocates memory under it, since the
+ * shrinker takes it in reclaim.
  */
 #include <linux/hash.h>
 #include <linux/jiffies.h>
 #include <linux/local_lock.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/oom.h>
 #include <linux/percpu.h>
 #include <linux/refcount.h>
@@ -160,6 +167,14 @@
 
 /* Batches whose handles are not yet freed, per device: about 2 GiB. */
 #define ZRAMX_GATHERS_MAX	1024
+
+/*
+ * Batches zramx_gather_take() visits in one hold of zx->gather_lock, and
+ * how many such holds make one walk of a full list.
+ */
+#define ZRAMX_GATHER_TAKE_CHUNK		16
+#define ZRAMX_GATHER_TAKE_CHUNKS	(ZRAMX_GATHERS_MAX / \
+					 ZRAMX_GATHER_TAKE_CHUNK)
 
 /*
  * Batches one task may leave pending on a device; past that it frees in
@@ -518,49 +533,97 @@ bool zramx_gather(struct zramx *zx, unsigned long handle)
 	return gathered;
 }
 
-/**
- * zramx_gather_take() - free batches that their tasks have not freed
- * @zx: the device
- * @age: take only batches started at least this many jiffies ago whose
- *       task is not running; 0 for every batch
- *
- * Batches whose task is freeing them right now are left to it.
- *
- * Context: process context, interrupts enabled; may sleep.
- * Return: the number of objects freed.
+/*
+ * Claim, and take off the device, the batches of one hold of
+ * zx->gather_lock: from @cursor on, up to ZRAMX_GATHER_TAKE_CHUNK
+ * batches visited, or to the end of the list or the first batch younger
+ * than @age.  @cursor is left before the first batch not visited.
+ * Return: how many were claimed into @taken; *@end once the walk is done.
  */
-unsigned long zramx_gather_take(struct zramx *zx, unsigned long age)
+static unsigned int zramx_gather_take_chunk(struct zramx *zx,
+					    unsigned long age,
+					    struct list_head *cursor,
+					    struct zramx_gather **taken,
+					    bool *end)
 {
-	struct zramx_gather *g, *next;
-	unsigned long flags, freed = 0;
-	LIST_HEAD(taken);
-	int n;
+	struct list_head *pos;
+	struct zramx_gather *g;
+	unsigned int visits, n = 0;
 
-	raw_spin_lock_irqsave(&zx->gather_lock, flags);
-	list_for_each_entry_safe(g, next, &zx->gather_list, node) {
-		/* The list is in start order. */
-		if (age && time_before(jiffies, g->start + age))
+	raw_spin_lock_irq(&zx->gather_lock);
+	pos = cursor->next;
+	for (visits = 0; visits < ZRAMX_GATHER_TAKE_CHUNK; visits++) {
+		if (pos == &zx->gather_list)
 			break;
+		g = list_entry(pos, struct zramx_gather, node);
+		/* The list is in start order. */
+		if (age && time_before(jiffies, g->start + age)) {
+			pos = &zx->gather_list;
+			break;
+		}
+		pos = pos->next;
 		/* Still releasing: it frees them on its way out. */
 		if (age && task_is_running(g->owner))
 			continue;
 		if (zramx_gather_claim(g) < 0)
 			continue;
 		zramx_gather_unhook(zx, g);
-		list_add_tail(&g->node, &taken);
+		taken[n++] = g;
 	}
-	raw_spin_unlock_irqrestore(&zx->gather_lock, flags);
+	list_move_tail(cursor, pos);
+	*end = pos == &zx->gather_list;
+	raw_spin_unlock_irq(&zx->gather_lock);
+	return n;
+}
 
-	list_for_each_entry_safe(g, next, &taken, node) {
-		/* Claimed by us: published handles only, no more to come. */
-		n = atomic_read(&g->count) & ~ZRAMX_GATHER_CLOSED;
-		zsf_free_bulk(zx->pool, g->handles, n);
-		freed += n;
-		list_del(&g->node);
-		zramx_gather_put(g);
-		zramx_gather_done(zx);
+/**
+ * zramx_gather_take() - free batches that their tasks have not freed
+ * @zx: the device
+ * @age: take only batches started at least this many jiffies ago whose
+ *       task is not running; 0 for every batch
+ *
+ * Batches whose task is freeing them right now are left to it.  The
+ * list is walked once, ZRAMX_GATHER_TAKE_CHUNK batches to a hold of
+ * zx->gather_lock, each hold's batches freed before the next: so
+ * interrupts are off for a few batches' claims at a time, not for
+ * ZRAMX_GATHERS_MAX of them.  An on-stack cursor in the list keeps the
+ * place meanwhile; zx->gather_walk serializes the walks, so that no walk
+ * finds another's cursor.  Batches started during the walk are taken
+ * too, up to ZRAMX_GATHERS_MAX visits in all.
+ *
+ * Context: process context, interrupts enabled; may sleep.
+ * Return: the number of objects freed.
+ */
+unsigned long zramx_gather_take(struct zramx *zx, unsigned long age)
+{
+	struct zramx_gather *g, *taken[ZRAMX_GATHER_TAKE_CHUNK];
+	unsigned int i, n, chunks;
+	unsigned long freed = 0;
+	LIST_HEAD(cursor);
+	bool end = false;
+	int nr;
+
+	mutex_lock(&zx->gather_walk);
+	raw_spin_lock_irq(&zx->gather_lock);
+	list_add(&cursor, &zx->gather_list);
+	raw_spin_unlock_irq(&zx->gather_lock);
+	for (chunks = 0; !end && chunks < ZRAMX_GATHER_TAKE_CHUNKS; chunks++) {
+		n = zramx_gather_take_chunk(zx, age, &cursor, taken, &end);
+		for (i = 0; i < n; i++) {
+			g = taken[i];
+			/* Claimed by us: published handles only. */
+			nr = atomic_read(&g->count) & ~ZRAMX_GATHER_CLOSED;
+			zsf_free_bulk(zx->pool, g->handles, nr);
+			freed += nr;
+			zramx_gather_put(g);
+			zramx_gather_done(zx);
+		}
 		cond_resched();
 	}
+	raw_spin_lock_irq(&zx->gather_lock);
+	list_del(&cursor);
+	raw_spin_unlock_irq(&zx->gather_lock);
+	mutex_unlock(&zx->gather_walk);
 	atomic64_add(freed, &zx->stats.gather_taken);
 	return freed;
 }
@@ -659,6 +722,7 @@ int zramx_gather_init(struct zramx *zx)
 	int cpu;
 
 	raw_spin_lock_init(&zx->gather_lock);
+	mutex_init(&zx->gather_walk);
 	INIT_LIST_HEAD(&zx->gather_list);
 	init_swait_queue_head(&zx->gather_wq);
 	INIT_DELAYED_WORK(&zx->gather_reap, zramx_gather_reap);

@@ -22,6 +22,7 @@
 #include <linux/list.h>
 #include <linux/lockdep.h>
 #include <linux/local_lock.h>
+#include <linux/mutex.h>
 #include <linux/rwsem.h>
 #include <linux/spinlock.h>
 #include <linux/swait.h>
@@ -230,7 +231,9 @@ struct zramx_comp {
  * @gather_slot:     per CPU, the batch of released handles last started
  *                   there, and the local lock that guards it (gather.c)
  * @gather_lock:     protects @gather_list, @gathers and @gather_owned
- * @gather_list:     batches not yet claimed, in start order
+ * @gather_list:     batches not yet taken off the device, in start
+ *                   order, and the cursor of a zramx_gather_take() walk
+ * @gather_walk:     serializes zramx_gather_take()'s walks of @gather_list
  * @gather_owned:    batches on @gather_list (or about to be), counted by
  *                   a hash of their task: what gather_batches bounds
  * @gathers:         batches whose handles are not yet freed; the pool
@@ -271,6 +274,7 @@ struct zramx {
 	struct zramx_gather_slot __percpu *gather_slot;
 	raw_spinlock_t gather_lock;
 	struct list_head gather_list;
+	struct mutex gather_walk;
 	u16 gather_owned[1 << ZRAMX_GATHER_OWNER_BITS];
 	unsigned int gathers;
 	struct swait_queue_head gather_wq;

@@ -53,10 +53,15 @@ asleep() {
 		grep -q poll /proc/"$1"/wchan
 }
 
-# hold DESC: start a pollhold and wait until it sleeps.
+# hold DESC [MiB]: start a pollhold of MiB (8) and wait until it sleeps.
+# With 4 KiB pages, 48 MiB is about 24 batches, more than the device
+# takes in one hold of its lock (ZRAMX_GATHER_TAKE_CHUNK): the reap work
+# (A), the shrinker (B2) and reset (C) must each go on from where their
+# last hold left off.  The default fs.nr_open (1M entries) allows 8 MiB.
+echo $((8 << 20)) > /proc/sys/fs/nr_open
 hold() {
 	_log=/tmp/pollhold.$(echo "$holders" | wc -w)
-	pollhold -s 8 -c 0 > "$_log" 2>&1 &
+	pollhold -s "${2:-8}" -c 0 > "$_log" 2>&1 &
 	_pid=$!
 	holders="$holders $_pid"
 	if zsf_poll 1200 asleep "$_pid" "$_log"; then
@@ -77,7 +82,7 @@ fi
 idle=$(zsf_pages)
 g0=$(zx_dstat gathers)
 t0=$(zx_dstat gather_taken)
-hold "timeout" || exit 1
+hold "timeout" 48 || exit 1
 g1=$(zx_dstat gathers)
 if [ "$g1" -gt "$g0" ]; then
 	ktap_ok "timeout: the sleeping task released slots into batches ($((g1 - g0)))"
@@ -161,18 +166,18 @@ zx_set 0 $ZSYS/mem_limit
 # through its page cache): reclaim stops at its first priorities, where a
 # shrinker with a seek cost is not scanned for a few batches (on 6.12,
 # with DEFAULT_SEEKS: none taken, slabs_scanned 0).  Then drop_caches=2,
-# which runs every shrinker at the last priority, for a second task's.
-# The shrinker must take them either way.
+# which runs every shrinker at the last priority, for a second task's
+# larger set.  The shrinker must take them either way.
 pressure() {
 	if ! zx_swapon lz4 256M; then
 		ktap_fail "pressure: swapon $ZDEV again"
 		exit 1
 	fi
-	hold "pressure, $1" || exit 1
+	hold "pressure, $1" "$2" || exit 1
 	swapoff $ZDEV
 	t0=$(zx_dstat gather_taken)
 	held=$(zx_mm mem_used_total)
-	shift
+	shift 2
 	"$@"
 	left=$(zx_mm mem_used_total)
 	[ "$held" -ge $((3 << 20)) ] && [ "$left" -lt $((held / 4)) ] &&
@@ -190,7 +195,7 @@ reclaim_1m() {
 if [ ! -e $CG/memory.reclaim ]; then
 	ktap_skip "pressure: reclaim's first pass takes a sleeping task's batches" \
 		"no memory.reclaim in the root cgroup"
-elif pressure reclaim reclaim_1m; then
+elif pressure reclaim 8 reclaim_1m; then
 	ktap_ok "pressure: reclaim's first pass takes a sleeping task's batches ($((held >> 10)) KiB, $((left >> 10)) KiB left)"
 else
 	ktap_fail "pressure: reclaim's first pass takes a sleeping task's batches" \
@@ -199,7 +204,7 @@ fi
 drop_slab() {
 	echo 2 > /proc/sys/vm/drop_caches
 }
-if pressure drop_caches drop_slab; then
+if pressure drop_caches 48 drop_slab; then
 	ktap_ok "pressure: the shrinker frees a sleeping task's batches ($((held >> 10)) KiB, $((left >> 10)) KiB left)"
 else
 	ktap_fail "pressure: the shrinker frees a sleeping task's batches" \
@@ -264,7 +269,7 @@ if ! zx_swapon lz4 256M; then
 	ktap_fail "race: swapon $ZDEV again"
 	exit 1
 fi
-hold "race" || exit 1
+hold "race" 48 || exit 1
 swapoff $ZDEV
 rm -f /tmp/reset.rc
 t=$(now_ms)
