@@ -16,10 +16,11 @@
 #       bench.thr_mb, thr_rounds, thr_algos, thr_procs, thr_dio_ms on
 #       the kernel command line, BENCH_APPEND)
 #   (the tests of the bench variant in tests/tests.list),
-#   and, in a second boot of its own (BENCH_PROFILE=1, the default),
+#   and, with BENCH_PROFILE=1, in a second boot of its own,
 #   bench/guest/t_bench_profile.sh: one W1 round per backend under
 #   ftrace's function_graph tracer, to see where the release time goes
-#   (the benchprof variant)
+#   (the benchprof variant; about 3 minutes a kernel, so not by
+#   default: the default run stays under 30 minutes)
 # then bench/report.sh prints the tables and writes bench/results/
 # (report.md, a chart of each benchmark, the raw guest output).
 #
@@ -31,8 +32,8 @@
 #   BENCH_QUICK=1              a first look in under 10 minutes: 6.12
 #                              only, P=1,2 of 64 MiB, 3 rounds, W2 with
 #                              16384 handles, W3 and the memory corpus
-#                              at 16 MiB with lz4 and 1 round, no
-#                              profile boot; a knob set explicitly wins
+#                              at 16 MiB with lz4 and 1 round; a knob
+#                              set explicitly wins
 #   BENCH_KERNELS="6.1 6.12"   flavours (tests/kernels.list; one of
 #                              role arm64, 6.12-16k or 7.3-16k, boots in
 #                              qemu-system-aarch64)
@@ -42,7 +43,7 @@
 #   BENCH_COUNT=65536          W2 handles per kthread
 #   BENCH_MEM=                 guest MiB (default: fits 4 x BENCH_MB
 #                              resident, the brd copy and the zram pool)
-#   BENCH_PROFILE=1           0: no profile boot
+#   BENCH_PROFILE=0            1: the profile boot too
 #   BENCH_ONLY_PROFILE=1       only the profile boot (no W1, W2)
 #   BENCH_PROF_P=2            P of the profiled rounds
 #   BENCH_LAT=rt               W1 with a 1 ms SCHED_FIFO timer's latency
@@ -52,7 +53,7 @@
 #                              guests, e.g. "bench.thr_mb=128
 #                              bench.thr_rounds=5" (the guest scripts'
 #                              bench.* knobs)
-#   ZSF_GUEST_TESTS=bench_throughput  (with BENCH_PROFILE=0) only these
+#   ZSF_GUEST_TESTS=bench_throughput  only these
 #                              tests in the main boot, instead of the
 #                              bench variant's (tests/lib/tests.sh)
 #   BENCH_PARALLEL=0           1: boot the kernels' guests at the same
@@ -68,7 +69,7 @@ export ZSF_ROOT=$ROOT
 QUICK_APPEND=
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
 	: "${BENCH_KERNELS:=6.12}" "${BENCH_MB:=64}" "${BENCH_PROCS:=1,2}"
-	: "${BENCH_ROUNDS:=3}" "${BENCH_COUNT:=16384}" "${BENCH_PROFILE:=0}"
+	: "${BENCH_ROUNDS:=3}" "${BENCH_COUNT:=16384}"
 	# Before BENCH_APPEND, whose words the guest scripts read later.
 	QUICK_APPEND="bench.thr_mb=16 bench.thr_rounds=1 bench.thr_algos=lz4 bench.mem_mb=16 bench.mem_algos=lz4 bench.wb_mb=16 bench.wb_rounds=1"
 fi
@@ -164,8 +165,10 @@ run_kernel() {
 			GUEST_TIMEOUT=${BENCH_TIMEOUT:-7200} GUEST_OUT=$g \
 			GUEST_APPEND=$append $boot > "$g.ktap" || exit 1
 		fi
-		[ "${BENCH_PROFILE:-1}" = 1 ] || exit 0
+		# No stale profile for the report to pick up.
 		rm -rf "$p"
+		[ "${BENCH_PROFILE:-0}" = 1 ] ||
+			[ "${BENCH_ONLY_PROFILE:-0}" = 1 ] || exit 0
 		log "$f: profile boot"
 		ktap_begin
 		GUEST_KOS=$OUT/build-$f GUEST_PROGS=$progs \
