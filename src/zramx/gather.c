@@ -537,7 +537,8 @@ bool zramx_gather(struct zramx *zx, unsigned long handle)
  * Claim, and take off the device, the batches of one hold of
  * zx->gather_lock: from @cursor on, up to ZRAMX_GATHER_TAKE_CHUNK
  * batches visited, or to the end of the list or the first batch younger
- * than @age.  @cursor is left before the first batch not visited.
+ * than @age.  @cursor is left before the first batch not visited, or at
+ * the end of the list once the walk is done.
  * Return: how many were claimed into @taken; *@end once the walk is done.
  */
 static unsigned int zramx_gather_take_chunk(struct zramx *zx,
@@ -617,8 +618,8 @@ unsigned long zramx_gather_take(struct zramx *zx, unsigned long age)
 			freed += nr;
 			zramx_gather_put(g);
 			zramx_gather_done(zx);
+			cond_resched();
 		}
-		cond_resched();
 	}
 	raw_spin_lock_irq(&zx->gather_lock);
 	list_del(&cursor);
