@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# make bench: the release-path benchmarks, on both Debian
-# kernels, each in one QEMU guest boot (TCG, like make check):
+# make bench: the benchmarks, on Debian 12's 6.1 and 6.12 and on 7.3,
+# each kernel in one QEMU guest boot (TCG, like make check), running the
+# tests of the bench variant in tests/tests.list that its line allows:
 #   W1  bench/guest/t_bench_release.sh: stock zram vs zramx vs swap on
 #       brd, P processes munmap swapped-out memory at once
 #   W2  bench/guest/t_bench_free.sh: bench/kmod's zs_free/zsf_free
@@ -15,7 +16,8 @@
 #       processes munmap their swapped-out memory; P=1,2 (knobs:
 #       bench.thr_mb, thr_rounds, thr_algos, thr_procs, thr_dio_ms on
 #       the kernel command line, BENCH_APPEND)
-#   (the tests of the bench variant in tests/tests.list),
+#   WB  bench/guest/t_bench_writeback.sh: writeback of idle pages to a
+#       backing device, and recompression, on both devices
 #   and, with BENCH_PROFILE=1, in a second boot of its own,
 #   bench/guest/t_bench_profile.sh: one W1 round per backend under
 #   ftrace's function_graph tracer, to see where the release time goes
@@ -34,7 +36,7 @@
 #                              16384 handles, W3 and the memory corpus
 #                              at 16 MiB with lz4 and 1 round; a knob
 #                              set explicitly wins
-#   BENCH_KERNELS="6.1 6.12"   flavours (tests/kernels.list; one of
+#   BENCH_KERNELS="6.1 6.12 7.3"  flavours (tests/kernels.list; one of
 #                              role arm64, 6.12-16k or 7.3-16k, boots in
 #                              qemu-system-aarch64)
 #   BENCH_MB=256               MiB per process
@@ -73,7 +75,7 @@ if [ "${BENCH_QUICK:-0}" = 1 ]; then
 	# Before BENCH_APPEND, whose words the guest scripts read later.
 	QUICK_APPEND="bench.thr_mb=16 bench.thr_rounds=1 bench.thr_algos=lz4 bench.mem_mb=16 bench.mem_algos=lz4 bench.wb_mb=16 bench.wb_rounds=1"
 fi
-KERNELS=${BENCH_KERNELS:-6.1 6.12}
+KERNELS=${BENCH_KERNELS:-6.1 6.12 7.3}
 MB=${BENCH_MB:-256}
 PROCS=${BENCH_PROCS:-1,2,4}
 ROUNDS=${BENCH_ROUNDS:-5}
@@ -131,7 +133,7 @@ fi
 # $OUT/guest-FLAVOR/results.clean, the profile's in
 # $OUT/prof-FLAVOR/results.clean.
 run_kernel() {
-	local f=$1 g=$OUT/guest-$1 p=$OUT/prof-$1 rc=0
+	local f=$1 g=$OUT/guest-$1 p=$OUT/prof-$1 rc=0 tests
 	local fetch=zsf_kernel_fetch boot=zsf_guest_run progs=$OUT/progs
 	local arch=amd64
 	local -a make_args=()
@@ -154,14 +156,15 @@ run_kernel() {
 		}
 		zsf_build "$KDIR" "$OUT/build-$f" "${make_args[@]}" || exit 1
 		rm -rf "$g"
-		if [ "${BENCH_ONLY_PROFILE:-0}" = 1 ]; then
+		tests=$(zsf_tests "$f" $arch bench)
+		if [ "${BENCH_ONLY_PROFILE:-0}" = 1 ] || [ -z "$tests" ]; then
 			: > "$g.ktap"
 		else
-			log "$f: guest with ${MEM} MiB, ${PROCS} x ${MB} MiB, ${ROUNDS} rounds"
+			log "$f: guest with ${MEM} MiB: $tests"
 			ktap_begin	# each boot's points: a document
 			GUEST_KOS=$OUT/build-$f GUEST_PROGS=$progs \
 			GUEST_STOCK_MODS=$STOCK \
-			GUEST_TESTS=$(zsf_tests "$f" $arch bench) GUEST_MEM=$MEM \
+			GUEST_TESTS=$tests GUEST_MEM=$MEM \
 			GUEST_TIMEOUT=${BENCH_TIMEOUT:-7200} GUEST_OUT=$g \
 			GUEST_APPEND=$append $boot > "$g.ktap" || exit 1
 		fi
@@ -169,11 +172,13 @@ run_kernel() {
 		rm -rf "$p"
 		[ "${BENCH_PROFILE:-0}" = 1 ] ||
 			[ "${BENCH_ONLY_PROFILE:-0}" = 1 ] || exit 0
+		tests=$(zsf_tests "$f" $arch benchprof)
+		[ -n "$tests" ] || exit 0
 		log "$f: profile boot"
 		ktap_begin
 		GUEST_KOS=$OUT/build-$f GUEST_PROGS=$progs \
 		GUEST_STOCK_MODS=$STOCK \
-		GUEST_TESTS=$(zsf_tests "$f" $arch benchprof) \
+		GUEST_TESTS=$tests \
 		GUEST_MEM=$MEM GUEST_TIMEOUT=1800 GUEST_OUT=$p \
 		GUEST_APPEND=$append $boot > "$p.ktap"
 	) || rc=$?
