@@ -133,7 +133,7 @@ fi
 # $OUT/guest-FLAVOR/results.clean, the profile's in
 # $OUT/prof-FLAVOR/results.clean.
 run_kernel() {
-	local f=$1 g=$OUT/guest-$1 p=$OUT/prof-$1 rc=0 tests
+	local f=$1 g=$OUT/guest-$1 p=$OUT/prof-$1 rc=0 tests='' ptests=''
 	local fetch=zsf_kernel_fetch boot=zsf_guest_run progs=$OUT/progs
 	local arch=amd64
 	local -a make_args=()
@@ -149,6 +149,17 @@ run_kernel() {
 	case "${BENCH_LAT:-rt}:$f" in
 	1:*|rt:*-rt) append+=" bench.lat=1" ;;
 	esac
+	# What each boot runs, decided first: a kernel with nothing to run
+	# is neither fetched nor built.
+	[ "${BENCH_ONLY_PROFILE:-0}" = 1 ] || tests=$(zsf_tests "$f" $arch bench)
+	if [ "${BENCH_PROFILE:-0}" = 1 ] || [ "${BENCH_ONLY_PROFILE:-0}" = 1 ]; then
+		ptests=$(zsf_tests "$f" $arch benchprof)
+	fi
+	if [ -z "$tests$ptests" ]; then
+		rm -rf "$g" "$p"
+		: > "$g.ktap"
+		return 0
+	fi
 	(
 		$fetch "$f" > /dev/null || {
 			log "$f: ${ZSF_KERNEL_ERROR:-cannot fetch the kernel}"
@@ -156,8 +167,7 @@ run_kernel() {
 		}
 		zsf_build "$KDIR" "$OUT/build-$f" "${make_args[@]}" || exit 1
 		rm -rf "$g"
-		tests=$(zsf_tests "$f" $arch bench)
-		if [ "${BENCH_ONLY_PROFILE:-0}" = 1 ] || [ -z "$tests" ]; then
+		if [ -z "$tests" ]; then
 			: > "$g.ktap"
 		else
 			log "$f: guest with ${MEM} MiB: $tests"
@@ -170,15 +180,12 @@ run_kernel() {
 		fi
 		# No stale profile for the report to pick up.
 		rm -rf "$p"
-		[ "${BENCH_PROFILE:-0}" = 1 ] ||
-			[ "${BENCH_ONLY_PROFILE:-0}" = 1 ] || exit 0
-		tests=$(zsf_tests "$f" $arch benchprof)
-		[ -n "$tests" ] || exit 0
+		[ -n "$ptests" ] || exit 0
 		log "$f: profile boot"
 		ktap_begin
 		GUEST_KOS=$OUT/build-$f GUEST_PROGS=$progs \
 		GUEST_STOCK_MODS=$STOCK \
-		GUEST_TESTS=$tests \
+		GUEST_TESTS=$ptests \
 		GUEST_MEM=$MEM GUEST_TIMEOUT=1800 GUEST_OUT=$p \
 		GUEST_APPEND=$append $boot > "$p.ktap"
 	) || rc=$?
