@@ -101,9 +101,7 @@ for raw in "$@"; do
 		for (x in rc)
 			v[x] = rs[x] / rc[x]
 		nb = split("stock ours inplace floor", B, " ")
-		name["stock"] = "stock zram"; name["ours"] = "zramx, gathered"
-		name["inplace"] = "zramx, freed in the notifier"
-		name["floor"] = "brd floor"
+		split("stock zram|zramx, gathered|zramx, freed in the notifier|brd floor", name, "|")
 		for (P = 1; P <= 64; P++) {
 			if (!(P in Ps)) continue
 			for (b = 1; b <= nb; b++) {
@@ -111,15 +109,15 @@ for raw in "$@"; do
 				if (!pn[k]) continue
 				split(summk(pv, k, pn[k], "%.1f"), s, "|")
 				printf("| %s | %d | %s | %d | %s | %s | %s | %s | %s | %s |\n",
-				       K, P, name[B[b]], pn[k], s[1], s[2],
+				       K, P, name[b], pn[k], s[1], s[2],
 				       m1(cpu, k, sn[k]), m1(kt, k, sn[k]),
 				       B[b] == "floor" ? "-" : m1(st, k, sn[k]),
 				       B[b] ~ /ours|inplace/ ? sprintf("%d/%d", zd[k], zf[k]) : "-") >> (D "/w1.md")
 				printf("%03d%03d\t%s P=%d\t%s\t%s\t%s\t%s\n", KI, P, K, P,
-				       name[B[b]], s[1], s[3], s[4]) >> (D "/plot.dat")
+				       name[b], s[1], s[3], s[4]) >> (D "/plot.dat")
 				if (ln[k])
 					printf("| %s | %d | %s | %d | %s | %s | %s |\n",
-					       K, P, name[B[b]], ln[k], mm(mxm, k, sn[k]),
+					       K, P, name[b], ln[k], mm(mxm, k, sn[k]),
 					       mm(lp, k, ln[k]), mm(lm, k, ln[k])) >> (D "/lat.md")
 			}
 			a = ratio("stock", "ours"); n = rn

@@ -26,26 +26,14 @@
 # idle (variant=idle): the noise floor.
 
 ZT_DIR=$(dirname "$0")
-. "$ZT_DIR/lib.sh"
-export ZDRV=zramx
-. "$ZT_DIR/zramx_lib.sh"
+. "$ZT_DIR/bench_lib.sh"
 
-ROUNDS=5
-COUNT=65536
-C_ROUNDS=0
-C_LOADS=3
-C_SIZES=0,40
-C_COUNT=65536
-for _w in $(cat /proc/cmdline); do
-	case $_w in
-	bench.rounds=*) ROUNDS=${_w#bench.rounds=} ;;
-	bench.count=*) COUNT=${_w#bench.count=} ;;
-	bench.compact=*) C_ROUNDS=${_w#bench.compact=} ;;
-	bench.compact_loads=*) C_LOADS=${_w#bench.compact_loads=} ;;
-	bench.compact_sizes=*) C_SIZES=${_w#bench.compact_sizes=} ;;
-	bench.compact_count=*) C_COUNT=${_w#bench.compact_count=} ;;
-	esac
-done
+ROUNDS=$(bench_knob bench.rounds 5)
+COUNT=$(bench_knob bench.count 65536)
+C_ROUNDS=$(bench_knob bench.compact 0)
+C_LOADS=$(bench_knob bench.compact_loads 3)
+C_SIZES=$(bench_knob bench.compact_sizes 0,40)
+C_COUNT=$(bench_knob bench.compact_count 65536)
 NCPU=$(grep -c ^processor /proc/cpuinfo)
 ktap_diag "W2 config kernel=$(uname -r) rounds=$ROUNDS count=$COUNT cpus=$NCPU"
 
@@ -58,38 +46,42 @@ fi
 pools0=$(sed -n 's/^pools: *//p' $ZSF_DEBUG/stats)
 pages0=$(sed -n 's/^pages: *//p' $ZSF_DEBUG/stats)
 
-failures=0
+# fb_load INSMOD_POINT PRINTED_POINT KO PARAM...: /zsf/KO.ko loaded with
+# PARAM... and the next tag, and unloaded; its result line in _l.  1,
+# and the failed point, if it did not load or did not print.
 tag=0
-run() {
-	_ko=$1 _n=$2 _r=$3
+fb_load() {
+	_ip=$1 _pp=$2 _ko=$3
 	shift 3
 	tag=$((tag + 1))
-	if ! insmod /zsf/$_ko.ko threads="$_n" count="$COUNT" tag=$tag \
-		seed=$((_r * 7919)) "$@"; then
-		ktap_fail "W2 r=$_r N=$_n: insmod $_ko"
-		failures=$((failures + 1))
-		return
+	if ! insmod "/zsf/$_ko.ko" tag=$tag "$@"; then
+		ktap_fail "$_ip"
+		return 1
 	fi
 	_l=$(dmesg | grep "freebench: .* tag=$tag " | tail -n 1)
-	rmmod "$_ko"
-	if [ -z "$_l" ]; then
-		ktap_fail "W2 r=$_r N=$_n: $_ko printed its result"
-		failures=$((failures + 1))
-		return
-	fi
-	ktap_diag "W2 r=$_r ${_l#*freebench: }"
+	rmmod "$(basename "$_ko" -base)"
+	[ -n "$_l" ] && return 0
+	ktap_fail "$_pp"
+	return 1
 }
 
-r=1
-while [ $r -le "$ROUNDS" ]; do
-	n=1
-	while [ $n -le "$NCPU" ]; do
+# run KO N R [PARAM]
+failures=0
+run() {
+	if fb_load "W2 r=$3 N=$2: insmod $1" "W2 r=$3 N=$2: $1 printed its result" \
+		"$1" threads="$2" count="$COUNT" seed=$(($3 * 7919)) ${4:+"$4"}; then
+		ktap_diag "W2 r=$3 ${_l#*freebench: }"
+	else
+		failures=$((failures + 1))
+	fi
+}
+
+for r in $(seq "$ROUNDS"); do
+	for n in $(seq "$NCPU"); do
 		run zsfbench_stock $n $r
 		run zsfbench_zsf $n $r
 		run zsfbench_zsf $n $r bulk=507
-		n=$((n + 1))
 	done
-	r=$((r + 1))
 done
 pools1=$(sed -n 's/^pools: *//p' $ZSF_DEBUG/stats)
 pages1=$(sed -n 's/^pages: *//p' $ZSF_DEBUG/stats)
@@ -118,29 +110,20 @@ c_zsfast() {
 # c_run VARIANT KO SIZE LOAD [PARAM]
 c_failures=0
 c_run() {
-	tag=$((tag + 1))
-	if ! insmod "/zsf/$2.ko" compact="$C_ROUNDS" count="$C_COUNT" \
-		size="$3" seed=$(($4 * 7919)) tag=$tag $5; then
-		ktap_fail "W2c $1 $2 size=$3: insmod"
+	if fb_load "W2c $1 $2 size=$3: insmod" "W2c $1 $2 size=$3: printed its result" \
+		"$2" compact="$C_ROUNDS" count="$C_COUNT" size="$3" \
+		seed=$(($4 * 7919)) ${5:+"$5"}; then
+		ktap_diag "W2c load=$4 variant=$1 ${_l#*freebench: }"
+	else
 		c_failures=$((c_failures + 1))
-		return
 	fi
-	_l=$(dmesg | grep "freebench: .* tag=$tag " | tail -n 1)
-	rmmod "$(basename "$2" -base)"
-	if [ -z "$_l" ]; then
-		ktap_fail "W2c $1 $2 size=$3: printed its result"
-		c_failures=$((c_failures + 1))
-		return
-	fi
-	ktap_diag "W2c load=$4 variant=$1 ${_l#*freebench: }"
 }
 
 variants=cur
 [ -f /zsf/zsfast-base.ko ] && [ -f /zsf/zsfbench_zsf-base.ko ] &&
 	variants="base cur"
 ktap_diag "W2c config kernel=$(uname -r) rounds=$C_ROUNDS loads=$C_LOADS sizes=$C_SIZES count=$C_COUNT variants=$variants load=$(cut -d' ' -f1-3 /proc/loadavg)"
-l=1
-while [ $l -le "$C_LOADS" ]; do
+for l in $(seq "$C_LOADS"); do
 	for s in $(echo "$C_SIZES" | tr ',' ' '); do
 		for v in $variants; do
 			if ! c_zsfast $v; then
@@ -154,7 +137,6 @@ while [ $l -le "$C_LOADS" ]; do
 		c_run stock zsfbench_stock "$s" $l
 		c_run idle zsfbench_zsf "$s" $l compactor=N
 	done
-	l=$((l + 1))
 done
 c_zsfast cur
 if [ "$(sed -n 's/^pages: *//p' $ZSF_DEBUG/stats)" = 0 ]; then

@@ -31,12 +31,10 @@
 # reset.
 
 ZT_DIR=$(dirname "$0")
-. "$ZT_DIR/lib.sh"
-export ZDRV=zramx
-. "$ZT_DIR/zramx_lib.sh"
+. "$ZT_DIR/bench_lib.sh"
 
-MB=$(zsf_cmdline bench.mem_mb 64)
-ALGOS=$(zsf_cmdline bench.mem_algos lz4,zstd | tr ',' ' ')
+MB=$(bench_knob bench.mem_mb 64)
+ALGOS=$(bench_knob bench.mem_algos lz4,zstd | tr ',' ' ')
 PG=$ZT_PAGE_SIZE
 W=/tmp/bench-memory
 CORPUS=$W/corpus
@@ -83,22 +81,15 @@ ktap_diag "MEM config kernel=$(uname -r) mb=$MB page=$PG algos=$ALGOS hole_kb=$H
 # corpus zeroed (the holes start at the first chunk).
 cp $CORPUS $EXPECT
 n=$((BYTES / 1024 / HOLE_KB))
-i=0
-while [ $i -lt $n ]; do
+for i in $(seq 0 2 $((n - 1))); do
 	dd if=/dev/zero of=$EXPECT bs=${HOLE_KB}k seek=$i count=1 \
 		conv=notrunc 2>/dev/null
-	i=$((i + 2))
 done
 
 zx_swapoff_all
 modprobe lz4_compress 2>/dev/null
 modprobe zstd 2>/dev/null
-if zx_load_both; then
-	ktap_ok "MEM: load zram and zramx"
-else
-	ktap_fail "MEM: load zram and zramx"
-	exit 1
-fi
+ktap_check "MEM: load zram and zramx" zx_load_both || exit 1
 
 # line BE ALGO PHASE SYS
 line() {
@@ -120,11 +111,9 @@ run() {
 		return
 	fi
 	line "$_be" "$_a" full "$SYS"
-	_i=0
-	while [ $_i -lt $n ]; do
+	for _i in $(seq 0 2 $((n - 1))); do
 		dd if=/dev/zero of="$DEV" bs=${HOLE_KB}k seek=$_i count=1 \
 			conv=notrunc,fsync 2>/dev/null || break
-		_i=$((_i + 2))
 	done
 	line "$_be" "$_a" holed "$SYS"
 	zx_set 1 "$SYS"/compact

@@ -16,18 +16,10 @@
 # too little in swap).
 
 ZT_DIR=$(dirname "$0")
-. "$ZT_DIR/lib.sh"
-export ZDRV=zramx
-. "$ZT_DIR/zramx_lib.sh"
+. "$ZT_DIR/bench_lib.sh"
 
-MB=256
-P=2
-for _w in $(cat /proc/cmdline); do
-	case $_w in
-	bench.mb=*) MB=${_w#bench.mb=} ;;
-	bench.prof_p=*) P=${_w#bench.prof_p=} ;;
-	esac
-done
+MB=$(bench_knob bench.mb 256)
+P=$(bench_knob bench.prof_p 2)
 DISK=$((P * MB * 5 / 4 + 16))
 
 T=/sys/kernel/tracing
@@ -73,17 +65,10 @@ echo funcgraph-tail > $T/trace_options 2>/dev/null
 echo nofuncgraph-irqs > $T/trace_options 2>/dev/null
 ktap_diag "PROF config kernel=$(uname -r) P=$P mb=$MB traced=$n: $(tr '\n' ' ' < $T/set_ftrace_filter)"
 
-
 fails=0
 for b in stock ours floor; do
-	case $b in
-	stock) DEV=/dev/zram0 SYS=/sys/block/zram0 ;;
-	ours) DEV=/dev/zramx0 SYS=/sys/block/zramx0 ;;
-	floor) DEV=/dev/ram0 SYS= ;;
-	esac
-	if [ -n "$SYS" ]; then
-		zx_setup lz4 ${DISK}M "$SYS"
-	fi
+	bench_dev $b
+	[ -z "$SYS" ] || zx_setup lz4 ${DISK}M "$SYS"
 	if ! { mkswap "$DEV" >/dev/null 2>&1 && swapon "$DEV"; }; then
 		ktap_fail "profile $b: swapon"
 		fails=$((fails + 1))
@@ -91,14 +76,9 @@ for b in stock ours floor; do
 	fi
 	# release -B -E traces only the release: it turns tracing on at the
 	# barrier and off once the page count settled.
-	_watch=
-	case $b in
-	stock) _watch="-M $SYS/mm_stat" ;;
-	ours) _watch="-Z $ZSF_DEBUG/stats" ;;
-	esac
 	: > $T/trace
 	# shellcheck disable=SC2086
-	release -B -s "$MB" -P "$P" -V 0 $_watch -E $T/tracing_on \
+	release -B -s "$MB" -P "$P" -V 0 $WATCH -E $T/tracing_on \
 		> /tmp/prof.out 2>&1
 	rc=$?
 	echo 0 > $T/tracing_on

@@ -30,58 +30,36 @@
 # slot caches are drained; mm_stat not back at the swap header only).
 
 ZT_DIR=$(dirname "$0")
-. "$ZT_DIR/lib.sh"
-export ZDRV=zramx
-. "$ZT_DIR/zramx_lib.sh"
+. "$ZT_DIR/bench_lib.sh"
 
-MB=256
-ROUNDS=5
-PROCS=1,2,4
-DISK=
+MB=$(bench_knob bench.mb 256)
+ROUNDS=$(bench_knob bench.rounds 5)
+PROCS=$(bench_knob bench.procs 1,2,4 | tr ',' ' ')
+DISK=$(bench_knob bench.disk "")
 LAT=
-for _w in $(cat /proc/cmdline); do
-	case $_w in
-	bench.mb=*) MB=${_w#bench.mb=} ;;
-	bench.rounds=*) ROUNDS=${_w#bench.rounds=} ;;
-	bench.procs=*) PROCS=${_w#bench.procs=} ;;
-	bench.disk=*) DISK=${_w#bench.disk=} ;;
-	bench.lat=1) LAT=-L ;;
-	esac
-done
-PROCS=$(echo "$PROCS" | tr ',' ' ')
-maxp=1
-for p in $PROCS; do
-	[ "$p" -gt $maxp ] && maxp=$p
-done
+[ "$(bench_knob bench.lat 0)" = 1 ] && LAT=-L
 # Same disksize for every backend: the largest round plus 25%.
-DISK=${DISK:-$((maxp * MB * 5 / 4 + 16))}
+DISK=${DISK:-$(($(bench_max $PROCS) * MB * 5 / 4 + 16))}
 
 zx_swapoff_all
 modprobe lz4_compress 2>/dev/null
 modprobe lz4 2>/dev/null
 # Stock zram with two devices: zram0 the backend, zram1 a scratch swap
 # whose swapon+swapoff drains the swap core's per-CPU slot caches.
-if modprobe zram num_devices=2 && zx_wait_path /dev/zram0 &&
-	zx_wait_path /dev/zram1 && zx_load_drv zramx &&
-	modprobe brd rd_nr=1 rd_size=$((DISK * 1024)) &&
-	zx_wait_path /dev/ram0; then
-	ktap_ok "W1: load zram, zramx, brd"
-else
-	ktap_fail "W1: load zram, zramx, brd"
-	exit 1
-fi
-if zx_setup lz4 4M /sys/block/zram1 && mkswap /dev/zram1 >/dev/null; then
-	ktap_ok "W1: scratch swap /dev/zram1"
-else
-	ktap_fail "W1: scratch swap /dev/zram1"
-	exit 1
-fi
+load() {
+	modprobe zram num_devices=2 && zx_wait_path /dev/zram0 &&
+		zx_wait_path /dev/zram1 && zx_load_drv zramx &&
+		modprobe brd rd_nr=1 rd_size=$((DISK * 1024)) &&
+		zx_wait_path /dev/ram0
+}
+ktap_check "W1: load zram, zramx, brd" load || exit 1
+ktap_check "W1: scratch swap /dev/zram1" eval \
+	'zx_setup lz4 4M /sys/block/zram1 && mkswap /dev/zram1' || exit 1
 
 drain() {
 	swapon /dev/zram1 && swapoff /dev/zram1
 }
 
-ZSTATS=$ZSF_DEBUG/stats
 GATHER=/sys/module/zramx/parameters/gather_batches
 GATHER_DEFAULT=$(cat $GATHER)
 GATHER_ON=0
@@ -91,17 +69,10 @@ ktap_diag "W1 config kernel=$(uname -r)${LAT:+ latency=1ms-fifo} mb=$MB rounds=$
 
 # setup BACKEND: a fresh device, swapped on.  Sets DEV, SYS.
 setup() {
-	case $1 in
-	stock) DEV=/dev/zram0 SYS=/sys/block/zram0 ;;
-	ours) DEV=/dev/zramx0 SYS=/sys/block/zramx0 ;;
-	inplace) DEV=/dev/zramx0 SYS=/sys/block/zramx0 ;;
-	floor) DEV=/dev/ram0 SYS= ;;
-	esac
-	if [ "$1" = inplace ]; then
-		echo 0 > $GATHER || return 1
-	else
-		echo "$GATHER_ON" > $GATHER || return 1
-	fi
+	bench_dev "$1"
+	_g=$GATHER_ON
+	[ "$1" = inplace ] && _g=0
+	echo "$_g" > $GATHER || return 1
 	if [ -n "$SYS" ]; then
 		zx_setup lz4 ${DISK}M "$SYS" || return 1
 		[ "$(zx_algo_selected "$SYS")" = lz4 ] || return 1
@@ -137,12 +108,7 @@ round() {
 		bad "$_id: setup" "cannot set up $_b"
 		return
 	fi
-	_watch=
 	_zidle=
-	case $_b in
-	stock) _watch="-M $SYS/mm_stat" ;;
-	ours|inplace) _watch="-Z $ZSTATS" ;;
-	esac
 	if [ -n "$SYS" ]; then
 		_idle_orig=$(zx_mm orig_data_size "$SYS")
 		_idle_compr=$(zx_mm compr_data_size "$SYS")
@@ -155,17 +121,15 @@ round() {
 	fi
 	_used0=$(swap_used "$DEV")
 	# shellcheck disable=SC2086
-	if ! release -B -s "$MB" -P "$_p" $_watch $LAT > /tmp/w1.out 2>&1; then
+	if ! release -B -s "$MB" -P "$_p" $WATCH $LAT > /tmp/w1.out 2>&1; then
 		sed 's/^/# /' /tmp/w1.out | tail -n 20
 		bad "$_id: release -B (data check, pageout, munmap)"
 		swapoff "$DEV"
 		return
 	fi
 	sed -n "s/^relbench: /# $_id /p" /tmp/w1.out
-	_extra=
 	if [ -n "$_zidle" ]; then
-		_extra="$(free_stats)"
-		ktap_diag "$_id free_stats $_extra"
+		ktap_diag "$_id free_stats $(free_stats)"
 		# The batches started and the objects their tasks freed.
 		ktap_diag "$_id gather batches=$(($(zx_dstat gathers "$SYS") - _batches0)) objects=$(($(zx_dstat gathered "$SYS") - _gathered0))"
 	fi
@@ -196,20 +160,18 @@ round() {
 	swapoff "$DEV" || bad "$_id: swapoff"
 }
 
-t0=$(cut -d' ' -f1 /proc/uptime)
+t0=$(bench_uptime)
 for p in $PROCS; do
-	r=1
-	while [ $r -le "$ROUNDS" ]; do
+	for r in $(seq "$ROUNDS"); do
 		for b in stock ours inplace floor; do
 			round $r "$p" $b
 		done
-		r=$((r + 1))
 	done
-	ktap_diag "W1 P=$p done at uptime $(cut -d' ' -f1 /proc/uptime)"
+	ktap_diag "W1 P=$p done at uptime $(bench_uptime)"
 done
 [ $failures = 0 ] && ktap_ok "W1: every round ran, data checked, nothing leaked"
 echo "$GATHER_DEFAULT" > $GATHER
 for s in /sys/block/zram0 /sys/block/zramx0 /sys/block/zram1; do
 	zx_set 1 $s/reset
 done
-ktap_diag "W1 took $(cut -d' ' -f1 /proc/uptime) - $t0 s of guest uptime"
+ktap_diag "W1 took $(bench_uptime) - $t0 s of guest uptime"

@@ -46,27 +46,21 @@
 # swap, a row did not run, or the device is not empty after reset.
 
 ZT_DIR=$(dirname "$0")
-. "$ZT_DIR/lib.sh"
-export ZDRV=zramx
-. "$ZT_DIR/zramx_lib.sh"
+. "$ZT_DIR/bench_lib.sh"
 
-ALGOS=$(zsf_cmdline bench.thr_algos lz4,zstd | tr ',' ' ')
-PROCS=$(zsf_cmdline bench.thr_procs 1,2 | tr ',' ' ')
-MB=$(zsf_cmdline bench.thr_mb 64)
-ROUNDS=$(zsf_cmdline bench.thr_rounds 3)
-DIO_MS=$(zsf_cmdline bench.thr_dio_ms 1500)
+ALGOS=$(bench_knob bench.thr_algos lz4,zstd | tr ',' ' ')
+PROCS=$(bench_knob bench.thr_procs 1,2 | tr ',' ' ')
+MB=$(bench_knob bench.thr_mb 64)
+ROUNDS=$(bench_knob bench.thr_rounds 3)
+DIO_MS=$(bench_knob bench.thr_dio_ms 1500)
 BACKENDS="stock zramx"
-[ "$(zsf_cmdline bench.thr_inplace 0)" = 1 ] && BACKENDS="$BACKENDS inplace"
+[ "$(bench_knob bench.thr_inplace 0)" = 1 ] && BACKENDS="$BACKENDS inplace"
 GATHER=/sys/module/zramx/parameters/gather_batches
 SEED=3
 NP=$((MB * 256))		# the raw rows' span, in blkio's 4 KiB blocks
-maxp=1
-for p in $PROCS; do
-	[ "$p" -gt "$maxp" ] && maxp=$p
-done
 # Same disksize for every round: mixed at the largest P (2 x P x MB
 # swapped out) plus 25%.
-DISK=$((2 * maxp * MB * 5 / 4 + 16))M
+DISK=$((2 * $(bench_max $PROCS) * MB * 5 / 4 + 16))M
 OUT=/tmp/w3.out
 
 ktap_diag "THR config kernel=$(uname -r) mb=$MB rounds=$ROUNDS algos=$ALGOS procs=$PROCS dio_ms=$DIO_MS backends=$(echo $BACKENDS | tr ' ' ,) disksize=$DISK page=$ZT_PAGE_SIZE mem_kb=$(sed -n 's/MemTotal: *\([0-9]*\).*/\1/p' /proc/meminfo) cpus=$(grep -c ^processor /proc/cpuinfo)"
@@ -157,7 +151,7 @@ rotate() {
 	echo "$@"
 }
 
-t0=$(cut -d' ' -f1 /proc/uptime)
+t0=$(bench_uptime)
 for ALGO in $ALGOS; do
 	if ! offers stock || ! offers zramx; then
 		ktap_skip "W3 $ALGO" "${SYS##*/} does not offer $ALGO"
@@ -165,19 +159,17 @@ for ALGO in $ALGOS; do
 	fi
 	for g in $(for p in $PROCS; do echo "swap:$p"; done) \
 		$(for p in $PROCS; do echo "mixed:$p"; done) dio:; do
-		r=1
-		while [ $r -le "$ROUNDS" ]; do
+		for r in $(seq "$ROUNDS"); do
 			for be in $(rotate $((r - 1)) $BACKENDS); do
 				group "${g%:*}" "${g#*:}" $be $r
 			done
-			r=$((r + 1))
 		done
 	done
-	ktap_diag "W3 $ALGO done at uptime $(cut -d' ' -f1 /proc/uptime)"
+	ktap_diag "W3 $ALGO done at uptime $(bench_uptime)"
 done
 [ "$(ktap_failures)" = 0 ] &&
 	ktap_ok "W3: every row ran, data checked, devices empty after reset"
 zx_set 1 /sys/block/zram0/reset
 zx_set 1 /sys/block/zramx0/reset
 zx_set "$GATHER_DEFAULT" $GATHER
-ktap_diag "W3 took $(cut -d' ' -f1 /proc/uptime) - $t0 s of guest uptime"
+ktap_diag "W3 took $(bench_uptime) - $t0 s of guest uptime"

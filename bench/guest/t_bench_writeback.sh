@@ -27,26 +27,19 @@
 # mm_stat is not empty after reset.
 
 ZT_DIR=$(dirname "$0")
-. "$ZT_DIR/lib.sh"
-export ZDRV=zramx
-. "$ZT_DIR/zramx_lib.sh"
+. "$ZT_DIR/bench_lib.sh"
 
-MB=$(zsf_cmdline bench.wb_mb 64)
-ROUNDS=$(zsf_cmdline bench.wb_rounds 3)
+MB=$(bench_knob bench.wb_mb 64)
+ROUNDS=$(bench_knob bench.wb_rounds 3)
 NP=$((MB * 256))		# 4 KiB blocks, as blkio counts them
 DISK=$((MB + 16))M
 
 zx_swapoff_all
 modprobe lz4_compress 2>/dev/null
 modprobe zstd 2>/dev/null
-if zx_load_both &&
+ktap_check "WB: load zram, zramx and brd" eval 'zx_load_both &&
 	modprobe brd rd_nr=1 rd_size=$(((MB + 16) * 1024)) &&
-	zx_wait_path /dev/ram0; then
-	ktap_ok "WB: load zram, zramx and brd"
-else
-	ktap_fail "WB: load zram, zramx and brd"
-	exit 1
-fi
+	zx_wait_path /dev/ram0' || exit 1
 ktap_diag "WB config kernel=$(uname -r) mb=$MB rounds=$ROUNDS page=$ZT_PAGE_SIZE"
 
 # ms since boot
@@ -119,13 +112,11 @@ recomp() {
 	check "$_id" "$1" $_seed
 }
 
-r=1
-while [ $r -le "$ROUNDS" ]; do
+for r in $(seq "$ROUNDS"); do
 	for be in stock zramx; do
 		wb $be $r
 		recomp $be $r
 	done
-	r=$((r + 1))
 done
 zx_set 1 /sys/block/zram0/reset
 zx_set 1 /sys/block/zramx0/reset
