@@ -47,27 +47,25 @@ now_ms() {
 	awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime
 }
 
-# fresh BE SEED [RECOMP]: BE's device set up and written
+# fresh ID SEED [RECOMP]: the device set up (with a backing device, or
+# for recompression), written and all marked idle; else ID's point fails
 fresh() {
-	zx_be_dev "$1"
-	zx_fresh "$SYS" "$DEV" || return 1
-	zx_set lz4 "$SYS"/comp_algorithm || return 1
-	if [ -n "$3" ]; then
-		zx_set "algo=zstd" "$SYS"/recomp_algorithm || return 1
-	else
-		zx_set /dev/ram0 "$SYS"/backing_dev || return 1
+	_v=/dev/ram0 _f=backing_dev
+	[ -n "$3" ] && _v=algo=zstd _f=recomp_algorithm
+	if zx_fresh "$SYS" "$DEV" && zx_set lz4 "$SYS"/comp_algorithm &&
+		zx_set "$_v" "$SYS/$_f" && zx_set "$DISK" "$SYS"/disksize &&
+		blkio write "$DEV" 0 $NP mixed "$2" > /dev/null; then
+		zx_set all "$SYS"/idle
+		return 0
 	fi
-	zx_set "$DISK" "$SYS"/disksize &&
-		blkio write "$DEV" 0 $NP mixed "$2" > /dev/null
+	ktap_fail "$1: set up and write $MB MiB"
+	return 1
 }
 
-# check ID BE SEED: every page reads back; the device is then reset
+# check ID SEED: every page reads back; the device is then reset
 check() {
-	if blkio verify "$DEV" 0 $NP mixed "$3" > /dev/null; then
-		ktap_ok "$1: every page reads back"
-	else
-		ktap_fail "$1: every page reads back"
-	fi
+	ktap_check "$1: every page reads back" \
+		blkio verify "$DEV" 0 $NP mixed "$2"
 	zx_fresh "$SYS" "$DEV"
 	zx_mm_empty "$SYS" || ktap_fail "$1: mm_stat empty after reset" \
 		"$(cat "$SYS"/mm_stat)"
@@ -76,11 +74,8 @@ check() {
 wb() {
 	_id="WB $1 round $2"
 	_seed=$((1000 + $2))
-	if ! fresh "$1" $_seed; then
-		ktap_fail "$_id: set up and write $MB MiB"
-		return
-	fi
-	zx_set all "$SYS"/idle
+	zx_be_dev "$1"
+	fresh "$_id" $_seed || return
 	_t0=$(now_ms)
 	zx_set idle "$SYS"/writeback || ktap_fail "$_id: writeback"
 	_t1=$(now_ms)
@@ -88,7 +83,7 @@ wb() {
 	_t2=$(now_ms)
 	_w=$(awk '{ print $3 * 4096 }' "$SYS"/bd_stat)
 	ktap_diag "WB be=$1 round=$2 bytes=$_w wb_ms=$((_t1 - _t0)) rd_ms=$((_t2 - _t1))"
-	check "$_id" "$1" $_seed
+	check "$_id" $_seed
 }
 
 recomp() {
@@ -99,17 +94,13 @@ recomp() {
 		[ "$2" = 1 ] && ktap_skip "$_id" "$1 has no recompression on $(uname -r)"
 		return
 	fi
-	if ! fresh "$1" $_seed recomp; then
-		ktap_fail "$_id: set up and write $MB MiB"
-		return
-	fi
-	zx_set all "$SYS"/idle
+	fresh "$_id" $_seed recomp || return
 	_b=$(zx_mm compr_data_size "$SYS")
 	_t0=$(now_ms)
 	zx_set type=idle "$SYS"/recompress || ktap_fail "$_id: recompress"
 	_t1=$(now_ms)
 	ktap_diag "RECOMP be=$1 round=$2 before=$_b after=$(zx_mm compr_data_size "$SYS") ms=$((_t1 - _t0))"
-	check "$_id" "$1" $_seed
+	check "$_id" $_seed
 }
 
 for r in $(seq "$ROUNDS"); do
