@@ -30,40 +30,13 @@
 # mismatch, leak, a backend or module that did not run), never on slow
 # numbers.  CI does not run it.
 #
-# Environment knobs:
-#   BENCH_QUICK=1              a first look in under 10 minutes: 6.12
-#                              only, P=1,2 of 64 MiB, 3 rounds, W2 with
-#                              16384 handles, W3 and the memory corpus
-#                              at 16 MiB with lz4 and 1 round; a knob
-#                              set explicitly wins
-#   BENCH_KERNELS="6.1 6.12 7.3"  flavours (tests/kernels.list; one of
-#                              role arm64, 6.12-16k or 7.3-16k, boots in
-#                              qemu-system-aarch64)
-#   BENCH_MB=256               MiB per process
-#   BENCH_PROCS=1,2,4          process counts
-#   BENCH_ROUNDS=5             interleaved rounds per backend and P
-#   BENCH_COUNT=65536          W2 handles per kthread
-#   BENCH_MEM=                 guest MiB (default: fits 4 x BENCH_MB
-#                              resident, the brd copy and the zram pool)
-#   BENCH_PROFILE=0            1: the profile boot too
-#   BENCH_ONLY_PROFILE=1       only the profile boot (no W1, W2)
-#   BENCH_PROF_P=2            P of the profiled rounds
-#   BENCH_LAT=rt               W1 with a 1 ms SCHED_FIFO timer's latency
-#                              (bench.lat=1): rt = on the kernels whose
-#                              name ends in -rt; 1 = all; 0 = none
-#   BENCH_APPEND=              more kernel command line for the
-#                              guests, e.g. "bench.thr_mb=128
-#                              bench.thr_rounds=5" (the guest scripts'
-#                              bench.* knobs)
-#   ZSF_GUEST_TESTS=bench_throughput  only these
-#                              tests in the main boot, instead of the
-#                              bench variant's (tests/lib/tests.sh)
-#   BENCH_PARALLEL=0           1: boot the kernels' guests at the same
-#                              time (faster, noisier)
-#   BENCH_OUT=build/bench      work directory (builds, guest logs)
-#   BENCH_RESULTS=bench/results
-#   BENCH_NO_DEPS=1            do not apt-get install qemu, gnuplot, ...
-#                              (as ZSF_NO_DEPS=1; tests/lib/deps.sh)
+# Environment knobs (Documentation/knobs.rst, "make bench", says what
+# each does and its default): BENCH_QUICK=1 (a first look in under 10
+# minutes), BENCH_KERNELS, BENCH_MB, BENCH_PROCS, BENCH_ROUNDS,
+# BENCH_COUNT, BENCH_MEM, BENCH_PROFILE, BENCH_ONLY_PROFILE,
+# BENCH_PROF_P, BENCH_LAT, BENCH_APPEND (the guest scripts' bench.*
+# knobs), ZSF_GUEST_TESTS, BENCH_PARALLEL, BENCH_TIMEOUT, BENCH_OUT,
+# BENCH_RESULTS, BENCH_NO_DEPS.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -166,28 +139,27 @@ run_kernel() {
 			exit 1
 		}
 		zsf_build "$KDIR" "$OUT/build-$f" "${make_args[@]}" || exit 1
+		# guest DIR TESTS TIMEOUT: a boot running TESTS, its output
+		# in DIR, its points (a document of their own) in DIR.ktap
+		guest() {
+			ktap_begin
+			GUEST_KOS=$OUT/build-$f GUEST_PROGS=$progs \
+			GUEST_STOCK_MODS=$STOCK GUEST_TESTS=$2 GUEST_MEM=$MEM \
+			GUEST_TIMEOUT=$3 GUEST_OUT=$1 \
+			GUEST_APPEND=$append $boot > "$1.ktap"
+		}
 		rm -rf "$g"
 		if [ -z "$tests" ]; then
 			: > "$g.ktap"
 		else
 			log "$f: guest with ${MEM} MiB: $tests"
-			ktap_begin	# each boot's points: a document
-			GUEST_KOS=$OUT/build-$f GUEST_PROGS=$progs \
-			GUEST_STOCK_MODS=$STOCK \
-			GUEST_TESTS=$tests GUEST_MEM=$MEM \
-			GUEST_TIMEOUT=${BENCH_TIMEOUT:-7200} GUEST_OUT=$g \
-			GUEST_APPEND=$append $boot > "$g.ktap" || exit 1
+			guest "$g" "$tests" "${BENCH_TIMEOUT:-7200}" || exit 1
 		fi
 		# No stale profile for the report to pick up.
 		rm -rf "$p"
 		[ -n "$ptests" ] || exit 0
 		log "$f: profile boot"
-		ktap_begin
-		GUEST_KOS=$OUT/build-$f GUEST_PROGS=$progs \
-		GUEST_STOCK_MODS=$STOCK \
-		GUEST_TESTS=$ptests \
-		GUEST_MEM=$MEM GUEST_TIMEOUT=1800 GUEST_OUT=$p \
-		GUEST_APPEND=$append $boot > "$p.ktap"
+		guest "$p" "$ptests" 1800
 	) || rc=$?
 	return $rc
 }
