@@ -54,7 +54,6 @@
 #ifdef FB_STOCK
 #include <linux/zsmalloc.h>
 #define FB_IMPL			"stock"
-#define fb_impl()		FB_IMPL
 #define fb_pool			zs_pool
 #define fb_create_pool(n)	zs_create_pool(n)
 #define fb_destroy_pool(p)	zs_destroy_pool(p)
@@ -66,11 +65,11 @@
 #define fb_free(p, h)		zs_free(p, h)
 #define fb_total_pages(p)	zs_get_total_pages(p)
 #define fb_compact(p)		zs_compact(p)
+static const unsigned int bulk;	/* zsmalloc frees one at a time */
 #else
 #include <zsfast.h>
 #include <compat/compat.h>
 #define FB_IMPL			"zsfast"
-#define fb_impl()		(bulk ? "zsfast-bulk" : FB_IMPL)
 #define fb_pool			zsf_pool
 #define fb_create_pool(n)	zsf_create_pool(n)
 #define fb_destroy_pool(p)	zsf_destroy_pool(p)
@@ -84,6 +83,7 @@ static unsigned int bulk;
 module_param(bulk, uint, 0444);
 MODULE_PARM_DESC(bulk, "free with zsf_free_bulk(), this many per call");
 #endif
+#define fb_impl()		(bulk ? FB_IMPL "-bulk" : FB_IMPL)
 
 static unsigned int threads;
 module_param(threads, uint, 0444);
@@ -139,6 +139,15 @@ static size_t fb_size(u32 *state)
 	return 32 + (x >> 8) % 3968;
 }
 
+/* One object of fb_size() bytes (compact=: of size= bytes, if set), or 0. */
+static unsigned long fb_alloc(struct fb_pool *pool, u32 *state)
+{
+	unsigned long h = fb_malloc(pool, compact && size ? size : fb_size(state),
+				    GFP_KERNEL | __GFP_NOWARN);
+
+	return IS_ERR_OR_NULL((void *)h) ? 0 : h;
+}
+
 static int fb_thread_fn(void *data)
 {
 	struct fb_thread *t = data;
@@ -149,17 +158,14 @@ static int fb_thread_fn(void *data)
 	wait_for_completion(&fb_start);
 	t0 = ktime_get_ns();
 #ifndef FB_STOCK
-	if (bulk) {
+	if (bulk)
 		for (i = 0; i < t->n; i += bulk)
 			zsf_free_bulk(t->pool, t->handles + i,
 				      min(bulk, t->n - i));
-		t->ns = ktime_get_ns() - t0;
-		complete(&t->done);
-		return 0;
-	}
+	else
 #endif
-	for (i = 0; i < t->n; i++)
-		fb_free(t->pool, t->handles[i]);
+		for (i = 0; i < t->n; i++)
+			fb_free(t->pool, t->handles[i]);
 	t->ns = ktime_get_ns() - t0;
 	complete(&t->done);
 	return 0;
@@ -177,11 +183,6 @@ struct fb_compact {
 	int err;
 	struct completion done;
 };
-
-static size_t fb_compact_size(u32 *state)
-{
-	return size ? size : fb_size(state);
-}
 
 static int fb_compactor_fn(void *data)
 {
@@ -225,11 +226,8 @@ static int fb_churn_fn(void *data)
 		}
 		for (i = 0; i < half; i++) {
 			k = c->order[i];
-			c->handles[k] = fb_malloc(c->pool,
-						  fb_compact_size(&c->state),
-						  GFP_KERNEL | __GFP_NOWARN);
-			if (IS_ERR_OR_NULL((void *)c->handles[k])) {
-				c->handles[k] = 0;
+			c->handles[k] = fb_alloc(c->pool, &c->state);
+			if (!c->handles[k]) {
 				c->err = -ENOMEM;
 				goto out;
 			}
@@ -267,10 +265,8 @@ static int fb_compact_run(void)
 		goto out;
 	}
 	for (i = 0; i < count; i++) {
-		c.handles[i] = fb_malloc(c.pool, fb_compact_size(&c.state),
-					 GFP_KERNEL | __GFP_NOWARN);
-		if (IS_ERR_OR_NULL((void *)c.handles[i])) {
-			c.handles[i] = 0;
+		c.handles[i] = fb_alloc(c.pool, &c.state);
+		if (!c.handles[i]) {
 			ret = -ENOMEM;
 			goto out;
 		}
@@ -345,16 +341,15 @@ static int __init fb_init(void)
 		t[i].pool = pool;
 		t[i].n = count;
 		init_completion(&t[i].done);
-		t[i].handles = vmalloc(array_size(count, sizeof(unsigned long)));
+		/* Zeroed: the cleanup frees what is not 0. */
+		t[i].handles = vcalloc(count, sizeof(*t[i].handles));
 		if (!t[i].handles) {
 			ret = -ENOMEM;
 			goto out;
 		}
 		for (j = 0; j < count; j++) {
-			t[i].handles[j] = fb_malloc(pool, fb_size(&state),
-						    GFP_KERNEL | __GFP_NOWARN);
-			if (IS_ERR_OR_NULL((void *)t[i].handles[j])) {
-				t[i].handles[j] = 0;
+			t[i].handles[j] = fb_alloc(pool, &state);
+			if (!t[i].handles[j]) {
 				ret = -ENOMEM;
 				goto out;
 			}
