@@ -33,21 +33,18 @@
  * Exit status: 0 success, 1 a check failed, 2 usage or setup error.
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/ioctl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <linux/fs.h>
 
 #define ZT_PROG "blkio"
-#include "zt_pattern.h"
 #include "zt_prog.h"
+
+#define USAGE "blkio [-c CHUNK] [-p STRIDE] write|verify DEV START NPAGES MODE SEED\n" \
+	"       blkio rmw DEV START NPAGES BASEMODE BASESEED SEED\n" \
+	"       blkio discard DEV START NPAGES\n" \
+	"       blkio punch DEV START NPAGES STRIDE\n" \
+	"       blkio beyond|size DEV"
 
 static unsigned long chunk = 64;
 static unsigned long long stride;
@@ -95,80 +92,53 @@ static int open_dev(const char *dev, int flags)
 	return fd;
 }
 
-static int cmd_write(const char *dev, uint64_t start, uint64_t n, int mode,
-		     uint64_t seed)
+/* write (@wr) or verify NPAGES pages from START, CHUNK pages per call. */
+static int cmd_rw(int wr, const char *dev, uint64_t start, uint64_t n,
+		  int mode, uint64_t seed)
 {
-	int fd = open_dev(dev, O_RDWR | O_DIRECT);
-	char *buf = page_buf(chunk);
-	uint64_t done = 0;
+	int fd = open_dev(dev, (wr ? O_RDWR : O_RDONLY) | O_DIRECT);
+	char *buf = page_buf(chunk), *exp = page_buf(1);
+	uint64_t done, cnt, i, idx, bad = 0;
+	off_t pos;
+	ssize_t r;
+	long off;
 
-	while (done < n) {
-		uint64_t cnt = n - done < chunk ? n - done : chunk;
-		uint64_t i;
-		ssize_t r;
-
-		for (i = 0; i < cnt; i++)
-			zt_fill_page(buf + i * ZT_PAGE, mode, seed,
-				     start + done + i);
-		r = pwrite(fd, buf, cnt * ZT_PAGE,
-			   (off_t)((start + done) * ZT_PAGE));
+	for (done = 0; done < n; done += cnt) {
+		cnt = n - done < chunk ? n - done : chunk;
+		pos = (off_t)((start + done) * ZT_PAGE);
+		if (wr)
+			zt_fill(buf, cnt, mode, seed, start + done);
+		r = wr ? pwrite(fd, buf, cnt * ZT_PAGE, pos) :
+			 pread(fd, buf, cnt * ZT_PAGE, pos);
 		if (r != (ssize_t)(cnt * ZT_PAGE)) {
 			int e = errno;
 
-			printf("written=%" PRIu64 "\n", done);
-			fprintf(stderr,
-				"blkio: write at page %" PRIu64 ": %s\n",
-				start + done,
-				r < 0 ? strerror(e) : "short write");
+			if (wr)
+				printf("written=%" PRIu64 "\n", done);
+			fprintf(stderr, "blkio: %s at page %" PRIu64 ": %s\n",
+				wr ? "write" : "read", start + done,
+				r >= 0 ? (wr ? "short write" : "short read") :
+				strerror(e));
 			return 1;
 		}
-		done += cnt;
-	}
-	if (fsync(fd))
-		zt_die(2, "fsync");
-	printf("written=%" PRIu64 "\n", done);
-	close(fd);
-	free(buf);
-	return 0;
-}
-
-static int cmd_verify(const char *dev, uint64_t start, uint64_t n, int mode,
-		      uint64_t seed)
-{
-	int fd = open_dev(dev, O_RDONLY | O_DIRECT);
-	char *buf = page_buf(chunk);
-	char *exp = page_buf(1);
-	uint64_t done = 0, bad = 0;
-
-	while (done < n) {
-		uint64_t cnt = n - done < chunk ? n - done : chunk;
-		uint64_t i;
-		ssize_t r;
-
-		r = pread(fd, buf, cnt * ZT_PAGE,
-			  (off_t)((start + done) * ZT_PAGE));
-		if (r != (ssize_t)(cnt * ZT_PAGE)) {
-			fprintf(stderr, "blkio: read at page %" PRIu64
-				": %s\n", start + done,
-				r < 0 ? strerror(errno) : "short read");
-			return 1;
-		}
-		for (i = 0; i < cnt; i++) {
-			uint64_t idx = start + done + i;
-			int m = stride && idx % stride == 0 ? ZT_ZERO : mode;
-			long off = zt_check_page(buf + i * ZT_PAGE, exp, m,
-						 seed, idx);
-
-			if (off < 0)
-				continue;
-			if (bad++ < 16)
+		/* verify -p: every STRIDE-th page was punched, reads zero */
+		for (i = 0; !wr && i < cnt; i++) {
+			idx = start + done + i;
+			off = zt_check_page(buf + i * ZT_PAGE, exp,
+					    stride && idx % stride == 0 ?
+					    ZT_ZERO : mode, seed, idx);
+			if (off >= 0 && bad++ < 16)
 				zt_report("blkio verify", idx, off,
 					  buf + i * ZT_PAGE, exp);
 		}
-		done += cnt;
 	}
+	if (wr && fsync(fd))
+		zt_die(2, "fsync");
 	close(fd);
-	printf("verified=%" PRIu64 " bad=%" PRIu64 "\n", n, bad);
+	if (wr)
+		printf("written=%" PRIu64 "\n", n);
+	else
+		printf("verified=%" PRIu64 " bad=%" PRIu64 "\n", n, bad);
 	return bad ? 1 : 0;
 }
 
@@ -216,11 +186,9 @@ static int cmd_rmw(const char *dev, uint64_t start, uint64_t n, int bmode,
 			zt_die(2, "O_DIRECT pread");
 		zt_fill_page(exp, bmode, bseed, i);
 		memcpy(exp + off, rec, len);
-		if (!memcmp(buf, exp, ZT_PAGE))
+		d = zt_page_diff(buf, exp);
+		if (d < 0)
 			continue;
-		for (d = 0; d < (long)ZT_PAGE; d++)
-			if (buf[d] != exp[d])
-				break;
 		if (bad++ < 16)
 			zt_report("blkio rmw", i, d, buf, exp);
 	}
@@ -274,6 +242,20 @@ static uint64_t dev_size(int fd)
 	return sz;
 }
 
+/* I/O at and past the end: reads transfer nothing, writes fail. */
+static const struct past_end {
+	int direct, wr;		/* O_DIRECT or buffered; pwrite or pread */
+	size_t len, off;	/* bytes, at this offset from the end */
+	const char *what;
+} past[] = {
+	{ 1, 0, ZT_PAGE, 0, "O_DIRECT read at end" },
+	{ 1, 0, ZT_PAGE, 16 * ZT_PAGE, "O_DIRECT read past end" },
+	{ 0, 0, 100, 10, "buffered read past end" },
+	{ 1, 1, ZT_PAGE, 0, "O_DIRECT write at end" },
+	{ 1, 1, ZT_PAGE, 16 * ZT_PAGE, "O_DIRECT write past end" },
+	{ 0, 1, 100, 10, "buffered write past end" },
+};
+
 static int cmd_beyond(const char *dev)
 {
 	int fd = open_dev(dev, O_RDWR | O_DIRECT);
@@ -281,47 +263,21 @@ static int cmd_beyond(const char *dev)
 	uint64_t sz = dev_size(fd);
 	char *buf = page_buf(2);
 	int fails = 0;
+	size_t i;
 	ssize_t r;
 
 	memset(buf, 0xa5, 2 * ZT_PAGE);
+	for (i = 0; i < ARRAY_SIZE(past); i++) {
+		const struct past_end *t = &past[i];
+		int f = t->direct ? fd : bfd;
+		off_t o = (off_t)(sz + t->off);
 
-	/* Reads at and past the end transfer nothing. */
-	r = pread(fd, buf, ZT_PAGE, (off_t)sz);
-	if (r > 0) {
-		fprintf(stderr, "blkio: O_DIRECT read at end returned %zd\n",
-			r);
-		fails++;
-	}
-	r = pread(fd, buf, ZT_PAGE, (off_t)(sz + 16 * ZT_PAGE));
-	if (r > 0) {
-		fprintf(stderr, "blkio: O_DIRECT read past end returned %zd\n",
-			r);
-		fails++;
-	}
-	r = pread(bfd, buf, 100, (off_t)sz + 10);
-	if (r > 0) {
-		fprintf(stderr, "blkio: buffered read past end returned %zd\n",
-			r);
-		fails++;
-	}
-	/* Writes at and past the end fail. */
-	r = pwrite(fd, buf, ZT_PAGE, (off_t)sz);
-	if (r >= 0) {
-		fprintf(stderr, "blkio: O_DIRECT write at end returned %zd\n",
-			r);
-		fails++;
-	}
-	r = pwrite(fd, buf, ZT_PAGE, (off_t)(sz + 16 * ZT_PAGE));
-	if (r >= 0) {
-		fprintf(stderr,
-			"blkio: O_DIRECT write past end returned %zd\n", r);
-		fails++;
-	}
-	r = pwrite(bfd, buf, 100, (off_t)sz + 10);
-	if (r >= 0) {
-		fprintf(stderr,
-			"blkio: buffered write past end returned %zd\n", r);
-		fails++;
+		r = t->wr ? pwrite(f, buf, t->len, o) :
+			    pread(f, buf, t->len, o);
+		if (t->wr ? r >= 0 : r > 0) {
+			fprintf(stderr, "blkio: %s returned %zd\n", t->what, r);
+			fails++;
+		}
 	}
 	/* A write straddling the end stops at the end. */
 	r = pwrite(fd, buf, 2 * ZT_PAGE, (off_t)(sz - ZT_PAGE));
@@ -344,17 +300,6 @@ static int cmd_beyond(const char *dev)
 	return fails ? 1 : 0;
 }
 
-static void usage(void)
-{
-	fprintf(stderr,
-		"usage: blkio [-c CHUNK] [-p STRIDE] write|verify DEV START NPAGES MODE SEED\n"
-		"       blkio rmw DEV START NPAGES BASEMODE BASESEED SEED\n"
-		"       blkio discard DEV START NPAGES\n"
-		"       blkio punch DEV START NPAGES STRIDE\n"
-		"       blkio beyond|size DEV\n");
-	exit(2);
-}
-
 int main(int argc, char **argv)
 {
 	const char *cmd, *dev;
@@ -365,29 +310,26 @@ int main(int argc, char **argv)
 		case 'c':
 			chunk = num(optarg);
 			if (!chunk)
-				usage();
+				zt_usage(USAGE);
 			break;
 		case 'p':
 			stride = num(optarg);
 			break;
 		default:
-			usage();
+			zt_usage(USAGE);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc < 2)
-		usage();
+		zt_usage(USAGE);
 	cmd = argv[0];
 	dev = argv[1];
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
-	if (!strcmp(cmd, "write") && argc == 6)
-		return cmd_write(dev, num(argv[2]), num(argv[3]),
-				 mode_arg(argv[4]), num(argv[5]));
-	if (!strcmp(cmd, "verify") && argc == 6)
-		return cmd_verify(dev, num(argv[2]), num(argv[3]),
-				  mode_arg(argv[4]), num(argv[5]));
+	if ((!strcmp(cmd, "write") || !strcmp(cmd, "verify")) && argc == 6)
+		return cmd_rw(!strcmp(cmd, "write"), dev, num(argv[2]),
+			      num(argv[3]), mode_arg(argv[4]), num(argv[5]));
 	if (!strcmp(cmd, "rmw") && argc == 7)
 		return cmd_rmw(dev, num(argv[2]), num(argv[3]),
 			       mode_arg(argv[4]), num(argv[5]), num(argv[6]));
@@ -404,6 +346,5 @@ int main(int argc, char **argv)
 		printf("%" PRIu64 "\n", dev_size(fd));
 		return 0;
 	}
-	usage();
-	return 2;
+	zt_usage(USAGE);
 }

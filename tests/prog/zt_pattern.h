@@ -30,6 +30,7 @@
 #include <string.h>
 
 #define ZT_PAGE 4096UL
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 enum zt_mode {
 	ZT_RANDOM,
@@ -57,7 +58,7 @@ static inline int zt_parse_mode(const char *s)
 {
 	unsigned int i;
 
-	for (i = 0; i < sizeof(zt_mode_names) / sizeof(zt_mode_names[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(zt_mode_names); i++)
 		if (!strcmp(s, zt_mode_names[i]))
 			return (int)i;
 	return -1;
@@ -131,7 +132,7 @@ static inline void zt_text_fill(char *p, size_t len, uint64_t s)
 		s ^= s >> 12;
 		s ^= s << 25;
 		s ^= s >> 27;
-		w = words[(s >> 33) % (sizeof(words) / sizeof(words[0]))];
+		w = words[(s >> 33) % ARRAY_SIZE(words)];
 		l = strlen(w);
 		if (l > len - n)
 			l = len - n;
@@ -140,10 +141,7 @@ static inline void zt_text_fill(char *p, size_t len, uint64_t s)
 	}
 }
 
-/*
- * Fill one page.  @gen lets a caller rewrite a page with new content
- * (e.g. a second pass) and still regenerate it.
- */
+/* Fill one page: page @idx of (@mode, @seed). */
 static inline void zt_fill_page(void *page, int mode, uint64_t seed,
 				uint64_t idx)
 {
@@ -195,6 +193,29 @@ static inline void zt_fill_page(void *page, int mode, uint64_t seed,
 	w[1] = idx;
 }
 
+/* Fill the @n pages at @p, the first of them page @idx. */
+static inline void zt_fill(void *p, size_t n, int mode, uint64_t seed,
+			   uint64_t idx)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		zt_fill_page((char *)p + i * ZT_PAGE, mode, seed, idx + i);
+}
+
+/* -1 if the pages @a and @b are equal, else the offset of the first diff. */
+static inline long zt_page_diff(const void *a, const void *b)
+{
+	const unsigned char *x = a, *y = b;
+	size_t i;
+
+	if (!memcmp(a, b, ZT_PAGE))
+		return -1;
+	for (i = 0; x[i] == y[i]; i++)
+		;
+	return (long)i;
+}
+
 /*
  * Compare a page with what zt_fill_page() would write.  Returns -1 if it
  * matches, or the byte offset of the first difference.
@@ -202,16 +223,8 @@ static inline void zt_fill_page(void *page, int mode, uint64_t seed,
 static inline long zt_check_page(const void *page, void *scratch, int mode,
 				 uint64_t seed, uint64_t idx)
 {
-	const unsigned char *a = page, *b = scratch;
-	size_t i;
-
 	zt_fill_page(scratch, mode, seed, idx);
-	if (!memcmp(page, scratch, ZT_PAGE))
-		return -1;
-	for (i = 0; i < ZT_PAGE; i++)
-		if (a[i] != b[i])
-			return (long)i;
-	return -1;
+	return zt_page_diff(page, scratch);
 }
 
 /* Print a mismatch report for one page. */

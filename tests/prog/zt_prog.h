@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Scaffolding shared by the in-guest test programs (tests/prog): error
- * exits, clocks and /proc readers, pushing memory out to swap, forking
- * P children, waiting for them, and a start barrier for them.
+ * exits, option tables, clocks and /proc readers, pushing memory out to
+ * swap, forking P children, waiting for them, and a start barrier for
+ * them.  It includes zt_pattern.h, the page contents.
  *
  * A program defines ZT_PROG, its name, before it includes this header:
  * every message printed here starts with "ZT_PROG: ".  Exit statuses
@@ -28,6 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "zt_pattern.h"
+
 #ifndef MADV_PAGEOUT
 #define MADV_PAGEOUT 21
 #endif
@@ -46,6 +49,78 @@ static inline void __attribute__((noreturn)) zt_usage(const char *synopsis)
 {
 	fprintf(stderr, "usage: %s\n", synopsis);
 	exit(2);
+}
+
+/* --- options -------------------------------------------------------- */
+
+/* What zt_getopt() makes of an option's argument. */
+enum zt_opt_type {
+	ZT_FLAG,	/* none: the int is set to 1 */
+	ZT_INT,		/* an int, as atoi() reads it */
+	ZT_ULONG,	/* an unsigned long or size_t, strtoul() in base 0 */
+	ZT_U64,		/* a uint64_t, strtoull() in base 0 */
+	ZT_DOUBLE,	/* a double, as atof() reads it */
+	ZT_STR,		/* a const char *, the argument itself */
+	ZT_MODE,	/* an int, zt_parse_mode(): -1 if no mode has the name */
+};
+
+/* One option: its letter, its type, and where its value goes. */
+struct zt_opt {
+	char c;
+	enum zt_opt_type type;
+	void *p;
+};
+
+/**
+ * zt_getopt() - parse the options in @argv with getopt(), by a table
+ * @opts: the options, ended by an entry whose letter is 0
+ * @usage: the synopsis for zt_usage() if an option is not in @opts
+ *
+ * Return: optind, the index of the first operand.
+ */
+static inline int zt_getopt(int argc, char **argv, const struct zt_opt *opts,
+			    const char *usage)
+{
+	char spec[64], *s = spec;
+	const struct zt_opt *o;
+	int c;
+
+	for (o = opts; o->c; o++) {
+		*s++ = o->c;
+		if (o->type != ZT_FLAG)
+			*s++ = ':';
+	}
+	*s = 0;
+	while ((c = getopt(argc, argv, spec)) != -1) {
+		for (o = opts; o->c && o->c != c; o++)
+			;
+		if (!o->c)
+			zt_usage(usage);
+		switch (o->type) {
+		case ZT_FLAG:
+			*(int *)o->p = 1;
+			break;
+		case ZT_INT:
+			*(int *)o->p = atoi(optarg);
+			break;
+		case ZT_ULONG:
+			*(unsigned long *)o->p = strtoul(optarg, NULL, 0);
+			break;
+		case ZT_U64:
+			*(uint64_t *)o->p = strtoull(optarg, NULL, 0);
+			break;
+		case ZT_DOUBLE:
+			*(double *)o->p = atof(optarg);
+			break;
+		case ZT_STR:
+			*(const char **)o->p = optarg;
+			break;
+		case ZT_MODE:
+			*(int *)o->p = zt_parse_mode(optarg);
+			break;
+		}
+	}
+	return optind;
 }
 
 /* --- clocks and /proc ----------------------------------------------- */
