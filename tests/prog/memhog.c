@@ -18,7 +18,6 @@
  * intact, 1 on a mismatch, 2 on a usage or system error.
  */
 #define _GNU_SOURCE
-#include <stdint.h>
 #include <sys/stat.h>
 
 #define ZT_PROG "memhog"
@@ -93,30 +92,21 @@ static void wait_for_go(const char *dir)
 
 int main(int argc, char **argv)
 {
-	unsigned long long seed = 1;
 	const char *wait_dir = NULL;
-	int rounds = 1, r, opt;
+	int rounds = 1, r;
+	uint64_t seed = 1;
 	size_t len, pages, bad;
 	long mib;
 
-	while ((opt = getopt(argc, argv, "s:r:w:q")) != -1) {
-		switch (opt) {
-		case 's':
-			seed = strtoull(optarg, NULL, 0);
-			break;
-		case 'r':
-			rounds = atoi(optarg);
-			break;
-		case 'w':
-			wait_dir = optarg;
-			break;
-		case 'q':
-			quiet = 1;
-			break;
-		default:
-			zt_usage(USAGE);
-		}
-	}
+	const struct zt_opt opts[] = {
+		{ 's', ZT_U64, &seed },
+		{ 'r', ZT_INT, &rounds },
+		{ 'w', ZT_STR, &wait_dir },
+		{ 'q', ZT_FLAG, &quiet },
+		{ 0 }
+	};
+
+	zt_getopt(argc, argv, opts, USAGE);
 	if (optind != argc - 1 || rounds < 1)
 		zt_usage(USAGE);
 	mib = atol(argv[optind]);

@@ -25,7 +25,6 @@
  */
 #define _GNU_SOURCE
 #include <sched.h>
-#include <stdint.h>
 #include <sys/resource.h>
 
 #define ZT_PROG "pollhold"
@@ -34,25 +33,19 @@
 int main(int argc, char **argv)
 {
 	unsigned long mib = 8, i, n, bytes, kb;
+	int cpu = 0, p[2];
+	const struct zt_opt opts[] = {
+		{ 's', ZT_ULONG, &mib },
+		{ 'c', ZT_INT, &cpu },
+		{ 0 }
+	};
 	struct rlimit rl;
 	struct pollfd *fds;
 	uint64_t x = 0x9e3779b97f4a7c15ULL;
 	struct zt_out o = { 0 };
 	cpu_set_t set;
-	int cpu = 0, opt, p[2];
 
-	while ((opt = getopt(argc, argv, "s:c:")) != -1) {
-		switch (opt) {
-		case 's':
-			mib = strtoul(optarg, NULL, 0);
-			break;
-		case 'c':
-			cpu = atoi(optarg);
-			break;
-		default:
-			zt_usage("pollhold [-s MiB] [-c CPU]");
-		}
-	}
+	zt_getopt(argc, argv, opts, "pollhold [-s MiB] [-c CPU]");
 	bytes = mib << 20;
 	n = bytes / sizeof(*fds);
 

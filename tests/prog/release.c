@@ -82,13 +82,8 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <sched.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #define ZT_PROG "release"
-#include "zt_pattern.h"
 #include "zt_prog.h"
 
 #define MAXP 64
@@ -129,6 +124,24 @@ static struct {
 	const char *cmd, *zsf, *mm, *flag;
 } opt = { .procs = 1, .mode = ZT_MIXED, .min_pct = 90, .stride = 7,
 	    .parts = 1 };
+
+static const struct zt_opt opts[] = {
+	{ 's', ZT_ULONG, &opt.mb },
+	{ 'f', ZT_MODE, &opt.mode },
+	{ 'P', ZT_INT, &opt.procs },
+	{ 'e', ZT_FLAG, &opt.do_exit },
+	{ 'x', ZT_STR, &opt.cmd },
+	{ 'm', ZT_INT, &opt.min_pct },
+	{ 'q', ZT_FLAG, &opt.quiet },
+	{ 'B', ZT_FLAG, &opt.bench },
+	{ 'V', ZT_ULONG, &opt.stride },
+	{ 'Z', ZT_STR, &opt.zsf },
+	{ 'M', ZT_STR, &opt.mm },
+	{ 'E', ZT_STR, &opt.flag },
+	{ 'L', ZT_FLAG, &opt.lat },
+	{ 'n', ZT_ULONG, &opt.parts },
+	{ 0 }
+};
 
 /* Page process @id's region out; says so if too little went to swap. */
 static int push_out(int id, char *p, size_t len)
@@ -178,8 +191,7 @@ static int child(int id)
 	char *p = zt_map(len);
 	int rc;
 
-	for (i = 0; i < pages; i++)
-		zt_fill_page(p + i * ZT_PAGE, opt.mode, seed, i);
+	zt_fill(p, pages, opt.mode, seed, 0);
 	r->pages = pages;
 	rc = push_out(id, p, len);
 	if (!rc && opt.bench && opt.stride) {
@@ -487,27 +499,7 @@ static int report(unsigned long long *minv, unsigned long long *maxv)
 
 static void parse(int argc, char **argv)
 {
-	int c;
-
-	while ((c = getopt(argc, argv, "s:f:P:ex:m:qBV:Z:M:E:Ln:")) != -1) {
-		switch (c) {
-		case 's': opt.mb = strtoul(optarg, NULL, 0); break;
-		case 'f': opt.mode = zt_parse_mode(optarg); break;
-		case 'P': opt.procs = atoi(optarg); break;
-		case 'e': opt.do_exit = 1; break;
-		case 'x': opt.cmd = optarg; break;
-		case 'm': opt.min_pct = atoi(optarg); break;
-		case 'q': opt.quiet = 1; break;
-		case 'B': opt.bench = 1; break;
-		case 'V': opt.stride = strtoul(optarg, NULL, 0); break;
-		case 'Z': opt.zsf = optarg; break;
-		case 'M': opt.mm = optarg; break;
-		case 'E': opt.flag = optarg; break;
-		case 'L': opt.lat = 1; break;
-		case 'n': opt.parts = strtoul(optarg, NULL, 0); break;
-		default: zt_usage(USAGE);
-		}
-	}
+	zt_getopt(argc, argv, opts, USAGE);
 	if (!opt.mb)
 		opt.mb = opt.bench ? 256 : 64;
 	if (opt.procs < 1 || opt.procs > MAXP || opt.mode < 0 ||

@@ -65,19 +65,11 @@ static int corrupt;
 static sigjmp_buf bus_jmp;
 static volatile sig_atomic_t bus_armed;
 
-static uint64_t mix(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ULL;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
 static uint64_t half_seed(unsigned int worker, unsigned long round,
 			  size_t page, unsigned int half, unsigned int gen)
 {
-	return mix(mix(mix(((uint64_t)worker << 32) ^ round) ^ page) ^
-		   ((uint64_t)half << 16 | gen));
+	return zt_mix64(zt_mix64(zt_mix64(((uint64_t)worker << 32) ^ round) ^
+				 page) ^ ((uint64_t)half << 16 | gen));
 }
 
 /* Fill (or compute the expected contents of) one half page. */
@@ -96,14 +88,14 @@ static void fill_half(uint64_t *w, size_t nwords, size_t page, uint64_t seed)
 		break;
 	case 2:		/* incompressible */
 		for (i = 0; i < nwords; i++) {
-			x = mix(x);
+			x = zt_mix64(x);
 			w[i] = x;
 		}
 		break;
 	default:	/* random prefix of varying length, then zeros */
 		rnd = seed % (nwords + 1);
 		for (i = 0; i < rnd; i++) {
-			x = mix(x);
+			x = zt_mix64(x);
 			w[i] = x;
 		}
 		for (; i < nwords; i++)
@@ -271,10 +263,8 @@ static int worker(int id)
 			return 2;
 		verify(&r, c);
 		/* 5. munmap; every other round while still swapped out */
-		if (round_no & 1) {
-			if (page_out(&r, c))
-				return 2;
-		}
+		if ((round_no & 1) && page_out(&r, c))
+			return 2;
 		munmap(r.mem, r.pages * page_size);
 		c->rounds++;
 	}
@@ -284,26 +274,25 @@ static int worker(int id)
 
 #define USAGE "stress [-p procs] [-t seconds] [-m MiB] [-f] [-q] [-X]"
 
+static int procs = 4;
+static unsigned long seconds = 60;
+
 int main(int argc, char **argv)
 {
-	unsigned int procs = 4, i, failed = 0;
-	unsigned long seconds = 60;
+	static const struct zt_opt opts[] = {
+		{ 'p', ZT_INT, &procs },
+		{ 't', ZT_ULONG, &seconds },
+		{ 'm', ZT_ULONG, &mib },
+		{ 'f', ZT_FLAG, &fault_mode },
+		{ 'q', ZT_FLAG, &quiet },
+		{ 'X', ZT_FLAG, &corrupt },
+		{ 0 }
+	};
 	struct counters tot = { 0 };
 	struct zt_kids kids;
-	int opt, st;
+	int i, st, failed = 0;
 
-	while ((opt = getopt(argc, argv, "p:t:m:fqX")) != -1) {
-		switch (opt) {
-		case 'p': procs = strtoul(optarg, NULL, 0); break;
-		case 't': seconds = strtoul(optarg, NULL, 0); break;
-		case 'm': mib = strtoul(optarg, NULL, 0); break;
-		case 'f': fault_mode = 1; break;
-		case 'q': quiet = 1; break;
-		case 'X': corrupt = 1; break;
-		default: zt_usage(USAGE);
-		}
-	}
-	if (!procs || !mib || optind != argc)
+	if (zt_getopt(argc, argv, opts, USAGE) != argc || procs < 1 || !mib)
 		zt_usage(USAGE);
 	page_size = sysconf(_SC_PAGESIZE);
 	deadline = time(NULL) + seconds;
@@ -318,16 +307,16 @@ int main(int argc, char **argv)
 			continue;
 		}
 		if (WIFSIGNALED(st)) {
-			fprintf(stderr, "stress[%u]: killed by signal %d\n",
+			fprintf(stderr, "stress[%d]: killed by signal %d\n",
 				i, WTERMSIG(st));
 			failed++;
 		} else if (WEXITSTATUS(st) == 2 || !cs[i].done) {
-			fprintf(stderr, "stress[%u]: exit status %d\n",
+			fprintf(stderr, "stress[%d]: exit status %d\n",
 				i, WEXITSTATUS(st));
 			failed++;
 		}
 		if (!quiet)
-			printf("stress[%u]: rounds=%lu checked=%lu out=%lu mismatches=%lu ioerrors=%lu\n",
+			printf("stress[%d]: rounds=%lu checked=%lu out=%lu mismatches=%lu ioerrors=%lu\n",
 			       i, cs[i].rounds, cs[i].checked, cs[i].out,
 			       cs[i].mismatches, cs[i].ioerrors);
 		tot.rounds += cs[i].rounds;
@@ -336,7 +325,7 @@ int main(int argc, char **argv)
 		tot.mismatches += cs[i].mismatches;
 		tot.ioerrors += cs[i].ioerrors;
 	}
-	printf("stress: procs=%u seconds=%lu rounds=%lu checked=%lu out=%lu mismatches=%lu ioerrors=%lu failed_workers=%u\n",
+	printf("stress: procs=%d seconds=%lu rounds=%lu checked=%lu out=%lu mismatches=%lu ioerrors=%lu failed_workers=%d\n",
 	       procs, seconds, tot.rounds, tot.checked, tot.out,
 	       tot.mismatches, tot.ioerrors, failed);
 	if (tot.mismatches || failed || (!fault_mode && tot.ioerrors))

@@ -43,31 +43,11 @@
  */
 #define _GNU_SOURCE
 #include <inttypes.h>
-#include <stdint.h>
 
 #define ZT_PROG "swapcheck"
-#include "zt_pattern.h"
 #include "zt_prog.h"
 
 #define MB_PAGES (1024 * 1024 / ZT_PAGE)
-
-static unsigned long vmstat(const char *key)
-{
-	FILE *f = fopen("/proc/vmstat", "r");
-	char name[64];
-	unsigned long v;
-
-	if (!f)
-		return 0;
-	while (fscanf(f, "%63s %lu", name, &v) == 2) {
-		if (!strcmp(name, key)) {
-			fclose(f);
-			return v;
-		}
-	}
-	fclose(f);
-	return 0;
-}
 
 static unsigned long mem_available_kb(void)
 {
@@ -106,16 +86,15 @@ static double now(void)
 }
 
 static struct {
-	int procs, rounds, mode, pageout;
+	int procs, rounds, mode, no_pageout;
 	uint64_t seed;
 	size_t mb;
-} opt = { .procs = 3, .rounds = 1, .mode = ZT_MIXED, .pageout = 1,
-	  .seed = 0x5eed };
+} opt = { .procs = 3, .rounds = 1, .mode = ZT_MIXED, .seed = 0x5eed };
 
 static int child(int id)
 {
 	size_t mb = opt.mb, pages = mb * MB_PAGES, i;
-	int rounds = opt.rounds, mode = opt.mode, pageout = opt.pageout;
+	int rounds = opt.rounds, mode = opt.mode, pageout = !opt.no_pageout;
 	char *p = zt_map(pages * ZT_PAGE), *scratch = malloc(ZT_PAGE);
 	uint64_t base = opt.seed, bad = 0;
 	int r;
@@ -178,41 +157,22 @@ int main(int argc, char **argv)
 	double factor = 2.0, share = 0, t0;
 	size_t avail_cap = 0;
 	struct zt_kids kids;
-	int c, failed;
+	int failed;
 
-	while ((c = getopt(argc, argv, "p:m:f:s:r:M:nA:c:")) != -1) {
-		switch (c) {
-		case 'p':
-			opt.procs = atoi(optarg);
-			break;
-		case 'm':
-			opt.mb = strtoul(optarg, NULL, 0);
-			break;
-		case 'f':
-			factor = atof(optarg);
-			break;
-		case 's':
-			opt.seed = strtoull(optarg, NULL, 0);
-			break;
-		case 'r':
-			opt.rounds = atoi(optarg);
-			break;
-		case 'M':
-			opt.mode = zt_parse_mode(optarg);
-			break;
-		case 'n':
-			opt.pageout = 0;
-			break;
-		case 'A':
-			avail_cap = strtoul(optarg, NULL, 0);
-			break;
-		case 'c':
-			share = atof(optarg);
-			break;
-		default:
-			zt_usage(USAGE);
-		}
-	}
+	const struct zt_opt opts[] = {
+		{ 'p', ZT_INT, &opt.procs },
+		{ 'm', ZT_ULONG, &opt.mb },
+		{ 'f', ZT_DOUBLE, &factor },
+		{ 's', ZT_U64, &opt.seed },
+		{ 'r', ZT_INT, &opt.rounds },
+		{ 'M', ZT_MODE, &opt.mode },
+		{ 'n', ZT_FLAG, &opt.no_pageout },
+		{ 'A', ZT_ULONG, &avail_cap },
+		{ 'c', ZT_DOUBLE, &share },
+		{ 0 }
+	};
+
+	zt_getopt(argc, argv, opts, USAGE);
 	if (opt.procs < 1 || opt.rounds < 1 || opt.mode < 0 || factor <= 0 ||
 	    share < 0)
 		zt_usage(USAGE);
@@ -249,13 +209,14 @@ int main(int argc, char **argv)
 	       opt.procs, opt.mb, zt_mode_names[opt.mode], opt.rounds,
 	       mem_available_kb());
 
-	pswpout = vmstat("pswpout");
-	pswpin = vmstat("pswpin");
+	pswpout = zt_proc_field("/proc/vmstat", "pswpout %lu");
+	pswpin = zt_proc_field("/proc/vmstat", "pswpin %lu");
 	t0 = now();
 	zt_fork_kids(&kids, opt.procs, child);
 	failed = zt_reap_kids(&kids, 1) ? 1 : 0;
 	printf("swapcheck: pswpout=%lu pswpin=%lu time=%.1fs result=%s\n",
-	       vmstat("pswpout") - pswpout, vmstat("pswpin") - pswpin,
+	       zt_proc_field("/proc/vmstat", "pswpout %lu") - pswpout,
+	       zt_proc_field("/proc/vmstat", "pswpin %lu") - pswpin,
 	       now() - t0, failed ? "FAIL" : "ok");
 	return failed;
 }

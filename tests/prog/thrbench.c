@@ -49,13 +49,8 @@
  * to swap (under 90%) or a process failed; 2 usage or setup error.
  */
 #define _GNU_SOURCE
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #define ZT_PROG "thrbench"
-#include "zt_pattern.h"
 #include "zt_prog.h"
 
 #define MAXP	32
@@ -89,19 +84,20 @@ static struct {
 	const char *dev;
 } opt = { .procs = 1, .readpct = 100, .mb = 64, .seed = 1, .ms = 1000 };
 
+static const struct zt_opt opts[] = {
+	{ 's', ZT_ULONG, &opt.mb },
+	{ 'P', ZT_INT, &opt.procs },
+	{ 'S', ZT_U64, &opt.seed },
+	{ 'r', ZT_INT, &opt.readpct },
+	{ 't', ZT_ULONG, &opt.ms },
+	{ 0 }
+};
+
 /* Process @id has finished phase @ph, having moved @bytes. */
 static void done(int id, int ph, unsigned long long bytes)
 {
 	sh->kid[id].end_ns[ph] = zt_ns(CLOCK_MONOTONIC);
 	sh->kid[id].bytes[ph] = bytes;
-}
-
-static void fill(char *p, size_t len, uint64_t seed)
-{
-	size_t i;
-
-	for (i = 0; i < len / ZT_PAGE; i++)
-		zt_fill_page(p + i * ZT_PAGE, ZT_MIXED, seed, i);
 }
 
 /* 0 if every 4 KiB page of [p, p + len) holds @seed's content. */
@@ -179,7 +175,7 @@ static int swap_child(int id)
 	unsigned long long out;
 	int ph;
 
-	fill(p, len, seed);
+	zt_fill(p, len / ZT_PAGE, ZT_MIXED, seed, 0);
 	zt_barrier_cross(&bar[0]);
 	if (madvise(p, len, MADV_PAGEOUT))
 		zt_die(2, "MADV_PAGEOUT");
@@ -221,7 +217,7 @@ static int mixed_child(int id)
 	char *p = zt_map(len);
 	unsigned long long out;
 
-	fill(p, len, seed);
+	zt_fill(p, len / ZT_PAGE, ZT_MIXED, seed, 0);
 	out = push_out(p, len);
 	if (!out)
 		return 1;
@@ -336,27 +332,7 @@ int main(int argc, char **argv)
 	char name[40];
 	int c, rc;
 
-	while ((c = getopt(argc, argv, "s:P:S:r:t:")) != -1) {
-		switch (c) {
-		case 's':
-			opt.mb = strtoul(optarg, NULL, 0);
-			break;
-		case 'P':
-			opt.procs = atoi(optarg);
-			break;
-		case 'S':
-			opt.seed = strtoull(optarg, NULL, 0);
-			break;
-		case 'r':
-			opt.readpct = atoi(optarg);
-			break;
-		case 't':
-			opt.ms = strtoul(optarg, NULL, 0);
-			break;
-		default:
-			zt_usage(USAGE);
-		}
-	}
+	zt_getopt(argc, argv, opts, USAGE);
 	if (optind >= argc || !opt.mb || opt.procs < 1 || opt.procs > MAXP ||
 	    opt.readpct < 0 || opt.readpct > 100)
 		zt_usage(USAGE);
@@ -390,7 +366,7 @@ int main(int argc, char **argv)
 	} else if (!strcmp(mode, "dio")) {
 		if (opt.readpct < 100) {
 			img = zt_map(opt.mb << 20);
-			fill(img, opt.mb << 20, opt.seed);
+			zt_fill(img, (opt.mb << 20) / ZT_PAGE, ZT_MIXED, opt.seed, 0);
 		}
 		rc = run(opt.procs, 1, dio_child);
 		if (opt.readpct % 100)

@@ -18,12 +18,10 @@
  * happened.
  */
 #define _GNU_SOURCE
-#include <stdint.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 
 #define ZT_PROG "tracestop"
-#include "zt_pattern.h"
 #include "zt_prog.h"
 
 #define USAGE "tracestop [-s MB] -x CMD"
@@ -36,15 +34,14 @@ static size_t mb = 16;
  */
 static int child(int id)
 {
-	size_t len = mb << 20, i;
+	size_t len = mb << 20;
 	char *p;
 
 	if (ptrace(PTRACE_TRACEME, 0, NULL, NULL))
 		zt_die(2, "PTRACE_TRACEME");
 	raise(SIGSTOP);
 	p = zt_map(len);
-	for (i = 0; i < len / ZT_PAGE; i++)
-		zt_fill_page(p + i * ZT_PAGE, ZT_MIXED, 7, i);
+	zt_fill(p, len / ZT_PAGE, ZT_MIXED, 7, 0);
 	zt_page_out(p, len, 3, 0, NULL);
 	if (munmap(p, len))
 		zt_die(2, "munmap");
@@ -53,25 +50,19 @@ static int child(int id)
 
 int main(int argc, char **argv)
 {
-	struct __ptrace_syscall_info info;
 	const char *cmd = NULL;
+	const struct zt_opt opts[] = {
+		{ 's', ZT_ULONG, &mb },
+		{ 'x', ZT_STR, &cmd },
+		{ 0 }
+	};
+	struct __ptrace_syscall_info info;
 	struct zt_kids kids;
 	char pidstr[16];
 	int c, status, rc = 2, held = 0;
 	pid_t pid;
 
-	while ((c = getopt(argc, argv, "s:x:")) != -1) {
-		switch (c) {
-		case 's':
-			mb = strtoul(optarg, NULL, 0);
-			break;
-		case 'x':
-			cmd = optarg;
-			break;
-		default:
-			zt_usage(USAGE);
-		}
-	}
+	zt_getopt(argc, argv, opts, USAGE);
 	if (!cmd || !mb)
 		zt_usage(USAGE);
 
