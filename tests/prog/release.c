@@ -9,72 +9,65 @@
  *
  *   -s MB     anonymous memory per process (default 64; 256 with -B)
  *   -f MODE   fill (zt_pattern.h; default mixed, partly compressible)
- *   -P PROCS  processes (default 1, at most 64); all of them release at
- *             the same moment, after a barrier that waits until every
- *             one has filled its memory and pushed it out
+ *   -P PROCS  processes (default 1, at most 64), which all release at
+ *             once, after a barrier that waits until every one has
+ *             filled its memory and pushed it out
  *   -e        release by exiting instead of munmap
- *   -x CMD    after every process has released (munmap), and while all
- *             are still alive, run CMD with sh -c; its failure fails
- *             release.  With -e, CMD runs after all have exited.
- *   -m PCT    at least PCT% of each region must be out in swap before
- *             the barrier (default 90), checked with /proc/self/status
- *             VmSwap and with mincore()
+ *   -x CMD    run CMD with sh -c after every process has released, while
+ *             all are still alive (with -e: after all have exited); its
+ *             failure fails release
+ *   -m PCT    at least PCT% of each region must be out before the
+ *             barrier (default 90), by VmSwap and by mincore()
  *   -q        print only the per-process result lines
- *   -n PARTS  munmap the region in PARTS calls, one after another, each
- *             an equal part (the last takes what is left), with nothing
- *             touched in between; munmap_ns and cpu_ns cover them all
+ *   -n PARTS  munmap in PARTS equal calls (the last takes the rest), one
+ *             after another; munmap_ns and cpu_ns cover them all
  *
- * Each process: mmap, fill, MADV_PAGEOUT (repeated up to 3 times until
- * enough is out), barrier, then munmap (or _exit).  For munmap it prints
+ * Each process: mmap, fill, MADV_PAGEOUT (up to 3 times until enough is
+ * out), barrier, then munmap (or _exit), and prints
  *
  *   release: proc=I pages=N swapped_kb=K resident=R munmap_ns=T cpu_ns=C
  *
- * where T is the wall time of the munmap call and C the CPU time the
- * calling thread spent in it (user + system).  For -e it prints
- * exit_ns=T: from just before _exit() until the parent's waitpid()
- * returned, which includes the whole exit_mmap() but also the reaping.
+ * T: the wall time of the munmap, C: the CPU time (user + system) of the
+ * calling thread in it.  With -e it prints exit_ns=T instead: from just
+ * before _exit() until the parent's wait() returned, the whole
+ * exit_mmap() and also the reaping.  Then a summary:
+ *   release: P=.. size_mb=.. mode=.. op=.. min_ns=.. max_ns=..
  *
- * The last line is a summary: release: P=.. op=.. min_ns=.. max_ns=..
+ * -B: one round of the release-path benchmark (W1, bench/guest/
+ * t_bench_*.sh): the same munmap workload (MADV_PAGEOUT up to 4 times),
+ * with the release's CPU time accounted so that no deferred work hides.
  *
- * -B: one round of the release-path benchmark (W1; bench/ and
- * bench/guest/t_bench_*.sh).  The same munmap workload (MADV_PAGEOUT is
- * tried up to 4 times), and on top of it the release's CPU time is
- * accounted so that no deferred work can hide:
- *
- *   -V STRIDE  data check: every STRIDE-th page (default 7, coprime with
- *              the 8-page period of "mixed") is read back from swap and
- *              compared before the memory is pushed out again; 0: none
+ *   -V STRIDE  read every STRIDE-th page (default 7, coprime with the
+ *              8-page period of "mixed") back from swap and check it
+ *              before pushing the memory out again; 0: none
  *   -Z FILE    zsfast debugfs stats: watch its "pages:" line
  *   -M FILE    a zram mm_stat: watch its mem_used_total
  *   -E FILE    write "1" to FILE at the barrier and "0" once the count
  *              settled (e.g. ftrace's function_profile_enabled)
- *   -L         latency, as cyclictest measures it: from just before the
- *              barrier until the count settled, a SCHED_FIFO process
- *              (priority 90, memory locked) sleeps to every next
- *              millisecond (clock_nanosleep, TIMER_ABSTIME) and records
- *              how late it woke; the summary gains lat_n (wake-ups),
- *              lat_p99_us and lat_max_us
+ *   -L         latency as cyclictest measures it: from before the barrier
+ *              until the count settled, a SCHED_FIFO process (priority
+ *              90, memory locked) sleeps to every next millisecond
+ *              (TIMER_ABSTIME) and records how late it woke
  *
- *   cpu_ns     sum over the processes of the thread CPU time of munmap
- *   kthread_ns sum over all kernel threads (kworkers, ksoftirqd, ...) of
- *              the CPU time they used from the barrier until the watched
- *              count settled (/proc/PID/schedstat, ns; kernel threads
- *              are asleep at both snapshots, so the values are exact)
- *   stat_ms    busy time of all CPUs (/proc/stat, all but idle and
- *              iowait) over the same window, in ms, USER_HZ resolution
- *   settle_ns  from the barrier until the watched count (-Z or -M) last
- *              changed: it is polled every 0.5 ms, and counted as
- *              settled when it is back at its value before the round or
- *              has not changed for 300 ms.  Entries that the swap core
- *              still holds in its per-CPU slot caches are freed only
- *              when those are drained, so "residual" (count minus idle)
- *              may be a few pages; the caller drains and checks for leaks.
- *
- * Its output (kept from the former bench/prog/relbench), one line per
- * process, then a summary:
+ * Output, one line per process and a summary:
  *   relbench: proc=I munmap_ns=T cpu_ns=C
  *   relbench: P=.. mb=.. max_munmap_ns=.. cpu_ns=.. kthread_ns=..
  *             stat_ms=.. settle_ns=.. idle=.. residual=.. checked=..
+ *             [lat_n=.. lat_p99_us=.. lat_max_us=..]
+ *
+ *   cpu_ns     sum over the processes of the thread CPU time of munmap
+ *   kthread_ns sum of the CPU time of all kernel threads (kworkers,
+ *              ksoftirqd, ...) from the barrier until the count settled
+ *              (/proc/PID/schedstat; they sleep at both snapshots, so
+ *              the values are exact)
+ *   stat_ms    busy time of all CPUs (/proc/stat but idle and iowait)
+ *              over the same window, USER_HZ resolution
+ *   settle_ns  from the barrier until the watched count last changed;
+ *              polled every 0.5 ms, settled when back at its value
+ *              before the round (idle) or unchanged for 300 ms.  Entries
+ *              still in the swap core's per-CPU slot caches are freed
+ *              only when those drain, so residual (count - idle) may be
+ *              a few pages; the caller drains and checks for leaks.
  *
  * Exit status: 0 ok; 1 not enough went out to swap, a data mismatch
  * (-B), a process failed or CMD failed; 2 usage or setup error.
