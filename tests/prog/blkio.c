@@ -244,7 +244,7 @@ static uint64_t dev_size(int fd)
 
 /* I/O at and past the end: reads transfer nothing, writes fail. */
 static const struct past_end {
-	int direct, wr;		/* O_DIRECT or buffered; pwrite or pread */
+	int direct, wr;		/* O_DIRECT or buffered, pwrite or pread */
 	size_t len, off;	/* bytes, at this offset from the end */
 	const char *what;
 } past[] = {

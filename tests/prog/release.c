@@ -275,25 +275,14 @@ static unsigned long long stat_busy(void)
 	return sum;
 }
 
-/* -B: the watched count (-Z or -M), or -1. */
+/* -B: the watched count (-Z or -M), or -1 if there is none. */
 static long watch_value(void)
 {
-	long v = -1;
-	FILE *f;
+	const char *f = opt.zsf ? opt.zsf : opt.mm;
 
-	if (opt.zsf) {
-		if (access(opt.zsf, R_OK))
-			return -1;
-		v = zt_proc_field(opt.zsf, "pages: %lu");
-	} else if (opt.mm) {
-		f = fopen(opt.mm, "r");
-		if (!f)
-			return -1;
-		if (fscanf(f, "%*u %*u %ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
+	if (!f || access(f, R_OK))
+		return -1;
+	return zt_proc_field(f, opt.zsf ? "pages: %lu" : "%*u %*u %lu");
 }
 
 /* -B -E: write @val to the flag file. */

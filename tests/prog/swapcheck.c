@@ -93,52 +93,40 @@ static struct {
 
 static int child(int id)
 {
-	size_t mb = opt.mb, pages = mb * MB_PAGES, i;
-	int rounds = opt.rounds, mode = opt.mode, pageout = !opt.no_pageout;
-	char *p = zt_map(pages * ZT_PAGE), *scratch = malloc(ZT_PAGE);
-	uint64_t base = opt.seed, bad = 0;
+	size_t pages = opt.mb * MB_PAGES, half = opt.mb / 2, m, mm, j, idx;
+	char *p = zt_map(pages * ZT_PAGE), *scratch = malloc(ZT_PAGE), *pg;
+	uint64_t seed, rbad, bad = 0;
+	char who[48];
+	double t0;
+	long off;
 	int r;
 
 	if (!scratch)
 		return 2;
-
-	for (r = 0; r < rounds; r++) {
-		uint64_t seed = base + (uint64_t)id * 1000 + r;
-		uint64_t rbad = 0;
-		size_t m, nmb = mb;
-		double t0 = now();
-
-		for (i = 0; i < pages; i++) {
-			zt_fill_page(p + i * ZT_PAGE, mode, seed, i);
-			if (pageout && (i + 1) % MB_PAGES == 0)
-				madvise(p + (i + 1 - MB_PAGES) * ZT_PAGE,
-					MB_PAGES * ZT_PAGE, MADV_PAGEOUT);
+	for (r = 0; r < opt.rounds; r++) {
+		seed = opt.seed + (uint64_t)id * 1000 + r;
+		rbad = 0;
+		t0 = now();
+		snprintf(who, sizeof(who), "swapcheck proc %d round %d", id, r);
+		for (m = 0; m < opt.mb; m++) {
+			zt_fill(p + (m << 20), MB_PAGES, opt.mode, seed,
+				m * MB_PAGES);
+			if (!opt.no_pageout)
+				madvise(p + (m << 20), 1 << 20, MADV_PAGEOUT);
 		}
-		if (pageout)
+		if (!opt.no_pageout)
 			zt_page_out(p, pages * ZT_PAGE, 1, 0, NULL);
 
 		/* Odd MiB first, then even ones; each MiB backwards. */
-		for (m = 0; m < nmb; m++) {
-			size_t half = nmb / 2;
-			size_t mm = m < half ? 2 * m + 1 : 2 * (m - half);
-			size_t j;
-
+		for (m = 0; m < opt.mb; m++) {
+			mm = m < half ? 2 * m + 1 : 2 * (m - half);
 			for (j = MB_PAGES; j-- > 0;) {
-				size_t idx = mm * MB_PAGES + j;
-				char *pg = p + idx * ZT_PAGE;
-				long off = zt_check_page(pg, scratch, mode,
-							 seed, idx);
-
-				if (off < 0)
-					continue;
-				if (rbad++ < 16) {
-					char who[48];
-
-					snprintf(who, sizeof(who),
-						 "swapcheck proc %d round %d",
-						 id, r);
+				idx = mm * MB_PAGES + j;
+				pg = p + idx * ZT_PAGE;
+				off = zt_check_page(pg, scratch, opt.mode, seed,
+						    idx);
+				if (off >= 0 && rbad++ < 16)
 					zt_report(who, idx, off, pg, scratch);
-				}
 			}
 		}
 		printf("swapcheck: proc %d round %d pages %zu bad %" PRIu64

@@ -366,7 +366,8 @@ int main(int argc, char **argv)
 	} else if (!strcmp(mode, "dio")) {
 		if (opt.readpct < 100) {
 			img = zt_map(opt.mb << 20);
-			zt_fill(img, (opt.mb << 20) / ZT_PAGE, ZT_MIXED, opt.seed, 0);
+			zt_fill(img, (opt.mb << 20) / ZT_PAGE, ZT_MIXED,
+				opt.seed, 0);
 		}
 		rc = run(opt.procs, 1, dio_child);
 		if (opt.readpct % 100)

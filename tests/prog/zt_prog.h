@@ -61,7 +61,7 @@ enum zt_opt_type {
 	ZT_U64,		/* a uint64_t, strtoull() in base 0 */
 	ZT_DOUBLE,	/* a double, as atof() reads it */
 	ZT_STR,		/* a const char *, the argument itself */
-	ZT_MODE,	/* an int, zt_parse_mode(): -1 if no mode has the name */
+	ZT_MODE,	/* an int, zt_parse_mode(): -1 for no such mode */
 };
 
 /* One option: its letter, its type, and where its value goes. */
@@ -266,17 +266,6 @@ static inline void zt_fork_kids(struct zt_kids *k, int n, int (*fn)(int))
 	}
 }
 
-/* Index of child @pid, or -1. */
-static inline int zt_kid_index(const struct zt_kids *k, pid_t pid)
-{
-	int i;
-
-	for (i = 0; i < k->n; i++)
-		if (k->pid[i] == pid)
-			return i;
-	return -1;
-}
-
 /*
  * Reap whichever child exits next (wait()) and keep its status.
  * Returns its index, or -1 when no child is left.
@@ -286,16 +275,13 @@ static inline int zt_wait_any(struct zt_kids *k)
 	int st, i;
 	pid_t pid;
 
-	for (;;) {
-		pid = wait(&st);
-		if (pid < 0)
-			return -1;
-		i = zt_kid_index(k, pid);
-		if (i >= 0 && k->status[i] < 0) {
-			k->status[i] = st;
-			return i;
-		}
-	}
+	while ((pid = wait(&st)) >= 0)
+		for (i = 0; i < k->n; i++)
+			if (k->pid[i] == pid && k->status[i] < 0) {
+				k->status[i] = st;
+				return i;
+			}
+	return -1;
 }
 
 /* Whether child @i was killed or exited non-zero; says so if @verbose. */
