@@ -95,9 +95,6 @@ int main(int argc, char **argv)
 	const char *wait_dir = NULL;
 	int rounds = 1, r;
 	uint64_t seed = 1;
-	size_t len, pages, bad;
-	long mib;
-
 	const struct zt_opt opts[] = {
 		{ 's', ZT_U64, &seed },
 		{ 'r', ZT_INT, &rounds },
@@ -105,6 +102,8 @@ int main(int argc, char **argv)
 		{ 'q', ZT_FLAG, &quiet },
 		{ 0 }
 	};
+	size_t len, pages, bad;
+	long mib;
 
 	zt_getopt(argc, argv, opts, USAGE);
 	if (optind != argc - 1 || rounds < 1)

@@ -328,7 +328,5 @@ int main(int argc, char **argv)
 	printf("stress: procs=%d seconds=%lu rounds=%lu checked=%lu out=%lu mismatches=%lu ioerrors=%lu failed_workers=%d\n",
 	       procs, seconds, tot.rounds, tot.checked, tot.out,
 	       tot.mismatches, tot.ioerrors, failed);
-	if (tot.mismatches || failed || (!fault_mode && tot.ioerrors))
-		return 1;
-	return 0;
+	return tot.mismatches || failed || (!fault_mode && tot.ioerrors);
 }
