@@ -219,37 +219,20 @@ static unsigned long long kthread_ns(void)
 	DIR *d = opendir("/proc");
 	struct dirent *e;
 	unsigned long long sum = 0;
+	char path[300];
 
 	if (!d)
 		return 0;
 	while ((e = readdir(d))) {
-		char path[300], buf[512], *q;
-		unsigned long long run;
-		int ppid;
-		FILE *f;
-
 		if (e->d_name[0] < '0' || e->d_name[0] > '9')
 			continue;
-		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		q = fgets(buf, sizeof(buf), f);
-		fclose(f);
-		if (!q)
-			continue;
-		q = strrchr(buf, ')');
-		if (!q || sscanf(q + 2, "%*c %d", &ppid) != 1)
-			continue;
-		if (ppid != 2 && strcmp(e->d_name, "2"))
+		/* kthreadd (pid 2) and its children */
+		snprintf(path, sizeof(path), "/proc/%s/status", e->d_name);
+		if (zt_proc_field(path, "PPid: %lu") != 2 &&
+		    strcmp(e->d_name, "2"))
 			continue;
 		snprintf(path, sizeof(path), "/proc/%s/schedstat", e->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (fscanf(f, "%llu", &run) == 1)
-			sum += run;
-		fclose(f);
+		sum += zt_proc_field(path, "%lu");
 	}
 	closedir(d);
 	return sum;
