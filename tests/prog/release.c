@@ -109,7 +109,7 @@ static struct proc_res *res;
 static struct lat *lat;
 static pid_t lat_pid;
 static struct zt_barrier start, end;
-static struct zt_kids kids;
+static struct zt_kids kids, lat_kid;
 
 static struct {
 	int procs, mode, do_exit, quiet, min_pct, bench, lat;
@@ -304,27 +304,26 @@ static unsigned long long settle(long idle, long *last)
 }
 
 /* -L: the timer process: wake every period until told to stop. */
-static int lat_loop(void)
+static int lat_loop(int id)
 {
 	struct sched_param sp = { .sched_priority = 90 };
-	struct timespec next;
-	unsigned long long late;
+	unsigned long long next;
+	struct timespec ts;
 
+	/* The barriers open at EOF: hold no write end of them. */
+	close(start.go[1]);
+	close(end.go[1]);
 	if (sched_setscheduler(0, SCHED_FIFO, &sp) || mlockall(MCL_CURRENT))
 		zt_die(2, "-L: SCHED_FIFO or mlockall");
-	clock_gettime(CLOCK_MONOTONIC, &next);
+	next = zt_ns(CLOCK_MONOTONIC);
 	__atomic_store_n(&lat->ready, 1, __ATOMIC_RELEASE);
 	while (!__atomic_load_n(&lat->stop, __ATOMIC_ACQUIRE) &&
 	       lat->n < LAT_MAX) {
-		next.tv_nsec += LAT_PERIOD_NS;
-		if (next.tv_nsec >= 1000000000L) {
-			next.tv_nsec -= 1000000000L;
-			next.tv_sec++;
-		}
-		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
-		late = zt_ns(CLOCK_MONOTONIC) -
-			(next.tv_sec * 1000000000ULL + next.tv_nsec);
-		lat->us[lat->n++] = late / 1000;
+		next += LAT_PERIOD_NS;
+		ts.tv_sec = next / 1000000000ULL;
+		ts.tv_nsec = next % 1000000000ULL;
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+		lat->us[lat->n++] = (zt_ns(CLOCK_MONOTONIC) - next) / 1000;
 	}
 	return 0;
 }
@@ -333,15 +332,8 @@ static int lat_loop(void)
 static void lat_start(void)
 {
 	lat = zt_shared(sizeof(*lat));
-	lat_pid = fork();
-	if (lat_pid < 0)
-		zt_die(2, "fork");
-	if (!lat_pid) {
-		/* The barriers open at EOF: hold no write end of them. */
-		close(start.go[1]);
-		close(end.go[1]);
-		_exit(lat_loop());
-	}
+	zt_fork_kids(&lat_kid, 1, lat_loop);
+	lat_pid = lat_kid.pid[0];
 	while (!__atomic_load_n(&lat->ready, __ATOMIC_ACQUIRE)) {
 		if (waitpid(lat_pid, NULL, WNOHANG) == lat_pid)
 			zt_die(2, "-L: the timer process failed");
