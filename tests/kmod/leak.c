@@ -23,9 +23,10 @@
 
 int zsft_run_leak(void)
 {
-	unsigned long start, pages, h;
+	unsigned long start, pages;
 	struct zsf_pool *pool;
 	struct zsft_rng rng;
+	struct zsft_obj o;
 	unsigned int i, live = 0;
 	void *buf;
 
@@ -46,13 +47,12 @@ int zsft_run_leak(void)
 		u32 size = i % 10 ? 1 + zsft_rng_below(&rng, PAGE_SIZE) :
 				    PAGE_SIZE;
 
-		h = zsf_malloc(pool, size, ZSFT_GFP, NUMA_NO_NODE);
-		if (IS_ERR_VALUE(h) || !h)
+		zsft_obj_alloc(pool, &o, size, i, NUMA_NO_NODE, buf);
+		if (!o.handle)
 			continue;
-		zsft_obj_fill(pool, h, size, i, buf);
 		/* Free a few, so the pool's free path has run too. */
 		if (i % 7 == 0)
-			zsf_free(pool, h);
+			zsf_free(pool, o.handle);
 		else
 			live++;
 	}
@@ -70,7 +70,7 @@ int zsft_run_leak(void)
 		  live, pages);
 	zsf_destroy_pool(pool);
 
-	zsft_point(zsft_wait_total_pages(start, ZSFT_RELEASE_MS),
+	zsft_point(zsft_wait_pages(NULL, start),
 		   "leak: destroying the pool gave its pages back (total %lu, expected %lu)",
 		   zsf_test_total_pages(), start);
 	return 0;

@@ -80,11 +80,14 @@ static void zsft_append(const char *prefix, const char *text, bool reserve)
  * TEXT", numbered from 1 in the order written, or the diagnostic "# TEXT"
  * (@pass < 0); kept and logged.
  */
-static __printf(2, 0) void zsft_vline(int pass, const char *fmt, va_list args)
+void zsft_line(int pass, const char *fmt, ...)
 {
 	char line[ZSFT_LINE_MAX], tag[32];
+	va_list args;
 
+	va_start(args, fmt);
 	vsnprintf(line, sizeof(line), fmt, args);
+	va_end(args);
 	mutex_lock(&zsft_results_lock);
 	if (pass > 0)
 		zsft_passed++;
@@ -98,24 +101,6 @@ static __printf(2, 0) void zsft_vline(int pass, const char *fmt, va_list args)
 	zsft_append(tag, line, false);
 	mutex_unlock(&zsft_results_lock);
 	pr_info("%s%s\n", tag, line);
-}
-
-void zsft_point(bool pass, const char *fmt, ...)
-{
-	va_list args;
-
-	va_start(args, fmt);
-	zsft_vline(pass, fmt, args);
-	va_end(args);
-}
-
-void zsft_diag(const char *fmt, ...)
-{
-	va_list args;
-
-	va_start(args, fmt);
-	zsft_vline(-1, fmt, args);
-	va_end(args);
 }
 
 void zsft_done(const char *what)
@@ -136,17 +121,6 @@ void zsft_done(const char *what)
 	pr_info("%s\n", line);
 }
 
-void zsft_results_reset(void)
-{
-	mutex_lock(&zsft_results_lock);
-	zsft_results_len = 0;
-	zsft_results[0] = '\0';
-	zsft_passed = 0;
-	zsft_failed = 0;
-	zsft_overflow = false;
-	mutex_unlock(&zsft_results_lock);
-}
-
 bool zsft_check(struct zsft_agg *agg, bool ok, const char *fmt, ...)
 {
 	char line[ZSFT_LINE_MAX];
@@ -164,13 +138,16 @@ bool zsft_check(struct zsft_agg *agg, bool ok, const char *fmt, ...)
 	return false;
 }
 
-void zsft_agg_point(struct zsft_agg *agg)
+void zsft_agg_points(struct zsft_agg *agg, unsigned int n)
 {
-	if (agg->fails > ZSFT_AGG_MAX_DIAG)
-		zsft_diag("%s: %lu more failures not shown", agg->name,
-			  agg->fails - ZSFT_AGG_MAX_DIAG);
-	zsft_point(agg->checks && !agg->fails, "%s (%lu checks, %lu failed)",
-		   agg->name, agg->checks, agg->fails);
+	for (; n--; agg++) {
+		if (agg->fails > ZSFT_AGG_MAX_DIAG)
+			zsft_diag("%s: %lu more failures not shown", agg->name,
+				  agg->fails - ZSFT_AGG_MAX_DIAG);
+		zsft_point(agg->checks && !agg->fails,
+			   "%s (%lu checks, %lu failed)", agg->name,
+			   agg->checks, agg->fails);
+	}
 }
 
 static ssize_t zsft_results_read(struct file *file, char __user *ubuf,
@@ -191,40 +168,41 @@ static const struct file_operations zsft_results_fops = {
 	.llseek = default_llseek,
 };
 
-enum zsft_run {
-	ZSFT_UNIT,
-	ZSFT_STRESS,
-	ZSFT_SYSCOMPACT,
-	ZSFT_LEAK,
+/*
+ * The runs.  A run with @fn runs to completion inside insmod; syscompact
+ * (no @fn) is driven through its ctl file and finishes from there.  @need
+ * is a parameter that must not be 0 for the run.
+ */
+static const struct zsft_run {
+	const char *name;
+	int (*fn)(void);
+	const unsigned int *need;
+	const char *need_name;
+} zsft_runs[] = {
+	{ "unit", zsft_run_unit },
+	{ "stress", zsft_run_stress, &zsft_seconds, "seconds" },
+	{ "syscompact", NULL, &zsft_mb, "mb" },
+	{ "leak", zsft_run_leak },
 };
 
-static const char * const zsft_run_names[] = {
-	[ZSFT_UNIT] = "unit",
-	[ZSFT_STRESS] = "stress",
-	[ZSFT_SYSCOMPACT] = "syscompact",
-	[ZSFT_LEAK] = "leak",
-};
-
-static int zsft_which;
+static const struct zsft_run *zsft_cur;
 
 static int __init zsft_init(void)
 {
+	const struct zsft_run *r;
 	int ret;
 
-	zsft_which = run ? match_string(zsft_run_names,
-					ARRAY_SIZE(zsft_run_names), run) :
-			   -EINVAL;
-	if (zsft_which < 0) {
+	for (r = zsft_runs; r < zsft_runs + ARRAY_SIZE(zsft_runs); r++)
+		if (run && !strcmp(run, r->name))
+			zsft_cur = r;
+	if (!zsft_cur) {
 		pr_err("unknown run=%s; expected unit, stress, syscompact or leak\n",
 		       run ? run : "(none)");
 		return -EINVAL;
 	}
-	if (zsft_which == ZSFT_STRESS && !zsft_seconds) {
-		pr_err("run=stress needs seconds=N with N > 0\n");
-		return -EINVAL;
-	}
-	if (zsft_which == ZSFT_SYSCOMPACT && !zsft_mb) {
-		pr_err("run=syscompact needs mb=N with N > 0\n");
+	r = zsft_cur;
+	if (r->need && !*r->need) {
+		pr_err("run=%s needs %s=N with N > 0\n", r->name, r->need_name);
 		return -EINVAL;
 	}
 
@@ -243,44 +221,28 @@ static int __init zsft_init(void)
 
 	if (!zsft_seed_param)
 		zsft_seed_param = get_random_u64();
-	zsft_diag("run=%s seed=%llu", zsft_run_names[zsft_which],
-		  zsft_seed_param);
+	zsft_diag("run=%s seed=%llu", r->name, zsft_seed_param);
 
-	switch (zsft_which) {
-	case ZSFT_UNIT:
-		ret = zsft_run_unit();
-		break;
-	case ZSFT_STRESS:
-		ret = zsft_run_stress();
-		break;
-	case ZSFT_LEAK:
-		ret = zsft_run_leak();
-		break;
-	case ZSFT_SYSCOMPACT:
+	if (!r->fn) {
 		ret = zsft_syscompact_init(zsft_dir);
-		if (ret)
-			goto fail;
-		return 0;
-	default:
-		ret = -EINVAL;
+		if (ret) {
+			debugfs_remove_recursive(zsft_dir);
+			vfree(zsft_results);
+		}
+		return ret;
 	}
+	ret = r->fn();
 	if (ret)
-		zsft_point(false, "%s: could not run (error %d)",
-			   zsft_run_names[zsft_which], ret);
-	zsft_done(zsft_run_names[zsft_which]);
+		zsft_point(false, "%s: could not run (error %d)", r->name, ret);
+	zsft_done(r->name);
 	return 0;
-
-fail:
-	debugfs_remove_recursive(zsft_dir);
-	vfree(zsft_results);
-	return ret;
 }
 
 static void __exit zsft_exit(void)
 {
 	/* No ctl or results reader may be running past this. */
 	debugfs_remove_recursive(zsft_dir);
-	if (zsft_which == ZSFT_SYSCOMPACT)
+	if (!zsft_cur->fn)
 		zsft_syscompact_exit();
 	vfree(zsft_results);
 }

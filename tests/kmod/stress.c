@@ -30,10 +30,10 @@
 #define ZSFT_BATCH		64
 #define ZSFT_WORKER_DIAGS	4
 
-struct zsft_slot {
-	unsigned long handle;
-	u32 size;
-	u32 gen;
+/* What a worker counts; only unsigned longs, summed as an array. */
+struct zsft_counts {
+	unsigned long allocs, frees, atomic_frees, bulk_frees, checks, rewrites;
+	unsigned long enomem, bad_alloc, bad_data, bad_cpu;
 };
 
 struct zsft_worker {
@@ -41,15 +41,14 @@ struct zsft_worker {
 	struct zsf_pool *pool;
 	unsigned int cpu;
 	struct zsft_rng rng;
-	struct zsft_slot *slots;
+	struct zsft_obj *slots;
 	void *buf;
 	void *local;
 	u32 gen;
 	unsigned long bulk[ZSFT_BATCH];
 	unsigned int nr_bulk;
 	spinlock_t swap_lock;
-	unsigned long allocs, frees, atomic_frees, bulk_frees, checks, rewrites;
-	unsigned long enomem, bad_alloc, bad_data, bad_cpu;
+	struct zsft_counts c;
 	unsigned int diags;
 };
 
@@ -72,15 +71,14 @@ static u32 zsft_stress_size(struct zsft_rng *rng)
 	}
 }
 
-static void zsft_worker_verify(struct zsft_worker *w, struct zsft_slot *s)
+static void zsft_worker_verify(struct zsft_worker *w, struct zsft_obj *s)
 {
-	size_t off = zsft_obj_check(w->pool, s->handle, s->size, s->gen,
-				    w->local);
+	size_t off = zsft_obj_check(w->pool, s, w->local);
 
-	w->checks++;
+	w->c.checks++;
 	if (off == s->size)
 		return;
-	w->bad_data++;
+	w->c.bad_data++;
 	if (w->diags++ < ZSFT_WORKER_DIAGS)
 		zsft_diag("cpu %u: handle %#lx size %u: data differs at offset %zu",
 			  w->cpu, s->handle, s->size, off);
@@ -92,11 +90,11 @@ static void zsft_worker_flush(struct zsft_worker *w)
 	spin_lock(&w->swap_lock);
 	zsf_free_bulk(w->pool, w->bulk, w->nr_bulk);
 	spin_unlock(&w->swap_lock);
-	w->bulk_frees += w->nr_bulk;
+	w->c.bulk_frees += w->nr_bulk;
 	w->nr_bulk = 0;
 }
 
-static void zsft_worker_free(struct zsft_worker *w, struct zsft_slot *s,
+static void zsft_worker_free(struct zsft_worker *w, struct zsft_obj *s,
 			     bool atomic)
 {
 	/* Half the frees go through a batch, freed when it is full. */
@@ -112,41 +110,36 @@ static void zsft_worker_free(struct zsft_worker *w, struct zsft_slot *s,
 		spin_lock(&w->swap_lock);
 		zsf_free(w->pool, s->handle);
 		spin_unlock(&w->swap_lock);
-		w->atomic_frees++;
+		w->c.atomic_frees++;
 	} else {
 		zsf_free(w->pool, s->handle);
 	}
-	w->frees++;
+	w->c.frees++;
 	s->handle = 0;
 }
 
 static void zsft_worker_step(struct zsft_worker *w)
 {
-	struct zsft_slot *s = &w->slots[zsft_rng_below(&w->rng, ZSFT_SLOTS)];
+	struct zsft_obj *s = &w->slots[zsft_rng_below(&w->rng, ZSFT_SLOTS)];
 	unsigned long h;
 	u32 op, size;
 
 	if (!s->handle) {
 		size = zsft_stress_size(&w->rng);
-		h = zsf_malloc(w->pool, size, ZSFT_GFP,
-			       (w->gen & 1) ? NUMA_NO_NODE :
-					      cpu_to_node(w->cpu));
-		if (IS_ERR_VALUE(h) || !h) {
-			if (h == (unsigned long)ERR_PTR(-ENOMEM)) {
-				w->enomem++;
-			} else {
-				w->bad_alloc++;
-				if (w->diags++ < ZSFT_WORKER_DIAGS)
-					zsft_diag("cpu %u: zsf_malloc(%u) returned %ld",
-						  w->cpu, size, (long)h);
-			}
-			return;
+		h = zsft_obj_alloc(w->pool, s, size, w->gen + 1,
+				   (w->gen & 1) ? NUMA_NO_NODE :
+						  cpu_to_node(w->cpu), w->buf);
+		if (s->handle) {
+			w->gen++;
+			w->c.allocs++;
+		} else if (h == (unsigned long)ERR_PTR(-ENOMEM)) {
+			w->c.enomem++;
+		} else {
+			w->c.bad_alloc++;
+			if (w->diags++ < ZSFT_WORKER_DIAGS)
+				zsft_diag("cpu %u: zsf_malloc(%u) returned %ld",
+					  w->cpu, size, (long)h);
 		}
-		s->handle = h;
-		s->size = size;
-		s->gen = ++w->gen;
-		zsft_obj_fill(w->pool, h, size, s->gen, w->buf);
-		w->allocs++;
 		return;
 	}
 
@@ -156,8 +149,8 @@ static void zsft_worker_step(struct zsft_worker *w)
 		return;
 	if (op < 6) {
 		s->gen = ++w->gen;
-		zsft_obj_fill(w->pool, s->handle, s->size, s->gen, w->buf);
-		w->rewrites++;
+		zsft_obj_fill(w->pool, s, w->buf);
+		w->c.rewrites++;
 		return;
 	}
 	zsft_worker_free(w, s, op == 7);
@@ -186,7 +179,7 @@ static int zsft_worker_fn(void *arg)
 		for (i = 0; i < ZSFT_BATCH; i++)
 			zsft_worker_step(w);
 		if (raw_smp_processor_id() != w->cpu)
-			w->bad_cpu++;
+			w->c.bad_cpu++;
 		cond_resched();
 	}
 	zsft_worker_drain(w);
@@ -213,16 +206,14 @@ static int zsft_compactor_fn(void *arg)
 static void zsft_stress_phase(bool shared, unsigned int seconds)
 {
 	const char *mode = shared ? "shared pool" : "pool per thread";
-	unsigned long allocs = 0, frees = 0, atomic_frees = 0, checks = 0;
-	unsigned long bulk_frees = 0;
-	unsigned long rewrites = 0, enomem = 0, bad_alloc = 0, bad_data = 0;
-	unsigned long bad_cpu = 0, start_total, frees0 = 0, frees1 = 0;
-	unsigned int nr = num_online_cpus(), n = 0, i, cpu, idle = 0;
+	unsigned int nr = num_online_cpus(), n = 0, i, k, cpu, idle = 0;
+	unsigned long start_total, frees0 = 0, frees1 = 0;
+	struct zsft_counts sum = {};
 	struct zsft_compactor comp = {};
 	struct zsft_worker *workers;
 	struct zsf_pool_stats st;
 	unsigned long deadline;
-	bool ok, empty = true;
+	bool empty = true;
 
 	workers = kcalloc(nr, sizeof(*workers), GFP_KERNEL);
 	comp.pools = kcalloc(nr, sizeof(*comp.pools), GFP_KERNEL);
@@ -304,17 +295,10 @@ out_workers:
 		/* A worker that never ran has not drained. */
 		if (w->slots)
 			zsft_worker_drain(w);
-		allocs += w->allocs;
-		frees += w->frees;
-		atomic_frees += w->atomic_frees;
-		bulk_frees += w->bulk_frees;
-		checks += w->checks;
-		rewrites += w->rewrites;
-		enomem += w->enomem;
-		bad_alloc += w->bad_alloc;
-		bad_data += w->bad_data;
-		bad_cpu += w->bad_cpu;
-		if (!w->allocs)
+		for (k = 0; k < sizeof(sum) / sizeof(long); k++)
+			((unsigned long *)&sum)[k] +=
+				((unsigned long *)&w->c)[k];
+		if (!w->c.allocs)
 			idle++;
 		vfree(w->slots);
 		kfree(w->buf);
@@ -322,21 +306,23 @@ out_workers:
 	}
 
 	zsft_diag("stress %s: %u threads, %lu allocs, %lu frees (%lu with preemption off, %lu by zsf_free_bulk), %lu reads checked, %lu rewrites, %lu -ENOMEM; compactor ran %lu times and freed %lu pages",
-		  mode, n, allocs, frees, atomic_frees, bulk_frees, checks,
-		  rewrites, enomem, comp.runs, comp.pages);
-	zsft_point(bulk_frees && bulk_frees < frees,
+		  mode, n, sum.allocs, sum.frees, sum.atomic_frees,
+		  sum.bulk_frees, sum.checks, sum.rewrites, sum.enomem,
+		  comp.runs, comp.pages);
+	zsft_point(sum.bulk_frees && sum.bulk_frees < sum.frees,
 		   "stress %s: frees took both zsf_free and zsf_free_bulk (%lu of %lu in bulk)",
-		   mode, bulk_frees, frees);
-	zsft_point(n == nr && !idle && allocs && checks,
+		   mode, sum.bulk_frees, sum.frees);
+	zsft_point(n == nr && !idle && sum.allocs && sum.checks,
 		   "stress %s: a worker ran on each of %u CPUs (%u idle)", mode,
 		   nr, idle);
-	zsft_point(!bad_data && checks,
+	zsft_point(!sum.bad_data && sum.checks,
 		   "stress %s: data intact on every read (%lu checks, %lu bad)",
-		   mode, checks, bad_data);
-	zsft_point(!bad_alloc,
+		   mode, sum.checks, sum.bad_data);
+	zsft_point(!sum.bad_alloc,
 		   "stress %s: zsf_malloc fails only with -ENOMEM (%lu other failures)",
-		   mode, bad_alloc);
-	zsft_point(!bad_cpu, "stress %s: workers stayed on their CPUs", mode);
+		   mode, sum.bad_alloc);
+	zsft_point(!sum.bad_cpu, "stress %s: workers stayed on their CPUs",
+		   mode);
 	zsft_point(comp.runs >= seconds,
 		   "stress %s: zsf_compact ran concurrently (%lu times in %u s)",
 		   mode, comp.runs, seconds);
@@ -345,7 +331,7 @@ out_workers:
 		   mode, comp.bad_counters);
 
 	for (i = 0; i < comp.nr_pools; i++) {
-		if (!zsft_wait_pool_pages(comp.pools[i], 0, ZSFT_RELEASE_MS)) {
+		if (!zsft_wait_pages(comp.pools[i], 0)) {
 			zsft_diag("stress %s: pool %u keeps %lu pages", mode,
 				  i, zsf_get_total_pages(comp.pools[i]));
 			empty = false;
@@ -354,15 +340,15 @@ out_workers:
 		frees1 += st.frees;
 	}
 	zsft_point(empty, "stress %s: every pool is back to 0 pages", mode);
-	zsft_point(frees1 - frees0 == frees,
+	zsft_point(frees1 - frees0 == sum.frees,
 		   "stress %s: the pools counted %lu frees, the workers made %lu",
-		   mode, frees1 - frees0, frees);
+		   mode, frees1 - frees0, sum.frees);
 
 out_pools:
 	for (i = 0; i < comp.nr_pools; i++)
 		zsf_destroy_pool(comp.pools[i]);
-	ok = zsft_wait_total_pages(start_total, ZSFT_RELEASE_MS);
-	zsft_point(ok, "stress %s: zsfast's total pages back to %lu (%lu)",
+	zsft_point(zsft_wait_pages(NULL, start_total),
+		   "stress %s: zsfast's total pages back to %lu (%lu)",
 		   mode, start_total, zsf_test_total_pages());
 out_free:
 	kfree(comp.pools);

@@ -34,10 +34,8 @@
 #include "zsft.h"
 
 struct zsft_sc_obj {
-	unsigned long handle;
+	struct zsft_obj o;
 	unsigned long pfn;
-	u32 size;
-	u32 gen;
 };
 
 enum zsft_sc_state { ZSFT_SC_NEW, ZSFT_SC_FILLED, ZSFT_SC_DONE };
@@ -73,8 +71,9 @@ static int zsft_sc_fill(void)
 						 PAGE_SIZE * 3 / 4 - 256);
 		unsigned long h;
 
-		h = zsf_malloc(zsft_sc_pool, size, ZSFT_GFP, NUMA_NO_NODE);
-		if (IS_ERR_VALUE(h) || !h) {
+		h = zsft_obj_alloc(zsft_sc_pool, &o->o, size, ++gen,
+				   NUMA_NO_NODE, zsft_sc_buf);
+		if (!o->o.handle) {
 			if (fails++ < 4)
 				zsft_diag("syscompact fill: zsf_malloc(%u) returned %ld",
 					  size, (long)h);
@@ -82,10 +81,6 @@ static int zsft_sc_fill(void)
 				break;
 			continue;
 		}
-		o->handle = h;
-		o->size = size;
-		o->gen = ++gen;
-		zsft_obj_fill(zsft_sc_pool, h, size, o->gen, zsft_sc_buf);
 		o->pfn = zsf_test_locate(zsft_sc_pool, h, &loc) ? 0 : loc.pfn;
 		zsft_sc_nr++;
 		bytes += size;
@@ -121,21 +116,16 @@ static int zsft_sc_verify(void)
 	unsigned long moved = 0;
 	struct zsf_test_loc loc;
 	unsigned int i;
-	size_t off;
 	int ret;
 
 	zsft_sc_verifies++;
 	for (i = 0; i < zsft_sc_nr; i++) {
 		struct zsft_sc_obj *o = &zsft_sc_objs[i];
 
-		off = zsft_obj_check(zsft_sc_pool, o->handle, o->size, o->gen,
-				     zsft_sc_local);
-		zsft_check(&data, off == o->size,
-			   "handle %#lx size %u: data differs at offset %zu",
-			   o->handle, o->size, off);
-		ret = zsf_test_locate(zsft_sc_pool, o->handle, &loc);
+		zsft_obj_intact(zsft_sc_pool, &data, &o->o, zsft_sc_local);
+		ret = zsf_test_locate(zsft_sc_pool, o->o.handle, &loc);
 		if (zsft_check(&loc_agg, !ret, "handle %#lx: locate error %d",
-			       o->handle, ret)) {
+			       o->o.handle, ret)) {
 			if (loc.pfn != o->pfn)
 				moved++;
 			o->pfn = loc.pfn;
@@ -151,23 +141,25 @@ static int zsft_sc_verify(void)
 	return 0;
 }
 
-static int zsft_sc_free(void)
+static void zsft_sc_free_objs(void)
 {
 	unsigned int i;
-	bool ok;
 
-	for (i = 0; i < zsft_sc_nr; i++) {
-		zsf_free(zsft_sc_pool, zsft_sc_objs[i].handle);
-		zsft_sc_objs[i].handle = 0;
-	}
+	for (i = 0; i < zsft_sc_nr; i++)
+		zsf_free(zsft_sc_pool, zsft_sc_objs[i].o.handle);
 	zsft_sc_nr = 0;
-	ok = zsft_wait_pool_pages(zsft_sc_pool, 0, ZSFT_RELEASE_MS);
-	zsft_point(ok, "syscompact free: the pool is back to 0 pages (%lu)",
+}
+
+static int zsft_sc_free(void)
+{
+	zsft_sc_free_objs();
+	zsft_point(zsft_wait_pages(zsft_sc_pool, 0),
+		   "syscompact free: the pool is back to 0 pages (%lu)",
 		   zsf_get_total_pages(zsft_sc_pool));
 	zsf_destroy_pool(zsft_sc_pool);
 	zsft_sc_pool = NULL;
-	ok = zsft_wait_total_pages(zsft_sc_start, ZSFT_RELEASE_MS);
-	zsft_point(ok, "syscompact free: zsfast's total pages back to %lu (%lu)",
+	zsft_point(zsft_wait_pages(NULL, zsft_sc_start),
+		   "syscompact free: zsfast's total pages back to %lu (%lu)",
 		   zsft_sc_start, zsf_test_total_pages());
 	zsft_point(zsft_sc_verifies > 0,
 		   "syscompact: data was verified while objects were live (%u times)",
@@ -179,11 +171,22 @@ static int zsft_sc_free(void)
 	return 0;
 }
 
+/* The ctl commands, and the state each is accepted in. */
+static const struct {
+	const char *name;
+	enum zsft_sc_state state;
+	int (*fn)(void);
+} zsft_sc_cmds[] = {
+	{ "fill", ZSFT_SC_NEW, zsft_sc_fill },
+	{ "verify", ZSFT_SC_FILLED, zsft_sc_verify },
+	{ "free", ZSFT_SC_FILLED, zsft_sc_free },
+};
+
 static ssize_t zsft_sc_write(struct file *file, const char __user *ubuf,
 			     size_t count, loff_t *ppos)
 {
 	char cmd[16];
-	size_t n = min(count, sizeof(cmd) - 1);
+	size_t n = min(count, sizeof(cmd) - 1), i;
 	int ret;
 
 	if (copy_from_user(cmd, ubuf, n))
@@ -192,15 +195,13 @@ static ssize_t zsft_sc_write(struct file *file, const char __user *ubuf,
 	strim(cmd);
 
 	mutex_lock(&zsft_sc_lock);
-	if (!strcmp(cmd, "fill"))
-		ret = zsft_sc_state == ZSFT_SC_NEW ? zsft_sc_fill() : -EBUSY;
-	else if (!strcmp(cmd, "verify"))
-		ret = zsft_sc_state == ZSFT_SC_FILLED ? zsft_sc_verify() :
-							-EBUSY;
-	else if (!strcmp(cmd, "free"))
-		ret = zsft_sc_state == ZSFT_SC_FILLED ? zsft_sc_free() : -EBUSY;
-	else
-		ret = -EINVAL;
+	ret = -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(zsft_sc_cmds); i++) {
+		if (strcmp(cmd, zsft_sc_cmds[i].name))
+			continue;
+		ret = zsft_sc_state == zsft_sc_cmds[i].state ?
+		      zsft_sc_cmds[i].fn() : -EBUSY;
+	}
 	mutex_unlock(&zsft_sc_lock);
 	return ret ? ret : count;
 }
@@ -244,19 +245,14 @@ int zsft_syscompact_init(struct dentry *dir)
 	return 0;
 
 nomem:
-	kfree(zsft_sc_local);
-	kfree(zsft_sc_buf);
-	vfree(zsft_sc_objs);
+	zsft_syscompact_exit();
 	return -ENOMEM;
 }
 
 void zsft_syscompact_exit(void)
 {
-	unsigned int i;
-
 	/* Unloaded before "free": clean up without reporting. */
-	for (i = 0; i < zsft_sc_nr; i++)
-		zsf_free(zsft_sc_pool, zsft_sc_objs[i].handle);
+	zsft_sc_free_objs();
 	zsf_destroy_pool(zsft_sc_pool);
 	kfree(zsft_sc_local);
 	kfree(zsft_sc_buf);

@@ -33,12 +33,6 @@
 
 #include "zsft.h"
 
-struct zsft_obj {
-	unsigned long handle;
-	u32 size;
-	u32 gen;
-};
-
 struct zsft_unit {
 	struct zsf_pool *pool;
 	struct zsft_rng rng;
@@ -72,29 +66,18 @@ static void zsft_u_counters(struct zsft_unit *u, const char *when)
 static unsigned long zsft_u_alloc(struct zsft_unit *u, struct zsft_obj *o,
 				  u32 size)
 {
-	unsigned long h = zsf_malloc(u->pool, size, ZSFT_GFP, NUMA_NO_NODE);
+	unsigned long h = zsft_obj_alloc(u->pool, o, size, ++u->gen,
+					 NUMA_NO_NODE, u->buf);
 
-	if (IS_ERR_VALUE(h) || !h) {
+	if (!o->handle)
 		zsft_diag("zsf_malloc(%u) failed: %ld", size, (long)h);
-		o->handle = 0;
-		return 0;
-	}
-	o->handle = h;
-	o->size = size;
-	o->gen = ++u->gen;
-	zsft_obj_fill(u->pool, h, size, o->gen, u->buf);
-	return h;
+	return o->handle;
 }
 
 static bool zsft_u_intact(struct zsft_unit *u, struct zsft_agg *agg,
 			  const struct zsft_obj *o)
 {
-	size_t off = zsft_obj_check(u->pool, o->handle, o->size, o->gen,
-				    u->local);
-
-	return zsft_check(agg, off == o->size,
-			  "handle %#lx size %u: data differs at offset %zu",
-			  o->handle, o->size, off);
+	return zsft_obj_intact(u->pool, agg, o, u->local);
 }
 
 static void zsft_u_free(struct zsft_unit *u, struct zsft_obj *o)
@@ -164,40 +147,21 @@ static void zsft_roundtrip(struct zsft_agg *agg, unsigned long pfn,
 		   pfn, cls, idx, obj, p, c, i);
 }
 
-static void zsft_test_encoding(struct zsft_unit *u)
+/* Round trips of the extreme values and of random ones, for the maxima. */
+static void zsft_encoding(struct zsft_unit *u, unsigned long pmax,
+			  unsigned int cmax, unsigned int imax)
 {
-	struct zsf_test_geometry *g = &u->geo;
 	struct zsft_agg agg = ZSFT_AGG("encoding: encode/decode round trips");
-	unsigned long pmax, pfns[7];
-	unsigned int cmax, imax, clss[5], idxs[5];
+	const unsigned long pfns[] = { 0, 1, pmax, pmax - 1, pmax >> 1,
+				       0x5555555555555555UL & pmax,
+				       0xaaaaaaaaaaaaaaaaUL & pmax };
+	const unsigned int clss[] = { 0, min(1U, cmax), cmax,
+				      cmax ? cmax - 1 : 0,
+				      u->geo.class_in_obj ?
+				      u->geo.nr_classes - 1 : 0 };
+	const unsigned int idxs[] = { 0, 1, imax, imax - 1,
+				      u->geo.max_objs - 1 };
 	unsigned int a, b, c, n;
-
-	if (g->pfn_bits == 0 || g->pfn_bits > BITS_PER_LONG ||
-	    g->idx_bits == 0 || g->idx_bits >= 32 || g->class_bits >= 32) {
-		zsft_point(false, "encoding: geometry unusable for round trips");
-		return;
-	}
-	pmax = g->pfn_bits == BITS_PER_LONG ? ~0UL : (1UL << g->pfn_bits) - 1;
-	cmax = g->class_in_obj ? (1U << g->class_bits) - 1 : 0;
-	imax = (1U << g->idx_bits) - 1;
-
-	pfns[0] = 0;
-	pfns[1] = 1;
-	pfns[2] = pmax;
-	pfns[3] = pmax - 1;
-	pfns[4] = pmax >> 1;
-	pfns[5] = 0x5555555555555555UL & pmax;
-	pfns[6] = 0xaaaaaaaaaaaaaaaaUL & pmax;
-	clss[0] = 0;
-	clss[1] = min(1U, cmax);
-	clss[2] = cmax;
-	clss[3] = cmax ? cmax - 1 : 0;
-	clss[4] = g->class_in_obj ? g->nr_classes - 1 : 0;
-	idxs[0] = 0;
-	idxs[1] = 1;
-	idxs[2] = imax;
-	idxs[3] = imax - 1;
-	idxs[4] = g->max_objs - 1;
 
 	for (a = 0; a < ARRAY_SIZE(pfns); a++)
 		for (b = 0; b < ARRAY_SIZE(clss); b++)
@@ -218,6 +182,21 @@ static void zsft_test_encoding(struct zsft_unit *u)
 	zsft_agg_point(&agg);
 }
 
+static void zsft_test_encoding(struct zsft_unit *u)
+{
+	struct zsf_test_geometry *g = &u->geo;
+
+	if (g->pfn_bits == 0 || g->pfn_bits > BITS_PER_LONG ||
+	    g->idx_bits == 0 || g->idx_bits >= 32 || g->class_bits >= 32) {
+		zsft_point(false, "encoding: geometry unusable for round trips");
+		return;
+	}
+	zsft_encoding(u, g->pfn_bits == BITS_PER_LONG ? ~0UL :
+			 (1UL << g->pfn_bits) - 1,
+		      g->class_in_obj ? (1U << g->class_bits) - 1 : 0,
+		      (1U << g->idx_bits) - 1);
+}
+
 /*
  * Decode a live handle and cross-check it against the size it was
  * allocated with.  Returns the location through @loc, or false.
@@ -226,7 +205,7 @@ static bool zsft_u_locate(struct zsft_unit *u, struct zsft_agg *agg,
 			  const struct zsft_obj *o, struct zsf_test_loc *loc)
 {
 	unsigned int want = u->cls[o->size];
-	unsigned long p;
+	unsigned long p, page;
 	unsigned int c, i;
 	int ret;
 
@@ -241,35 +220,26 @@ static bool zsft_u_locate(struct zsft_unit *u, struct zsft_agg *agg,
 	zsft_check(agg, loc->zspage_class_idx == want,
 		   "size %u: zspage of class %u, lookup says %u", o->size,
 		   loc->zspage_class_idx, want);
-	zsft_check(agg, loc->obj_idx < loc->objs_per_zspage,
-		   "size %u: obj_idx %u >= objs_per_zspage %u", o->size,
-		   loc->obj_idx, loc->objs_per_zspage);
-	zsft_check(agg, loc->page_in_zspage < loc->pages_per_zspage,
-		   "size %u: page %u of a %u-page zspage", o->size,
-		   loc->page_in_zspage, loc->pages_per_zspage);
-	zsft_check(agg, loc->page_in_zspage ==
-			(unsigned long)loc->obj_idx * loc->class_size / PAGE_SIZE,
-		   "size %u: obj_idx %u of size %u starts in page %lu, pfn is page %u",
-		   o->size, loc->obj_idx, loc->class_size,
-		   (unsigned long)loc->obj_idx * loc->class_size / PAGE_SIZE,
-		   loc->page_in_zspage);
+	/* The class's geometry, and where in its zspage the object is. */
+	page = (unsigned long)loc->obj_idx * loc->class_size / PAGE_SIZE;
 	zsft_check(agg, loc->class_size >= o->size &&
-			loc->class_size <= PAGE_SIZE,
-		   "size %u: class size %u", o->size, loc->class_size);
-	zsft_check(agg, loc->objs_per_zspage > 0 &&
-			loc->objs_per_zspage <= u->geo.max_objs,
-		   "size %u: objs_per_zspage %u, max_objs %u", o->size,
-		   loc->objs_per_zspage, u->geo.max_objs);
-	zsft_check(agg, !loc->huge || (loc->objs_per_zspage == 1 &&
-				       loc->pages_per_zspage == 1),
-		   "size %u: huge object in a zspage of %u objects, %u pages",
-		   o->size, loc->objs_per_zspage, loc->pages_per_zspage);
-	zsft_check(agg, zsf_test_encode(loc->pfn, loc->class_idx,
-					loc->obj_idx) == loc->obj,
-		   "size %u: obj %#lx does not re-encode from its fields",
-		   o->size, loc->obj);
+			loc->class_size <= PAGE_SIZE &&
+			loc->objs_per_zspage > 0 &&
+			loc->objs_per_zspage <= u->geo.max_objs &&
+			(!loc->huge || (loc->objs_per_zspage == 1 &&
+					loc->pages_per_zspage == 1)) &&
+			loc->obj_idx < loc->objs_per_zspage &&
+			loc->page_in_zspage < loc->pages_per_zspage &&
+			loc->page_in_zspage == page,
+		   "size %u: class size %u, huge %d, %u objects (max_objs %u) in %u pages; obj_idx %u starts in page %lu, pfn is page %u",
+		   o->size, loc->class_size, loc->huge, loc->objs_per_zspage,
+		   u->geo.max_objs, loc->pages_per_zspage, loc->obj_idx, page,
+		   loc->page_in_zspage);
+	/* obj re-encodes from its fields and decodes to them. */
 	zsf_test_decode(loc->obj, &p, &c, &i);
-	zsft_check(agg, p == loc->pfn && c == loc->class_idx &&
+	zsft_check(agg, zsf_test_encode(loc->pfn, loc->class_idx,
+					loc->obj_idx) == loc->obj &&
+			p == loc->pfn && c == loc->class_idx &&
 			i == loc->obj_idx,
 		   "size %u: obj %#lx decodes to (%#lx, %u, %u), locate says (%#lx, %u, %u)",
 		   o->size, loc->obj, p, c, i, loc->pfn, loc->class_idx,
@@ -297,6 +267,29 @@ static bool zsft_test_lookup(struct zsft_unit *u)
 	return !lookup.fails;
 }
 
+/*
+ * Allocate an object of @size; check its data, its handle and that it is
+ * huge (alone in its zspage) exactly when @huge; free it.
+ */
+static void zsft_u_probe(struct zsft_unit *u, struct zsft_agg *agg,
+			 u32 size, bool huge)
+{
+	struct zsf_test_loc loc;
+	struct zsft_obj o;
+
+	if (!zsft_check(agg, zsft_u_alloc(u, &o, size),
+			"size %u: allocation failed", size))
+		return;
+	zsft_u_intact(u, agg, &o);
+	if (zsft_u_locate(u, agg, &o, &loc))
+		zsft_check(agg, loc.huge == huge &&
+				(loc.objs_per_zspage == 1) == huge,
+			   "size %u: huge %d, %u objects a zspage; huge_class_size %zu",
+			   size, loc.huge, loc.objs_per_zspage,
+			   zsf_huge_class_size(u->pool));
+	zsft_u_free(u, &o);
+}
+
 /* ---- error paths ---- */
 
 static void zsft_test_errors(struct zsft_unit *u)
@@ -307,8 +300,7 @@ static void zsft_test_errors(struct zsft_unit *u)
 				     -MAX_ERRNO };
 	struct zsft_agg agg = ZSFT_AGG("errors: live object survives no-op frees");
 	struct zsf_pool_stats st0, st1;
-	struct zsft_obj live, page;
-	struct zsf_test_loc loc;
+	struct zsft_obj live;
 	unsigned long h, pages;
 	bool ok = true;
 	unsigned int i;
@@ -350,17 +342,10 @@ static void zsft_test_errors(struct zsft_unit *u)
 	zsft_agg_point(&agg);
 
 	/* One page-sized object, the largest allowed. */
-	ok = false;
-	if (zsft_u_alloc(u, &page, PAGE_SIZE)) {
-		struct zsft_agg a2 = ZSFT_AGG("errors: PAGE_SIZE object");
-
-		zsft_u_intact(u, &a2, &page);
-		if (zsft_u_locate(u, &a2, &page, &loc))
-			zsft_check(&a2, loc.huge, "PAGE_SIZE object not huge");
-		ok = !a2.fails;
-		zsft_u_free(u, &page);
-	}
-	zsft_point(ok, "errors: zsf_malloc(PAGE_SIZE) works and round-trips");
+	agg = (struct zsft_agg)ZSFT_AGG("errors: PAGE_SIZE object");
+	zsft_u_probe(u, &agg, PAGE_SIZE, true);
+	zsft_point(agg.checks && !agg.fails,
+		   "errors: zsf_malloc(PAGE_SIZE) works and round-trips");
 	zsft_u_free(u, &live);
 }
 
@@ -369,8 +354,6 @@ static void zsft_test_huge(struct zsft_unit *u)
 	struct zsft_agg agg = ZSFT_AGG("huge: objects from huge_class_size up are huge and round-trip");
 	size_t hs = zsf_huge_class_size(u->pool);
 	size_t sizes[] = { hs, hs + 1, PAGE_SIZE - 1, PAGE_SIZE };
-	struct zsf_test_loc loc;
-	struct zsft_obj o;
 	unsigned int i;
 
 	zsft_point(hs > PAGE_SIZE / 2 && hs <= PAGE_SIZE,
@@ -379,28 +362,22 @@ static void zsft_test_huge(struct zsft_unit *u)
 	if (hs <= 1 || hs > PAGE_SIZE)
 		return;
 
-	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
-		if (sizes[i] > PAGE_SIZE || !zsft_u_alloc(u, &o, sizes[i]))
-			continue;
-		zsft_u_intact(u, &agg, &o);
-		if (zsft_u_locate(u, &agg, &o, &loc))
-			zsft_check(&agg, loc.huge && loc.objs_per_zspage == 1,
-				   "size %zu (huge_class_size %zu) is not huge",
-				   sizes[i], hs);
-		zsft_u_free(u, &o);
-	}
+	for (i = 0; i < ARRAY_SIZE(sizes); i++)
+		if (sizes[i] <= PAGE_SIZE)
+			zsft_u_probe(u, &agg, sizes[i], true);
 	zsft_agg_point(&agg);
 
 	agg = (struct zsft_agg)ZSFT_AGG("huge: huge_class_size - 1 is not huge");
-	if (zsft_u_alloc(u, &o, hs - 1)) {
-		zsft_u_intact(u, &agg, &o);
-		if (zsft_u_locate(u, &agg, &o, &loc))
-			zsft_check(&agg, !loc.huge && loc.objs_per_zspage > 1,
-				   "size %zu is huge (objs_per_zspage %u)",
-				   hs - 1, loc.objs_per_zspage);
-		zsft_u_free(u, &o);
-	}
+	zsft_u_probe(u, &agg, hs - 1, false);
 	zsft_agg_point(&agg);
+}
+
+static void zsft_peek(unsigned long pfn, size_t off, void *dst, size_t len)
+{
+	void *va = kmap_local_page(pfn_to_page(pfn));
+
+	memcpy(dst, va + off, len);
+	kunmap_local(va);
 }
 
 /*
@@ -421,7 +398,6 @@ static void zsft_test_free_untouched(struct zsft_unit *u)
 	unsigned long pages;
 	unsigned int i, j, n = 0;
 	size_t off, len;
-	void *va;
 
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
 		for (j = 0; j < 3; j++)
@@ -432,9 +408,7 @@ static void zsft_test_free_untouched(struct zsft_unit *u)
 		off = (size_t)loc.obj_idx * loc.class_size % PAGE_SIZE;
 		len = min3(sizeof(before), (size_t)loc.class_size,
 			   PAGE_SIZE - off);
-		va = kmap_local_page(pfn_to_page(loc.pfn));
-		memcpy(before, va + off, len);
-		kunmap_local(va);
+		zsft_peek(loc.pfn, off, before, len);
 		pages = zsf_get_total_pages(u->pool);
 		zsft_u_free(u, &o[1]);
 		if (zsf_get_total_pages(u->pool) != pages) {
@@ -442,9 +416,7 @@ static void zsft_test_free_untouched(struct zsft_unit *u)
 				  sizes[i]);
 			goto next;
 		}
-		va = kmap_local_page(pfn_to_page(loc.pfn));
-		memcpy(after, va + off, len);
-		kunmap_local(va);
+		zsft_peek(loc.pfn, off, after, len);
 		zsft_check(&agg, !memcmp(before, after, len),
 			   "size %u (class %u, %u objects a zspage): the free wrote the object's first %zu bytes",
 			   sizes[i], loc.class_size, loc.objs_per_zspage, len);
@@ -476,8 +448,7 @@ static bool zsft_u_guarded_read(struct zsft_unit *u, struct zsft_agg *agg,
 
 	memset(local, ZSFT_CANARY, 2 * PAGE_SIZE);
 	mem = zsf_obj_read_begin(u->pool, o->handle, local);
-	off = zsft_mismatch(mem, o->size, zsft_seed(o->handle, o->size,
-						    o->gen));
+	off = zsft_mismatch(mem, o->size, zsft_seed(o));
 	zsf_obj_read_end(u->pool, o->handle, mem);
 	zsft_check(agg, off == o->size,
 		   "size %u: data read through a fresh local copy differs at %zu",
@@ -507,13 +478,18 @@ static int zsft_cmp_ulong(const void *a, const void *b)
 
 static void zsft_test_every_size(struct zsft_unit *u)
 {
-	struct zsft_agg data = ZSFT_AGG("every size 1..PAGE_SIZE: data reads back identical");
-	struct zsft_agg enc = ZSFT_AGG("every size: handle decodes to its size's class and a valid obj_idx");
-	struct zsft_agg uniq = ZSFT_AGG("every size: no two live objects share a location");
-	struct zsft_agg fill = ZSFT_AGG("every size: each class filled at least 3 zspages");
-	struct zsft_agg empty = ZSFT_AGG("every size: freeing a class's objects returns its pages");
-	struct zsft_agg huge = ZSFT_AGG("every size: objects are huge exactly from zsf_huge_class_size() up");
-	struct zsft_agg guard = ZSFT_AGG("every size: zsf_obj_read_begin writes local_copy only within the class size");
+	struct zsft_agg a[] = {
+		ZSFT_AGG("every size 1..PAGE_SIZE: data reads back identical"),
+		ZSFT_AGG("every size: handle decodes to its size's class and a valid obj_idx"),
+		ZSFT_AGG("every size: no two live objects share a location"),
+		ZSFT_AGG("every size: each class filled at least 3 zspages"),
+		ZSFT_AGG("every size: freeing a class's objects returns its pages"),
+		ZSFT_AGG("every size: objects are huge exactly from zsf_huge_class_size() up"),
+		ZSFT_AGG("every size: zsf_obj_read_begin writes local_copy only within the class size"),
+	};
+	struct zsft_agg *data = &a[0], *enc = &a[1], *uniq = &a[2],
+			*fill = &a[3], *empty = &a[4], *huge = &a[5],
+			*guard = &a[6];
 	unsigned long spans = 0, far_pages = 0, nobjs = 0, local_used = 0;
 	unsigned int nclasses = 0, multipage = 0, max_ppz = 0;
 	size_t hs = zsf_huge_class_size(u->pool);
@@ -530,11 +506,11 @@ static void zsft_test_every_size(struct zsft_unit *u)
 
 		/* A first object tells the class's geometry. */
 		if (!zsft_u_alloc(u, &u->objs[0], lo)) {
-			zsft_check(&data, false, "size %u: allocation failed",
+			zsft_check(data, false, "size %u: allocation failed",
 				   lo);
 			continue;
 		}
-		if (zsft_u_locate(u, &enc, &u->objs[0], &loc)) {
+		if (zsft_u_locate(u, enc, &u->objs[0], &loc)) {
 			opz = loc.objs_per_zspage;
 			ppz = loc.pages_per_zspage;
 		} else {
@@ -555,7 +531,7 @@ static void zsft_test_every_size(struct zsft_unit *u)
 				if (n >= u->max_objs)
 					break;
 				if (!zsft_u_alloc(u, &u->objs[n], s)) {
-					zsft_check(&data, false,
+					zsft_check(data, false,
 						   "size %u: allocation failed",
 						   s);
 					continue;
@@ -564,7 +540,7 @@ static void zsft_test_every_size(struct zsft_unit *u)
 			}
 		}
 		nobjs += n;
-		zsft_check(&fill, !opz || zsf_get_total_pages(u->pool) >=
+		zsft_check(fill, !opz || zsf_get_total_pages(u->pool) >=
 					  base + 3UL * ppz,
 			   "class %u (sizes %u..%u, %u objs/%u pages): %u objects use %lu pages",
 			   u->cls[lo], lo, hi, opz, ppz, n,
@@ -575,13 +551,13 @@ static void zsft_test_every_size(struct zsft_unit *u)
 			struct zsft_obj *o = &u->objs[k];
 			unsigned long off;
 
-			zsft_u_intact(u, &data, o);
-			if (!zsft_u_locate(u, &enc, o, &loc)) {
+			zsft_u_intact(u, data, o);
+			if (!zsft_u_locate(u, enc, o, &loc)) {
 				u->locs[k] = ~0UL - k;
 				continue;
 			}
 			u->locs[k] = loc.obj;
-			zsft_check(&huge, loc.huge == (o->size >= hs),
+			zsft_check(huge, loc.huge == (o->size >= hs),
 				   "size %u: huge %d, huge_class_size %zu",
 				   o->size, loc.huge, hs);
 			/* The slot (header included) crosses a page end. */
@@ -589,7 +565,7 @@ static void zsft_test_every_size(struct zsft_unit *u)
 			      PAGE_SIZE;
 			if (off + loc.class_size > PAGE_SIZE) {
 				spans++;
-				if (zsft_u_guarded_read(u, &guard, o, &loc))
+				if (zsft_u_guarded_read(u, guard, o, &loc))
 					local_used++;
 			}
 			if (loc.page_in_zspage > 0)
@@ -597,24 +573,17 @@ static void zsft_test_every_size(struct zsft_unit *u)
 		}
 		sort(u->locs, n, sizeof(u->locs[0]), zsft_cmp_ulong, NULL);
 		for (k = 1; k < n; k++)
-			zsft_check(&uniq, u->locs[k] != u->locs[k - 1],
+			zsft_check(uniq, u->locs[k] != u->locs[k - 1],
 				   "class %u: two objects at obj %#lx",
 				   u->cls[lo], u->locs[k]);
 
 		zsft_u_free_all(u, n);
-		zsft_check(&empty, zsft_wait_pool_pages(u->pool, base,
-							ZSFT_RELEASE_MS),
+		zsft_check(empty, zsft_wait_pages(u->pool, base),
 			   "class %u: %lu pages after freeing all, %lu before",
 			   u->cls[lo], zsf_get_total_pages(u->pool), base);
 	}
 
-	zsft_agg_point(&data);
-	zsft_agg_point(&enc);
-	zsft_agg_point(&uniq);
-	zsft_agg_point(&fill);
-	zsft_agg_point(&empty);
-	zsft_agg_point(&huge);
-	zsft_agg_point(&guard);
+	zsft_agg_points(a, ARRAY_SIZE(a));
 	zsft_diag("every size: read_begin wrote up to %u bytes past the object's size into local_copy",
 		  u->max_overrun);
 	zsft_diag("every size: %u classes, %lu objects, %lu span two pages (%lu read through the local copy), %lu start past a zspage's first page, %u classes with multi-page zspages (up to %u pages)",
@@ -626,9 +595,7 @@ static void zsft_test_every_size(struct zsft_unit *u)
 
 /* ---- alloc/free sequences ---- */
 
-struct zsft_seq_aggs {
-	struct zsft_agg data, empty, pack, stats, reuse;
-};
+enum { SEQ_DATA, SEQ_EMPTY, SEQ_PACK, SEQ_STATS, SEQ_REUSE, SEQ_NR };
 
 static void zsft_seq_verify(struct zsft_unit *u, struct zsft_agg *agg,
 			    unsigned int n)
@@ -651,119 +618,119 @@ static unsigned int zsft_seq_alloc(struct zsft_unit *u, unsigned int n,
 	return got;
 }
 
-static void zsft_seq_one(struct zsft_unit *u, struct zsft_seq_aggs *a,
-			 u32 size)
+/* Free @k of the first @n objects, chosen at random. */
+static void zsft_u_free_random(struct zsft_unit *u, unsigned int n,
+			       unsigned int k)
 {
-	unsigned long base, full, pages;
+	zsft_shuffle(&u->rng, u->idx, n);
+	while (k--)
+		zsft_u_free(u, &u->objs[u->idx[k]]);
+}
+
+/* All freed (@how): the pool is back to 0 pages. */
+static void zsft_seq_empty(struct zsft_unit *u, struct zsft_agg *a, u32 size,
+			   const char *how)
+{
+	zsft_check(&a[SEQ_EMPTY], zsft_wait_pages(u->pool, 0),
+		   "size %u: %lu pages after freeing all %s, expected 0",
+		   size, zsf_get_total_pages(u->pool), how);
+}
+
+static void zsft_seq_one(struct zsft_unit *u, struct zsft_agg *a, u32 size)
+{
 	struct zsf_pool_stats st0, st1;
 	struct zsf_test_loc loc;
 	unsigned int opz, ppz, n, i, round, nz;
+	unsigned long full, pages;
 
 	if (!zsft_u_alloc(u, &u->objs[0], size) ||
 	    zsf_test_locate(u->pool, u->objs[0].handle, &loc)) {
-		zsft_check(&a->data, false, "size %u: cannot start", size);
+		zsft_check(&a[SEQ_DATA], false, "size %u: cannot start", size);
 		zsft_u_free(u, &u->objs[0]);
 		return;
 	}
 	opz = loc.objs_per_zspage;
 	ppz = loc.pages_per_zspage;
 	zsft_u_free(u, &u->objs[0]);
-	if (!zsft_wait_pool_pages(u->pool, 0, ZSFT_RELEASE_MS)) {
-		zsft_check(&a->empty, false, "size %u: pool not empty", size);
+	if (!zsft_wait_pages(u->pool, 0)) {
+		zsft_check(&a[SEQ_EMPTY], false, "size %u: pool not empty",
+			   size);
 		return;
 	}
-	base = 0;
 	n = min(4 * opz + 1, u->max_objs);
 	nz = DIV_ROUND_UP(n, opz);
 
 	/* Fill 4 zspages and a bit, then free in allocation order. */
 	memset(u->objs, 0, n * sizeof(*u->objs));
-	zsft_check(&a->data, zsft_seq_alloc(u, n, size) == n,
+	zsft_check(&a[SEQ_DATA], zsft_seq_alloc(u, n, size) == n,
 		   "size %u: could not allocate %u objects", size, n);
 	full = zsf_get_total_pages(u->pool);
-	zsft_check(&a->pack, full == base + (unsigned long)nz * ppz,
+	zsft_check(&a[SEQ_PACK], full == (unsigned long)nz * ppz,
 		   "size %u: %u objects (%u per %u-page zspage) use %lu pages, expected %lu",
-		   size, n, opz, ppz, full - base, (unsigned long)nz * ppz);
-	zsft_seq_verify(u, &a->data, n);
+		   size, n, opz, ppz, full, (unsigned long)nz * ppz);
+	zsft_seq_verify(u, &a[SEQ_DATA], n);
 	zsf_pool_stats(u->pool, &st0);
 	zsft_u_free_all(u, n);
 	zsf_pool_stats(u->pool, &st1);
-	zsft_check(&a->empty, zsft_wait_pool_pages(u->pool, base,
-						   ZSFT_RELEASE_MS),
-		   "size %u: %lu pages after freeing all in order, expected %lu",
-		   size, zsf_get_total_pages(u->pool), base);
-	zsft_check(&a->stats, st1.frees - st0.frees == n,
+	zsft_seq_empty(u, a, size, "in order");
+	zsft_check(&a[SEQ_STATS], st1.frees - st0.frees == n,
 		   "size %u: %u frees counted as %lu", size, n,
 		   st1.frees - st0.frees);
 	zsf_pool_stats(u->pool, &st1);
-	zsft_check(&a->stats, st1.zspages_freed - st0.zspages_freed == nz,
+	zsft_check(&a[SEQ_STATS], st1.zspages_freed - st0.zspages_freed == nz,
 		   "size %u: %u zspages emptied, %lu counted as freed", size,
 		   nz, st1.zspages_freed - st0.zspages_freed);
 
 	/* Refill from empty: the same number of pages again. */
-	zsft_check(&a->data, zsft_seq_alloc(u, n, size) == n,
+	zsft_check(&a[SEQ_DATA], zsft_seq_alloc(u, n, size) == n,
 		   "size %u: refill failed", size);
-	zsft_check(&a->pack, zsf_get_total_pages(u->pool) == full,
+	zsft_check(&a[SEQ_PACK], zsf_get_total_pages(u->pool) == full,
 		   "size %u: refill uses %lu pages, first fill %lu", size,
 		   zsf_get_total_pages(u->pool), full);
-	zsft_seq_verify(u, &a->data, n);
+	zsft_seq_verify(u, &a[SEQ_DATA], n);
 
 	/* Free every other object; the rest stay intact. */
 	for (i = 0; i < n; i += 2)
 		zsft_u_free(u, &u->objs[i]);
-	zsft_seq_verify(u, &a->data, n);
+	zsft_seq_verify(u, &a[SEQ_DATA], n);
 	zsft_u_counters(u, "alloc/free, every other object freed");
 	pages = zsf_get_total_pages(u->pool);
-	zsft_check(&a->reuse, pages <= full,
+	zsft_check(&a[SEQ_REUSE], pages <= full,
 		   "size %u: %lu pages after freeing half, %lu full", size,
 		   pages, full);
 
 	/* Refill the holes: they are reused, no new zspage is needed. */
 	zsft_seq_alloc(u, n, size);
-	zsft_seq_verify(u, &a->data, n);
-	zsft_check(&a->reuse, zsf_get_total_pages(u->pool) <= full,
+	zsft_seq_verify(u, &a[SEQ_DATA], n);
+	zsft_check(&a[SEQ_REUSE], zsf_get_total_pages(u->pool) <= full,
 		   "size %u: refilling holes grew the pool to %lu pages, full was %lu",
 		   size, zsf_get_total_pages(u->pool), full);
 
 	/* Free in reverse order. */
 	for (i = n; i-- > 0;)
 		zsft_u_free(u, &u->objs[i]);
-	zsft_check(&a->empty, zsft_wait_pool_pages(u->pool, base,
-						   ZSFT_RELEASE_MS),
-		   "size %u: %lu pages after freeing all in reverse, expected %lu",
-		   size, zsf_get_total_pages(u->pool), base);
+	zsft_seq_empty(u, a, size, "in reverse");
 
 	/* Random churn: free a random half, refill, check, three times. */
 	zsft_seq_alloc(u, n, size);
 	for (round = 0; round < 3; round++) {
-		for (i = 0; i < n; i++)
-			u->idx[i] = i;
-		zsft_shuffle(&u->rng, u->idx, n);
-		for (i = 0; i < n / 2; i++)
-			zsft_u_free(u, &u->objs[u->idx[i]]);
-		zsft_seq_verify(u, &a->data, n);
+		zsft_u_free_random(u, n, n / 2);
+		zsft_seq_verify(u, &a[SEQ_DATA], n);
 		zsft_seq_alloc(u, n, size);
-		zsft_seq_verify(u, &a->data, n);
+		zsft_seq_verify(u, &a[SEQ_DATA], n);
 	}
-	for (i = 0; i < n; i++)
-		u->idx[i] = i;
-	zsft_shuffle(&u->rng, u->idx, n);
-	for (i = 0; i < n; i++)
-		zsft_u_free(u, &u->objs[u->idx[i]]);
-	zsft_check(&a->empty, zsft_wait_pool_pages(u->pool, base,
-						   ZSFT_RELEASE_MS),
-		   "size %u: %lu pages after freeing all at random, expected %lu",
-		   size, zsf_get_total_pages(u->pool), base);
+	zsft_u_free_random(u, n, n);
+	zsft_seq_empty(u, a, size, "at random");
 }
 
 static void zsft_test_sequences(struct zsft_unit *u)
 {
-	struct zsft_seq_aggs a = {
-		.data = ZSFT_AGG("alloc/free: data intact through fill, free and refill"),
-		.empty = ZSFT_AGG("alloc/free: freeing everything returns the pool to its empty page count"),
-		.pack = ZSFT_AGG("alloc/free: objects fill whole zspages before new ones"),
-		.stats = ZSFT_AGG("alloc/free: frees and zspages_freed are counted"),
-		.reuse = ZSFT_AGG("alloc/free: freed slots are reused"),
+	struct zsft_agg a[SEQ_NR] = {
+		[SEQ_DATA] = ZSFT_AGG("alloc/free: data intact through fill, free and refill"),
+		[SEQ_EMPTY] = ZSFT_AGG("alloc/free: freeing everything returns the pool to its empty page count"),
+		[SEQ_PACK] = ZSFT_AGG("alloc/free: objects fill whole zspages before new ones"),
+		[SEQ_STATS] = ZSFT_AGG("alloc/free: frees and zspages_freed are counted"),
+		[SEQ_REUSE] = ZSFT_AGG("alloc/free: freed slots are reused"),
 	};
 	size_t hs = zsf_huge_class_size(u->pool);
 	u32 sizes[] = { 1, 48, 208, 600, 1000, 1700, 2200, 3000,
@@ -772,15 +739,26 @@ static void zsft_test_sequences(struct zsft_unit *u)
 
 	for (i = 0; i < ARRAY_SIZE(sizes); i++)
 		if (sizes[i] >= 1 && sizes[i] <= PAGE_SIZE)
-			zsft_seq_one(u, &a, sizes[i]);
-	zsft_agg_point(&a.data);
-	zsft_agg_point(&a.empty);
-	zsft_agg_point(&a.pack);
-	zsft_agg_point(&a.stats);
-	zsft_agg_point(&a.reuse);
+			zsft_seq_one(u, a, sizes[i]);
+	zsft_agg_points(a, SEQ_NR);
 }
 
 /* ---- zsf_compact ---- */
+
+/* Objects 0 .. n - 1 of random sizes up to @max; one check of @agg. */
+static unsigned int zsft_u_alloc_random(struct zsft_unit *u,
+					struct zsft_agg *agg, unsigned int n,
+					u32 max)
+{
+	unsigned int i, got = 0;
+
+	for (i = 0; i < n; i++)
+		if (zsft_u_alloc(u, &u->objs[i],
+				 1 + zsft_rng_below(&u->rng, max)))
+			got++;
+	zsft_check(agg, got == n, "allocated %u of %u", got, n);
+	return got;
+}
 
 static void zsft_test_compact(struct zsft_unit *u)
 {
@@ -789,22 +767,13 @@ static void zsft_test_compact(struct zsft_unit *u)
 	unsigned long before, after, freed, moved = 0;
 	struct zsf_pool_stats st0, st1;
 	struct zsf_test_loc loc;
-	unsigned int n, i, got = 0;
+	unsigned int n, i;
 
 	n = min(8192U, u->max_objs);
-	memset(u->objs, 0, n * sizeof(*u->objs));
-	for (i = 0; i < n; i++)
-		if (zsft_u_alloc(u, &u->objs[i],
-				 1 + zsft_rng_below(&u->rng, 1024)))
-			got++;
-	zsft_check(&data, got == n, "allocated %u of %u", got, n);
+	zsft_u_alloc_random(u, &data, n, 1024);
 
 	/* Free three objects in four, chosen at random. */
-	for (i = 0; i < n; i++)
-		u->idx[i] = i;
-	zsft_shuffle(&u->rng, u->idx, n);
-	for (i = 0; i < n - n / 4; i++)
-		zsft_u_free(u, &u->objs[u->idx[i]]);
+	zsft_u_free_random(u, n, n - n / 4);
 	for (i = 0; i < n; i++) {
 		u->locs[i] = 0;
 		if (u->objs[i].handle &&
@@ -819,8 +788,7 @@ static void zsft_test_compact(struct zsft_unit *u)
 	zsf_pool_stats(u->pool, &st1);
 	zsft_u_counters(u, "compact, after");
 	/* Pages of freed zspages may be released by a worker. */
-	zsft_wait_pool_pages(u->pool, before - min(freed, before),
-			     ZSFT_RELEASE_MS);
+	zsft_wait_pages(u->pool, before - min(freed, before));
 	after = zsf_get_total_pages(u->pool);
 	zsft_diag("compact: %u objects, %u left; %lu pages before, %lu after, zsf_compact returned %lu",
 		  n, n / 4, before, after, freed);
@@ -848,7 +816,7 @@ static void zsft_test_compact(struct zsft_unit *u)
 	zsft_point(moved > 0, "compact: objects moved (%lu)", moved);
 
 	zsft_u_free_all(u, n);
-	zsft_point(zsft_wait_pool_pages(u->pool, 0, ZSFT_RELEASE_MS),
+	zsft_point(zsft_wait_pages(u->pool, 0),
 		   "compact: freeing the survivors empties the pool (%lu pages)",
 		   zsf_get_total_pages(u->pool));
 }
@@ -875,18 +843,11 @@ static void zsft_test_bulk(struct zsft_unit *u)
 		zsft_point(false, "bulk: cannot allocate a batch");
 		return;
 	}
-	memset(u->objs, 0, n * sizeof(*u->objs));
-	for (i = 0; i < n; i++)
-		if (zsft_u_alloc(u, &u->objs[i],
-				 1 + zsft_rng_below(&u->rng, PAGE_SIZE)))
-			got++;
-	zsft_check(&data, got == n, "allocated %u of %u", got, n);
+	got = zsft_u_alloc_random(u, &data, n, PAGE_SIZE);
 	zsf_pool_stats(u->pool, &st0);
 	before = zsf_get_total_pages(u->pool);
 
 	/* Half of them, shuffled, with 0 and error entries in between. */
-	for (i = 0; i < n; i++)
-		u->idx[i] = i;
 	zsft_shuffle(&u->rng, u->idx, n);
 	for (i = 0; i < n / 2; ) {
 		len = lens[li++ % ARRAY_SIZE(lens)];
@@ -935,7 +896,7 @@ static void zsft_test_bulk(struct zsft_unit *u)
 	zsft_point(st1.frees - st0.frees == got,
 		   "bulk: every object was counted once (%lu of %u)",
 		   st1.frees - st0.frees, got);
-	zsft_point(zsft_wait_pool_pages(u->pool, 0, ZSFT_RELEASE_MS),
+	zsft_point(zsft_wait_pages(u->pool, 0),
 		   "bulk: freeing everything in batches empties the pool (%lu pages)",
 		   zsf_get_total_pages(u->pool));
 	zsf_free_bulk(u->pool, batch, 0);
@@ -1081,10 +1042,10 @@ static void zsft_test_two_pools(struct zsft_unit *u)
 				   h[i]);
 	for (i = 0; i < ARRAY_SIZE(h); i++)
 		zsf_free(other, h[i]);
-	zsft_check(&agg, zsft_wait_pool_pages(other, 0, ZSFT_RELEASE_MS),
+	zsft_check(&agg, zsft_wait_pages(other, 0),
 		   "second pool keeps %lu pages", zsf_get_total_pages(other));
 	zsf_destroy_pool(other);
-	zsft_check(&agg, zsft_wait_total_pages(total, ZSFT_RELEASE_MS),
+	zsft_check(&agg, zsft_wait_pages(NULL, total),
 		   "module total %lu, expected %lu", zsf_test_total_pages(),
 		   total);
 	zsft_agg_point(&agg);
@@ -1140,13 +1101,13 @@ int zsft_run_unit(void)
 		zsft_test_two_pools(u);
 	}
 
-	zsft_point(zsft_wait_pool_pages(u->pool, 0, ZSFT_RELEASE_MS),
+	zsft_point(zsft_wait_pages(u->pool, 0),
 		   "pool: empty at the end (%lu pages)",
 		   zsf_get_total_pages(u->pool));
 	zsft_u_counters(u, "empty pool");
 	zsft_agg_point(&u->counters);
 	zsf_destroy_pool(u->pool);
-	zsft_point(zsft_wait_total_pages(start, ZSFT_RELEASE_MS),
+	zsft_point(zsft_wait_pages(NULL, start),
 		   "pool: zsfast's total pages back to %lu after destroy (%lu)",
 		   start, zsf_test_total_pages());
 	ret = 0;

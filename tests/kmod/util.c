@@ -5,6 +5,7 @@
 #include <linux/kernel.h>
 #include <linux/string.h>
 #include <linux/delay.h>
+#include <linux/err.h>
 #include <linux/jiffies.h>
 #include <linux/mm.h>
 
@@ -12,6 +13,9 @@
 #include <zsfast/testing.h>
 
 #include "zsft.h"
+
+/* How long an empty zspage's deferred release may take. */
+#define ZSFT_RELEASE_MS	3000
 
 static u64 zsft_mix64(u64 x)
 {
@@ -31,20 +35,15 @@ void zsft_rng_init(struct zsft_rng *rng, u64 seed)
 		rng->s = 1;
 }
 
-static inline u64 zsft_xorshift(u64 *s)
+u64 zsft_rng_next(struct zsft_rng *rng)
 {
-	u64 x = *s;
+	u64 x = rng->s;
 
 	x ^= x >> 12;
 	x ^= x << 25;
 	x ^= x >> 27;
-	*s = x;
+	rng->s = x;
 	return x * 0x2545f4914f6cdd1dULL;
-}
-
-u64 zsft_rng_next(struct zsft_rng *rng)
-{
-	return zsft_xorshift(&rng->s);
 }
 
 u32 zsft_rng_below(struct zsft_rng *rng, u32 n)
@@ -54,99 +53,105 @@ u32 zsft_rng_below(struct zsft_rng *rng, u32 n)
 
 void zsft_shuffle(struct zsft_rng *rng, unsigned int *v, unsigned int n)
 {
-	unsigned int i, j, t;
+	unsigned int i, j;
 
+	for (i = 0; i < n; i++)
+		v[i] = i;
 	for (i = n; i > 1; i--) {
 		j = zsft_rng_below(rng, i);
-		t = v[i - 1];
-		v[i - 1] = v[j];
-		v[j] = t;
+		swap(v[i - 1], v[j]);
 	}
 }
 
-u64 zsft_seed(unsigned long handle, size_t size, u32 gen)
+u64 zsft_seed(const struct zsft_obj *o)
 {
-	u64 x = zsft_mix64((u64)handle ^
-			   zsft_mix64(((u64)size << 32) ^ gen));
+	u64 x = zsft_mix64((u64)o->handle ^
+			   zsft_mix64(((u64)o->size << 32) ^ o->gen));
 
 	return x ? x : 1;
 }
 
-void zsft_fill(void *buf, size_t len, u64 seed)
+/* The pattern is the PRNG's stream from @seed, 8 bytes at a time. */
+static void zsft_fill(void *buf, size_t len, u64 seed)
 {
-	u8 *p = buf;
-	u64 s = seed, w;
+	struct zsft_rng r = { .s = seed };
+	size_t off;
+	u64 w;
 
-	while (len >= sizeof(w)) {
-		w = zsft_xorshift(&s);
-		memcpy(p, &w, sizeof(w));
-		p += sizeof(w);
-		len -= sizeof(w);
-	}
-	if (len) {
-		w = zsft_xorshift(&s);
-		memcpy(p, &w, len);
+	for (off = 0; off < len; off += sizeof(w)) {
+		w = zsft_rng_next(&r);
+		memcpy(buf + off, &w, min_t(size_t, sizeof(w), len - off));
 	}
 }
 
 size_t zsft_mismatch(const void *buf, size_t len, u64 seed)
 {
+	struct zsft_rng r = { .s = seed };
 	const u8 *p = buf;
-	u64 s = seed, w;
 	size_t off = 0, n, i;
+	u64 w;
 
-	while (off < len) {
-		w = zsft_xorshift(&s);
+	for (off = 0; off < len; off += n) {
+		w = zsft_rng_next(&r);
 		n = min_t(size_t, sizeof(w), len - off);
 		if (memcmp(p + off, &w, n)) {
 			for (i = 0; i < n; i++)
 				if (p[off + i] != ((u8 *)&w)[i])
 					return off + i;
 		}
-		off += n;
 	}
 	return len;
 }
 
-void zsft_obj_fill(struct zsf_pool *pool, unsigned long handle, size_t size,
-		   u32 gen, void *buf)
+void zsft_obj_fill(struct zsf_pool *pool, const struct zsft_obj *o,
+		   void *buf)
 {
-	zsft_fill(buf, size, zsft_seed(handle, size, gen));
-	zsf_obj_write(pool, handle, buf, size);
+	zsft_fill(buf, o->size, zsft_seed(o));
+	zsf_obj_write(pool, o->handle, buf, o->size);
 }
 
-size_t zsft_obj_check(struct zsf_pool *pool, unsigned long handle,
-		      size_t size, u32 gen, void *local)
+unsigned long zsft_obj_alloc(struct zsf_pool *pool, struct zsft_obj *o,
+			     u32 size, u32 gen, int nid, void *buf)
+{
+	unsigned long h = zsf_malloc(pool, size, ZSFT_GFP, nid);
+
+	o->handle = 0;
+	if (IS_ERR_VALUE(h) || !h)
+		return h;
+	*o = (struct zsft_obj){ .handle = h, .size = size, .gen = gen };
+	zsft_obj_fill(pool, o, buf);
+	return h;
+}
+
+size_t zsft_obj_check(struct zsf_pool *pool, const struct zsft_obj *o,
+		      void *local)
 {
 	size_t off;
 	void *mem;
 
-	mem = zsf_obj_read_begin(pool, handle, local);
-	off = zsft_mismatch(mem, size, zsft_seed(handle, size, gen));
-	zsf_obj_read_end(pool, handle, mem);
+	mem = zsf_obj_read_begin(pool, o->handle, local);
+	off = zsft_mismatch(mem, o->size, zsft_seed(o));
+	zsf_obj_read_end(pool, o->handle, mem);
 	return off;
 }
 
-bool zsft_wait_pool_pages(struct zsf_pool *pool, unsigned long want,
-			  unsigned int ms)
+bool zsft_obj_intact(struct zsf_pool *pool, struct zsft_agg *agg,
+		     const struct zsft_obj *o, void *local)
 {
-	unsigned long end = jiffies + msecs_to_jiffies(ms);
+	size_t off = zsft_obj_check(pool, o, local);
 
-	for (;;) {
-		if (zsf_get_total_pages(pool) == want)
-			return true;
-		if (time_after(jiffies, end))
-			return false;
-		msleep(20);
-	}
+	return zsft_check(agg, off == o->size,
+			  "handle %#lx size %u: data differs at offset %zu",
+			  o->handle, o->size, off);
 }
 
-bool zsft_wait_total_pages(unsigned long want, unsigned int ms)
+bool zsft_wait_pages(struct zsf_pool *pool, unsigned long want)
 {
-	unsigned long end = jiffies + msecs_to_jiffies(ms);
+	unsigned long end = jiffies + msecs_to_jiffies(ZSFT_RELEASE_MS);
 
 	for (;;) {
-		if (zsf_test_total_pages() == want)
+		if ((pool ? zsf_get_total_pages(pool) :
+			    zsf_test_total_pages()) == want)
 			return true;
 		if (time_after(jiffies, end))
 			return false;

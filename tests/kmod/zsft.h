@@ -2,9 +2,8 @@
 /*
  * Internal interfaces of zsfast_test.ko.
  *
- * Results are a KTAP document of their own, kept in a buffer that the
- * guest scripts nest as a subtest (tests/guest/zsft_lib.sh) from
- * /sys/kernel/debug/zsfast_test/results:
+ * Results are a KTAP document of their own (see main.c), which the guest
+ * scripts nest as a subtest (tests/guest/zsft_lib.sh):
  *
  *     ok <N> <description>
  *     not ok <N> <description>
@@ -23,11 +22,11 @@
 struct zsf_pool;
 struct dentry;
 
-/* Results. */
-__printf(2, 3) void zsft_point(bool pass, const char *fmt, ...);
-__printf(1, 2) void zsft_diag(const char *fmt, ...);
+/* Results: a point (@pass 0 or 1) or, for @pass < 0, a diagnostic. */
+__printf(2, 3) void zsft_line(int pass, const char *fmt, ...);
+#define zsft_point(pass, ...)	zsft_line(!!(pass), __VA_ARGS__)
+#define zsft_diag(...)		zsft_line(-1, __VA_ARGS__)
 void zsft_done(const char *what);
-void zsft_results_reset(void);
 
 /*
  * An aggregated check: many individual checks behind one test point.
@@ -46,7 +45,9 @@ struct zsft_agg {
 
 __printf(3, 4) bool zsft_check(struct zsft_agg *agg, bool ok,
 			       const char *fmt, ...);
-void zsft_agg_point(struct zsft_agg *agg);
+/* The points of @n aggregates, in order. */
+void zsft_agg_points(struct zsft_agg *agg, unsigned int n);
+#define zsft_agg_point(agg)	zsft_agg_points(agg, 1)
 
 /* A small, fast PRNG (xorshift64*), seedable for reproducible runs. */
 struct zsft_rng {
@@ -57,6 +58,7 @@ void zsft_rng_init(struct zsft_rng *rng, u64 seed);
 u64 zsft_rng_next(struct zsft_rng *rng);
 /* Uniform in [0, n); n > 0. */
 u32 zsft_rng_below(struct zsft_rng *rng, u32 n);
+/* @v = a random permutation of 0 .. n - 1. */
 void zsft_shuffle(struct zsft_rng *rng, unsigned int *v, unsigned int n);
 
 /*
@@ -64,34 +66,45 @@ void zsft_shuffle(struct zsft_rng *rng, unsigned int *v, unsigned int n);
  * so a stale or misplaced object does not pass for the right one, and a
  * rewritten object does not pass with its old contents.
  */
-u64 zsft_seed(unsigned long handle, size_t size, u32 gen);
-void zsft_fill(void *buf, size_t len, u64 seed);
+struct zsft_obj {
+	unsigned long handle;
+	u32 size;
+	u32 gen;
+};
+
+u64 zsft_seed(const struct zsft_obj *o);
 /* Return len if buf holds the pattern, else the first differing offset. */
 size_t zsft_mismatch(const void *buf, size_t len, u64 seed);
 
 /*
- * Write the pattern for (handle, size, gen) into the object, using @buf
- * (PAGE_SIZE bytes) as staging.
+ * zsf_malloc() an object of @size on node @nid into @o and write the
+ * pattern of generation @gen, using @buf (PAGE_SIZE bytes) as staging.
+ * Return what zsf_malloc() returned; @o->handle is 0 unless it worked.
  */
-void zsft_obj_fill(struct zsf_pool *pool, unsigned long handle, size_t size,
-		   u32 gen, void *buf);
+unsigned long zsft_obj_alloc(struct zsf_pool *pool, struct zsft_obj *o,
+			     u32 size, u32 gen, int nid, void *buf);
+/* (Re)write @o's pattern, of @o->gen. */
+void zsft_obj_fill(struct zsf_pool *pool, const struct zsft_obj *o,
+		   void *buf);
 /*
  * Read the object back through zsf_obj_read_begin/end (with @local as the
  * local copy, PAGE_SIZE bytes) and compare.  Return the first bad offset,
  * or size when the data is intact.  Never sleeps.
  */
-size_t zsft_obj_check(struct zsf_pool *pool, unsigned long handle,
-		      size_t size, u32 gen, void *local);
+size_t zsft_obj_check(struct zsf_pool *pool, const struct zsft_obj *o,
+		      void *local);
+/* zsft_obj_check() as one check of @agg. */
+bool zsft_obj_intact(struct zsf_pool *pool, struct zsft_agg *agg,
+		     const struct zsft_obj *o, void *local);
 
-/* Poll until the pool (or all of zsfast) holds @want pages; up to @ms. */
-bool zsft_wait_pool_pages(struct zsf_pool *pool, unsigned long want,
-			  unsigned int ms);
-bool zsft_wait_total_pages(unsigned long want, unsigned int ms);
+/*
+ * Poll until @pool (or, for NULL, all of zsfast) holds @want pages, for
+ * as long as an empty zspage's deferred release may take.
+ */
+bool zsft_wait_pages(struct zsf_pool *pool, unsigned long want);
 
 #define ZSFT_GFP	(GFP_KERNEL | __GFP_NOWARN | __GFP_HIGHMEM | \
 			 __GFP_MOVABLE)
-/* How long an empty zspage's deferred release may take. */
-#define ZSFT_RELEASE_MS	3000
 
 /* Module parameters shared by the tests. */
 extern u64 zsft_seed_param;
