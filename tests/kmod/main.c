@@ -2,19 +2,17 @@
 /*
  * zsfast_test.ko: zsfast's in-kernel tests.
  *
- *   insmod zsfast_test.ko run=unit                  single-threaded API tests
- *   insmod zsfast_test.ko run=stress seconds=N      kthreads on every CPU, N s
- *                                                   with a pool per thread,
- *                                                   then N s on a shared pool
- *   insmod zsfast_test.ko run=leak                  destroy a pool with live
- *                                                   objects
- *   insmod zsfast_test.ko run=syscompact mb=N       then write fill, verify,
- *                                                   free to .../ctl
+ *   run=unit               single-threaded API tests (unit.c)
+ *   run=stress seconds=N   kthreads on every CPU, N s with a pool per
+ *                          thread, then N s on a shared pool (stress.c)
+ *   run=leak               destroy a pool with live objects (leak.c)
+ *   run=syscompact mb=N    then write fill, verify, free to .../ctl
+ *                          (syscompact.c)
  *
  * unit, stress and leak run to completion inside insmod.  Results are read
- * from /sys/kernel/debug/zsfast_test/results, a KTAP document (zsft.h);
- * the guest scripts nest it as a subtest.  seed=N makes a run reproducible; the
- * seed used is printed as a diagnostic.  An unknown run= is refused.
+ * from /sys/kernel/debug/zsfast_test/results, a KTAP document (zsft.h).
+ * seed=N makes a run reproducible; the seed used is printed as a
+ * diagnostic.  An unknown run= is refused.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

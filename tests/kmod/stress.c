@@ -32,8 +32,8 @@
 
 /* What a worker counts; only unsigned longs, summed as an array. */
 struct zsft_counts {
-	unsigned long allocs, frees, atomic_frees, bulk_frees, checks, rewrites;
-	unsigned long enomem, bad_alloc, bad_data, bad_cpu;
+	unsigned long allocs, frees, atomic_frees, bulk_frees, rewrites;
+	unsigned long enomem, bad_alloc, bad_cpu;
 };
 
 struct zsft_worker {
@@ -49,6 +49,9 @@ struct zsft_worker {
 	unsigned int nr_bulk;
 	spinlock_t swap_lock;
 	struct zsft_counts c;
+	/* every read's data check; named "stress <mode>: cpu <cpu>" */
+	struct zsft_agg data;
+	char name[48];
 	unsigned int diags;
 };
 
@@ -59,29 +62,13 @@ struct zsft_compactor {
 	unsigned long runs, pages, bad_counters;
 };
 
+/* A quarter of the sizes up to PAGE_SIZE, a quarter small, half medium. */
 static u32 zsft_stress_size(struct zsft_rng *rng)
 {
-	switch (zsft_rng_below(rng, 4)) {
-	case 0:
-		return 1 + zsft_rng_below(rng, PAGE_SIZE);
-	case 1:
-		return 1 + zsft_rng_below(rng, 128);
-	default:
-		return 1 + zsft_rng_below(rng, PAGE_SIZE / 2);
-	}
-}
+	static const u32 max[] = { PAGE_SIZE, 128, PAGE_SIZE / 2,
+				   PAGE_SIZE / 2 };
 
-static void zsft_worker_verify(struct zsft_worker *w, struct zsft_obj *s)
-{
-	size_t off = zsft_obj_check(w->pool, s, w->local);
-
-	w->c.checks++;
-	if (off == s->size)
-		return;
-	w->c.bad_data++;
-	if (w->diags++ < ZSFT_WORKER_DIAGS)
-		zsft_diag("cpu %u: handle %#lx size %u: data differs at offset %zu",
-			  w->cpu, s->handle, s->size, off);
+	return 1 + zsft_rng_below(rng, max[zsft_rng_below(rng, 4)]);
 }
 
 /* Free the queued handles in one zsf_free_bulk(), under a spinlock. */
@@ -143,7 +130,7 @@ static void zsft_worker_step(struct zsft_worker *w)
 		return;
 	}
 
-	zsft_worker_verify(w, s);
+	zsft_obj_intact(w->pool, &w->data, s, w->local);
 	op = zsft_rng_below(&w->rng, 8);
 	if (op < 4)
 		return;
@@ -164,7 +151,7 @@ static void zsft_worker_drain(struct zsft_worker *w)
 	for (i = 0; i < ZSFT_SLOTS; i++) {
 		if (!w->slots[i].handle)
 			continue;
-		zsft_worker_verify(w, &w->slots[i]);
+		zsft_obj_intact(w->pool, &w->data, &w->slots[i], w->local);
 		zsft_worker_free(w, &w->slots[i], false);
 	}
 	zsft_worker_flush(w);
@@ -207,7 +194,8 @@ static void zsft_stress_phase(bool shared, unsigned int seconds)
 {
 	const char *mode = shared ? "shared pool" : "pool per thread";
 	unsigned int nr = num_online_cpus(), n = 0, i, k, cpu, idle = 0;
-	unsigned long start_total, frees0 = 0, frees1 = 0;
+	unsigned long start_total, frees0 = 0, frees1 = 0, checks = 0;
+	unsigned long bad_data = 0;
 	struct zsft_counts sum = {};
 	struct zsft_compactor comp = {};
 	struct zsft_worker *workers;
@@ -243,17 +231,20 @@ static void zsft_stress_phase(bool shared, unsigned int seconds)
 		w = &workers[n];
 		w->cpu = cpu;
 		w->pool = comp.pools[shared ? 0 : n];
+		snprintf(w->name, sizeof(w->name), "stress %s: cpu %u", mode,
+			 cpu);
+		w->data = (struct zsft_agg)ZSFT_AGG(w->name);
 		spin_lock_init(&w->swap_lock);
 		zsft_rng_init(&w->rng, zsft_seed_param ^ ((u64)cpu << 48) ^
 				       ((u64)shared << 40));
 		w->slots = vcalloc(ZSFT_SLOTS, sizeof(*w->slots));
-		w->buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
-		w->local = kmalloc(PAGE_SIZE, GFP_KERNEL);
+		w->buf = kmalloc(2 * PAGE_SIZE, GFP_KERNEL);
 		n++;
-		if (!w->slots || !w->buf || !w->local) {
+		if (!w->slots || !w->buf) {
 			zsft_point(false, "stress %s: out of memory", mode);
 			goto out_workers;
 		}
+		w->local = w->buf + PAGE_SIZE;
 		w->task = kthread_create(zsft_worker_fn, w, "zsft_stress/%u",
 					 cpu);
 		if (IS_ERR(w->task)) {
@@ -298,26 +289,27 @@ out_workers:
 		for (k = 0; k < sizeof(sum) / sizeof(long); k++)
 			((unsigned long *)&sum)[k] +=
 				((unsigned long *)&w->c)[k];
+		checks += w->data.checks;
+		bad_data += w->data.fails;
 		if (!w->c.allocs)
 			idle++;
 		vfree(w->slots);
 		kfree(w->buf);
-		kfree(w->local);
 	}
 
 	zsft_diag("stress %s: %u threads, %lu allocs, %lu frees (%lu with preemption off, %lu by zsf_free_bulk), %lu reads checked, %lu rewrites, %lu -ENOMEM; compactor ran %lu times and freed %lu pages",
 		  mode, n, sum.allocs, sum.frees, sum.atomic_frees,
-		  sum.bulk_frees, sum.checks, sum.rewrites, sum.enomem,
+		  sum.bulk_frees, checks, sum.rewrites, sum.enomem,
 		  comp.runs, comp.pages);
 	zsft_point(sum.bulk_frees && sum.bulk_frees < sum.frees,
 		   "stress %s: frees took both zsf_free and zsf_free_bulk (%lu of %lu in bulk)",
 		   mode, sum.bulk_frees, sum.frees);
-	zsft_point(n == nr && !idle && sum.allocs && sum.checks,
+	zsft_point(n == nr && !idle && sum.allocs && checks,
 		   "stress %s: a worker ran on each of %u CPUs (%u idle)", mode,
 		   nr, idle);
-	zsft_point(!sum.bad_data && sum.checks,
+	zsft_point(!bad_data && checks,
 		   "stress %s: data intact on every read (%lu checks, %lu bad)",
-		   mode, sum.checks, sum.bad_data);
+		   mode, checks, bad_data);
 	zsft_point(!sum.bad_alloc,
 		   "stress %s: zsf_malloc fails only with -ENOMEM (%lu other failures)",
 		   mode, sum.bad_alloc);

@@ -2,21 +2,14 @@
 /*
  * zsfast_test run=unit: the single-threaded tests of zsfast's API.
  *
- * - handle encoding: geometry, encode/decode round trips of extreme values;
- * - error paths: zsf_malloc of 0 and of more than PAGE_SIZE, zsf_free of 0
- *   and of error values, objects of PAGE_SIZE, zsf_huge_class_size();
- * - a free leaves the freed object's memory alone;
- * - every size from 1 to PAGE_SIZE: data round trips, every handle decodes
- *   to the class its size maps to, objects span pages, zspages fill;
- * - alloc/free sequences that empty and refill zspages;
- * - zsf_compact();
- * - zsf_free_bulk() with no-op entries, in random and in allocation order;
- * - a handle whose class index is out of range is refused by every entry
- *   point, which leave it and its object alone;
- * - two pools do not see each other's objects;
- * - zsfast's slab caches are not merged with a cache created after them;
- * - along the way, each class's counters (what debugfs prints) agree with
- *   its fullness lists.
+ * Handle geometry and encoding; error paths (sizes 0 and > PAGE_SIZE,
+ * frees of 0 and error values); huge objects; a free leaves the object's
+ * memory alone; every size from 1 to PAGE_SIZE (data, where each handle
+ * points, objects that span pages, zspages that fill); alloc/free
+ * sequences; zsf_compact(); zsf_free_bulk() with no-op entries; handles
+ * with an out-of-range class index are refused by every entry point; two
+ * pools are separate; zsfast's slab caches are not merged.  Along the
+ * way, each class's counters (what debugfs prints) agree with its lists.
  */
 #include <linux/kernel.h>
 #include <linux/err.h>
@@ -37,10 +30,10 @@ struct zsft_unit {
 	struct zsf_pool *pool;
 	struct zsft_rng rng;
 	struct zsf_test_geometry geo;
+	/* PAGE_SIZE of staging for writes */
 	void *buf;
+	/* 2 * PAGE_SIZE: a local copy, with room for a canary behind it */
 	void *local;
-	/* 2 * PAGE_SIZE: a local copy with room for a canary behind it */
-	void *guard;
 	unsigned int max_overrun;
 	u32 gen;
 	/* class index of every size, [1..PAGE_SIZE] */
@@ -441,7 +434,7 @@ static bool zsft_u_guarded_read(struct zsft_unit *u, struct zsft_agg *agg,
 				const struct zsft_obj *o,
 				const struct zsf_test_loc *loc)
 {
-	u8 *local = u->guard;
+	u8 *local = u->local;
 	unsigned int i, last = 0;
 	void *mem;
 	size_t off;
@@ -505,18 +498,14 @@ static void zsft_test_every_size(struct zsft_unit *u)
 		nclasses++;
 
 		/* A first object tells the class's geometry. */
-		if (!zsft_u_alloc(u, &u->objs[0], lo)) {
-			zsft_check(data, false, "size %u: allocation failed",
-				   lo);
+		if (!zsft_check(data, zsft_u_alloc(u, &u->objs[0], lo),
+				"size %u: allocation failed", lo))
 			continue;
-		}
+		/* If it does not locate (a failure), still check the data. */
+		opz = ppz = 0;
 		if (zsft_u_locate(u, enc, &u->objs[0], &loc)) {
 			opz = loc.objs_per_zspage;
 			ppz = loc.pages_per_zspage;
-		} else {
-			/* Already failed; still check every size's data. */
-			opz = 0;
-			ppz = 0;
 		}
 		if (ppz > 1)
 			multipage++;
@@ -527,17 +516,11 @@ static void zsft_test_every_size(struct zsft_unit *u)
 		per = DIV_ROUND_UP(target, hi - lo + 1);
 		n = 1;
 		for (s = lo; s <= hi; s++) {
-			for (k = (s == lo); k < per; k++) {
-				if (n >= u->max_objs)
-					break;
-				if (!zsft_u_alloc(u, &u->objs[n], s)) {
-					zsft_check(data, false,
-						   "size %u: allocation failed",
-						   s);
-					continue;
-				}
-				n++;
-			}
+			for (k = (s == lo); k < per && n < u->max_objs; k++)
+				if (zsft_check(data,
+					       zsft_u_alloc(u, &u->objs[n], s),
+					       "size %u: allocation failed", s))
+					n++;
 		}
 		nobjs += n;
 		zsft_check(fill, !opz || zsf_get_total_pages(u->pool) >=
@@ -852,19 +835,16 @@ static void zsft_test_bulk(struct zsft_unit *u)
 	for (i = 0; i < n / 2; ) {
 		len = lens[li++ % ARRAY_SIZE(lens)];
 		for (b = 0; b < len && i < n / 2; b++) {
-			switch (zsft_rng_below(&u->rng, 16)) {
-			case 0:
-				batch[b] = 0;
-				break;
-			case 1:
-				batch[b] = (unsigned long)ERR_PTR(-ENOMEM);
-				break;
-			default:
-				k = u->idx[i++];
-				batch[b] = u->objs[k].handle;
-				u->objs[k].handle = 0;
-				real++;
+			/* One entry in eight is a 0 or an error value. */
+			k = zsft_rng_below(&u->rng, 16);
+			if (k < 2) {
+				batch[b] = k ? (unsigned long)ERR_PTR(-ENOMEM) : 0;
+				continue;
 			}
+			k = u->idx[i++];
+			batch[b] = u->objs[k].handle;
+			u->objs[k].handle = 0;
+			real++;
 		}
 		zsf_free_bulk(u->pool, batch, b);
 	}
@@ -921,8 +901,7 @@ static void zsft_test_bad_class(struct zsft_unit *u)
 	struct zsf_test_loc loc;
 	struct zsft_obj o;
 	unsigned int cls;
-	u8 *mem;
-	size_t i;
+	void *mem;
 
 	if (!g->class_in_obj || (1UL << g->class_bits) <= g->nr_classes) {
 		zsft_point(true, "bad class: refused # SKIP no class field, or no out-of-range index fits it");
@@ -958,9 +937,8 @@ static void zsft_test_bad_class(struct zsft_unit *u)
 		memset(u->local, 0xa5, PAGE_SIZE);
 		mem = zsf_obj_read_begin(u->pool, o.handle, u->local);
 		zsf_obj_read_end(u->pool, o.handle, mem);
-		for (i = 0; mem == u->local && i < PAGE_SIZE && !mem[i]; i++)
-			;
-		zsft_check(&agg, mem == u->local && i == PAGE_SIZE,
+		zsft_check(&agg, mem == u->local &&
+				 !memchr_inv(mem, 0, PAGE_SIZE),
 			   "class %u: zsf_obj_read_begin did not return a zeroed local copy",
 			   cls);
 
@@ -1065,16 +1043,14 @@ int zsft_run_unit(void)
 	zsf_test_geometry(&u->geo);
 	u->max_objs = max(2 * u->geo.max_objs + 1 + (unsigned int)PAGE_SIZE,
 			  8192U);
-	u->buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
-	u->local = kmalloc(PAGE_SIZE, GFP_KERNEL);
-	u->guard = kmalloc(2 * PAGE_SIZE, GFP_KERNEL);
+	u->buf = kmalloc(3 * PAGE_SIZE, GFP_KERNEL);
 	u->cls = vcalloc(PAGE_SIZE + 1, sizeof(*u->cls));
 	u->objs = vcalloc(u->max_objs, sizeof(*u->objs));
 	u->locs = vcalloc(u->max_objs, sizeof(*u->locs));
 	u->idx = vcalloc(u->max_objs, sizeof(*u->idx));
-	if (!u->buf || !u->local || !u->guard || !u->cls || !u->objs || !u->locs ||
-	    !u->idx)
+	if (!u->buf || !u->cls || !u->objs || !u->locs || !u->idx)
 		goto out;
+	u->local = u->buf + PAGE_SIZE;
 
 	start = zsf_test_total_pages();
 	u->pool = zsf_create_pool("zsf_unit");
@@ -1116,8 +1092,6 @@ out:
 	vfree(u->locs);
 	vfree(u->objs);
 	vfree(u->cls);
-	kfree(u->guard);
-	kfree(u->local);
 	kfree(u->buf);
 	kfree(u);
 	return ret;

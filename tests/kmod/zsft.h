@@ -2,8 +2,9 @@
 /*
  * Internal interfaces of zsfast_test.ko.
  *
- * Results are a KTAP document of their own (see main.c), which the guest
- * scripts nest as a subtest (tests/guest/zsft_lib.sh):
+ * Results are a KTAP document of their own, kept in a buffer that the
+ * guest scripts nest as a subtest (tests/guest/zsft_lib.sh) from
+ * /sys/kernel/debug/zsfast_test/results:
  *
  *     ok <N> <description>
  *     not ok <N> <description>
