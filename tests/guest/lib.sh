@@ -32,6 +32,11 @@
 #   zsf_hog_end DIR               let it read every word back; 0 iff it
 #                                 found them intact, else its output as
 #                                 diagnostics
+#   zsf_point RC DESC [REASON...] a point DESC: ok iff RC (the status of
+#                                 the check just run, "$?") is 0, else
+#                                 failed with REASON; returns RC
+#   zsf_expect DESC GOT OP WANT   a point DESC: ok iff [ GOT OP WANT ]
+#                                 (OP: = != -eq -ne -lt -le -gt -ge)
 
 . "${ZT_DIR:-/zsf/tests}/ktap.sh"
 
@@ -60,6 +65,22 @@ zsf_cmdline() {
 
 zsf_splats() {
 	dmesg | grep -E -f "${ZT_DIR:-/zsf/tests}/splat.re" | head -n 10
+}
+
+zsf_point() {
+	_rc=$1
+	shift
+	if [ "$_rc" = 0 ]; then
+		ktap_ok "$1"
+	else
+		ktap_fail "$@"
+	fi
+	return "$_rc"
+}
+
+zsf_expect() {
+	test "$2" "$3" "$4" 2>/dev/null
+	zsf_point $? "$1" "got '$2', want $3 '$4'"
 }
 
 zsf_poll() {
