@@ -14,11 +14,8 @@ dbg_stress_verdict() {
 	sed 's/^/# /' "$W/stress.out"
 	head -n 20 "$W/stress.err" | sed 's/^/# /'
 	SUMMARY=$(tail -n 1 "$W/stress.out")
-	if [ "$2" -eq 0 ] && echo "$SUMMARY" | grep -q ' mismatches=0 '; then
-		ktap_ok "$1"
-	else
-		ktap_fail "$1" "stress exit status $2"
-	fi
+	[ "$2" -eq 0 ] && echo "$SUMMARY" | grep -q ' mismatches=0 '
+	zsf_point $? "$1" "stress exit status $2"
 }
 
 # dbg_param NAME DEFAULT: value of zsf.NAME= on the kernel command line.
@@ -72,37 +69,20 @@ dbg_vmstat() {
 # with "zsf" or "zramx" (see src/zsfast and src/zramx).
 dbg_teardown_checks() {
 	_dev=${1:-zramx0}
-	_s=$(zsf_splats)
-	if [ -z "$_s" ]; then
-		ktap_ok "no kernel report (KASAN, lockdep, DEBUG_VM, list, WARN) in dmesg"
-	else
-		ktap_fail "no kernel report (KASAN, lockdep, DEBUG_VM, list, WARN) in dmesg" "$_s"
-	fi
+	zsf_expect "no kernel report (KASAN, lockdep, DEBUG_VM, list, WARN) in dmesg" \
+		"$(zsf_splats)" = ""
 	ktap_check "swapoff /dev/$_dev" swapoff "/dev/$_dev"
 	ktap_check "reset $_dev" sh -c "echo 1 > /sys/block/$_dev/reset"
-	_p=$(zsf_pages)
-	if [ "$_p" = 0 ]; then
-		ktap_ok "zsfast pages: 0 after swapoff and reset"
-	else
-		ktap_fail "zsfast pages: 0 after swapoff and reset" \
-			"pages: '${_p:-missing}'"
-	fi
+	zsf_expect "zsfast pages: 0 after swapoff and reset" "$(zsf_pages)" = 0
 	# Positive control: the pattern must see our caches while loaded,
 	# or the check after rmmod proves nothing.  (Boot with slab_nomerge,
 	# as the debug lane does, so that no cache hides behind an alias.)
 	_caches=$(grep -E '^(zsf|zramx)' /proc/slabinfo | awk '{ print $1 }' | tr '\n' ' ')
-	if [ -n "$_caches" ]; then
-		ktap_ok "our slab caches listed while loaded: $_caches"
-	else
-		ktap_fail "our slab caches listed while loaded" \
-			"no /proc/slabinfo line starts with zsf or zramx"
-	fi
+	[ -n "$_caches" ]
+	zsf_point $? "our slab caches listed while loaded: $_caches" \
+		"no /proc/slabinfo line starts with zsf or zramx"
 	ktap_check "rmmod zramx" rmmod zramx
 	ktap_check "rmmod zsfast" rmmod zsfast
-	_left=$(grep -E '^(zsf|zramx)' /proc/slabinfo | head -n 5)
-	if [ -z "$_left" ]; then
-		ktap_ok "no zsfast/zramx slab cache left after rmmod"
-	else
-		ktap_fail "no zsfast/zramx slab cache left after rmmod" "$_left"
-	fi
+	zsf_expect "no zsfast/zramx slab cache left after rmmod" \
+		"$(grep -E '^(zsf|zramx)' /proc/slabinfo | head -n 5)" = ""
 }

@@ -24,9 +24,12 @@ ZSYS=/sys/block/${ZDRV}0
 ZCTL=/sys/class/${ZDRV}-control
 ZSF_DEBUG=/sys/kernel/debug/zsfast
 
-# Names of the mm_stat fields, in order.
+# Names of the fields of mm_stat, io_stat and debug_stat's line 2, in
+# order (Documentation/zramx.rst).
 ZX_MM_FIELDS="orig_data_size compr_data_size mem_used_total mem_limit \
 mem_used_max same_pages pages_compacted huge_pages huge_pages_since"
+ZX_IO_FIELDS="failed_reads failed_writes invalid_io notify_free"
+ZX_DSTAT_FIELDS="writestall miss_free gathers gathered gather_taken nomem_writes"
 
 zx_is_zramx() {
 	[ "$ZDRV" = zramx ]
@@ -87,48 +90,44 @@ zx_algo_selected() {
 	tr ' ' '\n' < "${1:-$ZSYS}/comp_algorithm" | sed -n 's/^\[\(.*\)\]$/\1/p'
 }
 
-# mm_stat field by name, of device dir $2 (default $ZSYS).
-zx_mm() {
-	# shellcheck disable=SC2046
-	set -- "$1" $(cat "${2:-$ZSYS}/mm_stat")
+# _zx_field NAME FIELDS VALUES...: the value of field NAME, of the names
+# FIELDS.
+_zx_field() {
 	_name=$1
-	shift
-	for _f in $ZX_MM_FIELDS; do
+	_fields=$2
+	shift 2
+	for _f in $_fields; do
 		if [ "$_f" = "$_name" ]; then
 			echo "$1"
 			return 0
 		fi
-		shift
+		[ $# -gt 0 ] && shift
 	done
-	echo "zx_mm: no field $_name" >&2
+	echo "no field $_name in: $_fields" >&2
 	return 1
 }
 
-# debug_stat field (line 2) by name: writestall miss_free gathers gathered
-# gather_taken nomem_writes (Documentation/zramx.rst).
+# zx_mm, zx_io, zx_dstat NAME [SYSDIR]: field NAME of mm_stat, io_stat,
+# debug_stat's line 2 of device dir SYSDIR (default $ZSYS).
+# shellcheck disable=SC2046 # the values split into words on purpose
+zx_mm() {
+	_zx_field "$1" "$ZX_MM_FIELDS" $(cat "${2:-$ZSYS}/mm_stat")
+}
+# shellcheck disable=SC2046
+zx_io() {
+	_zx_field "$1" "$ZX_IO_FIELDS" $(cat "${2:-$ZSYS}/io_stat")
+}
+# (Stock zram has only writestall and miss_free: the others read 0.)
+# shellcheck disable=SC2046
 zx_dstat() {
-	case $1 in
-	writestall) _n=1 ;;
-	miss_free) _n=2 ;;
-	gathers) _n=3 ;;
-	gathered) _n=4 ;;
-	gather_taken) _n=5 ;;
-	nomem_writes) _n=6 ;;
-	*) echo "zx_dstat: no field $1" >&2; return 1 ;;
-	esac
-	sed -n 2p "${2:-$ZSYS}/debug_stat" | awk -v n=$_n '{ print $n + 0 }'
+	_zx_field "$1" "$ZX_DSTAT_FIELDS" $(sed -n 2p "${2:-$ZSYS}/debug_stat") 0 0 0 0 0 0
 }
 
-# io_stat field by name: failed_reads failed_writes invalid_io notify_free
-zx_io() {
-	# shellcheck disable=SC2046
-	set -- "$1" $(cat "${2:-$ZSYS}/io_stat")
-	case $1 in
-	failed_reads) echo "$2" ;;
-	failed_writes) echo "$3" ;;
-	invalid_io) echo "$4" ;;
-	notify_free) echo "$5" ;;
-	*) echo "zx_io: no field $1" >&2; return 1 ;;
+# zx_lz4 [SYSDIR]: "lz4" if the device offers it, else nothing (which
+# zx_setup takes as the device's default).
+zx_lz4() {
+	case " $(zx_algos "$1") " in
+	*" lz4 "*) echo lz4 ;;
 	esac
 }
 
@@ -172,11 +171,8 @@ zx_expect_errno() {
 # zx_expect_write DESC VALUE FILE: a point, ok iff writing VALUE to FILE
 # succeeds.
 zx_expect_write() {
-	if _e=$( (echo "$2" > "$3") 2>&1); then
-		ktap_ok "$1"
-	else
-		ktap_fail "$1" "echo '$2' > ${3##*/}: $_e"
-	fi
+	_e=$( (echo "$2" > "$3") 2>&1)
+	zsf_point $? "$1" "echo '$2' > ${3##*/}: $_e"
 }
 
 # The post-processing tests' layout of an 8 MiB device, in 4 KiB blocks
@@ -212,24 +208,19 @@ zx_swapcheck_beside() {
 		ZX_RUNS=$((ZX_RUNS + 1))
 		sleep 0.2
 	done
-	if wait $_pid; then
-		ktap_ok "swapcheck with $1 beside it: every page intact"
-	else
-		sed 's/^/# /' $_log | tail -n 30
-		ktap_fail "swapcheck with $1 beside it: every page intact"
-	fi
+	wait $_pid
+	zsf_point $? "swapcheck with $1 beside it: every page intact" \
+		"$(tail -n 30 $_log)"
 	grep -v MISMATCH $_log | sed 's/^/# /' | tail -n 4
 }
 
 # zx_expect_pool_empty: a point, ok iff zsfast holds no page (after the
 # last device's reset); skipped on stock zram.
 zx_expect_pool_empty() {
-	if ! zx_is_zramx; then
-		ktap_skip "nothing left in zsfast" "$ZDRV is not zramx"
-	elif [ "$(zsf_pages)" = 0 ]; then
-		ktap_ok "nothing left in zsfast after reset"
+	if zx_is_zramx; then
+		zsf_expect "nothing left in zsfast after reset" "$(zsf_pages)" = 0
 	else
-		ktap_fail "nothing left in zsfast after reset" "pages: $(zsf_pages)"
+		ktap_skip "nothing left in zsfast" "$ZDRV is not zramx"
 	fi
 }
 

@@ -13,11 +13,8 @@ ZSFT_RESULTS=/sys/kernel/debug/zsfast_test/results
 zsft_report() {
 	ktap_nest "zsfast_test run=$1" "$ZSFT_RESULTS"
 	_done=$(sed -n "s/^# zsfast_test run=$1 done: //p" "$ZSFT_RESULTS")
-	if [ -n "$_done" ]; then
-		ktap_ok "$1 run completed ($_done)"
-	else
-		ktap_fail "$1 run completed" "no done line in $ZSFT_RESULTS"
-	fi
+	[ -n "$_done" ]
+	zsf_point $? "$1 run completed ($_done)" "no done line in $ZSFT_RESULTS"
 }
 
 # zsft_run ARGS...: insmod zsfast_test.ko ARGS (and seed=$ZSFT_SEED when
@@ -49,25 +46,17 @@ zsft_begin() {
 # many pages as zsfast's page total since zsft_begin.
 zsft_nr_zspages_follow() {
 	_want=$(($(zsf_pages) - pages0))
-	_got=$(($(zsf_nr_zspages) - nrzs0))
-	if [ "$_got" = "$_want" ]; then
-		ktap_ok "${1}nr_zspages follows zsfast's pages ($_want)"
-	else
-		ktap_fail "${1}nr_zspages follows zsfast's pages" \
-			"nr_zspages moved by $_got, zsfast's pages by $_want"
-	fi
+	zsf_expect "${1}nr_zspages follows zsfast's pages ($_want)" \
+		$(($(zsf_nr_zspages) - nrzs0)) = "$_want"
 }
 
 # zsft_pages_back [PREFIX]: zsfast's page total is back to $pages0, and
 # nr_zspages with it.
 zsft_pages_back() {
 	pages1=$(zsf_pages)
-	if [ -n "$pages0" ] && [ "$pages0" = "$pages1" ]; then
-		ktap_ok "${1}zsfast/stats pages back to $pages0"
-	else
-		ktap_fail "${1}zsfast/stats pages back to its value before the run" \
-			"pages: '$pages0' before, '$pages1' after"
-	fi
+	[ -n "$pages0" ] && [ "$pages0" = "$pages1" ]
+	zsf_point $? "${1}zsfast/stats pages back to $pages0" \
+		"pages: '$pages0' before, '$pages1' after"
 	zsft_nr_zspages_follow "$1"
 }
 
