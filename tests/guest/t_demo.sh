@@ -29,12 +29,8 @@ else
 fi
 lsmod | grep -E '^(zramx|zsfast) ' | sed 's/^/loaded: /' | show
 step "mkswap $dev && swapon $dev"
-if mkswap "$dev" > /dev/null && swapon "$dev"; then
-	ktap_ok "mkswap and swapon $dev"
-else
-	ktap_fail "mkswap and swapon $dev"
-	exit 1
-fi
+mkswap "$dev" > /dev/null && swapon "$dev"
+zsf_point $? "mkswap and swapon $dev" || exit 1
 
 # The workload: memhog fills MB MiB with a 2:1-compressible pattern,
 # pages it all out, waits while we look, then checks every word.
@@ -49,13 +45,8 @@ if zsf_hog_start /tmp/hold "$MB" 6000; then
 	step "cat /proc/swaps"
 	show < /proc/swaps
 fi
-if zsf_hog_end /tmp/hold > /dev/null; then
-	t1=$(cut -d' ' -f1 /proc/uptime)
-	ktap_ok "memhog: $MB MiB out to $dev and back, every word intact ($(echo "$t0 $t1" | awk '{ printf "%.1f", $2 - $1 }') s)"
-else
-	show < /tmp/hold.log
-	ktap_fail "memhog: $MB MiB out to $dev and back, every word intact"
-fi
+zsf_hog_end /tmp/hold > /dev/null || { show < /tmp/hold.log; false; }
+zsf_point $? "memhog: $MB MiB out to $dev and back, every word intact ($(echo "$t0 $(cut -d' ' -f1 /proc/uptime)" | awk '{ printf "%.1f", $2 - $1 }') s)"
 swapoff "$dev"
 zramxctl --reset "$dev"
 
@@ -97,15 +88,9 @@ END {
 }' /tmp/times | sort
 nz=$(grep -c '^zram0 ' /tmp/times)
 nx=$(grep -c '^zramx0 ' /tmp/times)
-if [ "$nz" = "$ROUNDS" ] && [ "$nx" = "$ROUNDS" ]; then
-	ktap_ok "release timed $ROUNDS times on zram0 and on zramx0"
-else
-	ktap_fail "release timed $ROUNDS times on zram0 and on zramx0" "$nz and $nx runs"
-fi
+[ "$nz" = "$ROUNDS" ] && [ "$nx" = "$ROUNDS" ]
+zsf_point $? "release timed $ROUNDS times on zram0 and on zramx0" "$nz and $nx runs"
 step "zramxctl --reset $dev; rmmod zramx zsfast"
 zramxctl --reset "$dev" && echo 1 > /sys/block/zram0/reset
-if rmmod zramx && rmmod zsfast; then
-	ktap_ok "reset and rmmod zramx zsfast"
-else
-	ktap_fail "reset and rmmod zramx zsfast"
-fi
+rmmod zramx && rmmod zsfast
+zsf_point $? "reset and rmmod zramx zsfast"

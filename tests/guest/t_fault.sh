@@ -132,15 +132,8 @@ fr0=$(zx_io failed_reads)
 nomem0=$(zx_dstat nomem_writes)
 out0=$(dbg_vmstat pswpout)
 
-ok=1
-for f in failslab fail_page_alloc; do
-	inject_setup $f "$rate" || ok=0
-done
-if [ $ok = 1 ]; then
-	ktap_ok "failslab and fail_page_alloc armed at ${rate}%"
-else
-	ktap_fail "failslab and fail_page_alloc armed at ${rate}%"
-fi
+inject_setup failslab "$rate" && inject_setup fail_page_alloc "$rate"
+zsf_point $? "failslab and fail_page_alloc armed at ${rate}%"
 
 mem_kb=$(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)
 mib=$((mem_kb / 1024 / 4 / 3))
@@ -158,11 +151,7 @@ ioerr=$(echo "$SUMMARY" | sed -n 's/.* ioerrors=\([0-9]*\).*/\1/p')
 ktap_diag "swap-in I/O errors seen as SIGBUS: ${ioerr:-?} (counted apart from mismatches)"
 
 ktap_diag "injected failures: failslab $n_slab, fail_page_alloc $n_page"
-if [ $((n_slab + n_page)) -gt 0 ]; then
-	ktap_ok "allocation failures were injected into our modules"
-else
-	ktap_fail "allocation failures were injected into our modules"
-fi
+zsf_expect "allocation failures were injected into our modules" $((n_slab + n_page)) -gt 0
 
 fw=$(($(zx_io failed_writes) - fw0))
 fr=$(($(zx_io failed_reads) - fr0))
@@ -171,11 +160,7 @@ out=$(($(dbg_vmstat pswpout) - out0))
 kerr=$(dmesg | grep -c 'Write-error on swap-')
 ktap_diag "pswpout +$out; zramx0 failed_writes +$fw (nomem_writes +$nomem), failed_reads +$fr; kernel write-error lines: $kerr"
 ktap_diag "zramx0 debug_stat: $(tr "\\n" " " < /sys/block/zramx0/debug_stat 2>/dev/null)"
-if [ "$out" -gt 1000 ]; then
-	ktap_ok "swap traffic went through zramx0 during injection"
-else
-	ktap_fail "swap traffic went through zramx0 during injection" "pswpout +$out"
-fi
+zsf_expect "swap traffic went through zramx0 during injection" "$out" -gt 1000
 if [ "$fw" -gt 0 ] && [ "$kerr" -gt 0 ]; then
 	ktap_ok "failed writes surfaced as I/O errors (zramx $fw, swap layer saw them)"
 elif [ "$fw" -eq 0 ]; then
@@ -187,11 +172,6 @@ fi
 
 # Swap writes whole pages, so a write can fail here only where
 # zsf_malloc() found no memory: anything else is a wrong error path.
-if [ "$fw" -eq "$nomem" ]; then
-	ktap_ok "every failed write was one refused for want of memory ($fw)"
-else
-	ktap_fail "every failed write was one refused for want of memory" \
-		"failed_writes +$fw, nomem_writes +$nomem"
-fi
+zsf_expect "every failed write was one refused for want of memory ($fw)" "$fw" -eq "$nomem"
 
 dbg_teardown_checks zramx0

@@ -158,26 +158,16 @@ out=$(($(dbg_vmstat pswpout) - out0))
 in=$(($(dbg_vmstat pswpin) - in0))
 ktap_diag "pswpout +$out, pswpin +$in; zramx0 io_stat: $(cat /sys/block/zramx0/io_stat)"
 ktap_diag "zramx0 mm_stat: $(cat /sys/block/zramx0/mm_stat)"
-if [ "$out" -gt 1000 ] && [ "$in" -gt 1000 ]; then
-	ktap_ok "swap traffic went through zramx0"
-else
-	ktap_fail "swap traffic went through zramx0" "pswpout +$out pswpin +$in"
-fi
+[ "$out" -gt 1000 ] && [ "$in" -gt 1000 ]
+zsf_point $? "swap traffic went through zramx0" "pswpout +$out pswpin +$in"
 
 for l in compact sysc hotplug hotadd; do
 	n=$(wc -l < "$W/$l.ok")
 	e=$(wc -l < "$W/$l.err")
-	if [ "$n" -gt 0 ] && [ "$e" -eq 0 ]; then
-		ktap_ok "concurrent $l: $n rounds, no failure"
-	else
-		sort "$W/$l.err" | uniq -c | head -n 5 | sed 's/^/# /'
-		ktap_fail "concurrent $l: $n rounds, no failure" "$e failure(s)"
-	fi
+	[ "$n" -gt 0 ] && [ "$e" -eq 0 ]
+	zsf_point $? "concurrent $l: $n rounds, no failure" \
+		"$(sort "$W/$l.err" | uniq -c | head -n 5)" "$e failure(s)"
 done
-if [ "$(cat /sys/devices/system/cpu/cpu1/online)" = 1 ]; then
-	ktap_ok "cpu1 is back online"
-else
-	ktap_fail "cpu1 is back online"
-fi
+zsf_expect "cpu1 is back online" "$(cat /sys/devices/system/cpu/cpu1/online)" = 1
 
 dbg_teardown_checks zramx0

@@ -27,24 +27,6 @@ NP=2560		# pages written in total
 MIX_SAME=$((1024 / 8 * 2))
 MIX_RANDOM=$((1024 / 8))
 
-# zx_expect DESC ACTUAL OP WANT: a point comparing two numbers.
-zx_expect() {
-	_r=1
-	case $3 in
-	=) [ "$2" = "$4" ] && _r=0 ;;
-	-eq) [ "$2" -eq "$4" ] 2>/dev/null && _r=0 ;;
-	-ge) [ "$2" -ge "$4" ] 2>/dev/null && _r=0 ;;
-	-le) [ "$2" -le "$4" ] 2>/dev/null && _r=0 ;;
-	-lt) [ "$2" -lt "$4" ] 2>/dev/null && _r=0 ;;
-	-gt) [ "$2" -gt "$4" ] 2>/dev/null && _r=0 ;;
-	esac
-	if [ $_r = 0 ]; then
-		ktap_ok "$1"
-	else
-		ktap_fail "$1" "got $2, want $3 $4"
-	fi
-}
-
 n=0
 for algo in $(zx_algos); do
 	n=$((n + 1))
@@ -57,7 +39,7 @@ for algo in $(zx_algos); do
 	fi
 	zsp0=$(zsf_nr_zspages)
 	sel=$(zx_algo_selected)
-	zx_expect "$a algorithm selected" "$sel" = "$algo"
+	zsf_expect "$a algorithm selected" "$sel" = "$algo"
 
 	ktap_check "$a fresh device reads zeros" \
 		blkio verify $ZDEV 0 4096 zero 0
@@ -68,25 +50,22 @@ for algo in $(zx_algos); do
 	blkio write $ZDEV $S0 256 same $((s + 3)) >/dev/null || ok=0
 	blkio write $ZDEV $Z0 256 zero 0 >/dev/null || ok=0
 	blkio write $ZDEV $M0 1024 mixed $((s + 4)) >/dev/null || ok=0
-	if [ $ok = 1 ]; then
-		ktap_ok "$a O_DIRECT writes"
-	else
-		ktap_fail "$a O_DIRECT writes"
-	fi
+	[ $ok = 1 ]
+	zsf_point $? "$a O_DIRECT writes"
 	zx_diag_mm
 
-	zx_expect "$a orig_data_size counts every page" \
+	zsf_expect "$a orig_data_size counts every page" \
 		"$(zx_mm orig_data_size)" -eq $((NP * 4096))
-	zx_expect "$a same_pages counts same-filled and zero pages" \
+	zsf_expect "$a same_pages counts same-filled and zero pages" \
 		"$(zx_mm same_pages)" -eq $((256 + 256 + MIX_SAME))
-	zx_expect "$a huge_pages counts incompressible pages" \
+	zsf_expect "$a huge_pages counts incompressible pages" \
 		"$(zx_mm huge_pages)" -ge $((512 + MIX_RANDOM))
-	zx_expect "$a huge_pages not more than the non-compressible pages" \
+	zsf_expect "$a huge_pages not more than the non-compressible pages" \
 		"$(zx_mm huge_pages)" -le $((512 + MIX_RANDOM * 2))
-	zx_expect "$a compr_data_size below orig_data_size" \
+	zsf_expect "$a compr_data_size below orig_data_size" \
 		"$(zx_mm compr_data_size)" -lt "$(zx_mm orig_data_size)"
-	zx_expect "$a mem_used_total nonzero" "$(zx_mm mem_used_total)" -gt 0
-	zx_expect "$a nr_zspages in /proc/vmstat counts the pool's pages" \
+	zsf_expect "$a mem_used_total nonzero" "$(zx_mm mem_used_total)" -gt 0
+	zsf_expect "$a nr_zspages in /proc/vmstat counts the pool's pages" \
 		$(($(zsf_nr_zspages) - zsp0)) \
 		-eq $(($(zx_mm mem_used_total) / ZT_PAGE_SIZE))
 
@@ -97,11 +76,8 @@ for algo in $(zx_algos); do
 	blkio verify $ZDEV $Z0 256 zero 0 >&2 || ok=0
 	blkio verify $ZDEV $M0 1024 mixed $((s + 4)) >&2 || ok=0
 	blkio verify $ZDEV $NP $((4096 - NP)) zero 0 >&2 || ok=0
-	if [ $ok = 1 ]; then
-		ktap_ok "$a O_DIRECT read back of every pattern"
-	else
-		ktap_fail "$a O_DIRECT read back of every pattern"
-	fi
+	[ $ok = 1 ]
+	zsf_point $? "$a O_DIRECT read back of every pattern"
 
 	# Partial overwrites: random over part of the random region, text
 	# over part of the zero region (same -> compressed), zero over part
@@ -121,14 +97,11 @@ for algo in $(zx_algos); do
 	blkio verify $ZDEV $T0 200 text $((s + 2)) >&2 || ok=0
 	blkio verify $ZDEV $((T0 + 200)) 8 zero 0 >&2 || ok=0
 	blkio verify $ZDEV $((T0 + 208)) 304 text $((s + 2)) >&2 || ok=0
-	if [ $ok = 1 ]; then
-		ktap_ok "$a partial O_DIRECT overwrites read back"
-	else
-		ktap_fail "$a partial O_DIRECT overwrites read back"
-	fi
-	zx_expect "$a same_pages follows overwrites (-20 +8)" \
+	[ $ok = 1 ]
+	zsf_point $? "$a partial O_DIRECT overwrites read back"
+	zsf_expect "$a same_pages follows overwrites (-20 +8)" \
 		"$(zx_mm same_pages)" -eq $((same0 - 20 + 8))
-	zx_expect "$a orig_data_size unchanged by overwrites" \
+	zsf_expect "$a orig_data_size unchanged by overwrites" \
 		"$(zx_mm orig_data_size)" -eq $((NP * 4096))
 
 	# Buffered sub-page writes + fsync: read-modify-write of text pages
@@ -138,7 +111,7 @@ for algo in $(zx_algos); do
 		blkio rmw $ZDEV $((T0 + 300)) 64 text $((s + 2)) $((s + 21))
 	ktap_check "$a buffered sub-page RMW on same-filled pages" \
 		blkio rmw $ZDEV $S0 16 same $((s + 3)) $((s + 22))
-	zx_expect "$a same_pages drops by the 16 patched pages" \
+	zsf_expect "$a same_pages drops by the 16 patched pages" \
 		"$(zx_mm same_pages)" -eq $((same0 - 16))
 	ktap_check "$a pages next to the RMW ones intact" \
 		blkio verify $ZDEV $((S0 + 16)) 240 same $((s + 3))
@@ -151,22 +124,18 @@ for algo in $(zx_algos); do
 		blkio verify $ZDEV $R0 512 zero 0
 	ktap_check "$a pages after the discarded range intact" \
 		blkio verify $ZDEV $M0 1024 mixed $((s + 4))
-	zx_expect "$a orig_data_size drops by the discarded pages" \
+	zsf_expect "$a orig_data_size drops by the discarded pages" \
 		"$(zx_mm orig_data_size)" -eq $((orig0 - 512 * 4096))
-	zx_expect "$a huge_pages drops by the discarded huge pages" \
+	zsf_expect "$a huge_pages drops by the discarded huge pages" \
 		"$(zx_mm huge_pages)" -le $((huge0 - 512))
 
 	ktap_check "$a I/O beyond the end fails, straddling I/O stops at it" \
 		blkio beyond $ZDEV
 
 	# Reset frees everything.
-	if zx_fresh && zx_mm_empty; then
-		ktap_ok "$a reset empties mm_stat"
-	else
-		zx_diag_mm
-		ktap_fail "$a reset empties mm_stat"
-	fi
-	zx_expect "$a reset gives nr_zspages back" "$(zsf_nr_zspages)" -eq "$zsp0"
+	zx_fresh && zx_mm_empty
+	zsf_point $? "$a reset empties mm_stat" "mm_stat: $(cat $ZSYS/mm_stat)"
+	zsf_expect "$a reset gives nr_zspages back" "$(zsf_nr_zspages)" -eq "$zsp0"
 done
 
 if [ $n -eq 0 ]; then

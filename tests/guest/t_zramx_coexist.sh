@@ -36,37 +36,22 @@ fi
 mem_kb=$(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)
 for d in $A $B; do
 	s=/sys/block/$d
-	algo=
-	for x in $(tr -d '[]' < $s/comp_algorithm); do
-		[ "$x" = lz4 ] && algo=lz4
-	done
-	if zx_setup "$algo" "$((mem_kb * 3))K" $s &&
-		mkswap /dev/$d >/dev/null 2>&1 && swapprio /dev/$d 5; then
-		ktap_ok "$d swapped on, priority 5"
-	else
-		ktap_fail "$d swapped on, priority 5"
-		exit 1
-	fi
+	zx_setup "$(zx_lz4 $s)" "$((mem_kb * 3))K" $s &&
+		mkswap /dev/$d >/dev/null 2>&1 && swapprio /dev/$d 5
+	zsf_point $? "$d swapped on, priority 5" || exit 1
 	zx_set 0 $s/mem_used_max
 done
 sed 's/^/# /' /proc/swaps
 np=$(grep -c '^/dev/' /proc/swaps)
 n5=$(awk 'NR > 1 && $5 == 5' /proc/swaps | wc -l)
-if [ "$np" = 2 ] && [ "$n5" = 2 ]; then
-	ktap_ok "both in /proc/swaps with equal priority"
-else
-	ktap_fail "both in /proc/swaps with equal priority"
-fi
+[ "$np" = 2 ] && [ "$n5" = 2 ]
+zsf_point $? "both in /proc/swaps with equal priority"
 
 nfA=$(zx_io notify_free /sys/block/$A)
 nfB=$(zx_io notify_free /sys/block/$B)
 log=/tmp/zx_coexist.log
-if swapcheck -p 3 -f 1.5 -A "${ZX_SWAP_AVAIL_MB:-400}" > $log 2>&1; then
-	ktap_ok "swapcheck through both: every page intact"
-else
-	sed 's/^/# /' $log | tail -n 30
-	ktap_fail "swapcheck through both: every page intact"
-fi
+swapcheck -p 3 -f 1.5 -A "${ZX_SWAP_AVAIL_MB:-400}" > $log 2>&1
+zsf_point $? "swapcheck through both: every page intact" "$(tail -n 30 $log)"
 grep -v MISMATCH $log | sed 's/^/# /' | tail -n 6
 
 for d in $A $B; do
@@ -74,28 +59,17 @@ for d in $A $B; do
 	ktap_diag "$d mm_stat: $(cat $s/mm_stat); io_stat: $(cat $s/io_stat)"
 	nf0=$nfB
 	[ $d = $A ] && nf0=$nfA
-	if [ "$(zx_mm mem_used_max $s)" -gt 1048576 ] &&
-		[ "$(zx_io notify_free $s)" -gt "$nf0" ]; then
-		ktap_ok "$d carried traffic (mem_used_max, notify_free)"
-	else
-		ktap_fail "$d carried traffic (mem_used_max, notify_free)"
-	fi
-	if [ "$(zx_io failed_reads $s)" = 0 ] &&
-		[ "$(zx_io failed_writes $s)" = 0 ]; then
-		ktap_ok "$d: no failed reads or writes"
-	else
-		ktap_fail "$d: no failed reads or writes"
-	fi
+	[ "$(zx_mm mem_used_max $s)" -gt 1048576 ] &&
+		[ "$(zx_io notify_free $s)" -gt "$nf0" ]
+	zsf_point $? "$d carried traffic (mem_used_max, notify_free)"
+	zsf_expect "$d: no failed reads or writes" \
+		"$(zx_io failed_reads $s)/$(zx_io failed_writes $s)" = 0/0
 done
 
 for d in $A $B; do
 	s=/sys/block/$d
-	if swapoff /dev/$d && zx_field_is orig_data_size 4096 $s; then
-		ktap_ok "$d: swapoff leaves only the swap header"
-	else
-		ktap_fail "$d: swapoff leaves only the swap header" \
-			"$(cat $s/mm_stat)"
-	fi
+	swapoff /dev/$d && zx_field_is orig_data_size 4096 $s
+	zsf_point $? "$d: swapoff leaves only the swap header" "$(cat $s/mm_stat)"
 	ktap_check "$d: reset" zx_fresh $s /dev/$d
 done
 
@@ -113,19 +87,12 @@ hA=$(zx_mm huge_pages /sys/block/$A)
 hB=$(zx_mm huge_pages /sys/block/$B)
 mA=$(zx_mm mem_used_total /sys/block/$A)
 mB=$(zx_mm mem_used_total /sys/block/$B)
-if [ "$hA" -gt 0 ] && [ "$hA" = "$hB" ]; then
-	ktap_ok "same data: $A and $B store the same $hA of $NG pages whole"
-else
-	ktap_fail "same data: $A and $B store the same pages whole" \
-		"huge_pages $hA and $hB"
-fi
-if [ "$mA" -gt 0 ] && [ $((mB * 100)) -ge $((mA * 99)) ] &&
-	[ $((mB * 100)) -le $((mA * 101)) ]; then
-	ktap_ok "same data: $A and $B use the same memory within 1% ($mA and $mB bytes)"
-else
-	ktap_fail "same data: $A and $B use the same memory within 1%" \
-		"mem_used_total $mA and $mB"
-fi
+[ "$hA" -gt 0 ] && [ "$hA" = "$hB" ]
+zsf_point $? "same data: $A and $B store the same $hA of $NG pages whole" \
+	"huge_pages $hA and $hB"
+[ "$mA" -gt 0 ] && [ $((mB * 100)) -ge $((mA * 99)) ] &&
+	[ $((mB * 100)) -le $((mA * 101)) ]
+zsf_point $? "same data: $A and $B use the same memory within 1% ($mA and $mB bytes)"
 for d in $A $B; do
 	ktap_check "$d: every graded page reads back" \
 		blkio verify /dev/$d 0 $NG graded 11

@@ -64,100 +64,76 @@ hold() {
 	pollhold -s "${2:-8}" -c 0 > "$_log" 2>&1 &
 	_pid=$!
 	holders="$holders $_pid"
-	if zsf_poll 1200 asleep "$_pid" "$_log"; then
-		ktap_ok "$1: the task faulted its array back in and sleeps in ppoll()"
-		return 0
-	fi
-	sed 's/^/# /' "$_log"
-	ktap_fail "$1: the task faulted its array back in and sleeps in ppoll()" \
+	zsf_poll 1200 asleep "$_pid" "$_log"
+	zsf_point $? "$1: the task faulted its array back in and sleeps in ppoll()" \
+		"$(cat "$_log")" \
 		"$(grep -E '^(State|VmSwap)' /proc/"$_pid"/status 2>/dev/null | tr '\n' ' ') wchan $(cat /proc/"$_pid"/wchan 2>/dev/null)"
-	return 1
+}
+
+# dstat: debug_stat's counters, for a diagnostic.
+dstat() {
+	echo "debug_stat: $(sed -n 2p $ZSYS/debug_stat)"
+}
+
+# swapon_again DESC: swap on $ZDEV (lz4, 256M), or a failed point DESC
+# and the end of the script.
+swapon_again() {
+	zx_swapon lz4 256M && return 0
+	ktap_fail "$1"
+	exit 1
 }
 
 # --- A: the device frees what the task left pending ----------------------
-if ! zx_swapon lz4 256M; then
-	ktap_fail "swapon $ZDEV"
-	exit 1
-fi
+swapon_again "swapon $ZDEV"
 idle=$(zsf_pages)
 g0=$(zx_dstat gathers)
 t0=$(zx_dstat gather_taken)
 hold "timeout" 48 || exit 1
 g1=$(zx_dstat gathers)
-if [ "$g1" -gt "$g0" ]; then
-	ktap_ok "timeout: the sleeping task released slots into batches ($((g1 - g0)))"
-else
-	ktap_fail "timeout: the sleeping task released slots into batches" \
-		"debug_stat: $(sed -n 2p $ZSYS/debug_stat)"
-fi
+[ "$g1" -gt "$g0" ]
+zsf_point $? "timeout: the sleeping task released slots into batches ($((g1 - g0)))" "$(dstat)"
 taken_grew() {
 	[ "$(zx_dstat gather_taken)" -gt "$t0" ]
 }
-if zsf_poll 20 taken_grew; then
-	ktap_ok "timeout: the device freed them within 2 s ($(($(zx_dstat gather_taken) - t0)) objects), gather_timeout_ms $(cat $PARAM/gather_timeout_ms)"
-else
-	ktap_fail "timeout: the device freed them within 2 s" \
-		"debug_stat: $(sed -n 2p $ZSYS/debug_stat)"
-fi
+zsf_poll 20 taken_grew
+zsf_point $? "timeout: the device freed them within 2 s ($(($(zx_dstat gather_taken) - t0)) objects), gather_timeout_ms $(cat $PARAM/gather_timeout_ms)" \
+	"$(dstat)"
 zx_drain_swap_slots || ktap_diag "cannot drain the swap slot caches"
 pages_idle() {
 	[ "$(zsf_pages)" = "$idle" ]
 }
-if zsf_poll 20 pages_idle; then
-	ktap_ok "timeout: zsfast pages back to idle ($idle) while the task sleeps"
-else
-	zx_diag_leftover
-	ktap_fail "timeout: zsfast pages back to idle ($idle) while the task sleeps" \
-		"zsfast pages $(zsf_pages)"
-fi
+zsf_poll 20 pages_idle || { zx_diag_leftover; false; }
+zsf_point $? "timeout: zsfast pages back to idle ($idle) while the task sleeps" \
+	"zsfast pages $(zsf_pages)"
 
 # --- B: a long timeout; gather_batches; swapoff; mem_limit ---------------
 echo 600000 > $PARAM/gather_timeout_ms
 echo 3 > $PARAM/gather_batches
-if ! swapoff $ZDEV || ! zx_swapon lz4 256M; then
-	ktap_fail "pending: swapon $ZDEV again"
-	exit 1
-fi
+swapoff $ZDEV
+swapon_again "pending: swapon $ZDEV again"
 g0=$(zx_dstat gathers)
 t0=$(zx_dstat gather_taken)
 hold "pending" || exit 1
 g1=$(zx_dstat gathers)
-if [ "$g1" -gt "$g0" ] && [ "$g1" -le $((g0 + 3)) ]; then
-	ktap_ok "pending: gather_batches=3 bounds the task's batches ($((g1 - g0)))"
-else
-	ktap_fail "pending: gather_batches=3 bounds the task's batches" \
-		"$((g1 - g0)) started"
-fi
+[ "$g1" -gt "$g0" ] && [ "$g1" -le $((g0 + 3)) ]
+zsf_point $? "pending: gather_batches=3 bounds the task's batches ($((g1 - g0)))"
 echo 128 > $PARAM/gather_batches
 t=$(now_ms)
-if swapoff $ZDEV; then
-	ktap_ok "pending: swapoff in $(($(now_ms) - t)) ms"
-else
-	ktap_fail "pending: swapoff"
-fi
+swapoff $ZDEV
+zsf_point $? "pending: swapoff in $(($(now_ms) - t)) ms"
 held=$(zx_mm mem_used_total)
-if [ "$held" -ge $((3 << 20)) ] && [ "$(zx_dstat gather_taken)" = "$t0" ]; then
-	ktap_ok "pending: batches hold $((held >> 10)) KiB for the sleeping task"
-else
-	ktap_fail "pending: batches hold at least 3 MiB for the sleeping task" \
-		"mem_used_total $held; debug_stat: $(sed -n 2p $ZSYS/debug_stat)"
-fi
+[ "$held" -ge $((3 << 20)) ] && [ "$(zx_dstat gather_taken)" = "$t0" ]
+zsf_point $? "pending: batches hold $((held >> 10)) KiB for the sleeping task" \
+	"want at least 3 MiB: mem_used_total $held; $(dstat)"
 # 2 MiB of random data fits under mem_limit only once the batches are
 # freed: without that, the first write fails.
 zx_set "$held" $ZSYS/mem_limit
-if blkio write $ZDEV 1 512 random 7 > /tmp/blkio.log 2>&1 &&
-	blkio verify $ZDEV 1 512 random 7 >> /tmp/blkio.log 2>&1; then
-	ktap_ok "pending: a write that would pass mem_limit frees the batches and succeeds"
-else
-	sed 's/^/# /' /tmp/blkio.log | tail -n 5
-	ktap_fail "pending: a write that would pass mem_limit frees the batches and succeeds" \
-		"mm_stat: $(cat $ZSYS/mm_stat); debug_stat: $(sed -n 2p $ZSYS/debug_stat)"
-fi
-if [ "$(zx_dstat gather_taken)" -gt "$t0" ]; then
-	ktap_ok "pending: the write freed $(($(zx_dstat gather_taken) - t0)) objects of the batches"
-else
-	ktap_fail "pending: the write freed objects of the batches"
-fi
+blkio write $ZDEV 1 512 random 7 > /tmp/blkio.log 2>&1 &&
+	blkio verify $ZDEV 1 512 random 7 >> /tmp/blkio.log 2>&1
+zsf_point $? "pending: a write that would pass mem_limit frees the batches and succeeds" \
+	"$(tail -n 5 /tmp/blkio.log)" "mm_stat: $(cat $ZSYS/mm_stat); $(dstat)"
+zsf_expect "pending: the write freed $(($(zx_dstat gather_taken) - t0)) objects of the batches" \
+	"$(zx_dstat gather_taken)" -gt "$t0"
 zx_set 0 $ZSYS/mem_limit
 
 # --- B2: memory pressure takes the batches ------------------------------
@@ -169,10 +145,7 @@ zx_set 0 $ZSYS/mem_limit
 # which runs every shrinker at the last priority, for a second task's
 # larger set.  The shrinker must take them either way.
 pressure() {
-	if ! zx_swapon lz4 256M; then
-		ktap_fail "pressure: swapon $ZDEV again"
-		exit 1
-	fi
+	swapon_again "pressure: swapon $ZDEV again"
 	hold "pressure, $1" "$2" || exit 1
 	swapoff $ZDEV
 	t0=$(zx_dstat gather_taken)
@@ -192,26 +165,25 @@ reclaim_1m() {
 	echo 1M > $CG/memory.reclaim
 	exec 3<&-
 }
+drop_slab() {
+	echo 2 > /proc/sys/vm/drop_caches
+}
+# pressure_point RC HOW: the point of the pressure run that returned RC.
+pressure_point() {
+	zsf_point "$1" "pressure: $2 a sleeping task's batches ($((held >> 10)) KiB, $((left >> 10)) KiB left)" \
+		"mem_used_total $held before, $left after; $(dstat)"
+}
 # Every kernel of the suite (5.19 on) has it in the root cgroup: a fail,
 # not a skip, so that the point cannot go quietly missing.
 if [ ! -e $CG/memory.reclaim ]; then
 	ktap_fail "pressure: reclaim's first pass takes a sleeping task's batches" \
 		"no memory.reclaim in the root cgroup: $(grep cgroup /proc/mounts | tr '\n' ' ')"
-elif pressure reclaim 8 reclaim_1m; then
-	ktap_ok "pressure: reclaim's first pass takes a sleeping task's batches ($((held >> 10)) KiB, $((left >> 10)) KiB left)"
 else
-	ktap_fail "pressure: reclaim's first pass takes a sleeping task's batches" \
-		"mem_used_total $held before, $left after; debug_stat: $(sed -n 2p $ZSYS/debug_stat)"
+	pressure reclaim 8 reclaim_1m
+	pressure_point $? "reclaim's first pass takes"
 fi
-drop_slab() {
-	echo 2 > /proc/sys/vm/drop_caches
-}
-if pressure drop_caches 48 drop_slab; then
-	ktap_ok "pressure: the shrinker frees a sleeping task's batches ($((held >> 10)) KiB, $((left >> 10)) KiB left)"
-else
-	ktap_fail "pressure: the shrinker frees a sleeping task's batches" \
-		"mem_used_total $held before, $left after; debug_stat: $(sed -n 2p $ZSYS/debug_stat)"
-fi
+pressure drop_caches 48 drop_slab
+pressure_point $? "the shrinker frees"
 
 # --- B3: swapoff with little memory to spare -----------------------------
 # swapoff brings every page back and releases its slot in one system
@@ -255,22 +227,16 @@ else
 	umount /tmp/zx-fill
 	kills=$(($(oom_kills) - k0))
 	started=$(($(zx_dstat gathers) - g0))
-	if [ $so = 0 ] && [ $kills = 0 ] && [ $started = 0 ] &&
-		zsf_hog_end /tmp/zx-hog; then
-		ktap_ok "swapoff: $mib MiB back with $spare MiB to spare, freed in place, data intact"
-	else
-		ktap_fail "swapoff: $mib MiB back with $spare MiB to spare, freed in place, data intact" \
-			"swapoff status $so, $kills OOM kills, $started batches started"
+	[ $so = 0 ] && [ $kills = 0 ] && [ $started = 0 ] && zsf_hog_end /tmp/zx-hog
+	zsf_point $? "swapoff: $mib MiB back with $spare MiB to spare, freed in place, data intact" \
+		"swapoff status $so, $kills OOM kills, $started batches started" || {
 		touch /tmp/zx-hog/go
 		swapoff $ZDEV 2> /dev/null
-	fi
+	}
 fi
 
 # --- C: reset and hot_remove racing, batches stuck -----------------------
-if ! zx_swapon lz4 256M; then
-	ktap_fail "race: swapon $ZDEV again"
-	exit 1
-fi
+swapon_again "race: swapon $ZDEV again"
 hold "race" 48 || exit 1
 swapoff $ZDEV
 rm -f /tmp/reset.rc
@@ -285,48 +251,27 @@ reset_done() {
 }
 zsf_poll 100 reset_done
 reset_ms=$(($(now_ms) - t))
-if [ $rm_rc = 0 ] && [ $rm_ms -lt 5000 ] && reset_done &&
-	[ ! -e /sys/block/zramx0 ]; then
-	ktap_ok "race: reset and hot_remove with a batch stuck: hot_remove in $rm_ms ms, reset status $(cat /tmp/reset.rc) by $reset_ms ms"
-else
-	ktap_fail "race: reset and hot_remove with a batch stuck, within 5 s" \
-		"hot_remove status $rm_rc after $rm_ms ms, reset $(cat /tmp/reset.rc 2>/dev/null || echo running) by $reset_ms ms"
-fi
-if [ "$(zsf_pages)" = 0 ]; then
-	ktap_ok "race: zsfast holds no pages"
-else
-	ktap_fail "race: zsfast holds no pages" "$(zsf_pages) pages"
-fi
+[ $rm_rc = 0 ] && [ $rm_ms -lt 5000 ] && reset_done && [ ! -e /sys/block/zramx0 ]
+zsf_point $? "race: reset and hot_remove with a batch stuck: hot_remove in $rm_ms ms, reset status $(cat /tmp/reset.rc 2>/dev/null || echo running) by $reset_ms ms" \
+	"want both within 5 s"
+zsf_expect "race: zsfast holds no pages" "$(zsf_pages)" = 0
 
 # --- D: rmmod -----------------------------------------------------------
 t=$(now_ms)
-if rmmod zramx 2> /tmp/rmmod.err; then
-	ktap_fail "rmmod: refused at once while a task that released slots sleeps" \
-		"it succeeded: that task's task_work points at zramx's text"
-else
-	ms=$(($(now_ms) - t))
-	if [ $ms -lt 2000 ]; then
-		ktap_ok "rmmod: refused at once ($ms ms) while a task that released slots sleeps"
-	else
-		ktap_fail "rmmod: refused at once while a task that released slots sleeps" \
-			"$ms ms"
-	fi
-fi
+rmmod zramx 2> /tmp/rmmod.err
+rc=$?
+ms=$(($(now_ms) - t))
+[ $rc != 0 ] && [ $ms -lt 2000 ]
+zsf_point $? "rmmod: refused at once ($ms ms) while a task that released slots sleeps" \
+	"rmmod status $rc after $ms ms (0: it succeeded, though that task's task_work points at zramx's text)"
 for p in $holders; do
 	kill "$p"
 done
 for p in $holders; do
 	wait "$p"
 done
-if zsf_poll 50 rmmod zramx && rmmod zsfast; then
-	ktap_ok "rmmod zramx zsfast once the tasks are gone"
-else
-	ktap_fail "rmmod zramx zsfast once the tasks are gone" \
-		"$(lsmod | grep -E '^(zramx|zsfast) ')"
-fi
-if grep -qE '^(zramx_|zsfast_)' /proc/slabinfo; then
-	ktap_fail "no zramx or zsfast slab cache after rmmod" \
-		"$(grep -E '^(zramx_|zsfast_)' /proc/slabinfo | cut -c1-60)"
-else
-	ktap_ok "no zramx or zsfast slab cache after rmmod"
-fi
+zsf_poll 50 rmmod zramx && rmmod zsfast
+zsf_point $? "rmmod zramx zsfast once the tasks are gone" \
+	"$(lsmod | grep -E '^(zramx|zsfast) ')"
+zsf_expect "no zramx or zsfast slab cache after rmmod" \
+	"$(grep -E '^(zramx_|zsfast_)' /proc/slabinfo | cut -c1-60)" = ""

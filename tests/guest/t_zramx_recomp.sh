@@ -103,12 +103,8 @@ if zx_has algorithm_params "algorithm_params"; then
 			blkio verify $ZDEV $ZX_T0 $ZX_TN text 7
 	done
 	# shellcheck disable=SC2154
-	if [ "$lz4_1000" -gt "$lz4_1" ]; then
-		ktap_ok "lz4 level=1000 stores more than level=1 ($lz4_1000 > $lz4_1)"
-	else
-		ktap_fail "lz4 level=1000 stores more than level=1" \
-			"$lz4_1000 <= $lz4_1"
-	fi
+	zsf_expect "lz4 level=1000 stores more than level=1 ($lz4_1000 > $lz4_1)" \
+		"$lz4_1000" -gt "$lz4_1"
 
 	# Dictionaries: lz4's everywhere, lz4hc's and zstd's where the
 	# kernel has what they need (6.12+); lz4 keeps at most 64 KiB.
@@ -127,11 +123,9 @@ if zx_has algorithm_params "algorithm_params"; then
 				"$EOPNOTSUPP" 8M $ZSYS/disksize
 			continue ;;
 		esac
-		if zx_set 8M $ZSYS/disksize && zx_fill_layout; then
-			ktap_check "$a with a dictionary: every page reads back" zx_intact_layout
-		else
-			ktap_fail "$a with a dictionary: device set up and written"
-		fi
+		zx_set 8M $ZSYS/disksize && zx_fill_layout ||
+			ktap_diag "$a with a dictionary: cannot set the device up and write it"
+		ktap_check "$a with a dictionary: every page reads back" zx_intact_layout
 	done
 	zx_fresh
 	zx_set lz4 $ZSYS/comp_algorithm
@@ -147,11 +141,8 @@ if zx_has recompress "recompress" && zx_has idle "idle"; then
 	zx_expect_errno "recompress: not initialized" "$EINVAL" "type=idle" $RC
 	zx_set lz4 $ZSYS/comp_algorithm
 	zx_set "algo=zstd" $RA
-	if zx_set 8M $ZSYS/disksize && zx_fill_layout; then
-		ktap_ok "lz4 device with zstd for recompression, written"
-	else
-		ktap_fail "lz4 device with zstd for recompression, written"
-	fi
+	zx_set 8M $ZSYS/disksize && zx_fill_layout
+	zsf_point $? "lz4 device with zstd for recompression, written"
 	zx_expect_errno "idle: garbage" "$EINVAL" abc $ZSYS/idle
 	zx_expect_errno "idle: negative" "$EINVAL" -1 $ZSYS/idle
 	zx_expect_write "idle: an age above the uptime marks nothing" 4000000000 \
@@ -176,21 +167,14 @@ if zx_has recompress "recompress" && zx_has idle "idle"; then
 	blkio verify $ZDEV $ZX_T0 $((ZX_TN / 2)) text 7 > /dev/null
 	zx_expect_write "recompress type=idle max_pages=1" "type=idle max_pages=1" $RC
 	c1=$(compr)
-	if [ "$c1" -lt "$c0" ] && [ $((c0 - c1)) -le 4096 ]; then
-		ktap_ok "max_pages=1: one page smaller ($c0 -> $c1)"
-	else
-		ktap_fail "max_pages=1: one page smaller" "$c0 -> $c1"
-	fi
+	[ "$c1" -lt "$c0" ] && [ $((c0 - c1)) -le 4096 ]
+	zsf_point $? "max_pages=1: one page smaller ($c0 -> $c1)"
 	zx_expect_write "recompress type=idle" "type=idle" $RC
 	c2=$(compr)
 	zx_expect_write "recompress, every type" "algo=zstd" $RC
 	c3=$(compr)
-	if [ "$c2" -lt "$c1" ] && [ "$c3" -lt "$c2" ]; then
-		ktap_ok "type=idle left the pages read since idle marking ($c1 -> $c2 -> $c3)"
-	else
-		ktap_fail "type=idle left the pages read since idle marking" \
-			"$c1 -> $c2 -> $c3"
-	fi
+	[ "$c2" -lt "$c1" ] && [ "$c3" -lt "$c2" ]
+	zsf_point $? "type=idle left the pages read since idle marking ($c1 -> $c2 -> $c3)"
 	zx_expect_write "recompress type=huge" "type=huge" $RC
 	ktap_check "incompressible pages stay whole ($h0)" \
 		test "$(zx_mm huge_pages)" = "$h0"
@@ -202,20 +186,14 @@ if zx_has recompress "recompress" && zx_has idle "idle"; then
 	zx_set lz4 $ZSYS/comp_algorithm
 	zx_set "algo=zstd" $RA
 	mem_kb=$(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)
-	if zx_set "$((mem_kb * 3))K" $ZSYS/disksize &&
-		mkswap $ZDEV >/dev/null 2>&1 && swapon $ZDEV; then
-		ktap_ok "swap on lz4 with zstd for recompression"
-	else
-		ktap_fail "swap on lz4 with zstd for recompression"
-	fi
+	zx_set "$((mem_kb * 3))K" $ZSYS/disksize &&
+		mkswap $ZDEV >/dev/null 2>&1 && swapon $ZDEV
+	zsf_point $? "swap on lz4 with zstd for recompression"
 	zx_swapcheck_beside recompression recompress type=idle
 	zx_diag_mm
-	if [ $ZX_RUNS -ge 1 ] && [ $ZX_IDLE_ERRS$ZX_ATTR_ERRS = 00 ]; then
-		ktap_ok "idle and recompress ran $ZX_RUNS times during swap, no error"
-	else
-		ktap_fail "idle and recompress ran during swap, no error" \
-			"$ZX_RUNS runs, $ZX_IDLE_ERRS + $ZX_ATTR_ERRS errors"
-	fi
+	[ $ZX_RUNS -ge 1 ] && [ $ZX_IDLE_ERRS$ZX_ATTR_ERRS = 00 ]
+	zsf_point $? "idle and recompress ran $ZX_RUNS times during swap, no error" \
+		"$ZX_IDLE_ERRS + $ZX_ATTR_ERRS errors"
 	ktap_check "no failed reads or writes" \
 		test "$(zx_io failed_reads)/$(zx_io failed_writes)" = 0/0
 	ktap_check "swapoff" swapoff $ZDEV

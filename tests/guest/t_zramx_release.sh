@@ -28,10 +28,7 @@ zx_load
 # Only this device may take the pages.
 zx_swapoff_all
 
-algo=
-for x in $(zx_algos); do
-	[ "$x" = lz4 ] && algo=lz4
-done
+algo=$(zx_lz4)
 ktap_check "swapon $ZDEV" zx_swapon "$algo" 512M || exit 1
 
 idle_mem=$(zx_mm mem_used_total)
@@ -43,12 +40,9 @@ if zx_is_zramx; then
 	ktap_diag "idle: mem_used_total $idle_mem, zsfast pages ${idle_zsf:-?}"
 fi
 zx_diag_mm
-if [ "$idle_orig" = "$ZT_PAGE_SIZE" ] && [ "$idle_compr" -gt 0 ] &&
-	[ "$idle_compr" -le "$ZT_PAGE_SIZE" ]; then
-	ktap_ok "device holds only the swap header before the test"
-else
-	ktap_fail "device holds only the swap header before the test"
-fi
+[ "$idle_orig" = "$ZT_PAGE_SIZE" ] && [ "$idle_compr" -gt 0 ] &&
+	[ "$idle_compr" -le "$ZT_PAGE_SIZE" ]
+zsf_point $? "device holds only the swap header before the test"
 
 # mm_stat orig_data_size and compr_data_size as they were after mkswap.
 at_idle() {
@@ -72,26 +66,19 @@ zsf_idle() {
 # up by at least 1 MiB), and the pool gave back its pages.
 check_idle() {
 	_max=$(zx_mm mem_used_max)
-	if [ "$_max" -gt $((idle_mem + 1048576)) ]; then
-		ktap_ok "$1: data went through $ZDEV (mem_used_max $_max)"
-	else
-		ktap_fail "$1: data went through $ZDEV (mem_used_max $_max)"
-	fi
-	if zsf_poll 50 mem_idle; then
-		ktap_ok "$1: mem_used_total back to $idle_mem"
-	else
-		zx_diag_mm
-		ktap_fail "$1: mem_used_total back to $idle_mem"
-	fi
+	zsf_expect "$1: data went through $ZDEV (mem_used_max $_max)" \
+		"$_max" -gt $((idle_mem + 1048576))
+	zsf_poll 50 mem_idle
+	zsf_point $? "$1: mem_used_total back to $idle_mem" \
+		"mm_stat: $(cat $ZSYS/mm_stat)"
 	if ! zx_is_zramx; then
 		ktap_skip "$1: zsfast pages back to idle" "not zsfast"
 	elif [ -z "$idle_zsf" ]; then
 		ktap_fail "$1: zsfast pages back to idle" \
 			"no pages: line under $ZSF_DEBUG"
-	elif zsf_poll 50 zsf_idle; then
-		ktap_ok "$1: zsfast pages back to $idle_zsf"
 	else
-		ktap_fail "$1: zsfast pages back to $idle_zsf" \
+		zsf_poll 50 zsf_idle
+		zsf_point $? "$1: zsfast pages back to $idle_zsf" \
 			"zsfast pages: $(zsf_pages)"
 	fi
 }
@@ -103,54 +90,47 @@ check_gathered() {
 	zx_is_zramx || return 0
 	_g=${3:-$(zx_dstat gathered)}
 	if [ "$(cat $GATHER_PARAM)" = 0 ]; then
-		if [ "$_g" = "$2" ]; then
-			ktap_ok "$1: gather_batches=0: every object freed in the notifier"
-		else
-			ktap_fail "$1: gather_batches=0: every object freed in the notifier" \
-				"gathered went from $2 to $_g"
-		fi
-	elif [ "$_g" -gt "$2" ]; then
-		ktap_ok "$1: released objects freed in batches by the releasing tasks ($(($_g - $2)))"
+		zsf_expect "$1: gather_batches=0: every object freed in the notifier" \
+			"$_g" = "$2"
 	else
-		ktap_fail "$1: released objects freed in batches by the releasing tasks" \
+		[ "$_g" -gt "$2" ]
+		zsf_point $? "$1: released objects freed in batches by the releasing tasks ($((_g - $2)))" \
 			"debug_stat: $(sed -n 2p $ZSYS/debug_stat)"
 	fi
+}
+
+# release_run DESC ARGS...: a point DESC, ok iff release ARGS succeeds;
+# its log as diagnostics.
+release_run() {
+	_desc=$1
+	shift
+	if release "$@" > /tmp/zx_rel.log 2>&1; then
+		ktap_ok "$_desc"
+		sed 's/^/# /' /tmp/zx_rel.log
+		return 0
+	fi
+	sed 's/^/# /' /tmp/zx_rel.log | tail -n 20
+	ktap_fail "$_desc"
+	return 1
 }
 
 # release_munmap DESC ARGS...: processes fill, page out, munmap at once.
 release_munmap() {
 	_d=$1
 	shift
-	_g0=0
-	zx_is_zramx && _g0=$(zx_dstat gathered)
+	_g0=$(zx_dstat gathered)
 	rm -f /tmp/zx_rel_rc /tmp/zx_rel_mm /tmp/zx_rel_zsf_now
 	zx_set 0 $ZSYS/mem_used_max
-	if release "$@" -x "sh $ZT_DIR/zramx_hooks.sh released" > /tmp/zx_rel.log 2>&1
-	then
-		ktap_ok "$_d: pushed out to swap and munmapped"
-	else
-		sed 's/^/# /' /tmp/zx_rel.log | tail -n 20
-		ktap_fail "$_d: pushed out to swap and munmapped"
-		return
-	fi
-	sed 's/^/# /' /tmp/zx_rel.log /tmp/zx_rel_pre
-	if [ "$(cat /tmp/zx_rel_rc 2>/dev/null)" = 0 ]; then
-		ktap_ok "$_d: orig/compr_data_size back to idle after munmap, processes alive"
-	else
-		zx_diag_leftover
-		ktap_fail "$_d: orig/compr_data_size back to idle after munmap, processes alive" \
-			"mm_stat: $(cat /tmp/zx_rel_mm 2>/dev/null)"
-	fi
-	if zx_is_zramx; then
-		# Read right after munmap and the drain returned, no polling:
-		# nothing may be left for a worker or a later task.
-		if [ "$(cat /tmp/zx_rel_zsf_now)" = "$idle_zsf" ]; then
-			ktap_ok "$_d: zsfast pages at idle as soon as munmap returned"
-		else
-			ktap_fail "$_d: zsfast pages at idle as soon as munmap returned" \
-				"$(cat /tmp/zx_rel_zsf_now) pages, idle $idle_zsf"
-		fi
-	fi
+	release_run "$_d: pushed out to swap and munmapped" "$@" \
+		-x "sh $ZT_DIR/zramx_hooks.sh released" || return
+	sed 's/^/# /' /tmp/zx_rel_pre
+	[ "$(cat /tmp/zx_rel_rc 2>/dev/null)" = 0 ] || { zx_diag_leftover; false; }
+	zsf_point $? "$_d: orig/compr_data_size back to idle after munmap, processes alive" \
+		"mm_stat: $(cat /tmp/zx_rel_mm 2>/dev/null)"
+	# Read right after munmap and the drain returned, no polling:
+	# nothing may be left for a worker or a later task.
+	zx_is_zramx && zsf_expect "$_d: zsfast pages at idle as soon as munmap returned" \
+		"$(cat /tmp/zx_rel_zsf_now)" = "$idle_zsf"
 	check_gathered "$_d" "$_g0"
 	check_idle "$_d"
 }
@@ -159,26 +139,13 @@ release_munmap() {
 release_exit() {
 	_d=$1
 	shift
-	_g0=0
-	zx_is_zramx && _g0=$(zx_dstat gathered)
+	_g0=$(zx_dstat gathered)
 	zx_set 0 $ZSYS/mem_used_max
-	if release "$@" -e > /tmp/zx_rel.log 2>&1; then
-		ktap_ok "$_d: pushed out to swap and exited"
-	else
-		sed 's/^/# /' /tmp/zx_rel.log | tail -n 20
-		ktap_fail "$_d: pushed out to swap and exited"
-		return
-	fi
-	sed 's/^/# /' /tmp/zx_rel.log
+	release_run "$_d: pushed out to swap and exited" "$@" -e || return
 	ktap_diag "before draining the swap slot caches: $(cat $ZSYS/mm_stat)"
 	zx_drain_swap_slots || ktap_diag "cannot drain the swap slot caches"
-	if zsf_poll 50 at_idle; then
-		ktap_ok "$_d: orig/compr_data_size back to idle after exit"
-	else
-		zx_diag_mm
-		zx_diag_leftover
-		ktap_fail "$_d: orig/compr_data_size back to idle after exit"
-	fi
+	zsf_poll 50 at_idle || { zx_diag_mm; zx_diag_leftover; false; }
+	zsf_point $? "$_d: orig/compr_data_size back to idle after exit"
 	check_gathered "$_d" "$_g0"
 	check_idle "$_d"
 }
@@ -198,13 +165,12 @@ if zx_is_zramx && ! zx_can_gather; then
 	# A build for a kernel without task_work_add: every object was
 	# freed in the notifier (check_gathered said so), and that is all
 	# there is.
-	if echo 1 2>/dev/null > $GATHER_PARAM; then
-		ktap_fail "no task_work_add: gather_batches stays 0" \
-			"writing 1 succeeded"
+	if zx_set 1 $GATHER_PARAM; then
 		echo 0 > $GATHER_PARAM
-	else
-		ktap_ok "no task_work_add: gather_batches stays 0 (writing 1 fails)"
+		false
 	fi
+	zsf_point $? "no task_work_add: gather_batches stays 0 (writing 1 fails)" \
+		"writing 1 succeeded"
 elif zx_is_zramx; then
 	# Swap-in by faults: each fault frees one slot and returns to user
 	# space (on kernels with swap slot caches, a fault may drain 64),
@@ -213,19 +179,10 @@ elif zx_is_zramx; then
 	# exits.
 	_f=$((2 * 8 * 1048576 / ZT_PAGE_SIZE))
 	_b0=$(zx_dstat gathers)
-	if thrbench -s 8 swap > /tmp/zx_thr.log 2>&1; then
-		_b=$(($(zx_dstat gathers) - _b0))
-		if [ $_b -le 128 ]; then
-			ktap_ok "$_f swap-in faults started $_b batches, at most 128"
-		else
-			ktap_fail "$_f swap-in faults started at most 128 batches" \
-				"$_b; gather_after $(cat $PARAM/gather_after)"
-		fi
-	else
-		sed 's/^/# /' /tmp/zx_thr.log
-		ktap_fail "$_f swap-in faults started at most 128 batches" \
-			"thrbench failed"
-	fi
+	thrbench -s 8 swap > /tmp/zx_thr.log 2>&1 &&
+		_b=$(($(zx_dstat gathers) - _b0)) && [ $_b -le 128 ]
+	zsf_point $? "$_f swap-in faults started $_b batches, at most 128" \
+		"$(cat /tmp/zx_thr.log)" "gather_after $(cat $PARAM/gather_after)"
 	for b in 1 0; do
 		echo $b > $GATHER_PARAM
 		release_munmap "gather_batches=$b: munmap, 2 procs x 24 MiB mixed" \
@@ -242,18 +199,10 @@ elif zx_is_zramx; then
 	_mb=$((ZT_PAGE_SIZE * ZT_PAGE_SIZE / 2 / 1048576))
 	_d="gather_batches=1: a task at its limit gathers again in its next munmap"
 	_b0=$(zx_dstat gathers)
-	if taskset 1 release -P 1 -s $_mb -f text -n 2 -q > /tmp/zx_rel.log 2>&1
-	then
-		_b=$(($(zx_dstat gathers) - _b0))
-		if [ $_b -ge 2 ]; then
-			ktap_ok "$_d ($_b batches in 2 calls of $((_mb / 2)) MiB)"
-		else
-			ktap_fail "$_d" "$_b batch(es) in 2 calls of $((_mb / 2)) MiB; debug_stat: $(sed -n 2p $ZSYS/debug_stat)"
-		fi
-	else
-		sed 's/^/# /' /tmp/zx_rel.log | tail -n 20
-		ktap_fail "$_d" "release -n 2 failed"
-	fi
+	taskset 1 release -P 1 -s $_mb -f text -n 2 -q > /tmp/zx_rel.log 2>&1 &&
+		_b=$(($(zx_dstat gathers) - _b0)) && [ $_b -ge 2 ]
+	zsf_point $? "$_d ($_b batches in 2 calls of $((_mb / 2)) MiB)" \
+		"$(tail -n 20 /tmp/zx_rel.log)" "debug_stat: $(sed -n 2p $ZSYS/debug_stat)"
 	echo 128 > $GATHER_PARAM
 
 	# The device's reap work must leave a running task's batches alone:
@@ -267,19 +216,13 @@ elif zx_is_zramx; then
 	release_munmap "gather_timeout_ms=1: munmap, 1 proc x 32 MiB incompressible" \
 		-P 1 -s 32 -f random
 	echo "$_to" > $TIMEOUT_PARAM
-	if [ $(($(zx_dstat gather_taken) - _t0)) -le 512 ]; then
-		ktap_ok "gather_timeout_ms=1: the device took no batch of the running task ($(($(zx_dstat gather_taken) - _t0)) objects taken)"
-	else
-		ktap_fail "gather_timeout_ms=1: the device took no batch of the running task" \
-			"gather_taken went from $_t0 to $(zx_dstat gather_taken)"
-	fi
+	_t=$(($(zx_dstat gather_taken) - _t0))
+	zsf_expect "gather_timeout_ms=1: the device took no batch of the running task ($_t objects taken)" \
+		$_t -le 512
 fi
 
-if swapoff $ZDEV && zx_fresh; then
-	ktap_ok "swapoff and reset"
-else
-	ktap_fail "swapoff and reset"
-fi
+swapoff $ZDEV && zx_fresh
+zsf_point $? "swapoff and reset"
 
 # zramx: a task stopped by its tracer at the end of the munmap has already
 # freed its batch (ptrace_notify() runs pending task_work before the task
@@ -294,24 +237,17 @@ if zx_is_zramx; then
 		sed 's/^/# /' /tmp/zx_tr.log /tmp/zx_held.out
 		_held=$(sed -n 's/^pages while held: //p' /tmp/zx_held.out)
 		_max=$(sed -n 's/^mem_used_max while held: //p' /tmp/zx_held.out)
-		if [ $_rc = 0 ] && [ "${_max:-0}" -gt 4194304 ] &&
-			[ "$_held" = "$idle_zsf" ]; then
-			ktap_ok "a task held at munmap's exit by its tracer has freed what it released"
-		else
-			ktap_fail "a task held at munmap's exit by its tracer has freed what it released" \
-				"tracestop exit $_rc, mem_used_max ${_max:-?}, pages $_held, idle $idle_zsf"
-		fi
+		[ $_rc = 0 ] && [ "${_max:-0}" -gt 4194304 ] && [ "$_held" = "$idle_zsf" ]
+		zsf_point $? "a task held at munmap's exit by its tracer has freed what it released" \
+			"tracestop exit $_rc, mem_used_max ${_max:-?}, pages $_held, idle $idle_zsf"
 		_g=$(sed -n 's/^gathered while held: //p' /tmp/zx_held.out)
 		check_gathered "traced munmap" "$_g0" "${_g:-0}"
-		if grep -q '^swapoff-ok' /tmp/zx_held.out &&
+		grep -q '^swapoff-ok' /tmp/zx_held.out &&
 			grep -q '^reset-ok' /tmp/zx_held.out &&
 			[ "$(cat $ZSYS/initstate)" = 0 ] &&
-			zsf_poll 50 eval '[ "$(zsf_pages)" = 0 ]'; then
-			ktap_ok "swapoff and reset while the task is held; zsfast holds no pages"
-		else
-			ktap_fail "swapoff and reset while the task is held; zsfast holds no pages" \
-				"initstate $(cat $ZSYS/initstate), zsfast pages $(zsf_pages)"
-		fi
+			zsf_poll 50 eval '[ "$(zsf_pages)" = 0 ]'
+		zsf_point $? "swapoff and reset while the task is held; zsfast holds no pages" \
+			"initstate $(cat $ZSYS/initstate), zsfast pages $(zsf_pages)"
 	else
 		ktap_fail "set up $ZDEV for the traced-task check"
 	fi

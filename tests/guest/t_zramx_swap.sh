@@ -45,10 +45,7 @@ vmstat() {
 # Room for everything uncompressed: 4x RAM.
 mem_kb=$(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)
 size_kb=$((mem_kb * 4))
-algo=
-for x in $(zx_algos); do
-	[ "$x" = lz4 ] && algo=lz4
-done
+algo=$(zx_lz4)
 
 ktap_check "swapon $ZDEV (${size_kb} kB, ${algo:-default algorithm})" \
 	zx_swapon "$algo" "${size_kb}K" || exit 1
@@ -59,14 +56,9 @@ pswpin=$(vmstat pswpin)
 
 ktap_diag "MemAvailable: $(sed -n 's/^MemAvailable: *//p' /proc/meminfo)"
 log=/tmp/zx_swapcheck.log
-if swapcheck -p "$PROCS" -f "$FACTOR" -r "$ROUNDS" -A "$AVAIL" \
-	-c "$POOL_SHARE" > $log 2>&1
-then
-	ktap_ok "swapcheck: $PROCS processes, ${FACTOR}x MemAvailable beside the pool, every page intact"
-else
-	sed 's/^/# /' $log | tail -n 40
-	ktap_fail "swapcheck: $PROCS processes, ${FACTOR}x MemAvailable beside the pool, every page intact"
-fi
+swapcheck -p "$PROCS" -f "$FACTOR" -r "$ROUNDS" -A "$AVAIL" -c "$POOL_SHARE" > $log 2>&1
+zsf_point $? "swapcheck: $PROCS processes, ${FACTOR}x MemAvailable beside the pool, every page intact" \
+	"$(tail -n 40 $log)"
 sed 's/^/# /' $log | grep -v MISMATCH | tail -n $((PROCS * ROUNDS + 4))
 
 out=$(($(vmstat pswpout) - pswpout))
@@ -74,64 +66,31 @@ in=$(($(vmstat pswpin) - pswpin))
 ktap_diag "pswpout +$out pswpin +$in; io_stat: $(cat $ZSYS/io_stat)"
 zx_diag_mm
 
-if [ $out -gt 0 ]; then
-	ktap_ok "pswpout moved"
-else
-	ktap_fail "pswpout moved"
-fi
-if [ $in -gt 0 ]; then
-	ktap_ok "pswpin moved"
-else
-	ktap_fail "pswpin moved"
-fi
+zsf_expect "pswpout moved" $out -gt 0
+zsf_expect "pswpin moved" $in -gt 0
 # The pages really went through this device: it held data at some
 # point, and the swap core told it about freed slots.
-max_used=$(zx_mm mem_used_max)
-if [ "$max_used" -gt 0 ] && [ $(($(zx_io notify_free) - nf)) -gt 0 ]; then
-	ktap_ok "$ZDEV carried the traffic (mem_used_max, notify_free)"
-else
-	ktap_fail "$ZDEV carried the traffic (mem_used_max, notify_free)"
-fi
-if [ "$(zx_io failed_reads)" = 0 ]; then
-	ktap_ok "no failed reads"
-else
-	ktap_fail "no failed reads" "io_stat: $(cat $ZSYS/io_stat)"
-fi
+[ "$(zx_mm mem_used_max)" -gt 0 ] && [ $(($(zx_io notify_free) - nf)) -gt 0 ]
+zsf_point $? "$ZDEV carried the traffic (mem_used_max, notify_free)"
+zsf_expect "no failed reads" "$(zx_io failed_reads)" = 0
 # A write fails, as with stock zram, where swap-out in direct reclaim
 # finds the reserves spent (once in a dozen runs on a 16 KiB-page
 # guest).  The swap core keeps such a page, and swapcheck read it back.
 # zramx counts those apart (debug_stat); any other failed write fails.
 fw=$(zx_io failed_writes)
 nomem=$(zx_dstat nomem_writes)	# 0 on stock zram, which has no such field
-if [ "$fw" = "$nomem" ]; then
-	ktap_ok "no failed writes but for want of memory ($fw)"
-else
-	ktap_fail "no failed writes but for want of memory" \
-		"io_stat: $(cat $ZSYS/io_stat); nomem_writes: $nomem"
-fi
+zsf_expect "no failed writes but for want of memory ($fw)" "$fw" = "$nomem"
 
 # What swapcheck pushed is freed with its processes; what is left belongs
 # to processes that memory pressure pushed out (init, this shell).
 # swapoff brings that back in, after which the device holds only the
 # swap header that mkswap wrote (one page).
 ktap_diag "left after swapcheck: orig_data_size $(zx_mm orig_data_size)"
-if swapoff $ZDEV; then
-	ktap_ok "swapoff"
-else
-	ktap_fail "swapoff"
-fi
+ktap_check "swapoff" swapoff $ZDEV
 header_only() {
 	zx_field_is orig_data_size "$ZT_PAGE_SIZE" &&
 		[ "$(zx_mm compr_data_size)" -le "$ZT_PAGE_SIZE" ]
 }
-if zsf_poll 50 header_only; then
-	ktap_ok "after swapoff only the swap header is stored"
-else
-	zx_diag_mm
-	ktap_fail "after swapoff only the swap header is stored"
-fi
-if zx_fresh; then
-	ktap_ok "reset"
-else
-	ktap_fail "reset"
-fi
+zsf_poll 50 header_only
+zsf_point $? "after swapoff only the swap header is stored" "mm_stat: $(cat $ZSYS/mm_stat)"
+ktap_check "reset" zx_fresh

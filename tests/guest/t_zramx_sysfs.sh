@@ -17,29 +17,7 @@ zx_swapoff_all
 
 # expect_set_fails DESC VALUE FILE: writing VALUE to FILE must fail.
 expect_set_fails() {
-	if zx_set "$2" "$3"; then
-		ktap_fail "$1" "echo '$2' > $3 succeeded"
-	else
-		ktap_ok "$1"
-	fi
-}
-
-# expect_set DESC VALUE FILE: writing VALUE to FILE must succeed.
-expect_set() {
-	if zx_set "$2" "$3"; then
-		ktap_ok "$1"
-	else
-		ktap_fail "$1" "echo '$2' > $3 failed"
-	fi
-}
-
-# expect_eq DESC GOT WANT
-expect_eq() {
-	if [ "$2" = "$3" ]; then
-		ktap_ok "$1"
-	else
-		ktap_fail "$1" "got '$2', want '$3'"
-	fi
+	zx_expect_errno "$1" "" "$2" "$3"
 }
 
 numeric_fields() {
@@ -96,93 +74,70 @@ for f in $ZSYS/* $ZCTL/* /sys/module/$ZDRV/parameters/*; do
 	esac
 	[ "$(stat -c %u "$f")" = 0 ] || bad="$bad $f:uid$(stat -c %u "$f")"
 done
-expect_eq "no attribute writable by group or others, all owned by root" \
-	"$bad" ""
+zsf_expect "no attribute writable by group or others, all owned by root" \
+	"$bad" = ""
 
-if [ -r /sys/module/$ZDRV/parameters/num_devices ] ||
-	! zx_is_zramx; then
-	ktap_ok "num_devices module parameter"
-else
-	ktap_fail "num_devices module parameter"
-fi
+[ -r /sys/module/$ZDRV/parameters/num_devices ] || ! zx_is_zramx
+zsf_point $? "num_devices module parameter"
 
 # --- formats, uninitialized --------------------------------------------
-expect_eq "initstate 0 after reset" "$(cat $ZSYS/initstate)" 0
+zsf_expect "initstate 0 after reset" "$(cat $ZSYS/initstate)" = 0
 ca=$(cat $ZSYS/comp_algorithm)
 nsel=$(echo "$ca" | tr ' ' '\n' | grep -c '^\[[a-z0-9-]*\]$')
 nbad=$(echo "$ca" | tr ' ' '\n' | grep -v '^$' |
 	grep -vc '^\[\{0,1\}[a-z0-9-][a-z0-9-]*\]\{0,1\}$')
-if [ "$nsel" = 1 ] && [ "$nbad" = 0 ]; then
-	ktap_ok "comp_algorithm: a list with exactly one [selected]"
-else
-	ktap_fail "comp_algorithm: a list with exactly one [selected]" "'$ca'"
-fi
+[ "$nsel" = 1 ] && [ "$nbad" = 0 ]
+zsf_point $? "comp_algorithm: a list with exactly one [selected]" "'$ca'"
 
 # --- bad input, uninitialized --------------------------------------------
 expect_set_fails "garbage disksize rejected" garbage $ZSYS/disksize
 expect_set_fails "disksize 0 rejected" 0 $ZSYS/disksize
-expect_eq "initstate still 0" "$(cat $ZSYS/initstate)" 0
-expect_set "algorithm $A accepted" "$A" $ZSYS/comp_algorithm
+zsf_expect "initstate still 0" "$(cat $ZSYS/initstate)" = 0
+zx_expect_write "algorithm $A accepted" "$A" $ZSYS/comp_algorithm
 expect_set_fails "unknown algorithm rejected" nosuchalgo \
 	$ZSYS/comp_algorithm
-expect_eq "algorithm unchanged by the unknown one" "$(zx_algo_selected)" "$A"
+zsf_expect "algorithm unchanged by the unknown one" "$(zx_algo_selected)" = "$A"
 expect_set_fails "empty algorithm rejected" "" $ZSYS/comp_algorithm
-expect_eq "algorithm unchanged by the empty one" "$(zx_algo_selected)" "$A"
+zsf_expect "algorithm unchanged by the empty one" "$(zx_algo_selected)" = "$A"
 
 # --- initialized ---------------------------------------------------------
-expect_set "disksize 64M accepted" 64M $ZSYS/disksize
-expect_eq "initstate 1" "$(cat $ZSYS/initstate)" 1
-expect_eq "disksize reads back" "$(cat $ZSYS/disksize)" 67108864
-expect_eq "block device size" "$(blkio size $ZDEV)" 67108864
+zx_expect_write "disksize 64M accepted" 64M $ZSYS/disksize
+zsf_expect "initstate 1" "$(cat $ZSYS/initstate)" = 1
+zsf_expect "disksize reads back" "$(cat $ZSYS/disksize)" = 67108864
+zsf_expect "block device size" "$(blkio size $ZDEV)" = 67108864
 
-if numeric_fields 9 "$(cat $ZSYS/mm_stat)"; then
-	ktap_ok "mm_stat: 9 numeric fields"
-else
-	ktap_fail "mm_stat: 9 numeric fields" "'$(cat $ZSYS/mm_stat)'"
-fi
-if numeric_fields 4 "$(cat $ZSYS/io_stat)"; then
-	ktap_ok "io_stat: 4 numeric fields"
-else
-	ktap_fail "io_stat: 4 numeric fields" "'$(cat $ZSYS/io_stat)'"
-fi
-l1=$(sed -n 1p $ZSYS/debug_stat)
+for fn in mm_stat:9 io_stat:4; do
+	f=$ZSYS/${fn%:*}
+	numeric_fields "${fn#*:}" "$(cat "$f")"
+	zsf_point $? "${fn%:*}: ${fn#*:} numeric fields" "'$(cat "$f")'"
+done
 rest=$(sed 1d $ZSYS/debug_stat)
-case $l1 in
-"version: "*[0-9]) v_ok=1 ;;
-*) v_ok=0 ;;
+case $(sed -n 1p $ZSYS/debug_stat) in
+"version: "*[0-9]) [ -n "$rest" ] && numeric_fields "$(echo $rest | wc -w)" "$rest" ;;
+*) false ;;
 esac
-if [ $v_ok = 1 ] && [ -n "$rest" ] &&
-	numeric_fields "$(echo $rest | wc -w)" "$rest"; then
-	ktap_ok "debug_stat: 'version: N' then numeric fields"
-else
-	ktap_fail "debug_stat: 'version: N' then numeric fields" \
-		"'$(cat $ZSYS/debug_stat)'"
-fi
+zsf_point $? "debug_stat: 'version: N' then numeric fields" "'$(cat $ZSYS/debug_stat)'"
 mcs=$(cat $ZSYS/max_comp_streams)
-if numeric_fields 1 "$mcs" && [ "$mcs" -ge 1 ]; then
-	ktap_ok "max_comp_streams readable ($mcs)"
-else
-	ktap_fail "max_comp_streams readable" "'$mcs'"
-fi
-expect_set "max_comp_streams writable" 2 $ZSYS/max_comp_streams
-numeric_fields 1 "$(cat $ZSYS/max_comp_streams)" &&
-	ktap_ok "max_comp_streams still a number" ||
-	ktap_fail "max_comp_streams still a number"
+numeric_fields 1 "$mcs" && [ "$mcs" -ge 1 ]
+zsf_point $? "max_comp_streams readable ($mcs)" "'$mcs'"
+zx_expect_write "max_comp_streams writable" 2 $ZSYS/max_comp_streams
+numeric_fields 1 "$(cat $ZSYS/max_comp_streams)"
+zsf_point $? "max_comp_streams still a number"
 
 blkio write $ZDEV 0 1024 mixed 1 >/dev/null
 expect_set_fails "disksize change while initialized rejected" 32M \
 	$ZSYS/disksize
-expect_eq "disksize unchanged" "$(cat $ZSYS/disksize)" 67108864
+zsf_expect "disksize unchanged" "$(cat $ZSYS/disksize)" = 67108864
 expect_set_fails "algorithm change after init rejected" "$B" \
 	$ZSYS/comp_algorithm
 expect_set_fails "unknown algorithm after init rejected" nosuchalgo \
 	$ZSYS/comp_algorithm
-expect_eq "algorithm still $A" "$(zx_algo_selected)" "$A"
+zsf_expect "algorithm still $A" "$(zx_algo_selected)" = "$A"
 expect_set_fails "reset with 0 rejected" 0 $ZSYS/reset
 expect_set_fails "reset with garbage rejected" garbage $ZSYS/reset
-expect_eq "initstate still 1" "$(cat $ZSYS/initstate)" 1
+zsf_expect "initstate still 1" "$(cat $ZSYS/initstate)" = 1
 expect_set_fails "mem_used_max: only 0 accepted" 5 $ZSYS/mem_used_max
-expect_set "mem_used_max: 0 resets it" 0 $ZSYS/mem_used_max
+zx_expect_write "mem_used_max: 0 resets it" 0 $ZSYS/mem_used_max
 ktap_check "data intact after all the rejected writes" \
 	blkio verify $ZDEV 0 1024 mixed 1
 ktap_check "I/O beyond the end fails" blkio beyond $ZDEV
@@ -200,7 +155,7 @@ for f in $files $(find /sys/kernel/debug/zsfast /sys/kernel/debug/$ZDRV \
 		leak="$leak $f"
 	fi
 done
-expect_eq "no kernel address in any attribute or debugfs file" "$leak" ""
+zsf_expect "no kernel address in any attribute or debugfs file" "$leak" = ""
 
 if zx_is_zramx; then
 	bad=
@@ -211,11 +166,8 @@ if zx_is_zramx; then
 		*[1-7] | *[1-7]?) bad="$bad $f:$m" ;;
 		esac
 	done
-	if [ -d $ZSF_DEBUG ]; then
-		expect_eq "zsfast debugfs files are root-only" "$bad" ""
-	else
-		ktap_fail "zsfast debugfs files are root-only" "no $ZSF_DEBUG"
-	fi
+	[ -d $ZSF_DEBUG ] || bad="no $ZSF_DEBUG"
+	zsf_expect "zsfast debugfs files are root-only" "$bad" = ""
 else
 	ktap_skip "zsfast debugfs files are root-only" "not zsfast"
 fi
@@ -223,30 +175,23 @@ fi
 # --- mem_limit -----------------------------------------------------------
 zx_setup "$A" 64M
 blkio write $ZDEV 0 64 text 2 >/dev/null
-expect_set "mem_limit 1M accepted" 1M $ZSYS/mem_limit
-expect_eq "mm_stat shows mem_limit" "$(zx_mm mem_limit)" 1048576
+zx_expect_write "mem_limit 1M accepted" 1M $ZSYS/mem_limit
+zsf_expect "mm_stat shows mem_limit" "$(zx_mm mem_limit)" = 1048576
 fw=$(zx_io failed_writes)
 out=$(blkio -c 1 write $ZDEV 64 1024 random 3 2>/dev/null)
 rc=$?
 k=$(echo "$out" | sed -n 's/^written=//p')
-if [ $rc -ne 0 ] && [ -n "$k" ] && [ "$k" -lt 1024 ]; then
-	ktap_ok "writes fail once mem_limit is reached (after $k pages)"
-else
-	ktap_fail "writes fail once mem_limit is reached" "rc $rc, $out"
+[ $rc -ne 0 ] && [ -n "$k" ] && [ "$k" -lt 1024 ]
+zsf_point $? "writes fail once mem_limit is reached (after $k pages)" "rc $rc, $out" ||
 	k=0
-fi
-if [ "$(zx_io failed_writes)" -gt "$fw" ]; then
-	ktap_ok "io_stat failed_writes counted it"
-else
-	ktap_fail "io_stat failed_writes counted it" "$(cat $ZSYS/io_stat)"
-fi
+zsf_expect "io_stat failed_writes counted it" "$(zx_io failed_writes)" -gt "$fw"
 ktap_check "data written before the limit intact" \
 	blkio verify $ZDEV 0 64 text 2
 if [ "$k" -gt 0 ]; then
 	ktap_check "pages accepted up to the limit intact" \
 		blkio verify $ZDEV 64 "$k" random 3
 fi
-expect_set "mem_limit 0 lifts the limit" 0 $ZSYS/mem_limit
+zx_expect_write "mem_limit 0 lifts the limit" 0 $ZSYS/mem_limit
 ktap_check "writes succeed again" blkio write $ZDEV 64 1024 random 4
 ktap_check "and read back" blkio verify $ZDEV 64 1024 random 4
 ktap_check "earlier data still intact" blkio verify $ZDEV 0 64 text 2
@@ -257,53 +202,36 @@ blkio write $ZDEV 0 8192 text 5 >/dev/null
 blkio punch $ZDEV 0 8192 2
 used0=$(zx_mm mem_used_total)
 pc0=$(zx_mm pages_compacted)
-expect_set "compact accepted" 1 $ZSYS/compact
+zx_expect_write "compact accepted" 1 $ZSYS/compact
 used1=$(zx_mm mem_used_total)
 pc1=$(zx_mm pages_compacted)
 ktap_diag "compact: mem_used_total $used0 -> $used1, pages_compacted $pc0 -> $pc1"
-if [ "$pc1" -gt "$pc0" ] && [ "$used1" -lt "$used0" ]; then
-	ktap_ok "compact freed pages (pages_compacted up, mem_used_total down)"
-else
-	ktap_fail "compact freed pages (pages_compacted up, mem_used_total down)"
-fi
+[ "$pc1" -gt "$pc0" ] && [ "$used1" -lt "$used0" ]
+zsf_point $? "compact freed pages (pages_compacted up, mem_used_total down)"
 ktap_check "data intact after compact" \
 	blkio -p 2 verify $ZDEV 0 8192 text 5
 
 # --- busy: swapped on --------------------------------------------------------
 zx_setup "$A" 64M
-if mkswap $ZDEV >/dev/null 2>&1 && swapon $ZDEV; then
-	ktap_ok "swapon $ZDEV"
-else
-	ktap_fail "swapon $ZDEV"
-fi
+mkswap $ZDEV >/dev/null 2>&1 && swapon $ZDEV
+zsf_point $? "swapon $ZDEV"
 expect_set_fails "reset while swapped on rejected" 1 $ZSYS/reset
-expect_eq "initstate still 1" "$(cat $ZSYS/initstate)" 1
+zsf_expect "initstate still 1" "$(cat $ZSYS/initstate)" = 1
 expect_set_fails "disksize change while swapped on rejected" 128M \
 	$ZSYS/disksize
 expect_set_fails "hot_remove while swapped on rejected" 0 $ZCTL/hot_remove
 ktap_check "device still there" test -b $ZDEV -a -d $ZSYS
-if rmmod $ZDRV 2>/dev/null; then
-	ktap_fail "rmmod $ZDRV while swapped on refused"
-	zx_load
-else
-	ktap_ok "rmmod $ZDRV while swapped on refused"
-fi
+! rmmod $ZDRV 2>/dev/null || { zx_load; false; }
+zsf_point $? "rmmod $ZDRV while swapped on refused"
 ktap_check "$ZDRV still loaded" test -d /sys/module/$ZDRV
 if zx_is_zramx; then
-	if rmmod zsfast 2>/dev/null; then
-		ktap_fail "rmmod zsfast while zramx uses it refused"
-	else
-		ktap_ok "rmmod zsfast while zramx uses it refused"
-	fi
+	! rmmod zsfast 2>/dev/null
+	zsf_point $? "rmmod zsfast while zramx uses it refused"
 fi
 po=$(sed -n 's/^pswpout //p' /proc/vmstat)
 ktap_check "swap still works (swapcheck 1 x 16 MiB)" \
 	swapcheck -p 1 -m 16
-if [ "$(sed -n 's/^pswpout //p' /proc/vmstat)" -gt "$po" ]; then
-	ktap_ok "pswpout moved"
-else
-	ktap_fail "pswpout moved"
-fi
+zsf_expect "pswpout moved" "$(sed -n 's/^pswpout //p' /proc/vmstat)" -gt "$po"
 ktap_check "swapoff" swapoff $ZDEV
 
 # --- busy: open --------------------------------------------------------------
@@ -312,5 +240,5 @@ expect_set_fails "reset while open rejected" 1 $ZSYS/reset
 expect_set_fails "hot_remove while open rejected" 0 $ZCTL/hot_remove
 ktap_check "device still there" test -b $ZDEV -a -d $ZSYS
 exec 5<&-
-expect_set "reset once closed" 1 $ZSYS/reset
-expect_eq "initstate 0" "$(cat $ZSYS/initstate)" 0
+zx_expect_write "reset once closed" 1 $ZSYS/reset
+zsf_expect "initstate 0" "$(cat $ZSYS/initstate)" = 0

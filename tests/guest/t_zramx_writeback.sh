@@ -30,51 +30,31 @@ bd_writes() { awk '{ print $3 }' $ZSYS/bd_stat; }
 # 4 KiB units of one page.
 U=$((ZT_PAGE_SIZE / 4096))
 
-# zx_expect_eq DESC GOT WANT
-zx_expect_eq() {
-	if [ "$2" = "$3" ]; then
-		ktap_ok "$1"
-	else
-		ktap_fail "$1" "got '$2', want '$3'"
-	fi
-}
-
-
 if ! modprobe brd rd_nr=1 rd_size=262144 || ! zx_wait_path /dev/ram0; then
 	ktap_fail "brd ramdisk for a backing device"
 	exit 1
 fi
 
 # --- backing_dev -----------------------------------------------------
-if zx_setup lz4 8M; then
-	zx_expect_errno "writeback: no backing device" "$ENODEV" huge $WB
-else
-	ktap_fail "writeback: no backing device" "cannot set the device up"
-fi
+zx_setup lz4 8M || ktap_diag "cannot set the device up"
+zx_expect_errno "writeback: no backing device" "$ENODEV" huge $WB
 zx_fresh
-zx_expect_eq "backing_dev: none on a fresh device" "$(cat $BD)" none
+zsf_expect "backing_dev: none on a fresh device" "$(cat $BD)" = none
 zx_expect_errno "backing_dev: no such file" "$ENOENT" /nonexistent $BD
 zx_expect_errno "backing_dev: not a block device" "Block device required" \
 	/dev/null $BD
 zx_expect_errno "backing_dev: the device itself, empty" "$EINVAL" $ZDEV $BD
-zx_expect_eq "backing_dev: still none" "$(cat $BD)" none
+zsf_expect "backing_dev: still none" "$(cat $BD)" = none
 zx_expect_write "backing_dev: /dev/ram0" /dev/ram0 $BD
-zx_expect_eq "backing_dev: reads /dev/ram0" "$(cat $BD)" /dev/ram0
+zsf_expect "backing_dev: reads /dev/ram0" "$(cat $BD)" = /dev/ram0
 zx_expect_errno "writeback: not initialized" "$EINVAL" huge $WB
 zx_set lz4 $ZSYS/comp_algorithm
-if zx_set 8M $ZSYS/disksize && zx_fill_layout; then
-	ktap_ok "lz4 device on /dev/ram0, written"
-else
-	ktap_fail "lz4 device on /dev/ram0, written"
-fi
+zx_set 8M $ZSYS/disksize && zx_fill_layout
+zsf_point $? "lz4 device on /dev/ram0, written"
 zx_expect_errno "backing_dev: busy once initialized" "$EBUSY" /dev/ram0 $BD
 mkswap /dev/ram0 > /dev/null 2>&1
-if swapon /dev/ram0 2>/dev/null; then
-	swapoff /dev/ram0
-	ktap_fail "swapon of ram0 refused: zramx holds it exclusively"
-else
-	ktap_ok "swapon of ram0 refused: zramx holds it exclusively"
-fi
+! swapon /dev/ram0 2>/dev/null || { swapoff /dev/ram0; false; }
+zsf_point $? "swapon of ram0 refused: zramx holds it exclusively"
 
 # --- writeback: bad input --------------------------------------------
 zx_expect_errno "writeback: unknown mode" "$EINVAL" cold $WB
@@ -85,7 +65,7 @@ zx_expect_errno "writeback: page_indexes without a range" "$EINVAL" \
 	page_indexes=5 $WB
 zx_expect_errno "writeback: page_indexes backwards" "$ERANGE" \
 	page_indexes=10-5 $WB
-zx_expect_eq "nothing written back by bad input" "$(bd_count)" 0
+zsf_expect "nothing written back by bad input" "$(bd_count)" = 0
 zx_expect_errno "writeback_batch_size: 0" "$EINVAL" 0 $ZSYS/writeback_batch_size
 zx_expect_errno "writeback_limit: garbage" "$EINVAL" abc $ZSYS/writeback_limit
 
@@ -93,57 +73,53 @@ zx_expect_errno "writeback_limit: garbage" "$EINVAL" abc $ZSYS/writeback_limit
 c0=$(zx_mm compr_data_size)
 o0=$(zx_mm orig_data_size)
 zx_expect_write "writeback huge" huge $WB
-zx_expect_eq "bd_count: the $ZX_RN incompressible pages" "$(bd_count)" $((ZX_RN * U))
-zx_expect_eq "bd_writes: as many" "$(bd_writes)" $((ZX_RN * U))
-zx_expect_eq "huge_pages: none left in memory" "$(zx_mm huge_pages)" 0
-zx_expect_eq "compr_data_size less their size" "$(zx_mm compr_data_size)" \
+zsf_expect "bd_count: the $ZX_RN incompressible pages" "$(bd_count)" = $((ZX_RN * U))
+zsf_expect "bd_writes: as many" "$(bd_writes)" = $((ZX_RN * U))
+zsf_expect "huge_pages: none left in memory" "$(zx_mm huge_pages)" = 0
+zsf_expect "compr_data_size less their size" "$(zx_mm compr_data_size)" = \
 	$((c0 - ZX_RN * ZT_PAGE_SIZE))
-zx_expect_eq "orig_data_size unchanged" "$(zx_mm orig_data_size)" "$o0"
+zsf_expect "orig_data_size unchanged" "$(zx_mm orig_data_size)" = "$o0"
 ktap_check "every page reads back" zx_intact_layout
-r=$(bd_reads)
-if [ "$r" -ge $((ZX_RN * U)) ]; then
-	ktap_ok "bd_reads: the written-back pages were read from ram0 ($r)"
-else
-	ktap_fail "bd_reads: the written-back pages were read from ram0" "$r"
-fi
+zsf_expect "bd_reads: the written-back pages were read from ram0 ($(bd_reads))" \
+	"$(bd_reads)" -ge $((ZX_RN * U))
 
 zx_expect_write "idle all" all $ZSYS/idle
 blkio verify $ZDEV $ZX_T0 $((ZX_TN / 2)) text 7 > /dev/null
 zx_expect_write "writeback idle" type=idle $WB
-zx_expect_eq "bd_count: plus the idle half of the text pages" "$(bd_count)" \
+zsf_expect "bd_count: plus the idle half of the text pages" "$(bd_count)" = \
 	$(((ZX_RN + ZX_TN / 2) * U))
 zx_expect_write "writeback page_index=0" page_index=0 $WB
 zx_expect_write "writeback page_indexes=1-3" page_indexes=1-3 $WB
-zx_expect_eq "bd_count: plus pages 0 to 3" "$(bd_count)" $(((ZX_RN + ZX_TN / 2 + 4) * U))
+zsf_expect "bd_count: plus pages 0 to 3" "$(bd_count)" = $(((ZX_RN + ZX_TN / 2 + 4) * U))
 zx_expect_write "writeback page_indexes=640-703 (same-filled: none)" \
 	page_indexes=640-703 $WB
-zx_expect_eq "same-filled pages are never written back" "$(bd_count)" \
+zsf_expect "same-filled pages are never written back" "$(bd_count)" = \
 	$(((ZX_RN + ZX_TN / 2 + 4) * U))
 
 n0=$(bd_count)
 zx_set 1 $ZSYS/writeback_limit_enable
 zx_set 0 $ZSYS/writeback_limit
 zx_expect_errno "writeback with the budget spent" "$EIO" page_indexes=4-10 $WB
-zx_expect_eq "nothing written without a budget" "$(bd_count)" "$n0"
+zsf_expect "nothing written without a budget" "$(bd_count)" = "$n0"
 zx_set $((2 * U)) $ZSYS/writeback_limit
 zx_expect_errno "writeback past a budget of 2 pages" "$EIO" page_indexes=4-10 $WB
-zx_expect_eq "2 pages written on that budget" "$(bd_count)" $((n0 + 2 * U))
-zx_expect_eq "writeback_limit: spent" "$(cat $ZSYS/writeback_limit)" 0
+zsf_expect "2 pages written on that budget" "$(bd_count)" = $((n0 + 2 * U))
+zsf_expect "writeback_limit: spent" "$(cat $ZSYS/writeback_limit)" = 0
 zx_set 0 $ZSYS/writeback_limit_enable
 ktap_check "every page reads back" zx_intact_layout
 
 # --- release of written-back pages -----------------------------------
 n0=$(bd_count)
 blkio write $ZDEV 0 4 text 70 > /dev/null
-zx_expect_eq "overwrite of 4 pages releases their blocks" "$(bd_count)" \
+zsf_expect "overwrite of 4 pages releases their blocks" "$(bd_count)" = \
 	$((n0 - 4 * U))
 blkio discard $ZDEV $ZX_R0 $ZX_RN > /dev/null
-zx_expect_eq "discard releases the incompressible pages' blocks" \
-	"$(bd_count)" $((n0 - (4 + ZX_RN) * U))
+zsf_expect "discard releases the incompressible pages' blocks" \
+	"$(bd_count)" = $((n0 - (4 + ZX_RN) * U))
 ktap_check "the rest reads back" blkio verify $ZDEV 4 $((ZX_TN - 4)) text 7
 ktap_check "no failed reads" test "$(zx_io failed_reads)" = 0
 ktap_check "reset" zx_fresh
-zx_expect_eq "reset closes the backing device" "$(cat $BD)" none
+zsf_expect "reset closes the backing device" "$(cat $BD)" = none
 ktap_check "ram0 is free again: rmmod brd" rmmod brd
 
 mem_kb=$(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)
@@ -157,19 +133,11 @@ if modprobe loop && mount -t tmpfs -o size=1M tmpfs /tmp/wbfail &&
 	zx_set /dev/loop0 $BD && zx_set lz4 $ZSYS/comp_algorithm &&
 	zx_set 8M $ZSYS/disksize && zx_fill_layout; then
 	ktap_ok "device on a loop device over a 1 MiB tmpfs, written"
-	if zx_set page_indexes=0-639 $WB; then
-		ktap_fail "writeback of 2.5 MiB to 1 MiB fails"
-	else
-		ktap_ok "writeback of 2.5 MiB to 1 MiB fails"
-	fi
+	zx_expect_errno "writeback of 2.5 MiB to 1 MiB fails" "" page_indexes=0-639 $WB
 	n=$(bd_count)
-	if [ "$n" -gt 0 ] && [ "$n" -lt $((640 * U)) ] &&
-		[ "$(bd_writes)" = "$n" ]; then
-		ktap_ok "some pages written back, the rest kept ($n of $((640 * U)))"
-	else
-		ktap_fail "some pages written back, the rest kept" \
-			"bd_stat $(cat $ZSYS/bd_stat)"
-	fi
+	[ "$n" -gt 0 ] && [ "$n" -lt $((640 * U)) ] && [ "$(bd_writes)" = "$n" ]
+	zsf_point $? "some pages written back, the rest kept ($n of $((640 * U)))" \
+		"bd_stat $(cat $ZSYS/bd_stat)"
 	ktap_check "every page reads back after the failed writes" zx_intact_layout
 	ktap_check "reset" zx_fresh
 else
@@ -183,48 +151,31 @@ umount /tmp/wbfail 2>/dev/null
 # write to a block the tmpfs already holds succeeds, a write past what it
 # can hold fails: writeback fails now and then, as the swap workload
 # frees slots and zramx reuses their blocks.
-if mount -t tmpfs -o size=4M tmpfs /tmp/wbfail &&
+mount -t tmpfs -o size=4M tmpfs /tmp/wbfail &&
 	dd if=/dev/zero of=/tmp/wbfail/disk bs=1 count=0 seek=67108864 2>/dev/null &&
 	losetup /dev/loop0 /tmp/wbfail/disk && zx_set /dev/loop0 $BD &&
 	zx_set lz4 $ZSYS/comp_algorithm &&
 	zx_set "$((mem_kb * 3))K" $ZSYS/disksize &&
-	mkswap $ZDEV >/dev/null 2>&1 && swapon $ZDEV; then
-	ktap_ok "swap on a device that writes back to a 4 MiB loop device"
-else
-	ktap_fail "swap on a device that writes back to a 4 MiB loop device"
-fi
+	mkswap $ZDEV >/dev/null 2>&1 && swapon $ZDEV
+zsf_point $? "swap on a device that writes back to a 4 MiB loop device"
 # Pages resting in swap, written back, then read back by their owner.
 zsf_hog_start /tmp/zx-wbhog 16
 zx_set all $ZSYS/idle
 zx_set idle $WB
 n=$(bd_count)
 r0=$(bd_reads)
-if [ "$n" -gt 0 ]; then
-	ktap_ok "pages resting in swap written back ($n units; the rest did not fit)"
-else
-	ktap_fail "pages resting in swap written back" "bd_stat $(cat $ZSYS/bd_stat)"
-fi
-if zsf_hog_end /tmp/zx-wbhog; then
-	ktap_ok "their owner read them back intact"
-else
-	ktap_fail "their owner read them back intact"
-fi
-r=$(bd_reads)
-if [ "$r" -gt "$r0" ]; then
-	ktap_ok "swap read them from the loop device ($((r - r0)) units)"
-else
-	ktap_fail "swap read them from the loop device" "bd_stat $(cat $ZSYS/bd_stat)"
-fi
+zsf_expect "pages resting in swap written back ($n units; the rest did not fit)" "$n" -gt 0
+zsf_hog_end /tmp/zx-wbhog
+zsf_point $? "their owner read them back intact"
+zsf_expect "swap read them from the loop device ($(($(bd_reads) - r0)) units)" \
+	"$(bd_reads)" -gt "$r0"
 
 # And swap traffic with idle writeback running beside it.
 zx_swapcheck_beside writeback writeback idle
 ktap_diag "bd_stat: $(cat $ZSYS/bd_stat); writebacks: $ZX_RUNS, of which failed: $ZX_ATTR_ERRS"
-if [ $ZX_RUNS -ge 1 ] && [ $ZX_IDLE_ERRS = 0 ]; then
-	ktap_ok "idle writeback ran $ZX_RUNS times beside it, idle marking never failed"
-else
-	ktap_fail "idle writeback ran beside it, idle marking never failed" \
-		"$ZX_RUNS runs, $ZX_IDLE_ERRS idle errors"
-fi
+[ $ZX_RUNS -ge 1 ] && [ $ZX_IDLE_ERRS = 0 ]
+zsf_point $? "idle writeback ran $ZX_RUNS times beside it, idle marking never failed" \
+	"$ZX_IDLE_ERRS idle errors"
 ktap_check "no failed reads or writes" \
 	test "$(zx_io failed_reads)/$(zx_io failed_writes)" = 0/0
 ktap_check "swapoff" swapoff $ZDEV

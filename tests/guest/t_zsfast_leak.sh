@@ -36,25 +36,14 @@ elif echo "$log" | grep -q "pool $POOL destroyed with $live objects still alloca
 else
 	ktap_fail "leak: kernel log reports $live leaked objects of pool $POOL"
 fi
-if echo "$log" | grep -q "unaccounted"; then
-	ktap_fail "leak: every page of the pool accounted for at destruction"
-else
-	ktap_ok "leak: every page of the pool accounted for at destruction"
-fi
-if [ -e "/sys/kernel/debug/zsfast/$POOL" ]; then
-	ktap_fail "leak: the pool's debugfs directory is gone"
-else
-	ktap_ok "leak: the pool's debugfs directory is gone"
-fi
+! echo "$log" | grep -q "unaccounted"
+zsf_point $? "leak: every page of the pool accounted for at destruction"
+[ ! -e "/sys/kernel/debug/zsfast/$POOL" ]
+zsf_point $? "leak: the pool's debugfs directory is gone"
 
 ktap_check "rmmod zsfast_test" rmmod zsfast_test
 zsft_pages_back "leak: "
-ref1=$(cat /sys/module/zsfast/refcnt)
-if [ "$ref0" = "$ref1" ]; then
-	ktap_ok "leak: zsfast's refcount back to $ref0 (the pool's reference dropped)"
-else
-	ktap_fail "leak: zsfast's refcount back to its value before the run" \
-		"refcnt $ref0 before, $ref1 after"
-fi
+zsf_expect "leak: zsfast's refcount back to $ref0 (the pool's reference dropped)" \
+	"$(cat /sys/module/zsfast/refcnt)" = "$ref0"
 zsft_end
 exit 0

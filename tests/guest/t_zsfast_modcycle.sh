@@ -47,12 +47,9 @@ set -- $(cat /sys/block/zram0/mm_stat)
 orig=$1
 used=$3
 ktap_diag "zram0 mm_stat: orig_data_size=$orig mem_used_total=$used"
-if [ "$orig" -ge $((MIB * 1024 * 1024 / 2)) ] && [ "$used" -gt 0 ]; then
-	ktap_ok "stock zram holds at least half of memhog's data"
-else
-	ktap_fail "stock zram holds at least half of memhog's data" \
-		"orig_data_size $orig, mem_used_total $used"
-fi
+[ "$orig" -ge $((MIB * 1024 * 1024 / 2)) ] && [ "$used" -gt 0 ]
+zsf_point $? "stock zram holds at least half of memhog's data" \
+	"orig_data_size $orig, mem_used_total $used"
 
 if grep -qw zsmalloc /proc/modules; then
 	ktap_diag "stock zsmalloc is a module here"
@@ -62,26 +59,15 @@ fi
 
 for n in 1 2 3; do
 	ktap_check "cycle $n: insmod zsfast.ko" insmod /zsf/zsfast.ko || bail
-	if [ -d /sys/module/zsfast ]; then
-		ktap_ok "cycle $n: /sys/module/zsfast exists"
-	else
-		ktap_fail "cycle $n: /sys/module/zsfast exists"
-	fi
+	ktap_check "cycle $n: /sys/module/zsfast exists" test -d /sys/module/zsfast
 	ktap_check "cycle $n: stock zram still in use" \
 		grep -q '^/dev/zram0 ' /proc/swaps
 	ktap_check "cycle $n: rmmod zsfast" rmmod zsfast || bail
-	if [ -d /sys/module/zsfast ]; then
-		ktap_fail "cycle $n: zsfast gone after rmmod"
-	else
-		ktap_ok "cycle $n: zsfast gone after rmmod"
-	fi
+	ktap_check "cycle $n: zsfast gone after rmmod" test ! -d /sys/module/zsfast
 done
 
-if zsf_hog_end "$W"; then
-	ktap_ok "memhog data intact after the module cycles"
-else
-	ktap_fail "memhog data intact after the module cycles"
-fi
+zsf_hog_end "$W"
+zsf_point $? "memhog data intact after the module cycles"
 ZSF_HOG=
 
 ktap_check "swapoff /dev/zram0" swapoff /dev/zram0

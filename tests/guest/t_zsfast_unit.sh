@@ -20,12 +20,9 @@ zsft_begin
 # A merged cache is only an alias (a symlink in /sys/kernel/slab) and has
 # no line of its own in /proc/slabinfo.
 for _c in zsfast_handle zsfast_zspage; do
-	if grep -q "^$_c " /proc/slabinfo; then
-		ktap_ok "slab: $_c is a cache of its own in /proc/slabinfo"
-	else
-		ktap_fail "slab: $_c is a cache of its own in /proc/slabinfo" \
-			"$(ls -ld /sys/kernel/slab/$_c 2>&1)"
-	fi
+	grep -q "^$_c " /proc/slabinfo
+	zsf_point $? "slab: $_c is a cache of its own in /proc/slabinfo" \
+		"$(ls -ld /sys/kernel/slab/$_c 2>&1)"
 done
 
 # Refused with a clear message, and not left loaded.
@@ -49,12 +46,9 @@ zsft_report unit
 # The handles run=unit corrupted on purpose were reported once in the log
 # (an error line, not a WARN: nothing that looks like a splat).
 if grep -E '^ok [0-9]+ bad class: ' "$ZSFT_RESULTS" | grep -qv SKIP; then
-	if dmesg | grep -q 'zsfast: pool .*: refused a handle with class index'; then
-		ktap_ok "bad class: the refusal is reported in the kernel log"
-	else
-		ktap_fail "bad class: the refusal is reported in the kernel log" \
-			"no 'refused a handle with class index' line in dmesg"
-	fi
+	dmesg | grep -q 'zsfast: pool .*: refused a handle with class index'
+	zsf_point $? "bad class: the refusal is reported in the kernel log" \
+		"no 'refused a handle with class index' line in dmesg"
 fi
 ktap_check "rmmod zsfast_test" rmmod zsfast_test
 
