@@ -71,12 +71,9 @@
 #                      it, the packages the selected lanes need are
 #                      installed first: tests/lib/deps.sh)
 #
-# The lane scripts (tests/{install,arm64,debug,fresh}/lane.sh) are run
-# with ZSF_ROOT, ZSF_OUT, ZSF_CACHE and KTAP_COUNTER_FILE exported.  Each
-# writes its document on stdout with tests/lib/ktap.sh (through
-# tests/lib/lane.sh) and its progress on stderr, and exits non-zero if it
-# failed.  They may source tests/lib/{kernels,build,guest}.sh and call
-# zsf_build and zsf_guest_run with their own VMLINUZ/KVER/KDIR/KMODDIR.
+# The lane scripts (tests/{install,arm64,debug,fresh}/lane.sh; what they
+# share: tests/lib/lane.sh) are run with ZSF_ROOT, ZSF_OUT, ZSF_CACHE and
+# KTAP_COUNTER_FILE exported.
 
 set -euo pipefail
 
@@ -263,12 +260,9 @@ lane_build() {
 				zsf_build "$KDIR" "$(builddir poollock)" \
 				ZSF_FORCE_POOL_LOCK=1
 		fi
-		if zsf_dkms_admits "$KVER"; then
-			ktap_point ok "$f: dkms.conf's BUILD_EXCLUSIVE_KERNEL admits $KVER"
-		else
-			ktap_point fail "$f: dkms.conf's BUILD_EXCLUSIVE_KERNEL admits $KVER" \
-				"$(grep '^BUILD_EXCLUSIVE_KERNEL=' "$ZSF_ROOT/dkms.conf")"
-		fi
+		ktap_if "$f: dkms.conf's BUILD_EXCLUSIVE_KERNEL admits $KVER" \
+			"$(grep '^BUILD_EXCLUSIVE_KERNEL=' "$ZSF_ROOT/dkms.conf")" \
+			zsf_dkms_admits "$KVER"
 		ktap_diag "$f: builds took $(($(date +%s) - t)) s"
 	done
 	ktap_check "checkpatch (no ERROR/WARNING)" zsf_checkpatch "$ZSF_OUT/checkpatch.log"
@@ -310,12 +304,8 @@ guest_lane() {
 	if [ "$variant" = gki ]; then
 		bad=$(nm -u "$(builddir "$variant")"/zramx.ko |
 			grep -Ew 'task_work_add|synchronize_rcu_tasks' || true)
-		if [ -z "$bad" ]; then
-			ktap_point ok "$f: ZSF_NO_TASK_WORK=1: zramx.ko imports no task_work_add, no synchronize_rcu_tasks"
-		else
-			ktap_point fail "$f: ZSF_NO_TASK_WORK=1: zramx.ko imports no task_work_add, no synchronize_rcu_tasks" \
-				"$(tr -s ' \n' ' ' <<< "$bad")"
-		fi
+		ktap_if "$f: ZSF_NO_TASK_WORK=1: zramx.ko imports no task_work_add, no synchronize_rcu_tasks" \
+			"$(tr -s ' \n' ' ' <<< "$bad")" [ -z "$bad" ]
 	fi
 	if ! run_logged zsf_build_progs "$ZSF_OUT/progs"; then
 		ktap_point fail "build the static guest programs"

@@ -32,11 +32,10 @@
 # kernel is still unpacked, and the modules built, by the demo itself:
 # the chroot's ZSF_CACHE holds nothing else (no sysroot).
 #
-# Output: KTAP on stdout (tests/lib/lane.sh, "ok N fresh: ..."), with
-# the demo's own document (build/demo/steps.ktap, the guest's nested in
-# it) nested as "make demo: steps", so that a failure says which step
-# failed; progress on stderr.  Logs in
-# $ZSF_OUT/fresh/.  Exit 0 only if every point passed.
+# Output (tests/lib/lane.sh): the demo's own document
+# (build/demo/steps.ktap, the guest's nested in it) nested as "make
+# demo: steps", so that a failure says which step failed.  Logs in
+# $ZSF_OUT/fresh/.
 #
 # Needs root; as another user it runs itself again with sudo.
 #
@@ -48,10 +47,9 @@
 
 set -euo pipefail
 
-ZSF_ROOT=${ZSF_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
-export ZSF_ROOT
-export ZSF_CACHE=${ZSF_CACHE:-$HOME/.cache/zsfast}
-export ZSF_OUT=${ZSF_OUT:-$ZSF_ROOT/build/check}
+ZSF_LANE=fresh
+# shellcheck source=tests/lib/lane.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/lane.sh"
 W=$ZSF_OUT/fresh
 FR=$ZSF_CACHE/fresh-root
 SUITE=bookworm
@@ -61,10 +59,6 @@ TARBALL=$FR/$SUITE-minbase-r$RECIPE.tar.zst
 REV=${ZSF_FRESH_REV:-HEAD}
 TIMEOUT=${ZSF_FRESH_TIMEOUT:-3600}
 CPATH_=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-
-ZSF_LANE=fresh
-# shellcheck source=tests/lib/lane.sh
-source "$ZSF_ROOT/tests/lib/lane.sh"
 RUN=
 R=
 

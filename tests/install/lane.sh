@@ -35,11 +35,7 @@
 #   - dkms remove takes them out again.
 # Once: BUILD_EXCLUSIVE keeps DKMS off a kernel without CONFIG_64BIT and
 # off a 5.10 kernel (status 77), and systemd-analyze verify accepts
-# the units of tools/systemd/.
-#
-# Output: KTAP on stdout (tests/lib/lane.sh, "ok N install: ..."),
-# progress on stderr; exit 0 only if every point passed.  Run it alone or from
-# tests/check.sh (ZSF_ROOT, ZSF_OUT, ZSF_CACHE exported).
+# the units of tools/systemd/.  Output and exit status: tests/lib/lane.sh.
 #
 # Environment: ZSF_INSTALL_FLAVORS ("6.1 6.12"; check.sh passes the
 # kernels with DKMS yes in tests/kernels.list), ZSF_INSTALL_GUEST
@@ -47,28 +43,14 @@
 
 set -euo pipefail
 
-ZSF_ROOT=${ZSF_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
-export ZSF_ROOT
-export ZSF_CACHE=${ZSF_CACHE:-$HOME/.cache/zsfast}
-export ZSF_OUT=${ZSF_OUT:-$ZSF_ROOT/build/check}
+ZSF_LANE=install
+# shellcheck source=tests/lib/lane.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/lane.sh"
 FLAVORS=${ZSF_INSTALL_FLAVORS:-6.1 6.12}
 GUEST=${ZSF_INSTALL_GUEST:-1}
 W=$ZSF_OUT/install
 PKG=zsfast
 PKGVER=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$ZSF_ROOT/dkms.conf")
-
-# shellcheck source=tests/lib/kernels.sh
-source "$ZSF_ROOT/tests/lib/kernels.sh"
-# shellcheck source=tests/lib/build.sh
-source "$ZSF_ROOT/tests/lib/build.sh"
-# shellcheck source=tests/lib/guest.sh
-source "$ZSF_ROOT/tests/lib/guest.sh"
-# shellcheck source=tests/lib/tests.sh
-source "$ZSF_ROOT/tests/lib/tests.sh"
-
-ZSF_LANE=install
-# shellcheck source=tests/lib/lane.sh
-source "$ZSF_ROOT/tests/lib/lane.sh"
 
 # A kernel of another Debian (a build root, ZSF_KROOT): DKMS runs there,
 # as it would on a machine of that Debian.
@@ -130,12 +112,8 @@ excl_test() {	# excl_test DESC KVER CONFIG-EDIT
 	sed "$edit" "$KDIR/.config" > "$fake/.config"
 	out=$("${HOST_DKMS[@]}" build "$PKG/$PKGVER" -k "$kver" \
 		--kernelsourcedir "$fake" 2>&1) || rc=$?
-	if [ $rc -eq 77 ]; then
-		ktap_point ok "$desc"
-	else
-		ktap_point fail "$desc" "$(printf '%s\n' "$out" | tail -n 10)" \
-			"dkms build exited $rc, want 77 (excluded)"
-	fi
+	ktap_if "$desc" "$(printf '%s\n' "$out" | tail -n 10
+		echo "dkms build exited $rc, want 77 (excluded)")" [ $rc -eq 77 ]
 }
 
 # ---- per kernel -----------------------------------------------------------
@@ -176,11 +154,8 @@ modinfo_checks() {	# modinfo_checks TAG DIR [SIGNED]
 			"zramx: '$vm', zsfast: '$(modinfo -F vermagic "$zs")', stock: '$want'"
 	fi
 	ns=$(modinfo -F import_ns "$zx" 2>&1) || true
-	if [ "$ns" = ZSFAST ]; then
-		ktap_point ok "$tag: zramx imports namespace ZSFAST"
-	else
-		ktap_point fail "$tag: zramx imports namespace ZSFAST" "import_ns: '$ns'"
-	fi
+	ktap_if "$tag: zramx imports namespace ZSFAST" "import_ns: '$ns'" \
+		[ "$ns" = ZSFAST ]
 	if [ -n "$signed" ]; then
 		signer=$(modinfo -F signer "$zx" 2>&1) || true
 		if [ "$signer" = "DKMS module signing key" ] &&
@@ -297,11 +272,8 @@ for f in $FLAVORS; do
 	ktap_check "$tag: dkms remove -k $KVER" "${DKMS[@]}" remove "$PKG/$PKGVER" \
 		-k "$KVER" --installtree "$ROOT/lib/modules" --no-depmod
 	left=$(find "$ROOT/lib/modules/$KVER/updates" -name '*.ko*' 2>/dev/null || true)
-	if [ -z "$left" ]; then
-		ktap_point ok "$tag: after dkms remove, no module left in updates/"
-	else
-		ktap_point fail "$tag: after dkms remove, no module left in updates/" "$left"
-	fi
+	ktap_if "$tag: after dkms remove, no module left in updates/" "$left" \
+		[ -z "$left" ]
 
 	# make install, the way without DKMS: on the primary kernels (the
 	# role column of tests/kernels.list); the others only with DKMS.

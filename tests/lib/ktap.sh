@@ -28,6 +28,9 @@
 #   ktap_ok DESC, ktap_fail DESC [REASON...], ktap_skip DESC REASON
 #   ktap_diag TEXT... each line of TEXT as "# line"
 #   ktap_check DESC CMD...        run CMD; pass iff it exits 0
+#   ktap_if DESC REASON CMD...    the same, for a test on values at hand
+#                     (CMD's output is not kept): REASON, made before
+#                     CMD runs, is the failure's diagnostic
 #   ktap_counts       print "N PASS FAIL" of this document
 #   ktap_failures     print FAIL of this document
 #   ktap_nest NAME FILE
@@ -127,6 +130,17 @@ ktap_check() {
 			"exit status $rc: $*"
 	fi
 	return $rc
+}
+
+ktap_if() {
+	local d="$1" r="$2"
+
+	shift 2
+	if "$@"; then
+		ktap_ok "$d"
+	else
+		ktap_fail "$d" "$r"
+	fi
 }
 
 ktap_count() {
