@@ -48,7 +48,6 @@
 set -euo pipefail
 
 SRC_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-export ZSF_CACHE=${ZSF_CACHE:-$HOME/.cache/zsfast}
 SCRATCH=${ZSF_SCRATCH:-/tmp/zsf-deliberate}
 SECS=${DELIBERATE_SECONDS:-120}
 BUILD_ONLY=0
@@ -61,10 +60,8 @@ BUGS=${*:-uaf lockorder rtslot rawwake}
 # shellcheck source=tests/debug/build-kernel.sh
 source "$SRC_ROOT/tests/debug/build-kernel.sh"
 
-# The rig's splat pattern (tests/lib/guest.sh's), for the diagnostics
-# of a bug that was not reported.
-ZSF_SPLAT_RE=$(cat "$SRC_ROOT/tests/lib/splat.re")
-
+# With tests/lib/{build,guest}.sh: guest.sh's ZSF_SPLAT_RE is for the
+# diagnostics of a bug that was not reported.
 ZSF_LANE=deliberate
 # shellcheck source=tests/lib/lane.sh
 source "$SRC_ROOT/tests/lib/lane.sh"
@@ -118,9 +115,6 @@ planted() {
 	rm -rf "$2/src.orig"
 	sed 's/^/# /' "$2/planted.diff"
 }
-
-# shellcheck source=tests/lib/build.sh
-source "$SRC_ROOT/tests/lib/build.sh"
 
 if [ $BUILD_ONLY = 1 ]; then
 	: "${KDIR:?--build-only: set KDIR to the headers of a kernel}"
