@@ -257,28 +257,26 @@ _zsf_resolve_meta() {
 	echo "$dep"
 }
 
-# One dependency of PKG whose name matches PATTERN (alternatives and
-# version constraints stripped).
-_zsf_pkg_dep() {
-	local pkg=$1 pattern=$2
-
-	_zsf_kapt "$ZSF_KSUITE" apt-cache show "$pkg" 2>/dev/null |
+# The dependencies of PKG, one a line (alternatives and version
+# constraints stripped).
+_zsf_pkg_deps() {
+	_zsf_kapt "$ZSF_KSUITE" apt-cache show "$1" 2>/dev/null |
 		awk '/^Depends:/ { sub(/^Depends: */, ""); print; exit }' |
-		tr ',' '\n' | sed 's/|.*//; s/(.*)//; s/:any//; s/^ *//; s/ *$//' |
-		grep -E "$pattern" | head -n 1
+		tr ',' '\n' | sed 's/|.*//; s/(.*)//; s/:any//; s/^ *//; s/ *$//'
+}
+
+# One dependency of PKG whose name matches PATTERN.
+_zsf_pkg_dep() {
+	_zsf_pkg_deps "$1" | grep -E "$2" | head -n 1
 }
 
 # The packages that hold the image's files: the image package itself and,
 # where it is split (7.x: linux-binary-KVER has vmlinuz, linux-modules-KVER
 # the modules, linux-base-KVER the config), the parts it depends on.
 _zsf_image_parts() {
-	local img=$1 kver=$2
-
-	echo "$img"
-	_zsf_kapt "$ZSF_KSUITE" apt-cache show "$img" 2>/dev/null |
-		awk '/^Depends:/ { sub(/^Depends: */, ""); print; exit }' |
-		tr ',' '\n' | sed 's/|.*//; s/(.*)//; s/:any//; s/^ *//; s/ *$//' |
-		awk -v k="-$kver" '/^linux-[a-z]+-/ && substr($0, length($0) - length(k) + 1) == k'
+	echo "$1"
+	_zsf_pkg_deps "$1" | awk -v k="-$2" \
+		'/^linux-[a-z]+-/ && substr($0, length($0) - length(k) + 1) == k'
 }
 
 zsf_kernel_fetch() {
