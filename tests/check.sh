@@ -110,10 +110,9 @@ usage() {
 
 while [ $# -gt 0 ]; do
 	case "$1" in
+	--only=*|--flavor=*) set -- "${1%%=*}" "${1#*=}" "${@:2}" ;;
 	--only) only=${2:?}; shift 2 ;;
-	--only=*) only=${1#--only=}; shift ;;
 	--flavor) flavors=${2:?}; flavors=${flavors//,/ }; shift 2 ;;
-	--flavor=*) flavors=${1#--flavor=}; flavors=${flavors//,/ }; shift ;;
 	--no-deps) deps=0; shift ;;
 	--list) echo "$ALL_LANES"; exit 0 ;;
 	-h|--help) usage ;;

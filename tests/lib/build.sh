@@ -192,7 +192,7 @@ _zsf_sparse_too_old() {
 }
 
 zsf_build_sparse() {
-	local kdir=$1 out=$2 log line path bad=0 rc=0
+	local kdir=$1 out=$2 log line path bad=0
 
 	shift 2
 	if ! zsf_kernel_run /bin/sh -c 'command -v sparse' > /dev/null; then
@@ -202,8 +202,7 @@ zsf_build_sparse() {
 	zsf_copy_tree "$out" || { _zsf_blog "cannot copy the tree"; return 1; }
 	log=$out/build.log
 	# C=2 checks every file, whether or not it is rebuilt.
-	_zsf_make "$log" "$kdir" "$out" C=2 "$@" || rc=$?
-	if [ $rc -ne 0 ]; then
+	if ! _zsf_make "$log" "$kdir" "$out" C=2 "$@"; then
 		_zsf_blog "make C=2 failed, see $log:"
 		_zsf_log_excerpt "$log"
 		return 1
@@ -437,15 +436,11 @@ zsf_checkpatch() {
 	if grep -qE ': (ERROR|WARNING):' "$tmp"; then
 		_zsf_blog "checkpatch found problems:"
 		grep -E ': (ERROR|WARNING):' "$tmp" | head -n 30 >&2
-		rm -f "$tmp"
-		return 1
-	fi
-	if [ $rc -ne 0 ]; then
+		rc=1
+	elif [ $rc -ne 0 ]; then
 		_zsf_blog "checkpatch exited with $rc:"
 		tail -n 20 "$tmp" >&2
-		rm -f "$tmp"
-		return 1
 	fi
 	rm -f "$tmp"
-	return 0
+	[ $rc -eq 0 ]
 }
