@@ -4,9 +4,6 @@
 # Sourced by the bench/guest/t_bench_*.sh scripts (busybox sh) after
 # ZT_DIR=$(dirname "$0"): tests/guest's lib.sh and zramx_lib.sh, for
 # zramx, and
-#   bench_knob NAME DEFAULT   the value of the last NAME= on the kernel
-#                             command line (bench/run.sh's BENCH_APPEND
-#                             comes after its own knobs), or DEFAULT
 #   bench_uptime              the guest's uptime in seconds
 #   bench_max N...            the largest N
 #   bench_dev BE              DEV and SYS (none: brd) of W1's backend BE
@@ -16,16 +13,6 @@
 . "$ZT_DIR/lib.sh"
 export ZDRV=zramx
 . "$ZT_DIR/zramx_lib.sh"
-
-bench_knob() {
-	_v=$2
-	for _w in $(cat /proc/cmdline); do
-		case $_w in
-		"$1="*) _v=${_w#"$1"=} ;;
-		esac
-	done
-	echo "$_v"
-}
 
 bench_uptime() {
 	cut -d' ' -f1 /proc/uptime

@@ -28,12 +28,12 @@
 ZT_DIR=$(dirname "$0")
 . "$ZT_DIR/bench_lib.sh"
 
-ROUNDS=$(bench_knob bench.rounds 5)
-COUNT=$(bench_knob bench.count 65536)
-C_ROUNDS=$(bench_knob bench.compact 0)
-C_LOADS=$(bench_knob bench.compact_loads 3)
-C_SIZES=$(bench_knob bench.compact_sizes 0,40)
-C_COUNT=$(bench_knob bench.compact_count 65536)
+ROUNDS=$(zsf_cmdline bench.rounds 5)
+COUNT=$(zsf_cmdline bench.count 65536)
+C_ROUNDS=$(zsf_cmdline bench.compact 0)
+C_LOADS=$(zsf_cmdline bench.compact_loads 3)
+C_SIZES=$(zsf_cmdline bench.compact_sizes 0,40)
+C_COUNT=$(zsf_cmdline bench.compact_count 65536)
 NCPU=$(grep -c ^processor /proc/cpuinfo)
 ktap_diag "W2 config kernel=$(uname -r) rounds=$ROUNDS count=$COUNT cpus=$NCPU"
 

@@ -33,8 +33,8 @@
 ZT_DIR=$(dirname "$0")
 . "$ZT_DIR/bench_lib.sh"
 
-MB=$(bench_knob bench.mem_mb 64)
-ALGOS=$(bench_knob bench.mem_algos lz4,zstd | tr ',' ' ')
+MB=$(zsf_cmdline bench.mem_mb 64)
+ALGOS=$(zsf_cmdline bench.mem_algos lz4,zstd | tr ',' ' ')
 PG=$ZT_PAGE_SIZE
 W=/tmp/bench-memory
 CORPUS=$W/corpus

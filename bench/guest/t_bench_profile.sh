@@ -18,8 +18,8 @@
 ZT_DIR=$(dirname "$0")
 . "$ZT_DIR/bench_lib.sh"
 
-MB=$(bench_knob bench.mb 256)
-P=$(bench_knob bench.prof_p 2)
+MB=$(zsf_cmdline bench.mb 256)
+P=$(zsf_cmdline bench.prof_p 2)
 DISK=$((P * MB * 5 / 4 + 16))
 
 T=/sys/kernel/tracing

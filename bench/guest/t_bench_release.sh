@@ -32,12 +32,12 @@
 ZT_DIR=$(dirname "$0")
 . "$ZT_DIR/bench_lib.sh"
 
-MB=$(bench_knob bench.mb 256)
-ROUNDS=$(bench_knob bench.rounds 5)
-PROCS=$(bench_knob bench.procs 1,2,4 | tr ',' ' ')
-DISK=$(bench_knob bench.disk "")
+MB=$(zsf_cmdline bench.mb 256)
+ROUNDS=$(zsf_cmdline bench.rounds 5)
+PROCS=$(zsf_cmdline bench.procs 1,2,4 | tr ',' ' ')
+DISK=$(zsf_cmdline bench.disk "")
 LAT=
-[ "$(bench_knob bench.lat 0)" = 1 ] && LAT=-L
+[ "$(zsf_cmdline bench.lat 0)" = 1 ] && LAT=-L
 # Same disksize for every backend: the largest round plus 25%.
 DISK=${DISK:-$(($(bench_max $PROCS) * MB * 5 / 4 + 16))}
 

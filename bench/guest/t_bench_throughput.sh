@@ -48,13 +48,13 @@
 ZT_DIR=$(dirname "$0")
 . "$ZT_DIR/bench_lib.sh"
 
-ALGOS=$(bench_knob bench.thr_algos lz4,zstd | tr ',' ' ')
-PROCS=$(bench_knob bench.thr_procs 1,2 | tr ',' ' ')
-MB=$(bench_knob bench.thr_mb 64)
-ROUNDS=$(bench_knob bench.thr_rounds 3)
-DIO_MS=$(bench_knob bench.thr_dio_ms 1500)
+ALGOS=$(zsf_cmdline bench.thr_algos lz4,zstd | tr ',' ' ')
+PROCS=$(zsf_cmdline bench.thr_procs 1,2 | tr ',' ' ')
+MB=$(zsf_cmdline bench.thr_mb 64)
+ROUNDS=$(zsf_cmdline bench.thr_rounds 3)
+DIO_MS=$(zsf_cmdline bench.thr_dio_ms 1500)
 BACKENDS="stock zramx"
-[ "$(bench_knob bench.thr_inplace 0)" = 1 ] && BACKENDS="$BACKENDS inplace"
+[ "$(zsf_cmdline bench.thr_inplace 0)" = 1 ] && BACKENDS="$BACKENDS inplace"
 GATHER=/sys/module/zramx/parameters/gather_batches
 SEED=3
 NP=$((MB * 256))		# the raw rows' span, in blkio's 4 KiB blocks

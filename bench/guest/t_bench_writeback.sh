@@ -29,8 +29,8 @@
 ZT_DIR=$(dirname "$0")
 . "$ZT_DIR/bench_lib.sh"
 
-MB=$(bench_knob bench.wb_mb 64)
-ROUNDS=$(bench_knob bench.wb_rounds 3)
+MB=$(zsf_cmdline bench.wb_mb 64)
+ROUNDS=$(zsf_cmdline bench.wb_rounds 3)
 NP=$((MB * 256))		# 4 KiB blocks, as blkio counts them
 DISK=$((MB + 16))M
 

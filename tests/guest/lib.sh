@@ -18,7 +18,7 @@
 #   zsf_splats                    kernel log lines that are reports of
 #                                 the kernel's checkers (the rig's
 #                                 splat.re); nothing when the log is clean
-#   zsf_cmdline NAME DEFAULT      the value of NAME= on the kernel
+#   zsf_cmdline NAME DEFAULT      the value of the last NAME= on the kernel
 #                                 command line, or DEFAULT
 #   ZT_PAGE_SIZE                  the kernel's page size in bytes (4096,
 #                                 16384 on arm64-16k), from smaps
@@ -55,12 +55,13 @@ zsf_nr_zspages() {
 }
 
 zsf_cmdline() {
+	_v=$2
 	for _w in $(cat /proc/cmdline); do
 		case "$_w" in
-		"$1="*) echo "${_w#"$1"=}"; return 0 ;;
+		"$1="*) _v=${_w#"$1"=} ;;
 		esac
 	done
-	echo "$2"
+	echo "$_v"
 }
 
 zsf_splats() {
