@@ -88,6 +88,43 @@ static void zsft_u_free_all(struct zsft_unit *u, unsigned int n)
 		zsft_u_free(u, &u->objs[i]);
 }
 
+/* Free @k of objects 0 .. n - 1, chosen at random. */
+static void zsft_u_free_random(struct zsft_unit *u, unsigned int n,
+			       unsigned int k)
+{
+	zsft_shuffle(&u->rng, u->idx, n);
+	while (k--)
+		zsft_u_free(u, &u->objs[u->idx[k]]);
+}
+
+/*
+ * Allocate the free ones of objects 0 .. n - 1: of @size, or for @size 0
+ * of random sizes up to @max.  Return how many were allocated.
+ */
+static unsigned int zsft_u_fill(struct zsft_unit *u, unsigned int n,
+				u32 size, u32 max)
+{
+	unsigned int i, got = 0;
+
+	for (i = 0; i < n; i++)
+		if (!u->objs[i].handle &&
+		    zsft_u_alloc(u, &u->objs[i], size ? size :
+				 1 + zsft_rng_below(&u->rng, max)))
+			got++;
+	return got;
+}
+
+/* Check the data of the live ones of objects 0 .. n - 1. */
+static void zsft_u_verify(struct zsft_unit *u, struct zsft_agg *agg,
+			  unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (u->objs[i].handle)
+			zsft_u_intact(u, agg, &u->objs[i]);
+}
+
 /* ---- geometry and encoding ---- */
 
 static void zsft_test_geometry(struct zsft_unit *u)
@@ -426,7 +463,7 @@ next:
 /*
  * Read a spanning object through a local copy surrounded by a canary, and
  * check that zsf_obj_read_begin() copied no further than the object's
- * class size.  Returns whether the local copy was used.
+ * class size.  Returns whether the local copy was used (written at all).
  */
 #define ZSFT_CANARY	0xa5
 
@@ -436,18 +473,9 @@ static bool zsft_u_guarded_read(struct zsft_unit *u, struct zsft_agg *agg,
 {
 	u8 *local = u->local;
 	unsigned int i, last = 0;
-	void *mem;
-	size_t off;
 
 	memset(local, ZSFT_CANARY, 2 * PAGE_SIZE);
-	mem = zsf_obj_read_begin(u->pool, o->handle, local);
-	off = zsft_mismatch(mem, o->size, zsft_seed(o));
-	zsf_obj_read_end(u->pool, o->handle, mem);
-	zsft_check(agg, off == o->size,
-		   "size %u: data read through a fresh local copy differs at %zu",
-		   o->size, off);
-	if (mem != local)
-		return false;
+	zsft_u_intact(u, agg, o);
 	for (i = 0; i < 2 * PAGE_SIZE; i++)
 		if (local[i] != ZSFT_CANARY)
 			last = i + 1;
@@ -456,7 +484,7 @@ static bool zsft_u_guarded_read(struct zsft_unit *u, struct zsft_agg *agg,
 	zsft_check(agg, last <= loc->class_size,
 		   "size %u (class size %u): local_copy written up to byte %u",
 		   o->size, loc->class_size, last);
-	return true;
+	return last > 0;
 }
 
 /* ---- every size ---- */
@@ -580,36 +608,6 @@ static void zsft_test_every_size(struct zsft_unit *u)
 
 enum { SEQ_DATA, SEQ_EMPTY, SEQ_PACK, SEQ_STATS, SEQ_REUSE, SEQ_NR };
 
-static void zsft_seq_verify(struct zsft_unit *u, struct zsft_agg *agg,
-			    unsigned int n)
-{
-	unsigned int i;
-
-	for (i = 0; i < n; i++)
-		if (u->objs[i].handle)
-			zsft_u_intact(u, agg, &u->objs[i]);
-}
-
-static unsigned int zsft_seq_alloc(struct zsft_unit *u, unsigned int n,
-				   u32 size)
-{
-	unsigned int i, got = 0;
-
-	for (i = 0; i < n; i++)
-		if (!u->objs[i].handle && zsft_u_alloc(u, &u->objs[i], size))
-			got++;
-	return got;
-}
-
-/* Free @k of the first @n objects, chosen at random. */
-static void zsft_u_free_random(struct zsft_unit *u, unsigned int n,
-			       unsigned int k)
-{
-	zsft_shuffle(&u->rng, u->idx, n);
-	while (k--)
-		zsft_u_free(u, &u->objs[u->idx[k]]);
-}
-
 /* All freed (@how): the pool is back to 0 pages. */
 static void zsft_seq_empty(struct zsft_unit *u, struct zsft_agg *a, u32 size,
 			   const char *how)
@@ -645,13 +643,13 @@ static void zsft_seq_one(struct zsft_unit *u, struct zsft_agg *a, u32 size)
 
 	/* Fill 4 zspages and a bit, then free in allocation order. */
 	memset(u->objs, 0, n * sizeof(*u->objs));
-	zsft_check(&a[SEQ_DATA], zsft_seq_alloc(u, n, size) == n,
+	zsft_check(&a[SEQ_DATA], zsft_u_fill(u, n, size, 0) == n,
 		   "size %u: could not allocate %u objects", size, n);
 	full = zsf_get_total_pages(u->pool);
 	zsft_check(&a[SEQ_PACK], full == (unsigned long)nz * ppz,
 		   "size %u: %u objects (%u per %u-page zspage) use %lu pages, expected %lu",
 		   size, n, opz, ppz, full, (unsigned long)nz * ppz);
-	zsft_seq_verify(u, &a[SEQ_DATA], n);
+	zsft_u_verify(u, &a[SEQ_DATA], n);
 	zsf_pool_stats(u->pool, &st0);
 	zsft_u_free_all(u, n);
 	zsf_pool_stats(u->pool, &st1);
@@ -665,17 +663,17 @@ static void zsft_seq_one(struct zsft_unit *u, struct zsft_agg *a, u32 size)
 		   nz, st1.zspages_freed - st0.zspages_freed);
 
 	/* Refill from empty: the same number of pages again. */
-	zsft_check(&a[SEQ_DATA], zsft_seq_alloc(u, n, size) == n,
+	zsft_check(&a[SEQ_DATA], zsft_u_fill(u, n, size, 0) == n,
 		   "size %u: refill failed", size);
 	zsft_check(&a[SEQ_PACK], zsf_get_total_pages(u->pool) == full,
 		   "size %u: refill uses %lu pages, first fill %lu", size,
 		   zsf_get_total_pages(u->pool), full);
-	zsft_seq_verify(u, &a[SEQ_DATA], n);
+	zsft_u_verify(u, &a[SEQ_DATA], n);
 
 	/* Free every other object; the rest stay intact. */
 	for (i = 0; i < n; i += 2)
 		zsft_u_free(u, &u->objs[i]);
-	zsft_seq_verify(u, &a[SEQ_DATA], n);
+	zsft_u_verify(u, &a[SEQ_DATA], n);
 	zsft_u_counters(u, "alloc/free, every other object freed");
 	pages = zsf_get_total_pages(u->pool);
 	zsft_check(&a[SEQ_REUSE], pages <= full,
@@ -683,8 +681,8 @@ static void zsft_seq_one(struct zsft_unit *u, struct zsft_agg *a, u32 size)
 		   pages, full);
 
 	/* Refill the holes: they are reused, no new zspage is needed. */
-	zsft_seq_alloc(u, n, size);
-	zsft_seq_verify(u, &a[SEQ_DATA], n);
+	zsft_u_fill(u, n, size, 0);
+	zsft_u_verify(u, &a[SEQ_DATA], n);
 	zsft_check(&a[SEQ_REUSE], zsf_get_total_pages(u->pool) <= full,
 		   "size %u: refilling holes grew the pool to %lu pages, full was %lu",
 		   size, zsf_get_total_pages(u->pool), full);
@@ -695,12 +693,12 @@ static void zsft_seq_one(struct zsft_unit *u, struct zsft_agg *a, u32 size)
 	zsft_seq_empty(u, a, size, "in reverse");
 
 	/* Random churn: free a random half, refill, check, three times. */
-	zsft_seq_alloc(u, n, size);
+	zsft_u_fill(u, n, size, 0);
 	for (round = 0; round < 3; round++) {
 		zsft_u_free_random(u, n, n / 2);
-		zsft_seq_verify(u, &a[SEQ_DATA], n);
-		zsft_seq_alloc(u, n, size);
-		zsft_seq_verify(u, &a[SEQ_DATA], n);
+		zsft_u_verify(u, &a[SEQ_DATA], n);
+		zsft_u_fill(u, n, size, 0);
+		zsft_u_verify(u, &a[SEQ_DATA], n);
 	}
 	zsft_u_free_random(u, n, n);
 	zsft_seq_empty(u, a, size, "at random");
@@ -728,21 +726,6 @@ static void zsft_test_sequences(struct zsft_unit *u)
 
 /* ---- zsf_compact ---- */
 
-/* Objects 0 .. n - 1 of random sizes up to @max; one check of @agg. */
-static unsigned int zsft_u_alloc_random(struct zsft_unit *u,
-					struct zsft_agg *agg, unsigned int n,
-					u32 max)
-{
-	unsigned int i, got = 0;
-
-	for (i = 0; i < n; i++)
-		if (zsft_u_alloc(u, &u->objs[i],
-				 1 + zsft_rng_below(&u->rng, max)))
-			got++;
-	zsft_check(agg, got == n, "allocated %u of %u", got, n);
-	return got;
-}
-
 static void zsft_test_compact(struct zsft_unit *u)
 {
 	struct zsft_agg data = ZSFT_AGG("compact: every surviving object keeps its data");
@@ -753,7 +736,8 @@ static void zsft_test_compact(struct zsft_unit *u)
 	unsigned int n, i;
 
 	n = min(8192U, u->max_objs);
-	zsft_u_alloc_random(u, &data, n, 1024);
+	zsft_check(&data, zsft_u_fill(u, n, 0, 1024) == n,
+		   "could not allocate %u objects", n);
 
 	/* Free three objects in four, chosen at random. */
 	zsft_u_free_random(u, n, n - n / 4);
@@ -826,7 +810,8 @@ static void zsft_test_bulk(struct zsft_unit *u)
 		zsft_point(false, "bulk: cannot allocate a batch");
 		return;
 	}
-	got = zsft_u_alloc_random(u, &data, n, PAGE_SIZE);
+	got = zsft_u_fill(u, n, 0, PAGE_SIZE);
+	zsft_check(&data, got == n, "allocated %u of %u", got, n);
 	zsf_pool_stats(u->pool, &st0);
 	before = zsf_get_total_pages(u->pool);
 
@@ -854,9 +839,7 @@ static void zsft_test_bulk(struct zsft_unit *u)
 	zsft_point(frees == real,
 		   "bulk: the pool counted %lu frees for %lu handles in batches with no-op entries",
 		   frees, real);
-	for (i = 0; i < n; i++)
-		if (u->objs[i].handle)
-			zsft_u_intact(u, &data, &u->objs[i]);
+	zsft_u_verify(u, &data, n);
 	zsft_agg_point(&data);
 	zsft_point(zsf_get_total_pages(u->pool) <= before,
 		   "bulk: the pool did not grow (%lu -> %lu pages)", before,

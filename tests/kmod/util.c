@@ -63,7 +63,7 @@ void zsft_shuffle(struct zsft_rng *rng, unsigned int *v, unsigned int n)
 	}
 }
 
-u64 zsft_seed(const struct zsft_obj *o)
+static u64 zsft_seed(const struct zsft_obj *o)
 {
 	u64 x = zsft_mix64((u64)o->handle ^
 			   zsft_mix64(((u64)o->size << 32) ^ o->gen));
@@ -84,7 +84,8 @@ static void zsft_fill(void *buf, size_t len, u64 seed)
 	}
 }
 
-size_t zsft_mismatch(const void *buf, size_t len, u64 seed)
+/* Return len if buf holds the pattern, else the first differing offset. */
+static size_t zsft_mismatch(const void *buf, size_t len, u64 seed)
 {
 	struct zsft_rng r = { .s = seed };
 	const u8 *p = buf;
@@ -123,23 +124,13 @@ unsigned long zsft_obj_alloc(struct zsf_pool *pool, struct zsft_obj *o,
 	return h;
 }
 
-size_t zsft_obj_check(struct zsf_pool *pool, const struct zsft_obj *o,
-		      void *local)
-{
-	size_t off;
-	void *mem;
-
-	mem = zsf_obj_read_begin(pool, o->handle, local);
-	off = zsft_mismatch(mem, o->size, zsft_seed(o));
-	zsf_obj_read_end(pool, o->handle, mem);
-	return off;
-}
-
 bool zsft_obj_intact(struct zsf_pool *pool, struct zsft_agg *agg,
 		     const struct zsft_obj *o, void *local)
 {
-	size_t off = zsft_obj_check(pool, o, local);
+	void *mem = zsf_obj_read_begin(pool, o->handle, local);
+	size_t off = zsft_mismatch(mem, o->size, zsft_seed(o));
 
+	zsf_obj_read_end(pool, o->handle, mem);
 	return zsft_check(agg, off == o->size,
 			  "handle %#lx size %u: data differs at offset %zu",
 			  o->handle, o->size, off);

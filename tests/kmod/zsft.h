@@ -73,10 +73,6 @@ struct zsft_obj {
 	u32 gen;
 };
 
-u64 zsft_seed(const struct zsft_obj *o);
-/* Return len if buf holds the pattern, else the first differing offset. */
-size_t zsft_mismatch(const void *buf, size_t len, u64 seed);
-
 /*
  * zsf_malloc() an object of @size on node @nid into @o and write the
  * pattern of generation @gen, using @buf (PAGE_SIZE bytes) as staging.
@@ -89,12 +85,9 @@ void zsft_obj_fill(struct zsf_pool *pool, const struct zsft_obj *o,
 		   void *buf);
 /*
  * Read the object back through zsf_obj_read_begin/end (with @local as the
- * local copy, PAGE_SIZE bytes) and compare.  Return the first bad offset,
- * or size when the data is intact.  Never sleeps.
+ * local copy, PAGE_SIZE bytes) and compare, as one check of @agg.  Never
+ * sleeps.
  */
-size_t zsft_obj_check(struct zsf_pool *pool, const struct zsft_obj *o,
-		      void *local);
-/* zsft_obj_check() as one check of @agg. */
 bool zsft_obj_intact(struct zsf_pool *pool, struct zsft_agg *agg,
 		     const struct zsft_obj *o, void *local);
 
