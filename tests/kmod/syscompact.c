@@ -233,10 +233,10 @@ int zsft_syscompact_init(struct dentry *dir)
 	/* The smallest object is 256 bytes. */
 	zsft_sc_max = ((unsigned long)zsft_mb << 20) / 256 + 1;
 	zsft_sc_objs = vcalloc(zsft_sc_max, sizeof(*zsft_sc_objs));
-	zsft_sc_buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
-	zsft_sc_local = kmalloc(PAGE_SIZE, GFP_KERNEL);
-	if (!zsft_sc_objs || !zsft_sc_buf || !zsft_sc_local)
+	zsft_sc_buf = kmalloc(2 * PAGE_SIZE, GFP_KERNEL);
+	if (!zsft_sc_objs || !zsft_sc_buf)
 		goto nomem;
+	zsft_sc_local = zsft_sc_buf + PAGE_SIZE;
 	zsft_sc_start = zsf_test_total_pages();
 	zsft_sc_pool = zsf_create_pool("zsf_syscompact");
 	if (!zsft_sc_pool)
@@ -254,7 +254,6 @@ void zsft_syscompact_exit(void)
 	/* Unloaded before "free": clean up without reporting. */
 	zsft_sc_free_objs();
 	zsf_destroy_pool(zsft_sc_pool);
-	kfree(zsft_sc_local);
 	kfree(zsft_sc_buf);
 	vfree(zsft_sc_objs);
 }
