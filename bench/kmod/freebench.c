@@ -148,6 +148,31 @@ static unsigned long fb_alloc(struct fb_pool *pool, u32 *state)
 	return IS_ERR_OR_NULL((void *)h) ? 0 : h;
 }
 
+/* Fill @h[0 .. n - 1] with new objects: 0, or -ENOMEM. */
+static int fb_fill(struct fb_pool *pool, unsigned long *h, size_t n,
+		   u32 *state)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h[i] = fb_alloc(pool, state);
+		if (!h[i])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Free the objects of @h[0 .. n - 1] that are not 0, then @h itself. */
+static void fb_free_all(struct fb_pool *pool, unsigned long *h, size_t n)
+{
+	size_t i;
+
+	for (i = 0; h && i < n; i++)
+		if (h[i])
+			fb_free(pool, h[i]);
+	vfree(h);
+}
+
 static int fb_thread_fn(void *data)
 {
 	struct fb_thread *t = data;
@@ -248,10 +273,10 @@ static int fb_cmp_u32(const void *a, const void *b)
 
 static int fb_compact_run(void)
 {
-	unsigned int i, ncpu = num_online_cpus();
+	unsigned int ncpu = num_online_cpus();
 	struct task_struct *comp, *churn;
 	struct fb_compact c = { .state = seed ? seed : 1 };
-	int ret = 0;
+	int ret;
 
 	if (count < 2 || size > PAGE_SIZE || ncpu < 2)
 		return -EINVAL;
@@ -260,17 +285,10 @@ static int fb_compact_run(void)
 	c.handles = vcalloc(count, sizeof(*c.handles));
 	c.order = vcalloc(count, sizeof(*c.order));
 	c.lat = vcalloc(array_size(compact, count / 2), sizeof(*c.lat));
-	if (!c.pool || !c.handles || !c.order || !c.lat) {
-		ret = -ENOMEM;
+	ret = c.pool && c.handles && c.order && c.lat ?
+	      fb_fill(c.pool, c.handles, count, &c.state) : -ENOMEM;
+	if (ret)
 		goto out;
-	}
-	for (i = 0; i < count; i++) {
-		c.handles[i] = fb_alloc(c.pool, &c.state);
-		if (!c.handles[i]) {
-			ret = -ENOMEM;
-			goto out;
-		}
-	}
 
 	comp = kthread_create(fb_compactor_fn, &c, "freebench/compact");
 	if (IS_ERR(comp)) {
@@ -301,78 +319,55 @@ static int fb_compact_run(void)
 		c.lat[(u64)c.nlat * 999 / 1000], c.lat[c.nlat - 1], c.runs,
 		c.pages);
 out:
-	if (c.handles)
-		for (i = 0; i < count; i++)
-			if (c.handles[i])
-				fb_free(c.pool, c.handles[i]);
+	fb_free_all(c.pool, c.handles, count);
 	if (c.pool)
 		fb_destroy_pool(c.pool);
 	vfree(c.lat);
 	vfree(c.order);
-	vfree(c.handles);
 	return ret;
 }
 
 static int __init fb_init(void)
 {
 	unsigned int nt = threads ? threads : num_online_cpus();
-	unsigned int i, j, ncpu = num_online_cpus();
-	struct task_struct **task;
+	unsigned int i, ncpu = num_online_cpus();
+	size_t total = (size_t)nt * count;
+	unsigned long *handles, left;
+	struct task_struct *task;
 	struct fb_thread *t;
 	struct fb_pool *pool;
 	u64 sum = 0, max = 0, w0, wall;
-	unsigned long left;
 	u32 state = seed ? seed : 1;
-	int ret = 0;
+	int ret;
 
 	if (!count)
 		return -EINVAL;
 	if (compact)
 		return fb_compact_run();
 	t = kcalloc(nt, sizeof(*t), GFP_KERNEL);
-	if (!t)
-		return -ENOMEM;
 	pool = fb_create_pool("freebench");
-	if (!pool) {
-		kfree(t);
-		return -ENOMEM;
-	}
+	/* Zeroed: the cleanup frees what is not 0. */
+	handles = vcalloc(total, sizeof(*handles));
+	ret = t && pool && handles ? fb_fill(pool, handles, total, &state) :
+				     -ENOMEM;
+	if (ret)
+		goto out;
+
 	for (i = 0; i < nt; i++) {
 		t[i].pool = pool;
+		t[i].handles = handles + (size_t)i * count;
 		t[i].n = count;
 		init_completion(&t[i].done);
-		/* Zeroed: the cleanup frees what is not 0. */
-		t[i].handles = vcalloc(count, sizeof(*t[i].handles));
-		if (!t[i].handles) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		for (j = 0; j < count; j++) {
-			t[i].handles[j] = fb_alloc(pool, &state);
-			if (!t[i].handles[j]) {
-				ret = -ENOMEM;
-				goto out;
-			}
-		}
-	}
-
-	task = kcalloc(nt, sizeof(*task), GFP_KERNEL);
-	if (!task) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < nt; i++) {
-		task[i] = kthread_create(fb_thread_fn, &t[i], "freebench/%u",
-					 i);
-		if (IS_ERR(task[i])) {
+		task = kthread_create(fb_thread_fn, &t[i], "freebench/%u", i);
+		if (IS_ERR(task)) {
 			/* Freed by the cleanup below instead. */
 			t[i].n = 0;
 			complete(&t[i].done);
-			ret = PTR_ERR(task[i]);
+			ret = PTR_ERR(task);
 			continue;
 		}
-		kthread_bind(task[i], i % ncpu);
-		wake_up_process(task[i]);
+		kthread_bind(task, i % ncpu);
+		wake_up_process(task);
 	}
 	/* Every thread sleeps in wait_for_completion(&fb_start) now. */
 	w0 = ktime_get_ns();
@@ -380,13 +375,11 @@ static int __init fb_init(void)
 	for (i = 0; i < nt; i++)
 		wait_for_completion(&t[i].done);
 	wall = ktime_get_ns() - w0;
-	kfree(task);
 	left = fb_total_pages(pool);
 	for (i = 0; i < nt; i++) {
-		if (t[i].n) {
-			/* Freed: nothing for the cleanup to free again. */
-			memset(t[i].handles, 0, sizeof(unsigned long) * count);
-		}
+		/* Freed: nothing for the cleanup to free again. */
+		if (t[i].n)
+			memset(t[i].handles, 0, sizeof(*handles) * count);
 		sum += t[i].ns;
 		max = max(max, t[i].ns);
 	}
@@ -395,15 +388,9 @@ static int __init fb_init(void)
 			fb_impl(), tag, nt, count, div_u64(sum, (u64)nt * count),
 			max, wall, left);
 out:
-	for (i = 0; i < nt; i++) {
-		if (!t[i].handles)
-			continue;
-		for (j = 0; j < count; j++)
-			if (t[i].handles[j])
-				fb_free(pool, t[i].handles[j]);
-		vfree(t[i].handles);
-	}
-	fb_destroy_pool(pool);
+	fb_free_all(pool, handles, total);
+	if (pool)
+		fb_destroy_pool(pool);
 	kfree(t);
 	return ret;
 }
