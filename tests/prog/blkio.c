@@ -97,11 +97,10 @@ static int cmd_rw(int wr, const char *dev, uint64_t start, uint64_t n,
 		  int mode, uint64_t seed)
 {
 	int fd = open_dev(dev, (wr ? O_RDWR : O_RDONLY) | O_DIRECT);
-	char *buf = page_buf(chunk), *exp = page_buf(1);
+	char *buf = page_buf(chunk);
 	uint64_t done, cnt, i, idx, bad = 0;
 	off_t pos;
 	ssize_t r;
-	long off;
 
 	for (done = 0; done < n; done += cnt) {
 		cnt = n - done < chunk ? n - done : chunk;
@@ -124,12 +123,9 @@ static int cmd_rw(int wr, const char *dev, uint64_t start, uint64_t n,
 		/* verify -p: every STRIDE-th page was punched, reads zero */
 		for (i = 0; !wr && i < cnt; i++) {
 			idx = start + done + i;
-			off = zt_check_page(buf + i * ZT_PAGE, exp,
-					    stride && idx % stride == 0 ?
-					    ZT_ZERO : mode, seed, idx);
-			if (off >= 0 && bad++ < 16)
-				zt_report("blkio verify", idx, off,
-					  buf + i * ZT_PAGE, exp);
+			zt_check_page(buf + i * ZT_PAGE, stride &&
+				      idx % stride == 0 ? ZT_ZERO : mode, seed,
+				      idx, "blkio verify", &bad);
 		}
 	}
 	if (wr && fsync(fd))
@@ -179,18 +175,13 @@ static int cmd_rmw(const char *dev, uint64_t start, uint64_t n, int bmode,
 	dfd = open_dev(dev, O_RDONLY | O_DIRECT);
 	for (i = start; i < start + n; i++) {
 		size_t off, len = rmw_record(rec, seed, i, &off);
-		long d;
 
 		if (pread(dfd, buf, ZT_PAGE, (off_t)(i * ZT_PAGE)) !=
 		    (ssize_t)ZT_PAGE)
 			zt_die(2, "O_DIRECT pread");
 		zt_fill_page(exp, bmode, bseed, i);
 		memcpy(exp + off, rec, len);
-		d = zt_page_diff(buf, exp);
-		if (d < 0)
-			continue;
-		if (bad++ < 16)
-			zt_report("blkio rmw", i, d, buf, exp);
+		zt_compare("blkio rmw", i, buf, exp, &bad);
 	}
 	close(dfd);
 	printf("rmw=%" PRIu64 " bad=%" PRIu64 "\n", n, bad);

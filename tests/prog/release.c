@@ -159,17 +159,13 @@ static int push_out(int id, char *p, size_t len)
 /* -B -V: read every stride-th page back from swap and check it. */
 static int check_sample(int id, char *p, size_t pages, uint64_t seed)
 {
-	static char scratch[ZT_PAGE];
+	uint64_t bad = 0;
 	size_t i;
 
 	for (i = id % opt.stride; i < pages; i += opt.stride) {
-		long off = zt_check_page(p + i * ZT_PAGE, scratch, opt.mode,
-					 seed, i);
-
-		if (off >= 0) {
-			zt_report("release", i, off, p + i * ZT_PAGE, scratch);
+		if (zt_check_page(p + i * ZT_PAGE, opt.mode, seed, i, ZT_PROG,
+				  &bad))
 			return 1;
-		}
 		res[id].checked++;
 	}
 	return 0;

@@ -3,20 +3,15 @@
  * swapcheck: push known data through swap from several processes and
  * check every page after it comes back in.
  *
- *   swapcheck [-p PROCS] [-m MB | -f FACTOR] [-s SEED] [-r ROUNDS]
- *             [-M MODE] [-n] [-A MB] [-c SHARE]
+ *   swapcheck [-p PROCS] [-m MB | -f FACTOR] [-r ROUNDS] [-A MB] [-c SHARE]
  *
  *   -p PROCS   processes (default 3)
  *   -m MB      anonymous memory per process, in MiB
  *   -f FACTOR  instead of -m: all processes together use FACTOR times
  *              MemAvailable (default 2.0), or with -c FACTOR times what
  *              the swap device's pool leaves of it
- *   -s SEED    base seed; process i uses SEED + i * 1000 + round
  *   -r ROUNDS  fill-and-check rounds (default 1); every round rewrites
  *              every page with new content
- *   -M MODE    page content (zt_pattern.h; default mixed: incompressible,
- *              text-like, zero, same-filled, half and sparse pages)
- *   -n         no MADV_PAGEOUT: rely on memory pressure alone
  *   -A MB      if MemAvailable is above MB MiB, first pin (mlock) the
  *              difference, so that the run's size and time do not grow
  *              with the guest's memory; -f is then relative to MB
@@ -30,8 +25,10 @@
  *              MemAvailable / (1 + SHARE * FACTOR), MB with -A.
  *              Default 0: a swap device that takes no RAM
  *
- * Each process fills its region page by page, pushing every filled MiB
- * out with MADV_PAGEOUT (on top of the memory pressure that the size
+ * Each process fills its region page by page (zt_pattern.h's "mixed":
+ * incompressible, text-like, zero, same-filled, half and sparse pages;
+ * seed 0x5eed + process * 1000 + round), pushing every filled MiB out
+ * with MADV_PAGEOUT (on top of the memory pressure that the size
  * creates), pushes the whole region out once more, and then reads every
  * page back in an interleaved order (odd MiB first, then even, each
  * backwards) and compares it with what it wrote.  Mismatches are printed
@@ -71,62 +68,44 @@ static int pin_memory(size_t mb)
 	return 0;
 }
 
-/*
- * -c: MiB available that leave @room MiB to the processes' pages beside
- * a pool that holds all of a @run MiB run, in @share of its size.
- */
-static double with_pool(double room, double run, double share)
-{
-	return room + share * run;
-}
-
 static double now(void)
 {
 	return zt_ns(CLOCK_MONOTONIC) / 1e9;
 }
 
 static struct {
-	int procs, rounds, mode, no_pageout;
-	uint64_t seed;
+	int procs, rounds;
 	size_t mb;
-} opt = { .procs = 3, .rounds = 1, .mode = ZT_MIXED, .seed = 0x5eed };
+} opt = { .procs = 3, .rounds = 1 };
 
 static int child(int id)
 {
 	size_t pages = opt.mb * MB_PAGES, half = opt.mb / 2, m, mm, j, idx;
-	char *p = zt_map(pages * ZT_PAGE), *scratch = malloc(ZT_PAGE), *pg;
+	char *p = zt_map(pages * ZT_PAGE);
 	uint64_t seed, rbad, bad = 0;
 	char who[48];
 	double t0;
-	long off;
 	int r;
 
-	if (!scratch)
-		return 2;
 	for (r = 0; r < opt.rounds; r++) {
-		seed = opt.seed + (uint64_t)id * 1000 + r;
+		seed = 0x5eed + (uint64_t)id * 1000 + r;
 		rbad = 0;
 		t0 = now();
 		snprintf(who, sizeof(who), "swapcheck proc %d round %d", id, r);
 		for (m = 0; m < opt.mb; m++) {
-			zt_fill(p + (m << 20), MB_PAGES, opt.mode, seed,
+			zt_fill(p + (m << 20), MB_PAGES, ZT_MIXED, seed,
 				m * MB_PAGES);
-			if (!opt.no_pageout)
-				madvise(p + (m << 20), 1 << 20, MADV_PAGEOUT);
+			madvise(p + (m << 20), 1 << 20, MADV_PAGEOUT);
 		}
-		if (!opt.no_pageout)
-			zt_page_out(p, pages * ZT_PAGE, 1, 0, NULL);
+		zt_page_out(p, pages * ZT_PAGE, 1, 0, NULL);
 
 		/* Odd MiB first, then even ones; each MiB backwards. */
 		for (m = 0; m < opt.mb; m++) {
 			mm = m < half ? 2 * m + 1 : 2 * (m - half);
 			for (j = MB_PAGES; j-- > 0;) {
 				idx = mm * MB_PAGES + j;
-				pg = p + idx * ZT_PAGE;
-				off = zt_check_page(pg, scratch, opt.mode, seed,
-						    idx);
-				if (off >= 0 && rbad++ < 16)
-					zt_report(who, idx, off, pg, scratch);
+				zt_check_page(p + idx * ZT_PAGE, ZT_MIXED, seed,
+					      idx, who, &rbad);
 			}
 		}
 		printf("swapcheck: proc %d round %d pages %zu bad %" PRIu64
@@ -137,7 +116,7 @@ static int child(int id)
 	return bad ? 1 : 0;
 }
 
-#define USAGE "swapcheck [-p PROCS] [-m MB | -f FACTOR] [-s SEED] [-r ROUNDS] [-M MODE] [-n] [-A MB] [-c SHARE]"
+#define USAGE "swapcheck [-p PROCS] [-m MB | -f FACTOR] [-r ROUNDS] [-A MB] [-c SHARE]"
 
 int main(int argc, char **argv)
 {
@@ -151,23 +130,19 @@ int main(int argc, char **argv)
 		{ 'p', ZT_INT, &opt.procs },
 		{ 'm', ZT_ULONG, &opt.mb },
 		{ 'f', ZT_DOUBLE, &factor },
-		{ 's', ZT_U64, &opt.seed },
 		{ 'r', ZT_INT, &opt.rounds },
-		{ 'M', ZT_MODE, &opt.mode },
-		{ 'n', ZT_FLAG, &opt.no_pageout },
 		{ 'A', ZT_ULONG, &avail_cap },
 		{ 'c', ZT_DOUBLE, &share },
 		{ 0 }
 	};
 
 	zt_getopt(argc, argv, opts, USAGE);
-	if (opt.procs < 1 || opt.rounds < 1 || opt.mode < 0 || factor <= 0 ||
-	    share < 0)
+	if (opt.procs < 1 || opt.rounds < 1 || factor <= 0 || share < 0)
 		zt_usage(USAGE);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (avail_cap) {
 		double run = opt.mb ? opt.mb * opt.procs : factor * avail_cap;
-		size_t keep = with_pool(avail_cap, run, share);
+		size_t keep = avail_cap + share * run;
 		size_t avail_mb = mem_available_kb() / 1024;
 
 		if (avail_mb > keep) {
@@ -184,7 +159,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "swapcheck: no MemAvailable\n");
 			return 2;
 		}
-		/* The room r with with_pool(r, factor * r) == MemAvailable. */
+		/* The room r with r + share * factor * r == MemAvailable. */
 		room /= 1 + share * factor;
 		opt.mb = (size_t)(room * factor / opt.procs);
 		if (!opt.mb)
@@ -193,9 +168,8 @@ int main(int argc, char **argv)
 			printf("swapcheck: %.0f MiB for the pages, %.0f MiB for the pool (share %.2f)\n",
 			       room, avail / 1024.0 - room, share);
 	}
-	printf("swapcheck: %d procs x %zu MiB, mode %s, %d round(s), MemAvailable %lu kB\n",
-	       opt.procs, opt.mb, zt_mode_names[opt.mode], opt.rounds,
-	       mem_available_kb());
+	printf("swapcheck: %d procs x %zu MiB, mode mixed, %d round(s), MemAvailable %lu kB\n",
+	       opt.procs, opt.mb, opt.rounds, mem_available_kb());
 
 	pswpout = zt_proc_field("/proc/vmstat", "pswpout %lu");
 	pswpin = zt_proc_field("/proc/vmstat", "pswpin %lu");

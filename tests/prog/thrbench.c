@@ -103,16 +103,12 @@ static void done(int id, int ph, unsigned long long bytes)
 /* 0 if every 4 KiB page of [p, p + len) holds @seed's content. */
 static int check(const char *p, size_t len, uint64_t seed)
 {
-	static char want[ZT_PAGE];
+	uint64_t bad = 0;
 	size_t i;
-	long off = -1;
 
-	for (i = 0; i < len / ZT_PAGE && off < 0; i++)
-		off = zt_check_page(p + i * ZT_PAGE, want, ZT_MIXED, seed, i);
-	if (off < 0)
-		return 0;
-	zt_report(ZT_PROG, i - 1, off, p + (i - 1) * ZT_PAGE, want);
-	return 1;
+	for (i = 0; i < len / ZT_PAGE && !bad; i++)
+		zt_check_page(p + i * ZT_PAGE, ZT_MIXED, seed, i, ZT_PROG, &bad);
+	return bad != 0;
 }
 
 /* Push [p, p + len) out; returns the bytes out of memory, 0 if too few. */

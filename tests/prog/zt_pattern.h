@@ -84,22 +84,6 @@ static inline int zt_mixed_mode(uint64_t idx)
 	return order[idx % 8];
 }
 
-/* The value a "same" page is filled with; never 0 unless idx says so. */
-static inline uint64_t zt_same_value(uint64_t seed, uint64_t idx)
-{
-	uint64_t v = zt_mix64(seed * 0x1000193ULL + idx);
-
-	/* Use a few classic fill values too: ~0 and byte patterns. */
-	switch (idx % 5) {
-	case 0:
-		return ~0ULL;
-	case 1:
-		return 0x5a5a5a5a5a5a5a5aULL;
-	default:
-		return v ? v : 1;
-	}
-}
-
 static inline void zt_random_fill(uint64_t *w, size_t nwords, uint64_t s)
 {
 	size_t i;
@@ -157,8 +141,13 @@ static inline void zt_fill_page(void *page, int mode, uint64_t seed,
 		memset(page, 0, ZT_PAGE);
 		return;
 	case ZT_SAME: {
-		uint64_t v = zt_same_value(seed, idx);
+		/* Never 0; a few classic fill values too: ~0, a byte pattern. */
+		uint64_t v = zt_mix64(seed * 0x1000193ULL + idx);
 
+		if (idx % 5 < 2)
+			v = idx % 5 ? 0x5a5a5a5a5a5a5a5aULL : ~0ULL;
+		else if (!v)
+			v = 1;
 		for (i = 0; i < ZT_PAGE / 8; i++)
 			w[i] = v;
 		return;
@@ -203,45 +192,44 @@ static inline void zt_fill(void *p, size_t n, int mode, uint64_t seed,
 		zt_fill_page((char *)p + i * ZT_PAGE, mode, seed, idx + i);
 }
 
-/* -1 if the pages @a and @b are equal, else the offset of the first diff. */
-static inline long zt_page_diff(const void *a, const void *b)
-{
-	const unsigned char *x = a, *y = b;
-	size_t i;
-
-	if (!memcmp(a, b, ZT_PAGE))
-		return -1;
-	for (i = 0; x[i] == y[i]; i++)
-		;
-	return (long)i;
-}
-
 /*
- * Compare a page with what zt_fill_page() would write.  Returns -1 if it
- * matches, or the byte offset of the first difference.
+ * Compare @page, page @idx, with @want.  A mismatch is counted in *@bad
+ * and, among the first 16, reported as @who's with its first differing
+ * byte.  Returns 1 if they differ, else 0.
  */
-static inline long zt_check_page(const void *page, void *scratch, int mode,
-				 uint64_t seed, uint64_t idx)
+static inline int zt_compare(const char *who, uint64_t idx, const void *page,
+			     const void *want, uint64_t *bad)
 {
-	zt_fill_page(scratch, mode, seed, idx);
-	return zt_page_diff(page, scratch);
-}
-
-/* Print a mismatch report for one page. */
-static inline void zt_report(const char *who, uint64_t idx, long off,
-			     const void *page, const void *expect)
-{
+	const unsigned char *x = page, *y = want;
 	uint64_t got = 0, exp = 0;
-	size_t o = (size_t)off & ~7UL;
+	size_t off, o;
 
-	memcpy(&got, (const char *)page + o, 8);
-	memcpy(&exp, (const char *)expect + o, 8);
+	if (!memcmp(page, want, ZT_PAGE))
+		return 0;
+	if ((*bad)++ >= 16)
+		return 1;
+	for (off = 0; x[off] == y[off]; off++)
+		;
+	o = off & ~7UL;
+	memcpy(&got, x + o, 8);
+	memcpy(&exp, y + o, 8);
 	fprintf(stderr,
 		"%s: MISMATCH page %llu byte %ld (word @%zu: got %016llx want %016llx; tag got seed=%llx idx=%llu)\n",
-		who, (unsigned long long)idx, off, o,
+		who, (unsigned long long)idx, (long)off, o,
 		(unsigned long long)got, (unsigned long long)exp,
 		(unsigned long long)((const uint64_t *)page)[0],
 		(unsigned long long)((const uint64_t *)page)[1]);
+	return 1;
+}
+
+/* zt_compare() @page with page @idx of (@mode, @seed). */
+static inline int zt_check_page(const void *page, int mode, uint64_t seed,
+				uint64_t idx, const char *who, uint64_t *bad)
+{
+	static char want[ZT_PAGE];
+
+	zt_fill_page(want, mode, seed, idx);
+	return zt_compare(who, idx, page, want, bad);
 }
 
 #endif /* ZT_PATTERN_H */
