@@ -1,11 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * release: time the release of swapped-out memory (munmap or exit).
- *
- *   release [-s MB] [-f MODE] [-P PROCS] [-e] [-x CMD] [-m PCT] [-q]
- *           [-n PARTS]
- *   release -B [-s MB] [-P PROCS] [-f MODE] [-V STRIDE] [-Z FILE]
- *           [-M FILE] [-E FILE] [-L] [-m PCT]
+ * Usage: USAGE below.
  *
  *   -s MB     anonymous memory per process (default 64; 256 with -B)
  *   -f MODE   fill (zt_pattern.h; default mixed, partly compressible)
@@ -16,14 +12,12 @@
  *   -x CMD    run CMD with sh -c after every process has released, while
  *             all are still alive (with -e: after all have exited); its
  *             failure fails release
- *   -m PCT    at least PCT% of each region must be out before the
- *             barrier (default 90), by VmSwap and by mincore()
  *   -q        print only the per-process result lines
  *   -n PARTS  munmap in PARTS equal calls (the last takes the rest), one
  *             after another; munmap_ns and cpu_ns cover them all
  *
- * Each process: mmap, fill, MADV_PAGEOUT (up to 3 times until enough is
- * out), barrier, then munmap (or _exit), and prints
+ * Each process: mmap, fill, MADV_PAGEOUT (up to 3 times until 90% is out,
+ * by VmSwap and by mincore()), barrier, then munmap (or _exit), and prints
  *
  *   release: proc=I pages=N swapped_kb=K resident=R munmap_ns=T cpu_ns=C
  *
@@ -84,8 +78,8 @@
 #define LAT_PERIOD_NS	1000000ULL
 #define LAT_MAX		120000
 
-#define USAGE "release [-s MB] [-f MODE] [-P PROCS] [-e] [-x CMD] [-m PCT] [-q] [-n PARTS]\n" \
-	"       release -B [-s MB] [-P PROCS] [-f MODE] [-V STRIDE] [-Z FILE] [-M FILE] [-E FILE] [-L] [-m PCT]"
+#define USAGE "release [-s MB] [-f MODE] [-P PROCS] [-e] [-x CMD] [-q] [-n PARTS]\n" \
+	"       release -B [-s MB] [-P PROCS] [-f MODE] [-V STRIDE] [-Z FILE] [-M FILE] [-E FILE] [-L]"
 
 struct proc_res {
 	unsigned long long munmap_ns;
@@ -112,11 +106,10 @@ static struct zt_barrier start, end;
 static struct zt_kids kids, lat_kid;
 
 static struct {
-	int procs, mode, do_exit, quiet, min_pct, bench, lat;
+	int procs, mode, do_exit, quiet, bench, lat;
 	size_t mb, stride, parts;
 	const char *cmd, *zsf, *mm, *flag;
-} opt = { .procs = 1, .mode = ZT_MIXED, .min_pct = 90, .stride = 7,
-	    .parts = 1 };
+} opt = { .procs = 1, .mode = ZT_MIXED, .stride = 7, .parts = 1 };
 
 static const struct zt_opt opts[] = {
 	{ 's', ZT_ULONG, &opt.mb },
@@ -124,7 +117,6 @@ static const struct zt_opt opts[] = {
 	{ 'P', ZT_INT, &opt.procs },
 	{ 'e', ZT_FLAG, &opt.do_exit },
 	{ 'x', ZT_STR, &opt.cmd },
-	{ 'm', ZT_INT, &opt.min_pct },
 	{ 'q', ZT_FLAG, &opt.quiet },
 	{ 'B', ZT_FLAG, &opt.bench },
 	{ 'V', ZT_ULONG, &opt.stride },
@@ -143,7 +135,7 @@ static int push_out(int id, char *p, size_t len)
 	struct zt_out o;
 	int rc;
 
-	rc = zt_page_out(p, len, opt.bench ? 4 : 3, opt.min_pct, &o);
+	rc = zt_page_out(p, len, opt.bench ? 4 : 3, 90, &o);
 	if (rc < 0)
 		return 2;
 	r->swapped_kb = o.swap_kb;

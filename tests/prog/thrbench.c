@@ -79,15 +79,14 @@ static char *img;	/* dio: the span's content, for the writes */
 static struct {
 	int procs, readpct;
 	size_t mb;
-	uint64_t seed;
-	unsigned long ms;
+	unsigned long seed, ms;
 	const char *dev;
 } opt = { .procs = 1, .readpct = 100, .mb = 64, .seed = 1, .ms = 1000 };
 
 static const struct zt_opt opts[] = {
 	{ 's', ZT_ULONG, &opt.mb },
 	{ 'P', ZT_INT, &opt.procs },
-	{ 'S', ZT_U64, &opt.seed },
+	{ 'S', ZT_ULONG, &opt.seed },
 	{ 'r', ZT_INT, &opt.readpct },
 	{ 't', ZT_ULONG, &opt.ms },
 	{ 0 }

@@ -58,7 +58,6 @@ enum zt_opt_type {
 	ZT_FLAG,	/* none: the int is set to 1 */
 	ZT_INT,		/* an int, as atoi() reads it */
 	ZT_ULONG,	/* an unsigned long or size_t, strtoul() in base 0 */
-	ZT_U64,		/* a uint64_t, strtoull() in base 0 */
 	ZT_DOUBLE,	/* a double, as atof() reads it */
 	ZT_STR,		/* a const char *, the argument itself */
 	ZT_MODE,	/* an int, zt_parse_mode(): -1 for no such mode */
@@ -105,9 +104,6 @@ static inline int zt_getopt(int argc, char **argv, const struct zt_opt *opts,
 			break;
 		case ZT_ULONG:
 			*(unsigned long *)o->p = strtoul(optarg, NULL, 0);
-			break;
-		case ZT_U64:
-			*(uint64_t *)o->p = strtoull(optarg, NULL, 0);
 			break;
 		case ZT_DOUBLE:
 			*(double *)o->p = atof(optarg);
