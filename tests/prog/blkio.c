@@ -1,15 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * blkio: block I/O round trips on a zram-like device, for
- * tests/guest/t_zramx_blkio.sh and t_zramx_sysfs.sh.
- *
- *   blkio [-c CHUNK] write   DEV START NPAGES MODE SEED
- *   blkio [-c CHUNK] [-p STRIDE] verify DEV START NPAGES MODE SEED
- *   blkio            rmw     DEV START NPAGES BASEMODE BASESEED SEED
- *   blkio            discard DEV START NPAGES
- *   blkio            punch   DEV START NPAGES STRIDE
- *   blkio            beyond  DEV
- *   blkio            size    DEV
+ * tests/guest/t_zramx_blkio.sh and t_zramx_sysfs.sh (usage: USAGE below).
  *
  * START and NPAGES count 4 KiB pages.  MODE is one of the zt_pattern.h
  * modes (random text zero same mixed half sparse graded).  write and
@@ -46,8 +38,7 @@
 	"       blkio punch DEV START NPAGES STRIDE\n" \
 	"       blkio beyond|size DEV"
 
-static unsigned long chunk = 64;
-static unsigned long long stride;
+static unsigned long chunk = 64, stride;
 
 static unsigned long long num(const char *s)
 {
@@ -188,40 +179,29 @@ static int cmd_rmw(const char *dev, uint64_t start, uint64_t n, int bmode,
 	return bad ? 1 : 0;
 }
 
-static int cmd_discard(const char *dev, uint64_t start, uint64_t n)
+/* BLKDISCARD @n pages from page @page of @fd. */
+static int discard(int fd, uint64_t page, uint64_t n)
 {
-	int fd = open_dev(dev, O_RDWR);
-	uint64_t range[2] = { start * ZT_PAGE, n * ZT_PAGE };
+	uint64_t range[2] = { page * ZT_PAGE, n * ZT_PAGE };
 
-	if (ioctl(fd, BLKDISCARD, range)) {
-		fprintf(stderr, "blkio: BLKDISCARD: %s\n", strerror(errno));
-		return 1;
-	}
-	close(fd);
-	return 0;
+	if (!ioctl(fd, BLKDISCARD, range))
+		return 0;
+	fprintf(stderr, "blkio: BLKDISCARD page %" PRIu64 ": %s\n", page,
+		strerror(errno));
+	return 1;
 }
 
+/* punch: discard every page whose index @step divides, one at a time. */
 static int cmd_punch(const char *dev, uint64_t start, uint64_t n,
 		     uint64_t step)
 {
 	int fd = open_dev(dev, O_RDWR);
 	uint64_t i;
 
-	if (!step)
-		return 2;
-	for (i = start; i < start + n; i++) {
-		uint64_t range[2] = { i * ZT_PAGE, ZT_PAGE };
-
-		if (i % step)
-			continue;
-		if (ioctl(fd, BLKDISCARD, range)) {
-			fprintf(stderr, "blkio: BLKDISCARD page %" PRIu64
-				": %s\n", i, strerror(errno));
+	for (i = start; step && i < start + n; i++)
+		if (i % step == 0 && discard(fd, i, 1))
 			return 1;
-		}
-	}
-	close(fd);
-	return 0;
+	return step ? 0 : 2;
 }
 
 static uint64_t dev_size(int fd)
@@ -293,26 +273,16 @@ static int cmd_beyond(const char *dev)
 
 int main(int argc, char **argv)
 {
+	static const struct zt_opt opts[] = {
+		{ 'c', ZT_ULONG, &chunk },
+		{ 'p', ZT_ULONG, &stride },
+		{ 0 }
+	};
 	const char *cmd, *dev;
-	int c;
 
-	while ((c = getopt(argc, argv, "c:p:")) != -1) {
-		switch (c) {
-		case 'c':
-			chunk = num(optarg);
-			if (!chunk)
-				zt_usage(USAGE);
-			break;
-		case 'p':
-			stride = num(optarg);
-			break;
-		default:
-			zt_usage(USAGE);
-		}
-	}
-	argc -= optind;
+	argc -= zt_getopt(argc, argv, opts, USAGE);
 	argv += optind;
-	if (argc < 2)
+	if (argc < 2 || !chunk)
 		zt_usage(USAGE);
 	cmd = argv[0];
 	dev = argv[1];
@@ -325,16 +295,15 @@ int main(int argc, char **argv)
 		return cmd_rmw(dev, num(argv[2]), num(argv[3]),
 			       mode_arg(argv[4]), num(argv[5]), num(argv[6]));
 	if (!strcmp(cmd, "discard") && argc == 4)
-		return cmd_discard(dev, num(argv[2]), num(argv[3]));
+		return discard(open_dev(dev, O_RDWR), num(argv[2]),
+			       num(argv[3]));
 	if (!strcmp(cmd, "punch") && argc == 5)
 		return cmd_punch(dev, num(argv[2]), num(argv[3]),
 				 num(argv[4]));
 	if (!strcmp(cmd, "beyond") && argc == 2)
 		return cmd_beyond(dev);
 	if (!strcmp(cmd, "size") && argc == 2) {
-		int fd = open_dev(dev, O_RDONLY);
-
-		printf("%" PRIu64 "\n", dev_size(fd));
+		printf("%" PRIu64 "\n", dev_size(open_dev(dev, O_RDONLY)));
 		return 0;
 	}
 	zt_usage(USAGE);

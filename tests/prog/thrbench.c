@@ -1,11 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * thrbench: the timed rows of the throughput benchmark (W3;
- * bench/guest/t_bench_throughput.sh).
- *
- *   thrbench [-s MB] [-P PROCS] [-S SEED] swap
- *   thrbench [-s MB] [-P PROCS] [-S SEED] mixed
- *   thrbench [-s MB] [-P JOBS] [-S SEED] [-r READPCT] [-t MS] dio DEV
+ * bench/guest/t_bench_throughput.sh).  Usage: USAGE below.
  *
  *   -s MB       anonymous memory per process; dio: the span of DEV used,
  *               from its start (default 64)
