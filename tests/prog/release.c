@@ -394,9 +394,6 @@ static int bench_round(long idle)
 		failed = 1;
 	if (!failed)
 		printf("\n");
-	zt_barrier_open(&end);
-	if (zt_reap_kids(&kids, 1))
-		failed = 1;
 	return failed;
 }
 
@@ -473,16 +470,17 @@ int main(int argc, char **argv)
 		zt_kill_kids(&kids);
 		return 1;
 	}
-	if (opt.bench)
-		return bench_round(idle);
-	zt_barrier_open(&start);
-	if (opt.do_exit)
-		time_exits();
-	else
-		failed = zt_barrier_gather(&end, &kids, "");
-	if (!failed)
-		failed = report(&minv, &maxv);
-
+	if (opt.bench) {
+		failed = bench_round(idle);
+	} else {
+		zt_barrier_open(&start);
+		if (opt.do_exit)
+			time_exits();
+		else
+			failed = zt_barrier_gather(&end, &kids, "");
+		if (!failed)
+			failed = report(&minv, &maxv);
+	}
 	if (!failed && opt.cmd) {
 		int st = system(opt.cmd);
 
@@ -495,7 +493,7 @@ int main(int argc, char **argv)
 	zt_barrier_open(&end);
 	if (zt_reap_kids(&kids, 1))
 		failed = 1;
-	if (!opt.quiet && !failed)
+	if (!opt.quiet && !opt.bench && !failed)
 		printf("release: P=%d size_mb=%zu mode=%s op=%s min_ns=%llu max_ns=%llu\n",
 		       opt.procs, opt.mb, zt_mode_names[opt.mode],
 		       opt.do_exit ? "exit" : "munmap", minv, maxv);

@@ -314,26 +314,6 @@ static inline int zt_reap_kids(struct zt_kids *k, int verbose)
 	return failed;
 }
 
-/*
- * Reap, without waiting, the children that have exited; each one is
- * reported as "PROG: proc I died@when (status S)".  Returns 1 if there
- * was one.
- */
-static inline int zt_kids_died(struct zt_kids *k, const char *when)
-{
-	int i, died = 0;
-
-	for (i = 0; i < k->n; i++) {
-		if (k->status[i] >= 0 ||
-		    waitpid(k->pid[i], &k->status[i], WNOHANG) != k->pid[i])
-			continue;
-		fprintf(stderr, ZT_PROG ": proc %d died%s (status %#x)\n",
-			i, when, k->status[i]);
-		died = 1;
-	}
-	return died;
-}
-
 /* SIGKILL every child still running and reap them all. */
 static inline void zt_kill_kids(struct zt_kids *k)
 {
@@ -382,28 +362,34 @@ static inline void zt_barrier_cross(struct zt_barrier *b)
 }
 
 /*
- * Parent: wait until every child of @k has arrived.  A child that exits
- * first is reported by zt_kids_died(@when) and ends the wait.  Returns
- * 0, or 1 if a child died.
+ * Parent: wait until every child of @k has arrived.  Children that exit
+ * first are reaped, reported as "PROG: proc I died@when (status S)", and
+ * end the wait.  Returns 0, or 1 if a child died.
  */
 static inline int zt_barrier_gather(struct zt_barrier *b, struct zt_kids *k,
 				    const char *when)
 {
 	struct pollfd pfd = { .fd = b->ready[0], .events = POLLIN };
+	int got = 0, died = 0, i;
 	char buf[64];
-	int got = 0;
 	ssize_t r;
 
-	while (got < k->n) {
+	while (got < k->n && !died) {
 		if (poll(&pfd, 1, 1) > 0) {
 			r = read(b->ready[0], buf, sizeof(buf));
 			if (r > 0)
 				got += r;
 		}
-		if (got < k->n && zt_kids_died(k, when))
-			return 1;
+		for (i = 0; got < k->n && i < k->n; i++) {
+			if (k->status[i] >= 0 ||
+			    waitpid(k->pid[i], &k->status[i], WNOHANG) != k->pid[i])
+				continue;
+			fprintf(stderr, ZT_PROG ": proc %d died%s (status %#x)\n",
+				i, when, k->status[i]);
+			died = 1;
+		}
 	}
-	return 0;
+	return died;
 }
 
 /* Parent: open the barrier, waking every child waiting at it. */
