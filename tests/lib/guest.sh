@@ -326,14 +326,10 @@ zsf_guest_run() {
 
 	tr -d '\r' < "$out/results.ktap" > "$out/results.clean"
 	grep -qx "# zsf-done $nonce" "$out/results.clean" && marker=1
-	if [ -n "${GUEST_SPLAT_IGNORE:-}" ]; then
-		splats=$(tr -d '\r' < "$out/console.log" |
-			grep -Ev -- "$GUEST_SPLAT_IGNORE" |
-			grep -E -- "$ZSF_SPLAT_RE" | head -n 20)
-	else
-		splats=$(tr -d '\r' < "$out/console.log" |
-			grep -E -- "$ZSF_SPLAT_RE" | head -n 20)
-	fi
+	# Without GUEST_SPLAT_IGNORE only empty lines go, which hold no splat.
+	splats=$(tr -d '\r' < "$out/console.log" |
+		grep -Ev -- "${GUEST_SPLAT_IGNORE:-^\$}" |
+		grep -E -- "$ZSF_SPLAT_RE" | head -n 20)
 	[ -n "$splats" ] && splat=1
 
 	if [ "${GUEST_EXPECT_SPLAT:-0}" = 1 ]; then
