@@ -107,8 +107,14 @@ zsf_deps_list() {
 	done | sort -u
 }
 
-_zsf_deps_installed() {	# _zsf_deps_installed PKG
-	[ "$(dpkg-query -W -f '${db:Status-Status}' "$1" 2>/dev/null)" = installed ]
+# The packages of PKG... that dpkg does not show as installed.
+_zsf_deps_missing() {
+	local p
+
+	for p in "$@"; do
+		[ "$(dpkg-query -W -f '${db:Status-Status}' "$p" 2>/dev/null)" = installed ] ||
+			echo "$p"
+	done
 }
 
 _zsf_deps_candidate() {	# _zsf_deps_candidate PKG: apt can install some version
@@ -130,15 +136,12 @@ _zsf_deps_have_lists() {
 }
 
 zsf_deps() {
-	local log p updated=0 rc why
-	local -a pkgs missing still apt
+	local log p updated=0 rc why pkgs
+	local -a missing still apt
 
-	mapfile -t pkgs < <(zsf_deps_list "$@") || return 1
-	[ ${#pkgs[@]} -gt 0 ] || return 1
-	missing=()
-	for p in "${pkgs[@]}"; do
-		_zsf_deps_installed "$p" || missing+=("$p")
-	done
+	pkgs=$(zsf_deps_list "$@") && [ -n "$pkgs" ] || return 1
+	# shellcheck disable=SC2086 # a list of package names
+	mapfile -t missing < <(_zsf_deps_missing $pkgs)
 	[ ${#missing[@]} -eq 0 ] && return 0
 	if [ "${ZSF_NO_DEPS:-0}" = 1 ]; then
 		_zsf_deplog "not installed, and ZSF_NO_DEPS=1: ${missing[*]}"
@@ -165,23 +168,16 @@ zsf_deps() {
 		done
 	fi
 	_zsf_deplog "installing ${missing[*]} (apt-get, log: $log)"
-	rc=0
-	"${apt[@]}" install --no-install-recommends "${missing[@]}" \
-		>> "$log" 2>&1 || rc=$?
-	if [ $rc -ne 0 ] && [ $updated = 0 ]; then
-		_zsf_deps_update || true
+	while :; do
 		rc=0
 		"${apt[@]}" install --no-install-recommends "${missing[@]}" \
 			>> "$log" 2>&1 || rc=$?
-	fi
-
-	still=()
-	for p in "${missing[@]}"; do
-		_zsf_deps_installed "$p" || still+=("$p")
+		[ $rc -ne 0 ] && [ $updated = 0 ] || break
+		_zsf_deps_update || true
 	done
-	if [ $rc -eq 0 ] && [ ${#still[@]} -eq 0 ]; then
-		return 0
-	fi
+
+	mapfile -t still < <(_zsf_deps_missing "${missing[@]}")
+	[ $rc -eq 0 ] && [ ${#still[@]} -eq 0 ] && return 0
 
 	# Name the culprits: apt installs all or nothing, so try each.
 	_zsf_deplog "apt-get install failed (status $rc); the last lines of $log:"
@@ -200,15 +196,10 @@ zsf_deps() {
 		fi
 		_zsf_deplog "could not install $p: $why"
 	done
-	still=()
-	for p in "${missing[@]}"; do
-		_zsf_deps_installed "$p" || still+=("$p")
-	done
-	if [ ${#still[@]} -gt 0 ]; then
-		_zsf_deplog "not installed: ${still[*]}"
-		return 1
-	fi
-	return 0
+	mapfile -t still < <(_zsf_deps_missing "${missing[@]}")
+	[ ${#still[@]} -eq 0 ] && return 0
+	_zsf_deplog "not installed: ${still[*]}"
+	return 1
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
