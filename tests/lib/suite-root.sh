@@ -56,33 +56,23 @@ zsf_mirror_of() {
 	echo "${m:-${2:-http://deb.debian.org/debian}}"
 }
 
+# _zsf_stanza URI SUITES: one deb822 stanza.
+_zsf_stanza() {
+	printf 'Types: deb\nURIs: %s\nSuites: %s\nComponents: main\n' "$1" "$2"
+	echo "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg"
+}
+
 zsf_suite_sources() {
-	local suite=$1 mirror=$2 sec=$3 extra=
+	local suite=$1 extra=
 
 	if [ "$suite" = sid ] || [ "$suite" = unstable ]; then
-		cat <<-EOF
-		Types: deb
-		URIs: $mirror
-		Suites: $suite
-		Components: main
-		Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-		EOF
+		_zsf_stanza "$2" "$suite"
 		return
 	fi
 	[ "${ZSF_SUITE_BACKPORTS:-0}" = 1 ] && extra=" $suite-backports"
-	cat <<-EOF
-	Types: deb
-	URIs: $mirror
-	Suites: $suite $suite-updates$extra
-	Components: main
-	Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-
-	Types: deb
-	URIs: $sec
-	Suites: $suite-security
-	Components: main
-	Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-	EOF
+	_zsf_stanza "$2" "$suite $suite-updates$extra"
+	echo
+	_zsf_stanza "$3" "$suite-security"
 }
 
 # This machine's suite (bookworm).
@@ -166,25 +156,28 @@ _zsf_root_missing() {
 }
 
 zsf_build_root() {
-	local suite=${1%-backports} pkgs=$2 arch=${3:-} base r lockfd missing logf
+	local suite=${1%-backports} base r lockfd rc=0
 
 	base=$ZSF_CACHE/suite-root
 	r=$base/$suite-r$ZSF_SUITE_ROOT_RECIPE
 	mkdir -p "$base" || return 1
-	logf=$base/$suite.log
 	exec {lockfd}> "$base/.lock-$suite"
 	flock "$lockfd"
+	_zsf_root_update "$suite" "$r" "$2" "${3:-}" "$base/$suite.log" || rc=1
+	flock -u "$lockfd"
+	[ $rc = 0 ] && echo "$r"
+}
+
+# _zsf_root_update SUITE ROOT PACKAGES ARCH LOG: zsf_build_root's work,
+# under its lock.
+_zsf_root_update() {
+	local suite=$1 r=$2 pkgs=$3 arch=$4 logf=$5 missing
+
 	if [ ! -f "$r/.zsf-root" ]; then
-		if ! ZSF_SUITE_BACKPORTS=1 zsf_debootstrap "$suite" "$r.tmp" \
-				"$logf"; then
-			flock -u "$lockfd"
+		ZSF_SUITE_BACKPORTS=1 zsf_debootstrap "$suite" "$r.tmp" "$logf" ||
 			return 1
-		fi
 		rm -rf --one-file-system "$r"
-		if ! mv "$r.tmp" "$r" || ! touch "$r/.zsf-root"; then
-			flock -u "$lockfd"
-			return 1
-		fi
+		mv "$r.tmp" "$r" && touch "$r/.zsf-root" || return 1
 	fi
 	# The mirror may be a snapshot: sid's Release is valid for a week
 	# only, and a build root must still resolve the kernel it names.
@@ -196,23 +189,18 @@ zsf_build_root() {
 		if ! chroot "$r" dpkg --add-architecture "$arch" ||
 		   ! zsf_in_root "$r" apt-get update -q >> "$logf" 2>&1; then
 			tail -n 20 "$logf" >&2
-			flock -u "$lockfd"
 			return 1
 		fi
 	fi
 	missing=$(_zsf_root_missing "$r" "$pkgs")
-	if [ -n "$missing" ]; then
-		_zsf_rlog "installing in the $suite root: ${missing//$'\n'/ }"
-		# shellcheck disable=SC2086 # a list of package names
-		if ! zsf_in_root "$r" /bin/sh -c 'apt-get update -q &&
-			DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-				--no-install-recommends "$@" &&
-			apt-get clean' sh $missing >> "$logf" 2>&1; then
-			tail -n 20 "$logf" >&2
-			flock -u "$lockfd"
-			return 1
-		fi
-	fi
-	flock -u "$lockfd"
-	echo "$r"
+	[ -n "$missing" ] || return 0
+	_zsf_rlog "installing in the $suite root: ${missing//$'\n'/ }"
+	# shellcheck disable=SC2086 # a list of package names
+	zsf_in_root "$r" /bin/sh -c 'apt-get update -q &&
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+			--no-install-recommends "$@" &&
+		apt-get clean' sh $missing >> "$logf" 2>&1 || {
+		tail -n 20 "$logf" >&2
+		return 1
+	}
 }
