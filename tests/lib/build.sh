@@ -115,16 +115,14 @@ zsf_copy_tree() {
 	done
 }
 
-# The interesting lines of a failed build log.
-_zsf_log_excerpt() {
-	grep -E 'error|Error|warning:|No such file|No rule' "$1" | head -n 30 >&2
-}
-
-# _zsf_make LOG KDIR OUTDIR args...: run kbuild, log everything.
+# _zsf_make KDIR OUTDIR args...: copy the tree into OUTDIR and run kbuild
+# there, logging everything in OUTDIR/build.log; on failure, name its
+# interesting lines.
 _zsf_make() {
-	local log=$1 kdir=$2 out=$3 rc
+	local kdir=$1 out=$2 log=$2/build.log rc
 
-	shift 3
+	shift 2
+	zsf_copy_tree "$out" || { _zsf_blog "cannot copy the tree"; return 1; }
 	{
 		echo "# make -C $kdir M=$out ZSF_TESTS=1 ZSF_WERROR=1 -j2 $* modules"
 		echo "# $(date -u '+%F %T') UTC"
@@ -134,24 +132,21 @@ _zsf_make() {
 		ZSF_TESTS=1 ZSF_WERROR=1 -j2 "$@" modules >> "$log" 2>&1
 	rc=$?
 	echo "# exit status $rc" >> "$log"
-	return $rc
+	[ $rc -eq 0 ] && return 0
+	_zsf_blog "make${*:+ $*} failed, see $log:"
+	grep -E 'error|Error|warning:|No such file|No rule' "$log" | head -n 30 >&2
+	return 1
 }
 
 zsf_build() {
-	local kdir=$1 out=$2 log
+	local kdir=$1 out=$2 log=$2/build.log
 
 	shift 2
 	if [ ! -f "$kdir/Makefile" ]; then
 		_zsf_blog "no kernel headers at $kdir"
 		return 1
 	fi
-	zsf_copy_tree "$out" || { _zsf_blog "cannot copy the tree"; return 1; }
-	log=$out/build.log
-	if ! _zsf_make "$log" "$kdir" "$out" "$@"; then
-		_zsf_blog "make failed, see $log:"
-		_zsf_log_excerpt "$log"
-		return 1
-	fi
+	_zsf_make "$kdir" "$out" "$@" || return 1
 	if grep -q 'warning:' "$log"; then
 		_zsf_blog "warnings in $log:"
 		grep 'warning:' "$log" | head -n 30 >&2
@@ -176,42 +171,31 @@ _zsf_is_ours() {
 	[ -e "$out/$path" ] && [ ! -e "$kdir/$path" ]
 }
 
-# Does the sparse that kbuild would run reject __typeof_unqual__ (what
-# kbuild's scripts/checker-valid.sh asks of it from 6.15)?
+# _zsf_sparse_too_old KDIR: does the sparse that kbuild would run fail
+# KDIR's scripts/checker-valid.sh (from 6.15: no __typeof_unqual__)?
+# Not if the script is missing.
 _zsf_sparse_too_old() {
-	local t out
+	local s
 
-	mkdir -p "$ZSF_CACHE/tmp" || return 1
-	t=$(mktemp "$ZSF_CACHE/tmp/unqual.XXXXXX.c") || return 1
-	printf 'static inline int u(const int *q)\n{\n\t__typeof_unqual__(*q) v = *q;\n\treturn v;\n}\n' > "$t"
-	# Not a pipe into grep -q: under pipefail, sparse's SIGPIPE would
-	# count.
-	out=$(zsf_kernel_run sparse "$t" 2>&1)
-	rm -f "$t"
-	grep -q error <<< "$out"
+	s=$(_zsf_kdir_common "$1")/scripts/checker-valid.sh
+	[ -x "$s" ] && [ "$(zsf_kernel_run "$s" sparse 2>/dev/null)" = 0 ]
 }
 
 zsf_build_sparse() {
-	local kdir=$1 out=$2 log line path bad=0
+	local kdir=$1 out=$2 log=$2/build.log line path bad=0
 
 	shift 2
 	if ! zsf_kernel_run /bin/sh -c 'command -v sparse' > /dev/null; then
 		_zsf_blog "sparse is not installed${ZSF_KROOT:+ in $ZSF_KROOT}"
 		return 1
 	fi
-	zsf_copy_tree "$out" || { _zsf_blog "cannot copy the tree"; return 1; }
-	log=$out/build.log
 	# C=2 checks every file, whether or not it is rebuilt.
-	if ! _zsf_make "$log" "$kdir" "$out" C=2 "$@"; then
-		_zsf_blog "make C=2 failed, see $log:"
-		_zsf_log_excerpt "$log"
-		return 1
-	fi
+	_zsf_make "$kdir" "$out" C=2 "$@" || return 1
 	# kbuild disables C= when its checker-valid.sh rejects sparse (a
 	# sparse too old for the kernel: status 3, the caller skips);
 	# otherwise sparse must have checked something.
 	if grep -q 'specified, but .* is not available or not up to date' "$log"; then
-		if _zsf_sparse_too_old; then
+		if _zsf_sparse_too_old "$kdir"; then
 			_zsf_blog "kbuild did not run sparse: $(zsf_kernel_run sparse --version 2>&1 | head -n 1) is too old for these headers (no __typeof_unqual__)"
 			return 3
 		fi
@@ -394,8 +378,8 @@ zsf_checkpatch_fetch() {
 	echo "$dir/scripts/checkpatch.pl"
 }
 
-# Per-file checkpatch exceptions, "path:TYPE[,TYPE]", each a known false
-# positive:
+# Per-file checkpatch exceptions, "path:TYPE", each a known false
+# positive, dropped from its findings:
 #   src/compat/compat.h:EXPORT_SYMBOL  the file defines the ZSF_EXPORT()
 #	wrappers around EXPORT_SYMBOL_NS_GPL(); checkpatch takes each
 #	definition for an export that does not follow its function.
@@ -404,8 +388,8 @@ ZSF_CHECKPATCH_EXCEPTIONS=(
 )
 
 zsf_checkpatch() {
-	local log=${1:-/dev/null} cp tmp f e ign rc=0
-	local -a files plain=()
+	local log=${1:-/dev/null} cp out found e rc=0
+	local -a files
 
 	cp=$(zsf_checkpatch_fetch) || { _zsf_blog "no checkpatch.pl"; return 1; }
 	mapfile -t files < <(cd "$ZSF_ROOT" && find src include tests/kmod \
@@ -414,33 +398,22 @@ zsf_checkpatch() {
 		_zsf_blog "no C files to check"
 		return 1
 	fi
-	tmp=$(mktemp)
-	for f in "${files[@]}"; do
-		ign=
-		for e in "${ZSF_CHECKPATCH_EXCEPTIONS[@]}"; do
-			[ "${e%%:*}" = "$f" ] && ign=${e#*:}
-		done
-		if [ -z "$ign" ]; then
-			plain+=("$f")
-			continue
-		fi
-		echo "# $f: --ignore $ign" >> "$tmp"
-		(cd "$ZSF_ROOT" && perl "$cp" --no-tree --show-types --terse \
-			--no-summary --ignore "$ign" -f "$f") >> "$tmp" 2>&1 || rc=$?
+	out=$(cd "$ZSF_ROOT" && perl "$cp" --no-tree --show-types --terse \
+		--no-summary -f "${files[@]}" 2>&1) || rc=$?
+	printf '%s\n' "$out" > "$log"
+	found=$(grep -E ': (ERROR|WARNING):' <<< "$out")
+	for e in "${ZSF_CHECKPATCH_EXCEPTIONS[@]}"; do
+		found=$(grep -v "^${e%%:*}:[0-9]*: [A-Z]*:${e#*:}:" <<< "$found")
 	done
-	if [ ${#plain[@]} -gt 0 ]; then
-		(cd "$ZSF_ROOT" && perl "$cp" --no-tree --show-types --terse \
-			--no-summary -f "${plain[@]}") >> "$tmp" 2>&1 || rc=$?
-	fi
-	cat "$tmp" > "$log"
-	if grep -qE ': (ERROR|WARNING):' "$tmp"; then
+	if [ -n "$found" ]; then
 		_zsf_blog "checkpatch found problems:"
-		grep -E ': (ERROR|WARNING):' "$tmp" | head -n 30 >&2
-		rc=1
-	elif [ $rc -ne 0 ]; then
-		_zsf_blog "checkpatch exited with $rc:"
-		tail -n 20 "$tmp" >&2
+		head -n 30 <<< "$found" >&2
+		return 1
 	fi
-	rm -f "$tmp"
-	[ $rc -eq 0 ]
+	# Its status is 1 for the exceptions' findings; else it is its own.
+	if [ $rc -ne 0 ] && ! grep -qE ': (ERROR|WARNING):' <<< "$out"; then
+		_zsf_blog "checkpatch exited with $rc:"
+		tail -n 20 <<< "$out" >&2
+		return 1
+	fi
 }

@@ -10,14 +10,9 @@
 # or run it as
 #     eval "$(tests/lib/kernels.sh fetch NAME [ARCH])"
 #
-# NAME is a kernel of tests/kernels.list (the one place that lists them,
-# with their suite, meta packages, compiler and role); ARCH defaults to
-# amd64.  The versioned packages are resolved from the meta packages at
-# every call, so nothing here names an ABI number.  A kernel whose suite
-# is of another distribution than this machine's is resolved, downloaded,
-# depmod'ed and built against in a build root of its distribution
-# (tests/lib/suite-root.sh), made on first use; only the unpacking is
-# done here.  The result lands in
+# NAME is a kernel of tests/kernels.list (which says what its columns
+# mean, and where a kernel of another Debian is built); ARCH defaults to
+# amd64.  The result lands in
 #     ${ZSF_CACHE:-~/.cache/zsfast}/sysroot/<KVER>/
 # and these variables are set and exported:
 #     KVER     e.g. 6.12.117+deb12-amd64
@@ -408,6 +403,11 @@ zsf_kernel_fetch() {
 	touch "$stamp"
 }
 
+# _zsf_kdir_common KDIR: the common headers that KDIR's Makefile includes.
+_zsf_kdir_common() {
+	sed -n 's|^include \(.*\)/Makefile$|\1|p' "$1/Makefile" | head -n 1
+}
+
 # From 6.15 kbuild validates sparse with scripts/checker-valid.sh before
 # C=1/C=2, and disables it when the script fails, but Debian's
 # linux-kbuild does not ship the script: without it sparse would never
@@ -416,7 +416,7 @@ zsf_kernel_fetch() {
 _zsf_kernel_checker_valid() {
 	local common s
 
-	common=$(sed -n 's|^include \(.*\)/Makefile$|\1|p' "$KDIR/Makefile" | head -n 1)
+	common=$(_zsf_kdir_common "$KDIR")
 	[ -n "$common" ] && grep -q 'scripts/checker-valid.sh' "$common/Makefile" ||
 		return 0
 	s=$common/scripts/checker-valid.sh
