@@ -85,14 +85,12 @@ unset ZSF_GUEST_TESTS
 say "fetching Debian's $FLAVOR kernel (image + headers, into $ZSF_CACHE)"
 rc=0
 zsf_kernel_fetch "$FLAVOR" || rc=$?
-case $rc in
-0)	step_ok "fetch Debian's $FLAVOR kernel ($KVER: image and headers unpacked)"
-	step_ok "a module builds against the $KVER headers" ;;
-2)	step_ok "fetch Debian's $FLAVOR kernel ($KVER: image and headers unpacked)"
-	die "cannot build against the $KVER headers" "$ZSF_KERNEL_ERROR" ;;
-*)	die "download the $FLAVOR kernel (apt-get download, dpkg-deb -x)" \
-	    "${ZSF_KERNEL_ERROR:-see the lines above}" ;;
-esac
+[ $rc = 0 ] || [ $rc = 2 ] ||
+	die "download the $FLAVOR kernel (apt-get download, dpkg-deb -x)" \
+	    "${ZSF_KERNEL_ERROR:-see the lines above}"
+step_ok "fetch Debian's $FLAVOR kernel ($KVER: image and headers unpacked)"
+[ $rc = 0 ] || die "cannot build against the $KVER headers" "$ZSF_KERNEL_ERROR"
+step_ok "a module builds against the $KVER headers"
 say "kernel $KVER"
 
 # ---- 1. build and install into a scratch root ---------------------------
