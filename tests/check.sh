@@ -9,42 +9,17 @@
 # The kernels are those of tests/kernels.list (6.1, 6.12, 6.12-rt,
 # 6.12-deb13, 7.3, sid; --flavor picks some); each has a role there.
 #
-# Lanes:
-#   build               per kernel: modules with ZSF_WERROR, sparse (C=2),
-#                       the ZSF_FORCE_POOL_LOCK=1 fallback (primary
-#                       kernels), the probes
-#                       against src/compat/expected/KERNEL.txt (in the
-#                       kernel's build root for another Debian); once:
-#                       checkpatch and the static guest programs
-#   guest-KERNEL        boot Debian's KERNEL in QEMU, run the tests of
-#                       tests/tests.list for it: a primary kernel's full
-#                       list, a secondary kernel's short one
-#   guest-6.12-poollock the pool-lock fallback build, allocator tests
-#   guest-6.12-gki      the ZSF_NO_TASK_WORK=1 build (no task_work_add,
-#                       as on Android's GKI): it imports neither
-#                       task_work_add nor synchronize_rcu_tasks; block
-#                       I/O, integrity and release tests
-#   install             tests/install/lane.sh: dkms add/build/install/remove
-#                       and make install for both kernels in private
-#                       trees, modinfo depends/vermagic, modprobe order,
-#                       a guest boot with only the DKMS-built modules,
-#                       BUILD_EXCLUSIVE, systemd-analyze verify
-#   arm64               tests/arm64/lane.sh: cross-build for Debian's
-#                       arm64 6.12 kernel and the 16 KiB-page ones
-#                       (6.12-16k, 7.3-16k), and run the arm64 tests of
-#                       tests/tests.list in qemu-system-aarch64
-#   fresh               tests/fresh/lane.sh: `make demo` from nothing in
-#                       a new minimal Debian 12 root (debootstrap, kept
-#                       as a pristine tarball in $ZSF_CACHE/fresh-root/,
-#                       unpacked anew for every run) with a clean copy
-#                       of the repository (git archive HEAD).  Shared
-#                       downloads (apt's and the kernel .debs) only save
-#                       time: every package must still be installed in
-#                       the chroot by the demo's own dependency step
-#   debug               tests/debug/lane.sh (the debug kernel)
-#   debug-rt            the same on the PREEMPT_RT debug kernel
-#                       (ZSF_DEBUG_VARIANT=rt): the debug-rt tests of
+# Lanes (Documentation/testing.rst says what each checks):
+#   build               per kernel: the modules (no warning), sparse, the
+#                       pool-lock build, probes, imports; checkpatch
+#   guest-KERNEL        boot Debian's KERNEL in QEMU, run its tests of
 #                       tests/tests.list
+#   guest-6.12-poollock, guest-6.12-gki
+#                       the same with the ZSF_FORCE_POOL_LOCK=1 and the
+#                       ZSF_NO_TASK_WORK=1 builds
+#   install, arm64, fresh, debug
+#                       tests/LANE/lane.sh
+#   debug-rt            the debug lane on the PREEMPT_RT debug kernel
 #
 # Output: KTAP (tests/lib/ktap.sh).  Each lane is a document of its own,
 # nested as a subtest (indented by 4) and closed by one top-level point;
@@ -54,22 +29,11 @@
 # status 0 only if nothing failed.  Progress and timings go to stderr
 # and as "#" diagnostics.
 #
-# Environment:
-#   ZSF_OUT     where builds and guest logs go (default build/check)
-#   ZSF_CACHE   kernels, checkpatch (default ~/.cache/zsfast)
-#   ZSF_GUEST_TIMEOUT  seconds per guest boot, a backstop (default 1800)
-#   ZSF_GUEST_STALL    seconds a guest may print nothing before it is
-#                      stopped, naming its test (default 600)
-#   ZSF_GUEST_TESTS    comma list: run only these in-guest tests in every
-#                      lane that boots a guest (for development; make
-#                      check unsets it)
-#   ZSF_STREAMS        2 (default): the pool-lock, GKI and debug lanes
-#                      run in the background, beside the others, once
-#                      the build lane is done, and the debug kernels are
-#                      built from the start; 1: every lane in turn
-#   ZSF_NO_DEPS=1      same as --no-deps: do not apt-get anything (without
-#                      it, the packages the selected lanes need are
-#                      installed first: tests/lib/deps.sh)
+# Environment (Documentation/knobs.rst): ZSF_OUT (default build/check),
+# ZSF_CACHE, ZSF_GUEST_TIMEOUT, ZSF_GUEST_STALL, ZSF_GUEST_TESTS,
+# ZSF_STREAMS (2: the pool-lock, GKI and debug lanes run beside the
+# others, after the build lane; 1: every lane in turn) and ZSF_NO_DEPS=1
+# (the same as --no-deps: do not apt-get what the lanes need).
 #
 # The lane scripts (tests/{install,arm64,debug,fresh}/lane.sh; what they
 # share: tests/lib/lane.sh) are run with ZSF_ROOT, ZSF_OUT, ZSF_CACHE and
