@@ -5,7 +5,7 @@
 #
 #   zsf_build KDIR OUTDIR [make args...]
 #	Copy the buildable tree (Kbuild, Makefile, src/, include/,
-#	tests/kmod/, bench/kmod/ when present) into OUTDIR and build it
+#	tests/kmod/, bench/kmod/) into OUTDIR and build it
 #	with ZSF_TESTS=1 ZSF_WERROR=1 against KDIR.  Use one OUTDIR per
 #	kernel and variant, so objects of different kernels never mix.
 #	The log is OUTDIR/build.log; any "warning:" in it is a failure.
@@ -93,25 +93,9 @@ zsf_copy_tree() {
 
 	mkdir -p "$out" || return 1
 	for d in Kbuild Makefile src include tests/kmod bench/kmod; do
-		if [ -e "$ZSF_ROOT/$d" ]; then
-			mkdir -p "$out/$(dirname "$d")"
-			rsync -a --delete "${_ZSF_BUILD_PRODUCTS[@]}" \
-				"$ZSF_ROOT/$d" "$out/$(dirname "$d")/" || return 1
-		else
-			rm -rf "${out:?}/$d"
-		fi
-	done
-	# Kbuild descends into tests/kmod/ and bench/kmod/ with ZSF_TESTS=1;
-	# until such a directory exists in the tree, the copy gets an empty
-	# Kbuild there, so the rest still builds.
-	for d in tests/kmod bench/kmod; do
-		if [ ! -e "$ZSF_ROOT/$d/Kbuild" ] &&
-		   [ ! -e "$ZSF_ROOT/$d/Makefile" ]; then
-			mkdir -p "$out/$d"
-			echo "# placeholder: $d is not in the tree (tests/lib/build.sh)" \
-				> "$out/$d/Kbuild"
-			_zsf_blog "note: $d not in the tree, built as empty"
-		fi
+		mkdir -p "$out/$(dirname "$d")"
+		rsync -a --delete "${_ZSF_BUILD_PRODUCTS[@]}" \
+			"$ZSF_ROOT/$d" "$out/$(dirname "$d")/" || return 1
 	done
 }
 
