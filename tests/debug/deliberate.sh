@@ -16,30 +16,9 @@
 # runs of the full proof, which takes four debug boots and is run by
 # hand.
 #
-# uaf        zsf_free() gives the handle back to its kmem_cache right
-#            after taking the class lock, then reads obj from it:
-#            a use-after-free.  Expected: "BUG: KASAN: slab-use-after-free
-#            in zsf_free" (the boot panics on it: kasan.fault=panic).
-# lockorder  zsf_obj_write() takes the class lock while it still holds
-#            the zspage's migrate_lock (read), the reverse of the
-#            documented order (class lock, then migrate_lock, which
-#            compaction and migration take for write).  Expected:
-#            "WARNING: possible circular locking dependency detected"
-#            naming zsf_obj_write.
-# rtslot     zramx's slot lock disables preemption while held, as the bit
-#            spinlock it replaced did; zsfast's class lock and the
-#            stream's local_lock, taken under it, sleep on PREEMPT_RT.
-#            Booted on the RT debug kernel (config.rt.fragment), the
-#            only one that can see it.  Expected: "BUG: sleeping
-#            function called from invalid context".
-# rawwake   zramx_gather_done() also calls wake_up() on a wait queue
-#            under the raw gather_lock: a spinlock_t (the queue's) inside
-#            a raw spinlock, the bug the RT debug kernel found in the
-#            shipped code.  Booted on the non-RT debug kernel, which sees
-#            it through PROVE_RAW_LOCK_NESTING.  Expected: "BUG: Invalid
-#            wait context".
-#
-# Each bug gets a boot of its own (one KASAN report turns lockdep off),
+# The bugs (uaf, lockorder, rtslot, rawwake), what each plants and the
+# report it must draw: the table in tests/debug/README.md, and bug()
+# below.  Each bug gets a boot of its own (one KASAN report turns lockdep off),
 # running the stress test for DELIBERATE_SECONDS (default 120) so that
 # frees, writes, zramx compaction and system compaction all happen.
 # Output: KTAP on stdout; the matching report lines as diagnostics.
@@ -66,40 +45,31 @@ ZSF_LANE=deliberate
 # shellcheck source=tests/lib/lane.sh
 source "$SRC_ROOT/tests/lib/lane.sh"
 
-# plant BUG DIR: edit DIR's source; fails if the anchor text is gone.
-plant() {
+# bug BUG: set FILE (the source it plants into), PLANT (the perl -0p
+# program that plants it), RE (the report the kernel must print) and
+# VARIANT (the debug kernel that can see it: rt, or "").
+bug() {
+	VARIANT=
 	case "$1" in
 	uaf)
-		perl -0pi -e 's{(class = zsf_lock_handle_class\(pool, handle, obj, &contended\);\n)(\tobj = zsf_handle_obj\(handle\);)}{$1\tkmem_cache_free(zsf_handle_cache, (void *)handle); /* PLANTED: use-after-free */\n$2}; s{(\tspin_unlock\(&class->lock\);\n\n)(\tzsf_handle_slot_free\(handle\);\n)(\tif \(unlikely\(contended\)\))}{$1\tif (0) /* PLANTED: freed above; kept so that it is used */\n\t$2$3}' \
-			"$2/src/zsfast/alloc.c" ;;
+		FILE=src/zsfast/alloc.c
+		RE='BUG: KASAN: [a-z-]*use-after-free in zsf_free'
+		PLANT='s{(class = zsf_lock_handle_class\(pool, handle, obj, &contended\);\n)(\tobj = zsf_handle_obj\(handle\);)}{$1\tkmem_cache_free(zsf_handle_cache, (void *)handle); /* PLANTED: use-after-free */\n$2}; s{(\tspin_unlock\(&class->lock\);\n\n)(\tzsf_handle_slot_free\(handle\);\n)(\tif \(unlikely\(contended\)\))}{$1\tif (0) /* PLANTED: freed above; kept so that it is used */\n\t$2$3}' ;;
 	rtslot)
-		perl -0pi -e 's#(\tspin_lock\(&zx->table\[index\]\.lock\);\n)#$1\tpreempt_disable(); /* PLANTED: a bit spinlock */\n#; s#(\treturn spin_trylock\(&zx->table\[index\]\.lock\))#\tif (!spin_trylock(&zx->table[index].lock))\n\t\treturn false;\n\tpreempt_disable(); /* PLANTED */\n\treturn true#; s#(\tspin_unlock\(&zx->table\[index\]\.lock\);)#\tpreempt_enable(); /* PLANTED */\n$1#' \
-			"$2/src/zramx/zramx.h" ;;
+		FILE=src/zramx/zramx.h
+		RE='BUG: sleeping function called from invalid context'
+		VARIANT=rt
+		PLANT='s#(\tspin_lock\(&zx->table\[index\]\.lock\);\n)#$1\tpreempt_disable(); /* PLANTED: a bit spinlock */\n#; s#(\treturn spin_trylock\(&zx->table\[index\]\.lock\))#\tif (!spin_trylock(&zx->table[index].lock))\n\t\treturn false;\n\tpreempt_disable(); /* PLANTED */\n\treturn true#; s#(\tspin_unlock\(&zx->table\[index\]\.lock\);)#\tpreempt_enable(); /* PLANTED */\n$1#' ;;
 	rawwake)
-		perl -0pi -e 's#(/\* The handles of a claimed batch are freed)#static DECLARE_WAIT_QUEUE_HEAD(zsf_planted_wq); /* PLANTED */\n\n$1#; s#(\tif \(!--zx->gathers\)\n\t\tswake_up_one\(&zx->gather_wq\);\n)#\twake_up(&zsf_planted_wq); /* PLANTED: spinlock_t in a raw one */\n$1#' \
-			"$2/src/zramx/gather.c" ;;
+		FILE=src/zramx/gather.c
+		RE='BUG: Invalid wait context'
+		PLANT='s#(/\* The handles of a claimed batch are freed)#static DECLARE_WAIT_QUEUE_HEAD(zsf_planted_wq); /* PLANTED */\n\n$1#; s#(\tif \(!--zx->gathers\)\n\t\tswake_up_one\(&zx->gather_wq\);\n)#\twake_up(&zsf_planted_wq); /* PLANTED: spinlock_t in a raw one */\n$1#' ;;
 	lockorder)
-		perl -0pi -e 's#(\t\tmemcpy_to_page\(page, 0, mem \+ first, len - first\);\n\t\}\n)(\tread_unlock\(&zspage->migrate_lock\);)#$1\tspin_lock(&class->lock); /* PLANTED: migrate_lock -> class lock */\n\tspin_unlock(&class->lock);\n$2#' \
-			"$2/src/zsfast/access.c" ;;
+		FILE=src/zsfast/access.c
+		RE='WARNING: possible circular locking dependency detected'
+		PLANT='s#(\t\tmemcpy_to_page\(page, 0, mem \+ first, len - first\);\n\t\}\n)(\tread_unlock\(&zspage->migrate_lock\);)#$1\tspin_lock(&class->lock); /* PLANTED: migrate_lock -> class lock */\n\tspin_unlock(&class->lock);\n$2#' ;;
 	*)
-		log "unknown bug $1"
 		return 1 ;;
-	esac
-}
-
-expect_re() {
-	case "$1" in
-	uaf) echo 'BUG: KASAN: [a-z-]*use-after-free in zsf_free' ;;
-	lockorder) echo 'WARNING: possible circular locking dependency detected' ;;
-	rtslot) echo 'BUG: sleeping function called from invalid context' ;;
-	rawwake) echo 'BUG: Invalid wait context' ;;
-	esac
-}
-
-# kernel_of BUG: the debug kernel variant that can see it.
-kernel_of() {
-	case "$1" in
-	rtslot) echo rt ;;
 	esac
 }
 
@@ -107,7 +77,7 @@ kernel_of() {
 # diagnostics; a failed point if the anchor text is gone.
 planted() {
 	cp -r "$2/src" "$2/src.orig"
-	plant "$1" "$2"
+	perl -0pi -e "$PLANT" "$2/$FILE"
 	if diff -ru "$2/src.orig" "$2/src" > "$2/planted.diff"; then
 		ktap_point fail "$1: planted (anchor text not found; the source changed)"
 		return 1
@@ -132,6 +102,7 @@ fi
 
 for bug in $BUGS; do
 	dir=$SCRATCH/$bug
+	bug "$bug" || { ktap_point fail "$bug: unknown bug"; continue; }
 	if [ $BUILD_ONLY = 1 ]; then
 		[ -d "$SCRATCH/base" ] || break
 		rm -rf "$dir" "$SCRATCH/out"
@@ -148,7 +119,7 @@ for bug in $BUGS; do
 		cp "$SCRATCH/out/build.log" "$dir/"
 		continue
 	fi
-	zsf_debug_kernel "$(kernel_of "$bug")" ||
+	zsf_debug_kernel "$VARIANT" ||
 		{ ktap_point fail "$bug: debug kernel"; continue; }
 	rm -rf "$dir"
 	mkdir -p "$dir"
@@ -175,15 +146,14 @@ for bug in $BUGS; do
 	) || { ktap_point fail "$bug: build in the scratch tree"; continue; }
 
 	con=$SCRATCH/$bug/out/guest/console.log
-	re=$(expect_re "$bug")
-	if tr -d '\r' < "$con" | grep -E -- "$re" > /dev/null; then
+	if tr -d '\r' < "$con" | grep -E -- "$RE" > /dev/null; then
 		# (head closes the pipe early: not a failure under pipefail)
-		tr -d '\r' < "$con" | grep -E -A 30 -- "$re" | head -n 40 | sed 's/^/# /' || true
-		ktap_point ok "$bug: reported by the kernel ($re)"
+		tr -d '\r' < "$con" | grep -E -A 30 -- "$RE" | head -n 40 | sed 's/^/# /' || true
+		ktap_point ok "$bug: reported by the kernel ($RE)"
 	else
 		# shellcheck disable=SC2031 # set above; the subshell's is the same
 		tr -d '\r' < "$con" | grep -E "$ZSF_SPLAT_RE" 2>/dev/null | head -n 10 | sed 's/^/# /' || true
-		ktap_point fail "$bug: reported by the kernel ($re)"
+		ktap_point fail "$bug: reported by the kernel ($RE)"
 	fi
 	log "$bug: console $con"
 done
