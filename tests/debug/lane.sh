@@ -1,49 +1,26 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# The debug-kernel reliability lane: `make check-debug`, and
-# the "debug" lane of tests/check.sh; with ZSF_DEBUG_VARIANT=rt, the
-# "debug-rt" lane: the same on the PREEMPT_RT debug kernel
-# (tests/debug/config.rt.fragment), with the tests.list tests of the
-# debug-rt variant.
+# The debug-kernel reliability lane: `make check-debug`, and the "debug"
+# lane of tests/check.sh; with ZSF_DEBUG_VARIANT=rt, the "debug-rt" lane:
+# the same on the PREEMPT_RT debug kernel.  tests/debug/README.md says
+# what each step builds, boots and checks.
 #
-#   1. build (or take from the cache) the debug kernel: Debian's
-#      linux-source-6.12 + tests/debug/config.fragment (KASAN, lockdep,
-#      DEBUG_VM, DEBUG_LIST, KFENCE, DEBUG_PAGEALLOC, fault injection);
+#   1. build (or take from the cache) the debug kernel (build-kernel.sh);
 #   2. build our modules (and the test modules) against it, with
 #      ZSF_WERROR=1, and the static guest programs; on the non-RT
-#      kernel, plant each bug of tests/debug/deliberate.sh and build it
-#      (--build-only), so that a plant whose anchor moved is seen here
-#      and not at the next run of the full proof;
-#   3. boot it under QEMU, once for the suite and once for each long
-#      test of the variant in tests/tests.list, with
-#          panic_on_warn=1 oops=panic kasan.fault=panic debug_pagealloc=on
-#          (those two as the kernel has KASAN and DEBUG_PAGEALLOC: not RT's)
-#          slab_nomerge  (every kmem_cache stays visible in /proc/slabinfo)
-#          rcupdate.rcu_cpu_stall_timeout=60  (TCG; see BOOT_ARGS)
-#      a) the in-guest tests of tests/tests.list for the variant (the
-#         short and medium ones);
-#      b) fault: t_fault.sh, swap under failslab + fail_page_alloc;
-#      c) stress: t_stress.sh, the long swap stress (STRESS_MINUTES).
-#      Separate boots: a KASAN report (which panics) or a lockdep report
-#      (which turns lockdep off for the rest of the boot) in one cannot
-#      hide a problem in the others.  Every boot fails on any splat in
-#      the console (tests/lib/guest.sh) and on any failed point.
+#      kernel, deliberate.sh --build-only, so that a plant whose anchor
+#      moved is seen here and not at the next run of the full proof;
+#   3. boot it under QEMU, once for the suite (the variant's short and
+#      medium tests of tests/tests.list) and once for each long test of
+#      the variant (fault, stress).  Separate boots: a KASAN report
+#      (which panics) or a lockdep report (which turns lockdep off for
+#      the rest of the boot) in one cannot hide a problem in the others.
+#      Every boot fails on any splat in the console (tests/lib/guest.sh)
+#      and on any failed point.
 #
 # Output (tests/lib/lane.sh): each boot's guest document nested; the
-# timings on stderr.
-#
-# Environment:
-#   STRESS_MINUTES   length of the stress boot (default 10)
-#   FAULT_SECONDS    length of the fault-injection run (default 90)
-#   ZSF_DEBUG_VARIANT  "" (the debug lane) or rt (the debug-rt lane)
-#   ZSF_DEBUG_BOOTS  which boots to run (default: suite, then the
-#                    variant's long tests: "suite fault stress" for debug)
-#   ZSF_OUT, ZSF_CACHE, ZSF_GUEST_TIMEOUT (suite boot backstop; default
-#   7200; a boot silent for ZSF_GUEST_STALL seconds stops first)
-#   GUEST_MEM        guest RAM in MiB (default 768: the swap tests scale
-#                    with free memory, and every page costs more on a
-#                    KASAN kernel under TCG)
+# timings on stderr.  Environment: Documentation/knobs.rst, "Lane debug".
 
 set -euo pipefail
 
