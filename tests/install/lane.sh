@@ -36,10 +36,7 @@
 # Once: BUILD_EXCLUSIVE keeps DKMS off a kernel without CONFIG_64BIT and
 # off a 5.10 kernel (status 77), and systemd-analyze verify accepts
 # the units of tools/systemd/.  Output and exit status: tests/lib/lane.sh.
-#
-# Environment: ZSF_INSTALL_FLAVORS ("6.1 6.12"; check.sh passes the
-# kernels with DKMS yes in tests/kernels.list), ZSF_INSTALL_GUEST
-# (1: boot; 0: skip the guest boots), ZSF_NO_DEPS=1 (no apt-get).
+# Environment: Documentation/knobs.rst, "Lane install".
 
 set -euo pipefail
 
@@ -199,16 +196,6 @@ depmod_checks() {	# depmod_checks TAG ROOT SUBDIR
 	fi
 }
 
-guest_boot() {	# guest_boot TAG ROOT FLAVOR
-	local tag=$1 root=$2
-
-	log "$KVER: booting with the DKMS-installed modules"
-	KMODDIR=$root/lib/modules/$KVER GUEST_KOS='' GUEST_PROGS=$ZSF_OUT/progs \
-	GUEST_TESTS=$(zsf_tests "$3" amd64 install) GUEST_STOCK_MODS="zramx brd" \
-	GUEST_OUT=$W/guest-$KVER GUEST_TIMEOUT=${ZSF_GUEST_TIMEOUT:-1800} \
-		zsf_guest_boot "$tag guest" "$W/guest-$KVER.stderr" zsf_guest_run
-}
-
 # The guests' test programs, once for every kernel.
 if [ "$GUEST" = 1 ] && ! zsf_build_progs "$ZSF_OUT/progs" 2> "$W/progs.err"; then
 	ktap_point fail "the static test programs for the guests" \
@@ -219,11 +206,10 @@ fi
 for f in $FLAVORS; do
 	t=$(date +%s)
 	lane_fetch zsf_kernel_fetch "$f" || continue
-	tag=$f
 	echo "# $f: $KVER"
 	ROOT=$W/root-$KVER
 	if ! zsf_stage_root "$ROOT"; then
-		ktap_point fail "$tag: a scratch root with the stock modules"
+		ktap_point fail "$f: a scratch root with the stock modules"
 		continue
 	fi
 	# The headers: installed here, or only in the sysroot.
@@ -246,33 +232,37 @@ for f in $FLAVORS; do
 		KRUN=(in_kroot)
 		DKMS=(in_kroot dkms --sourcetree "$W/src-$KVER" --dkmstree "$dtree")
 		mkdir -p "$W/src-$KVER" "$dtree"
-		ktap_check "$tag: dkms add ($PKG/$PKGVER, $(in_kroot dkms --version 2>&1 | head -n 1))" \
+		ktap_check "$f: dkms add ($PKG/$PKGVER, $(in_kroot dkms --version 2>&1 | head -n 1))" \
 			"${DKMS[@]}" add "$CHECKOUT" || continue
 	fi
-	ktap_check "$tag: dkms build -k $KVER" "${DKMS[@]}" build "$PKG/$PKGVER" \
+	ktap_check "$f: dkms build -k $KVER" "${DKMS[@]}" build "$PKG/$PKGVER" \
 		-k "$KVER" "${ksrc[@]}" -j 2 || {
 		tail -n 20 "$dtree/$PKG/$PKGVER/build/make.log" 2>/dev/null | sed 's/^/# /'
 		continue
 	}
-	ktap_check "$tag: dkms install -k $KVER (--installtree, --no-depmod)" \
+	ktap_check "$f: dkms install -k $KVER (--installtree, --no-depmod)" \
 		"${DKMS[@]}" install "$PKG/$PKGVER" -k "$KVER" "${ksrc[@]}" \
 		--installtree "$ROOT/lib/modules" --no-depmod || continue
 	st=$("${DKMS[@]}" status "$PKG/$PKGVER" -k "$KVER" \
 		--installtree "$ROOT/lib/modules" 2>&1 || true)
 	if [[ "$st" == *"$KVER"*installed* ]] && [[ "$st" != *WARNING* ]]; then
-		ktap_point ok "$tag: dkms status: $st"
+		ktap_point ok "$f: dkms status: $st"
 	else
-		ktap_point fail "$tag: dkms status says installed" "$st"
+		ktap_point fail "$f: dkms status says installed" "$st"
 	fi
-	modinfo_checks "$tag dkms" "$ROOT/lib/modules/$KVER/updates" signed
-	depmod_checks "$tag dkms" "$ROOT" "updates/dkms"
+	modinfo_checks "$f dkms" "$ROOT/lib/modules/$KVER/updates" signed
+	depmod_checks "$f dkms" "$ROOT" "updates/dkms"
 	if [ "$GUEST" = 1 ]; then
-		guest_boot "$tag dkms" "$ROOT" "$f"
+		log "$KVER: booting with the DKMS-installed modules"
+		KMODDIR=$ROOT/lib/modules/$KVER GUEST_KOS='' GUEST_PROGS=$ZSF_OUT/progs \
+		GUEST_TESTS=$(zsf_tests "$f" amd64 install) GUEST_STOCK_MODS="zramx brd" \
+		GUEST_OUT=$W/guest-$KVER GUEST_TIMEOUT=${ZSF_GUEST_TIMEOUT:-1800} \
+			zsf_guest_boot "$f dkms guest" "$W/guest-$KVER.stderr" zsf_guest_run
 	fi
-	ktap_check "$tag: dkms remove -k $KVER" "${DKMS[@]}" remove "$PKG/$PKGVER" \
+	ktap_check "$f: dkms remove -k $KVER" "${DKMS[@]}" remove "$PKG/$PKGVER" \
 		-k "$KVER" --installtree "$ROOT/lib/modules" --no-depmod
 	left=$(find "$ROOT/lib/modules/$KVER/updates" -name '*.ko*' 2>/dev/null || true)
-	ktap_if "$tag: after dkms remove, no module left in updates/" "$left" \
+	ktap_if "$f: after dkms remove, no module left in updates/" "$left" \
 		[ -z "$left" ]
 
 	# make install, the way without DKMS: on the primary kernels (the
@@ -283,22 +273,22 @@ for f in $FLAVORS; do
 	fi
 	MROOT=$W/mroot-$KVER
 	if ! zsf_stage_root "$MROOT"; then
-		ktap_point fail "$tag: a scratch root for make install"
+		ktap_point fail "$f: a scratch root for make install"
 		continue
 	fi
 	rm -rf "$W/make-$KVER"
 	cp -r "$CHECKOUT" "$W/make-$KVER"
 	if "${KRUN[@]}" make -C "$W/make-$KVER" KDIR="$KDIR" INSTALL_MOD_PATH="$MROOT" \
 		install > "$W/make-install-$KVER.log" 2>&1; then
-		ktap_point ok "$tag: make install INSTALL_MOD_PATH=<scratch root>"
+		ktap_point ok "$f: make install INSTALL_MOD_PATH=<scratch root>"
 		if grep -q "SSL error" "$W/make-install-$KVER.log"; then
-			ktap_point fail "$tag: make install does not try the missing distribution key" \
+			ktap_point fail "$f: make install does not try the missing distribution key" \
 				 "$(grep -m 2 "SSL error" "$W/make-install-$KVER.log")"
 		fi
-		modinfo_checks "$tag make install" "$MROOT/lib/modules/$KVER/updates"
-		depmod_checks "$tag make install" "$MROOT" "updates"
+		modinfo_checks "$f make install" "$MROOT/lib/modules/$KVER/updates"
+		depmod_checks "$f make install" "$MROOT" "updates"
 	else
-		ktap_point fail "$tag: make install INSTALL_MOD_PATH=<scratch root>" \
+		ktap_point fail "$f: make install INSTALL_MOD_PATH=<scratch root>" \
 			"$(tail -n 20 "$W/make-install-$KVER.log")"
 	fi
 	echo "# $f: $(($(date +%s) - t)) s"
@@ -320,12 +310,9 @@ if command -v systemd-analyze > /dev/null; then
 	for u in zramx-swap.service zramx-writeback.service zramx-writeback.timer; do
 		sed "s|/usr/local/sbin/zramx-swap|$ZSF_ROOT/tools/systemd/zramx-swap|" \
 			"$ZSF_ROOT/tools/systemd/$u" > "$W/unit/$u"
-		out=$(cd "$W/unit" && systemd-analyze verify "./$u" 2>&1) && rc=0 || rc=$?
-		if [ "$rc" -eq 0 ] && [ -z "$out" ]; then
-			ktap_point ok "systemd-analyze verify $u: clean"
-		else
-			ktap_point fail "systemd-analyze verify $u: clean" "$out"
-		fi
+		out=$(cd "$W/unit" && systemd-analyze verify "./$u" 2>&1) ||
+			out+=" (exit status $?)"
+		ktap_if "systemd-analyze verify $u: clean" "$out" [ -z "$out" ]
 	done
 else
 	ktap_skip "systemd-analyze verify" "systemd-analyze not installed"
