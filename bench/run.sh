@@ -30,13 +30,9 @@
 # mismatch, leak, a backend or module that did not run), never on slow
 # numbers.  CI does not run it.
 #
-# Environment knobs (Documentation/knobs.rst, "make bench", says what
-# each does and its default): BENCH_QUICK=1 (a first look in under 10
-# minutes), BENCH_KERNELS, BENCH_MB, BENCH_PROCS, BENCH_ROUNDS,
-# BENCH_COUNT, BENCH_MEM, BENCH_PROFILE, BENCH_ONLY_PROFILE,
-# BENCH_PROF_P, BENCH_LAT, BENCH_APPEND (the guest scripts' bench.*
-# knobs), ZSF_GUEST_TESTS, BENCH_PARALLEL, BENCH_TIMEOUT, BENCH_OUT,
-# BENCH_RESULTS, BENCH_NO_DEPS.
+# Environment knobs: Documentation/knobs.rst, "make bench" (BENCH_QUICK=1:
+# a first look in under 10 minutes; BENCH_APPEND: the guest scripts'
+# bench.* knobs).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -166,20 +162,18 @@ run_kernel() {
 
 host_info="$(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)), load at start $(cut -d' ' -f1-3 /proc/loadavg)"
 start=$(date -u '+%F %H:%M')
-declare -A status
-if [ "${BENCH_PARALLEL:-0}" = 1 ]; then
-	declare -A pid
-	for f in $KERNELS; do
+# BENCH_PARALLEL=1: every kernel's run in the background at once.
+declare -A status pid
+for f in $KERNELS; do
+	if [ "${BENCH_PARALLEL:-0}" = 1 ]; then
 		run_kernel "$f" & pid[$f]=$!
-	done
-	for f in $KERNELS; do
-		wait "${pid[$f]}" && status[$f]=0 || status[$f]=$?
-	done
-else
-	for f in $KERNELS; do
+	else
 		run_kernel "$f" && status[$f]=0 || status[$f]=$?
-	done
-fi
+	fi
+done
+for f in "${!pid[@]}"; do
+	wait "${pid[$f]}" && status[$f]=0 || status[$f]=$?
+done
 host_info+=", load at end $(cut -d' ' -f1-3 /proc/loadavg)"
 
 fail=0

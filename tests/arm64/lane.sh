@@ -6,16 +6,8 @@
 # pages: 6.12-16k and 7.3-16k, built in trixie's root), and run the in-guest tests on
 # each in qemu-system-aarch64 -M virt -cpu max -smp 2 under TCG.
 # Helpers: tests/arm64/lib.sh; output and exit status: tests/lib/lane.sh.
-#
-# Environment:
-#   ZSF_ARM64_FLAVORS  kernels (default: 6.12 and the kernels of role
-#                      arm64 in tests/kernels.list: 6.12-16k, 7.3-16k)
-#   (the in-guest tests are those of tests/tests.list for arm64;
-#   ZSF_GUEST_TESTS overrides them, as everywhere)
-#   ZSF_ARM64_MEM      guest MiB (default 512: a swap pressure run
-#                      pushes twice the free memory through zramx0)
-#   ZSF_GUEST_TIMEOUT  seconds per boot (default 1800)
-#   ZSF_NO_DEPS=1      no apt-get (dpkg arch, cross gcc, qemu)
+# The in-guest tests are those of tests/tests.list for arm64.
+# Environment: Documentation/knobs.rst, "Lane arm64".
 
 set -euo pipefail
 

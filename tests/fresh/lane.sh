@@ -38,12 +38,8 @@
 # $ZSF_OUT/fresh/.
 #
 # Needs root; as another user it runs itself again with sudo.
-#
-# Environment: ZSF_CACHE, ZSF_OUT, ZSF_NO_DEPS=1 (no apt-get on this
-# machine; the chroot always installs), ZSF_FRESH_REV (HEAD, a commit,
-# or worktree), ZSF_FRESH_TIMEOUT (seconds for make demo, 3600),
-# ZSF_FRESH_KEEP=1 (keep the unpacked root), ZSF_FRESH_MIRROR and
-# ZSF_FRESH_SECURITY_MIRROR (default: those of this machine's apt).
+# Environment: Documentation/knobs.rst, "Lane fresh" (ZSF_NO_DEPS=1
+# spares only this machine: the chroot always installs).
 
 set -euo pipefail
 
@@ -61,9 +57,6 @@ TIMEOUT=${ZSF_FRESH_TIMEOUT:-3600}
 CPATH_=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 RUN=
 R=
-
-
-
 
 # debootstrap, mount and chroot need root: as another user, run again
 # under sudo.
