@@ -1,16 +1,16 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=sh
 #
-# Sourced by the bench/guest/t_bench_*.sh scripts (busybox sh) after
-# ZT_DIR=$(dirname "$0"): tests/guest's lib.sh and zramx_lib.sh, for
-# zramx, and
+# Sourced by the bench/guest/t_bench_*.sh scripts (busybox sh) as
+# '. "$(dirname "$0")/bench_lib.sh"': tests/guest's lib.sh and
+# zramx_lib.sh, for zramx, and
 #   bench_uptime              the guest's uptime in seconds
 #   bench_max N...            the largest N
 #   bench_dev BE              DEV and SYS (none: brd) of W1's backend BE
 #                             (stock, ours, inplace, floor), and WATCH,
 #                             release's option to watch its page count
 
-. "$ZT_DIR/lib.sh"
+. "$(dirname "$0")/lib.sh"
 export ZDRV=zramx
 . "$ZT_DIR/zramx_lib.sh"
 

@@ -25,8 +25,7 @@
 # Each load also runs the current zsfast with the compacting kthread
 # idle (variant=idle): the noise floor.
 
-ZT_DIR=$(dirname "$0")
-. "$ZT_DIR/bench_lib.sh"
+. "$(dirname "$0")/bench_lib.sh"
 
 ROUNDS=$(zsf_cmdline bench.rounds 5)
 COUNT=$(zsf_cmdline bench.count 65536)

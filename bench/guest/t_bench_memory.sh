@@ -30,8 +30,7 @@
 # differs from what was written, or mm_stat is not back at zero after
 # reset.
 
-ZT_DIR=$(dirname "$0")
-. "$ZT_DIR/bench_lib.sh"
+. "$(dirname "$0")/bench_lib.sh"
 
 MB=$(zsf_cmdline bench.mem_mb 64)
 ALGOS=$(zsf_cmdline bench.mem_algos lz4,zstd | tr ',' ' ')

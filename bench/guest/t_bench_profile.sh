@@ -15,8 +15,7 @@
 # Fails only if a round does not run (release -B fails: data mismatch,
 # too little in swap).
 
-ZT_DIR=$(dirname "$0")
-. "$ZT_DIR/bench_lib.sh"
+. "$(dirname "$0")/bench_lib.sh"
 
 MB=$(zsf_cmdline bench.mb 256)
 P=$(zsf_cmdline bench.prof_p 2)

@@ -29,8 +29,7 @@
 # round that did not run, a leak (pages not back at idle after the swap
 # slot caches are drained; mm_stat not back at the swap header only).
 
-ZT_DIR=$(dirname "$0")
-. "$ZT_DIR/bench_lib.sh"
+. "$(dirname "$0")/bench_lib.sh"
 
 MB=$(zsf_cmdline bench.mb 256)
 ROUNDS=$(zsf_cmdline bench.rounds 5)

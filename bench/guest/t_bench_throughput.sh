@@ -45,8 +45,7 @@
 # raw device is read back whole after its rows), too little went out to
 # swap, a row did not run, or the device is not empty after reset.
 
-ZT_DIR=$(dirname "$0")
-. "$ZT_DIR/bench_lib.sh"
+. "$(dirname "$0")/bench_lib.sh"
 
 ALGOS=$(zsf_cmdline bench.thr_algos lz4,zstd | tr ',' ' ')
 PROCS=$(zsf_cmdline bench.thr_procs 1,2 | tr ',' ' ')

@@ -26,8 +26,7 @@
 # Points fail only on wrong results: a page read back differs, or
 # mm_stat is not empty after reset.
 
-ZT_DIR=$(dirname "$0")
-. "$ZT_DIR/bench_lib.sh"
+. "$(dirname "$0")/bench_lib.sh"
 
 MB=$(zsf_cmdline bench.wb_mb 64)
 ROUNDS=$(zsf_cmdline bench.wb_rounds 3)

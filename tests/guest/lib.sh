@@ -1,10 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=sh
 #
-# Helpers for the in-guest test scripts (busybox sh).  Source this file:
-# it sources the KTAP library (tests/lib/ktap.sh, copied next to it),
-# whose ktap_ok, ktap_fail, ktap_skip, ktap_check and ktap_diag every
-# check uses.  /init gives each script its own document
+# Helpers for the in-guest test scripts (busybox sh).  Source this file
+# as '. "$(dirname "$0")/lib.sh"': it sets ZT_DIR (unless set) to that
+# directory and sources the KTAP library (tests/lib/ktap.sh, copied next
+# to it), whose ktap_ok, ktap_fail, ktap_skip, ktap_check and ktap_diag
+# every check uses.  /init gives each script its own document
 # (KTAP_COUNTER_FILE) and KTAP_PREFIX, the script's name, so that a
 # failure says where it came from.
 #
@@ -38,7 +39,8 @@
 #   zsf_expect DESC GOT OP WANT   a point DESC: ok iff [ GOT OP WANT ]
 #                                 (OP: = != -eq -ne -lt -le -gt -ge)
 
-. "${ZT_DIR:-/zsf/tests}/ktap.sh"
+ZT_DIR=${ZT_DIR:-$(dirname "$0")}
+. "$ZT_DIR/ktap.sh"
 
 ZT_PAGE_SIZE=$(sed -n 's/^KernelPageSize: *\([0-9]*\) kB/\1/p' /proc/self/smaps |
 	head -n 1)
@@ -65,7 +67,7 @@ zsf_cmdline() {
 }
 
 zsf_splats() {
-	dmesg | grep -E -f "${ZT_DIR:-/zsf/tests}/splat.re" | head -n 10
+	dmesg | grep -E -f "$ZT_DIR/splat.re" | head -n 10
 }
 
 zsf_point() {

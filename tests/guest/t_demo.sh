@@ -9,8 +9,7 @@
 # Arguments come on the kernel command line, from tests/demo.sh:
 #   zsf.demo=MB,RMB,ROUNDS,ALGO   (default 384,128,3,lz4)
 
-ZT_DIR=$(dirname "$0")
-. "$ZT_DIR/lib.sh"
+. "$(dirname "$0")/lib.sh"
 
 IFS=, read -r MB RMB ROUNDS ALGO <<EOF_ARGS
 $(zsf_cmdline zsf.demo 384,128,3,lz4)

@@ -7,8 +7,7 @@
 # device's own attributes are the files of /sys/block/zramx0 that a
 # plain block device (brd's ram0) does not have.
 
-ZT_DIR=$(dirname "$0")
-. "$ZT_DIR/lib.sh"
+. "$(dirname "$0")/lib.sh"
 . "$ZT_DIR/zramx_lib.sh"
 
 DOC=/zsf/doc/zramx.rst

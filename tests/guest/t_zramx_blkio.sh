@@ -9,8 +9,7 @@
 # it should (same_pages, huge_pages, orig_data_size), with the pool's
 # pages in /proc/vmstat's nr_zspages.
 
-ZT_DIR=$(dirname "$0")
-. "$ZT_DIR/lib.sh"
+. "$(dirname "$0")/lib.sh"
 . "$ZT_DIR/zramx_lib.sh"
 
 zx_load

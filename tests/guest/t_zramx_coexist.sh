@@ -12,8 +12,7 @@
 # With zdrv=zram (proving the script on stock zram alone) the second
 # device is a hot-added /dev/zramN instead of /dev/zramx0.
 
-ZT_DIR=$(dirname "$0")
-. "$ZT_DIR/lib.sh"
+. "$(dirname "$0")/lib.sh"
 . "$ZT_DIR/zramx_lib.sh"
 
 zx_swapoff_all

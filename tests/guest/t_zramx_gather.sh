@@ -19,8 +19,7 @@
 #      task_work still points at zramx's text) and succeeds once it is
 #      killed, leaving no slab cache behind.
 
-ZT_DIR=$(dirname "$0")
-. "$ZT_DIR/lib.sh"
+. "$(dirname "$0")/lib.sh"
 . "$ZT_DIR/zramx_lib.sh"
 
 if ! zx_is_zramx; then

@@ -6,8 +6,7 @@
 # away; hot_remove of a busy device (open, swapped on) fails and leaves
 # it working; hot_remove of a bad id fails.
 
-ZT_DIR=$(dirname "$0")
-. "$ZT_DIR/lib.sh"
+. "$(dirname "$0")/lib.sh"
 . "$ZT_DIR/zramx_lib.sh"
 
 zx_load

@@ -14,8 +14,7 @@
 # Debian builds zram without recompression, 6.1's has neither idle ages
 # nor algorithm_params.
 
-ZT_DIR=$(dirname "$0")
-. "$ZT_DIR/lib.sh"
+. "$(dirname "$0")/lib.sh"
 . "$ZT_DIR/zramx_lib.sh"
 
 zx_load

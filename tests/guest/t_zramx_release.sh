@@ -20,8 +20,7 @@
 # check first drains those caches (zx_drain_swap_slots) and says how much
 # was still waiting.
 
-ZT_DIR=$(dirname "$0")
-. "$ZT_DIR/lib.sh"
+. "$(dirname "$0")/lib.sh"
 . "$ZT_DIR/zramx_lib.sh"
 
 zx_load

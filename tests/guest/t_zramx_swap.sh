@@ -14,8 +14,7 @@
 # processes, plus the pool's room, so that the run takes about the same
 # time whatever GUEST_MEM is (~1 min under TCG).
 
-ZT_DIR=$(dirname "$0")
-. "$ZT_DIR/lib.sh"
+. "$(dirname "$0")/lib.sh"
 . "$ZT_DIR/zramx_lib.sh"
 
 PROCS=${ZX_SWAP_PROCS:-3}

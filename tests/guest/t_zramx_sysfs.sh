@@ -8,8 +8,7 @@
 # compact, max_comp_streams, and no kernel address in any attribute or
 # debugfs file.
 
-ZT_DIR=$(dirname "$0")
-. "$ZT_DIR/lib.sh"
+. "$(dirname "$0")/lib.sh"
 . "$ZT_DIR/zramx_lib.sh"
 
 zx_load

@@ -5,8 +5,7 @@
 # zsfast holds no pages, rmmod zramx and zsfast (or zram), and that no
 # cache of ours is left and the log shows no leak or I/O failure.
 
-ZT_DIR=$(dirname "$0")
-. "$ZT_DIR/lib.sh"
+. "$(dirname "$0")/lib.sh"
 . "$ZT_DIR/zramx_lib.sh"
 
 zx_load

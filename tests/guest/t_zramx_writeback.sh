@@ -11,8 +11,7 @@
 # a backing device that fails now and then; reset closes the backing
 # device and leaves nothing in zsfast.
 
-ZT_DIR=$(dirname "$0")
-. "$ZT_DIR/lib.sh"
+. "$(dirname "$0")/lib.sh"
 . "$ZT_DIR/zramx_lib.sh"
 
 zx_load

@@ -13,8 +13,7 @@
 # /zsf/zramx.ko (insmod), or installed in /lib/modules (modprobe), in
 # which case zramxctl --find must load them itself.
 
-ZT_DIR=$(dirname "$0")
-. "$ZT_DIR/lib.sh"
+. "$(dirname "$0")/lib.sh"
 . "$ZT_DIR/zramx_lib.sh"
 
 ZXC=$(command -v zramxctl 2>/dev/null)

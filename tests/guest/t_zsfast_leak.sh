@@ -10,8 +10,7 @@
 #
 # Needs: /zsf/zsfast.ko, /zsf/zsfast_test.ko.  ZSFT_SEED=N repeats a run.
 
-ZT_DIR=$(dirname "$0")
-. "$ZT_DIR/lib.sh"
+. "$(dirname "$0")/lib.sh"
 
 POOL=zsf_leak_test
 . "$ZT_DIR/zsft_lib.sh"

@@ -7,8 +7,7 @@
 #
 # Needs: /zsf/zsfast.ko, /zsf/bin/memhog, stock modules zram (+ deps).
 
-ZT_DIR=$(dirname "$0")
-. "$ZT_DIR/lib.sh"
+. "$(dirname "$0")/lib.sh"
 
 MIB=${MODCYCLE_MIB:-64}
 W=/tmp/modcycle

@@ -12,8 +12,7 @@
 #
 # Needs: /zsf/zsfast.ko, /zsf/zsfast_test.ko.  ZSFT_SEED=N repeats a run.
 
-ZT_DIR=$(dirname "$0")
-. "$ZT_DIR/lib.sh"
+. "$(dirname "$0")/lib.sh"
 
 MB=${ZSFT_SC_MB:-32}
 CTL=/sys/kernel/debug/zsfast_test/ctl

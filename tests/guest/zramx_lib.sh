@@ -13,7 +13,6 @@
 #   ZDEV  /dev/${ZDRV}0       ZSYS  /sys/block/${ZDRV}0
 #   ZCTL  /sys/class/${ZDRV}-control
 
-ZT_DIR=${ZT_DIR:-$(dirname "$0")}
 ZT_BIN=${ZT_BIN:-/zsf/bin}
 ZT_KO=${ZT_KO:-/zsf}
 PATH=$ZT_BIN:$PATH
