@@ -91,17 +91,11 @@ hold "timeout" 48 || exit 1
 g1=$(zx_dstat gathers)
 [ "$g1" -gt "$g0" ]
 zsf_point $? "timeout: the sleeping task released slots into batches ($((g1 - g0)))" "$(dstat)"
-taken_grew() {
-	[ "$(zx_dstat gather_taken)" -gt "$t0" ]
-}
-zsf_poll 20 taken_grew
+zsf_poll 20 eval '[ "$(zx_dstat gather_taken)" -gt "$t0" ]'
 zsf_point $? "timeout: the device freed them within 2 s ($(($(zx_dstat gather_taken) - t0)) objects), gather_timeout_ms $(cat $PARAM/gather_timeout_ms)" \
 	"$(dstat)"
 zx_drain_swap_slots || ktap_diag "cannot drain the swap slot caches"
-pages_idle() {
-	[ "$(zsf_pages)" = "$idle" ]
-}
-zsf_poll 20 pages_idle || { zx_diag_leftover; false; }
+zsf_poll 20 eval '[ "$(zsf_pages)" = "$idle" ]' || { zx_diag_leftover; false; }
 zsf_point $? "timeout: zsfast pages back to idle ($idle) while the task sleeps" \
 	"zsfast pages $(zsf_pages)"
 
@@ -245,12 +239,9 @@ sleep 0.1
 zx_set 0 $ZCTL/hot_remove
 rm_rc=$?
 rm_ms=$(($(now_ms) - t))
-reset_done() {
-	[ -e /tmp/reset.rc ]
-}
-zsf_poll 100 reset_done
+zsf_poll 100 test -e /tmp/reset.rc
 reset_ms=$(($(now_ms) - t))
-[ $rm_rc = 0 ] && [ $rm_ms -lt 5000 ] && reset_done && [ ! -e /sys/block/zramx0 ]
+[ $rm_rc = 0 ] && [ $rm_ms -lt 5000 ] && [ -e /tmp/reset.rc ] && [ ! -e /sys/block/zramx0 ]
 zsf_point $? "race: reset and hot_remove with a batch stuck: hot_remove in $rm_ms ms, reset status $(cat /tmp/reset.rc 2>/dev/null || echo running) by $reset_ms ms" \
 	"want both within 5 s"
 zsf_expect "race: zsfast holds no pages" "$(zsf_pages)" = 0

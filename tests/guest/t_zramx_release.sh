@@ -43,23 +43,9 @@ zx_diag_mm
 	[ "$idle_compr" -le "$ZT_PAGE_SIZE" ]
 zsf_point $? "device holds only the swap header before the test"
 
-# mm_stat orig_data_size and compr_data_size as they were after mkswap.
-at_idle() {
-	zx_field_is orig_data_size "$idle_orig" &&
-		zx_field_is compr_data_size "$idle_compr"
-}
-
 # release -x and tracestop -x run tests/guest/zramx_hooks.sh.
 export ZT_DIR ZDRV
 export IDLE_ORIG=$idle_orig IDLE_COMPR=$idle_compr
-
-mem_idle() {
-	[ "$(zx_mm mem_used_total)" -le "$idle_mem" ]
-}
-
-zsf_idle() {
-	[ "$(zsf_pages)" = "$idle_zsf" ]
-}
 
 # check_idle WHAT: the device really held the data (mem_used_max went
 # up by at least 1 MiB), and the pool gave back its pages.
@@ -67,7 +53,7 @@ check_idle() {
 	_max=$(zx_mm mem_used_max)
 	zsf_expect "$1: data went through $ZDEV (mem_used_max $_max)" \
 		"$_max" -gt $((idle_mem + 1048576))
-	zsf_poll 50 mem_idle
+	zsf_poll 50 eval '[ "$(zx_mm mem_used_total)" -le "$idle_mem" ]'
 	zsf_point $? "$1: mem_used_total back to $idle_mem" \
 		"mm_stat: $(cat $ZSYS/mm_stat)"
 	if ! zx_is_zramx; then
@@ -76,7 +62,7 @@ check_idle() {
 		ktap_fail "$1: zsfast pages back to idle" \
 			"no pages: line under $ZSF_DEBUG"
 	else
-		zsf_poll 50 zsf_idle
+		zsf_poll 50 eval '[ "$(zsf_pages)" = "$idle_zsf" ]'
 		zsf_point $? "$1: zsfast pages back to $idle_zsf" \
 			"zsfast pages: $(zsf_pages)"
 	fi
@@ -143,7 +129,9 @@ release_exit() {
 	release_run "$_d: pushed out to swap and exited" "$@" -e || return
 	ktap_diag "before draining the swap slot caches: $(cat $ZSYS/mm_stat)"
 	zx_drain_swap_slots || ktap_diag "cannot drain the swap slot caches"
-	zsf_poll 50 at_idle || { zx_diag_mm; zx_diag_leftover; false; }
+	# mm_stat orig_data_size and compr_data_size as after mkswap
+	zsf_poll 50 eval 'zx_field_is orig_data_size "$idle_orig" &&
+		zx_field_is compr_data_size "$idle_compr"' || { zx_diag_mm; zx_diag_leftover; false; }
 	zsf_point $? "$_d: orig/compr_data_size back to idle after exit"
 	check_gathered "$_d" "$_g0"
 	check_idle "$_d"

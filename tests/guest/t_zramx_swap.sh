@@ -86,10 +86,7 @@ zsf_expect "no failed writes but for want of memory ($fw)" "$fw" = "$nomem"
 # swap header that mkswap wrote (one page).
 ktap_diag "left after swapcheck: orig_data_size $(zx_mm orig_data_size)"
 ktap_check "swapoff" swapoff $ZDEV
-header_only() {
-	zx_field_is orig_data_size "$ZT_PAGE_SIZE" &&
-		[ "$(zx_mm compr_data_size)" -le "$ZT_PAGE_SIZE" ]
-}
-zsf_poll 50 header_only
+zsf_poll 50 eval 'zx_field_is orig_data_size "$ZT_PAGE_SIZE" &&
+	[ "$(zx_mm compr_data_size)" -le "$ZT_PAGE_SIZE" ]'
 zsf_point $? "after swapoff only the swap header is stored" "mm_stat: $(cat $ZSYS/mm_stat)"
 ktap_check "reset" zx_fresh
