@@ -59,8 +59,7 @@ fi
 zramxctl --size 1G --algorithm "$ALGO" "$dev" && mkswap "$dev" > /dev/null
 step "release -s $RMB   # $RMB MiB, MADV_PAGEOUT, then time munmap; $ROUNDS runs per driver"
 : > /tmp/times
-r=1
-while [ $r -le "$ROUNDS" ]; do
+for r in $(seq "$ROUNDS"); do
 	for d in /dev/zram0 "$dev"; do
 		swapon "$d" || { ktap_fail "swapon $d"; exit 1; }
 		if release -q -s "$RMB" > /tmp/rel.log 2>&1; then
@@ -72,7 +71,6 @@ while [ $r -le "$ROUNDS" ]; do
 		fi
 		swapoff "$d"
 	done
-	r=$((r + 1))
 done
 awk '{ n[$1]++; v[$1, n[$1]] = $2 }
 END {

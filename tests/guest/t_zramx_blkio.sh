@@ -26,6 +26,18 @@ NP=2560		# pages written in total
 MIX_SAME=$((1024 / 8 * 2))
 MIX_RANDOM=$((1024 / 8))
 
+# blk_all OP RANGE...: blkio OP $ZDEV RANGE ("START COUNT PATTERN SEED")
+# for every RANGE, even after one failed; 0 iff all succeeded.
+blk_all() {
+	_op=$1 _rc=0
+	shift
+	for _r in "$@"; do
+		# shellcheck disable=SC2086 # RANGE splits into its words
+		blkio $_op $ZDEV $_r >&2 || _rc=1
+	done
+	return $_rc
+}
+
 n=0
 for algo in $(zx_algos); do
 	n=$((n + 1))
@@ -43,13 +55,9 @@ for algo in $(zx_algos); do
 	ktap_check "$a fresh device reads zeros" \
 		blkio verify $ZDEV 0 4096 zero 0
 
-	ok=1
-	blkio write $ZDEV $R0 512 random $((s + 1)) >/dev/null || ok=0
-	blkio write $ZDEV $T0 512 text $((s + 2)) >/dev/null || ok=0
-	blkio write $ZDEV $S0 256 same $((s + 3)) >/dev/null || ok=0
-	blkio write $ZDEV $Z0 256 zero 0 >/dev/null || ok=0
-	blkio write $ZDEV $M0 1024 mixed $((s + 4)) >/dev/null || ok=0
-	[ $ok = 1 ]
+	set -- "$R0 512 random $((s + 1))" "$T0 512 text $((s + 2))" \
+		"$S0 256 same $((s + 3))" "$Z0 256 zero 0" "$M0 1024 mixed $((s + 4))"
+	blk_all write "$@"
 	zsf_point $? "$a O_DIRECT writes"
 	zx_diag_mm
 
@@ -68,35 +76,22 @@ for algo in $(zx_algos); do
 		$(($(zsf_nr_zspages) - zsp0)) \
 		-eq $(($(zx_mm mem_used_total) / ZT_PAGE_SIZE))
 
-	ok=1
-	blkio verify $ZDEV $R0 512 random $((s + 1)) >&2 || ok=0
-	blkio verify $ZDEV $T0 512 text $((s + 2)) >&2 || ok=0
-	blkio verify $ZDEV $S0 256 same $((s + 3)) >&2 || ok=0
-	blkio verify $ZDEV $Z0 256 zero 0 >&2 || ok=0
-	blkio verify $ZDEV $M0 1024 mixed $((s + 4)) >&2 || ok=0
-	blkio verify $ZDEV $NP $((4096 - NP)) zero 0 >&2 || ok=0
-	[ $ok = 1 ]
+	blk_all verify "$@" "$NP $((4096 - NP)) zero 0"
 	zsf_point $? "$a O_DIRECT read back of every pattern"
 
 	# Partial overwrites: random over part of the random region, text
 	# over part of the zero region (same -> compressed), zero over part
 	# of the text region (compressed -> same), with 4K O_DIRECT writes.
 	same0=$(zx_mm same_pages)
-	ok=1
-	blkio -c 1 write $ZDEV 100 50 random $((s + 11)) >/dev/null || ok=0
-	blkio -c 3 write $ZDEV $((Z0 + 10)) 20 text $((s + 12)) >/dev/null ||
-		ok=0
-	blkio write $ZDEV $((T0 + 200)) 8 zero 0 >/dev/null || ok=0
-	blkio verify $ZDEV 0 100 random $((s + 1)) >&2 || ok=0
-	blkio verify $ZDEV 100 50 random $((s + 11)) >&2 || ok=0
-	blkio verify $ZDEV 150 362 random $((s + 1)) >&2 || ok=0
-	blkio verify $ZDEV $Z0 10 zero 0 >&2 || ok=0
-	blkio verify $ZDEV $((Z0 + 10)) 20 text $((s + 12)) >&2 || ok=0
-	blkio verify $ZDEV $((Z0 + 30)) 226 zero 0 >&2 || ok=0
-	blkio verify $ZDEV $T0 200 text $((s + 2)) >&2 || ok=0
-	blkio verify $ZDEV $((T0 + 200)) 8 zero 0 >&2 || ok=0
-	blkio verify $ZDEV $((T0 + 208)) 304 text $((s + 2)) >&2 || ok=0
-	[ $ok = 1 ]
+	blk_all "-c 1 write" "100 50 random $((s + 11))"
+	ok=$?
+	blk_all "-c 3 write" "$((Z0 + 10)) 20 text $((s + 12))" || ok=1
+	blk_all write "$((T0 + 200)) 8 zero 0" || ok=1
+	blk_all verify "0 100 random $((s + 1))" "100 50 random $((s + 11))" \
+		"150 362 random $((s + 1))" "$Z0 10 zero 0" \
+		"$((Z0 + 10)) 20 text $((s + 12))" "$((Z0 + 30)) 226 zero 0" \
+		"$T0 200 text $((s + 2))" "$((T0 + 200)) 8 zero 0" \
+		"$((T0 + 208)) 304 text $((s + 2))" && [ $ok = 0 ]
 	zsf_point $? "$a partial O_DIRECT overwrites read back"
 	zsf_expect "$a same_pages follows overwrites (-20 +8)" \
 		"$(zx_mm same_pages)" -eq $((same0 - 20 + 8))
