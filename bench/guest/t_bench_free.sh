@@ -47,32 +47,31 @@ pages0=$(sed -n 's/^pages: *//p' $ZSF_DEBUG/stats)
 
 # fb_load INSMOD_POINT PRINTED_POINT KO PARAM...: /zsf/KO.ko loaded with
 # PARAM... and the next tag, and unloaded; its result line in _l.  1,
-# and the failed point, if it did not load or did not print.
+# the failed point and one more in failures, if it did not load or did
+# not print.
 tag=0
+failures=0
 fb_load() {
 	_ip=$1 _pp=$2 _ko=$3
 	shift 3
 	tag=$((tag + 1))
 	if ! insmod "/zsf/$_ko.ko" tag=$tag "$@"; then
-		ktap_fail "$_ip"
-		return 1
+		_pp=$_ip
+	else
+		_l=$(dmesg | grep "freebench: .* tag=$tag " | tail -n 1)
+		rmmod "$(basename "$_ko" -base)"
+		[ -n "$_l" ] && return 0
 	fi
-	_l=$(dmesg | grep "freebench: .* tag=$tag " | tail -n 1)
-	rmmod "$(basename "$_ko" -base)"
-	[ -n "$_l" ] && return 0
 	ktap_fail "$_pp"
+	failures=$((failures + 1))
 	return 1
 }
 
 # run KO N R [PARAM]
-failures=0
 run() {
-	if fb_load "W2 r=$3 N=$2: insmod $1" "W2 r=$3 N=$2: $1 printed its result" \
-		"$1" threads="$2" count="$COUNT" seed=$(($3 * 7919)) ${4:+"$4"}; then
+	fb_load "W2 r=$3 N=$2: insmod $1" "W2 r=$3 N=$2: $1 printed its result" \
+		"$1" threads="$2" count="$COUNT" seed=$(($3 * 7919)) ${4:+"$4"} &&
 		ktap_diag "W2 r=$3 ${_l#*freebench: }"
-	else
-		failures=$((failures + 1))
-	fi
 }
 
 for r in $(seq "$ROUNDS"); do
@@ -107,17 +106,14 @@ c_zsfast() {
 }
 
 # c_run VARIANT KO SIZE LOAD [PARAM]
-c_failures=0
 c_run() {
-	if fb_load "W2c $1 $2 size=$3: insmod" "W2c $1 $2 size=$3: printed its result" \
+	fb_load "W2c $1 $2 size=$3: insmod" "W2c $1 $2 size=$3: printed its result" \
 		"$2" compact="$C_ROUNDS" count="$C_COUNT" size="$3" \
-		seed=$(($4 * 7919)) ${5:+"$5"}; then
+		seed=$(($4 * 7919)) ${5:+"$5"} &&
 		ktap_diag "W2c load=$4 variant=$1 ${_l#*freebench: }"
-	else
-		c_failures=$((c_failures + 1))
-	fi
 }
 
+failures=0
 variants=cur
 [ -f /zsf/zsfast-base.ko ] && [ -f /zsf/zsfbench_zsf-base.ko ] &&
 	variants="base cur"
@@ -138,9 +134,6 @@ for l in $(seq "$C_LOADS"); do
 	done
 done
 c_zsfast cur
-if [ "$(sed -n 's/^pages: *//p' $ZSF_DEBUG/stats)" = 0 ]; then
-	ktap_ok "W2c: zsfast holds no pages afterwards"
-else
-	ktap_fail "W2c: zsfast holds no pages afterwards"
-fi
-[ $c_failures = 0 ] && ktap_ok "W2c: every module loaded and reported"
+[ "$(sed -n 's/^pages: *//p' $ZSF_DEBUG/stats)" = 0 ]
+zsf_point $? "W2c: zsfast holds no pages afterwards"
+[ $failures = 0 ] && ktap_ok "W2c: every module loaded and reported"
