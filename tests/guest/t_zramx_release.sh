@@ -99,40 +99,34 @@ release_run() {
 	return 1
 }
 
-# release_munmap DESC ARGS...: processes fill, page out, munmap at once.
-release_munmap() {
-	_d=$1
-	shift
-	_g0=$(zx_dstat gathered)
-	rm -f /tmp/zx_rel_rc /tmp/zx_rel_mm /tmp/zx_rel_zsf_now
-	zx_set 0 $ZSYS/mem_used_max
-	release_run "$_d: pushed out to swap and munmapped" "$@" \
-		-x "sh $ZT_DIR/zramx_hooks.sh released" || return
-	sed 's/^/# /' /tmp/zx_rel_pre
-	[ "$(cat /tmp/zx_rel_rc 2>/dev/null)" = 0 ] || { zx_diag_leftover; false; }
-	zsf_point $? "$_d: orig/compr_data_size back to idle after munmap, processes alive" \
-		"mm_stat: $(cat /tmp/zx_rel_mm 2>/dev/null)"
-	# Read right after munmap and the drain returned, no polling:
-	# nothing may be left for a worker or a later task.
-	zx_is_zramx && zsf_expect "$_d: zsfast pages at idle as soon as munmap returned" \
-		"$(cat /tmp/zx_rel_zsf_now)" = "$idle_zsf"
-	check_gathered "$_d" "$_g0"
-	check_idle "$_d"
-}
-
-# release_exit DESC ARGS...: processes fill, page out, exit at once.
-release_exit() {
-	_d=$1
-	shift
+# release_case munmap|exit DESC ARGS...: processes fill, page out, then
+# munmap at once (and stay alive) or exit at once.
+release_case() {
+	_w=$1 _d=$2
+	shift 2
 	_g0=$(zx_dstat gathered)
 	zx_set 0 $ZSYS/mem_used_max
-	release_run "$_d: pushed out to swap and exited" "$@" -e || return
-	ktap_diag "before draining the swap slot caches: $(cat $ZSYS/mm_stat)"
-	zx_drain_swap_slots || ktap_diag "cannot drain the swap slot caches"
-	# mm_stat orig_data_size and compr_data_size as after mkswap
-	zsf_poll 50 eval 'zx_field_is orig_data_size "$idle_orig" &&
-		zx_field_is compr_data_size "$idle_compr"' || { zx_diag_mm; zx_diag_leftover; false; }
-	zsf_point $? "$_d: orig/compr_data_size back to idle after exit"
+	if [ "$_w" = exit ]; then
+		release_run "$_d: pushed out to swap and exited" "$@" -e || return
+		ktap_diag "before draining the swap slot caches: $(cat $ZSYS/mm_stat)"
+		zx_drain_swap_slots || ktap_diag "cannot drain the swap slot caches"
+		# mm_stat orig_data_size and compr_data_size as after mkswap
+		zsf_poll 50 eval 'zx_field_is orig_data_size "$idle_orig" &&
+			zx_field_is compr_data_size "$idle_compr"' || { zx_diag_mm; zx_diag_leftover; false; }
+		zsf_point $? "$_d: orig/compr_data_size back to idle after exit"
+	else
+		rm -f /tmp/zx_rel_rc /tmp/zx_rel_mm /tmp/zx_rel_zsf_now
+		release_run "$_d: pushed out to swap and munmapped" "$@" \
+			-x "sh $ZT_DIR/zramx_hooks.sh released" || return
+		sed 's/^/# /' /tmp/zx_rel_pre
+		[ "$(cat /tmp/zx_rel_rc 2>/dev/null)" = 0 ] || { zx_diag_leftover; false; }
+		zsf_point $? "$_d: orig/compr_data_size back to idle after munmap, processes alive" \
+			"mm_stat: $(cat /tmp/zx_rel_mm 2>/dev/null)"
+		# Read right after munmap and the drain returned, no polling:
+		# nothing may be left for a worker or a later task.
+		zx_is_zramx && zsf_expect "$_d: zsfast pages at idle as soon as munmap returned" \
+			"$(cat /tmp/zx_rel_zsf_now)" = "$idle_zsf"
+	fi
 	check_gathered "$_d" "$_g0"
 	check_idle "$_d"
 }
@@ -141,10 +135,10 @@ PARAM=/sys/module/zramx/parameters
 GATHER_PARAM=$PARAM/gather_batches
 TIMEOUT_PARAM=$PARAM/gather_timeout_ms
 
-release_munmap "munmap, 2 procs x 48 MiB mixed" -P 2 -s 48 -f mixed
-release_exit "exit, 2 procs x 48 MiB mixed" -P 2 -s 48 -f mixed
-release_munmap "munmap, 1 proc x 32 MiB incompressible" -P 1 -s 32 -f random
-release_exit "exit, 3 procs x 16 MiB text" -P 3 -s 16 -f text
+release_case munmap "munmap, 2 procs x 48 MiB mixed" -P 2 -s 48 -f mixed
+release_case exit "exit, 2 procs x 48 MiB mixed" -P 2 -s 48 -f mixed
+release_case munmap "munmap, 1 proc x 32 MiB incompressible" -P 1 -s 32 -f random
+release_case exit "exit, 3 procs x 16 MiB text" -P 3 -s 16 -f text
 
 # zramx: one batch per task, the rest freed in place one by one by the
 # notifier; and no batches at all.
@@ -172,7 +166,7 @@ elif zx_is_zramx; then
 		"$(cat /tmp/zx_thr.log)" "gather_after $(cat $PARAM/gather_after)"
 	for b in 1 0; do
 		echo $b > $GATHER_PARAM
-		release_munmap "gather_batches=$b: munmap, 2 procs x 24 MiB mixed" \
+		release_case munmap "gather_batches=$b: munmap, 2 procs x 24 MiB mixed" \
 			-P 2 -s 24 -f mixed
 	done
 
@@ -200,7 +194,7 @@ elif zx_is_zramx; then
 	_t0=$(zx_dstat gather_taken)
 	_to=$(cat $TIMEOUT_PARAM)
 	echo 1 > $TIMEOUT_PARAM
-	release_munmap "gather_timeout_ms=1: munmap, 1 proc x 32 MiB incompressible" \
+	release_case munmap "gather_timeout_ms=1: munmap, 1 proc x 32 MiB incompressible" \
 		-P 1 -s 32 -f random
 	echo "$_to" > $TIMEOUT_PARAM
 	_t=$(($(zx_dstat gather_taken) - _t0))
