@@ -132,7 +132,7 @@ _zsf_kapt() {
 # of ARCH (empty for this machine's distribution), its package lists at
 # most an hour old.
 _zsf_kernel_root() {
-	local suite=$1 cc=$2 arch=$3 lists
+	local suite=$1 cc=$2 arch=$3
 
 	# Not exported: a lane script fetches its own kernel.
 	ZSF_KROOT=
@@ -141,15 +141,6 @@ _zsf_kernel_root() {
 		ZSF_KROOT=
 		return 1
 	}
-	lists=$ZSF_KROOT/var/lib/apt/lists
-	if [ -z "$(find "$lists" -maxdepth 1 -name '*_Packages*' -mmin -60 \
-			2>/dev/null | head -n 1)" ]; then
-		_zsf_klog "apt-get update in $ZSF_KROOT"
-		zsf_kernel_run apt-get update -q > /dev/null 2>&1 || {
-			_zsf_klog "apt-get update failed in $ZSF_KROOT"
-			return 1
-		}
-	fi
 }
 
 _zsf_klog() {

@@ -28,7 +28,8 @@
 #	-backports suite uses its distribution's root, which lists the
 #	backports), made on first use under $ZSF_CACHE/suite-root/ with
 #	PACKAGES (a space list) installed in it; PACKAGES missing from an
-#	existing root are installed on the next call.  With ARCH (arm64),
+#	existing root are installed, and package lists older than an hour
+#	refreshed, on the next call.  With ARCH (arm64),
 #	dpkg in the root knows that architecture too, so that apt there
 #	resolves and downloads PKG:ARCH.  Locked, so that two lanes never
 #	make or change the same root at once.
@@ -37,8 +38,9 @@
 #	Run CMD (argv) as root in ROOT with /proc, /sys, /dev and the
 #	directories of ZSF_ROOT_BINDS (space list of absolute paths, bound
 #	at the same path) mounted, and an environment of PATH, HOME, LANG
-#	and the names in ZSF_ROOT_ENV that are set.  The mounts are undone
-#	afterwards.
+#	and the names in ZSF_ROOT_ENV that are set.  The mounts live in a
+#	mount namespace of CMD's own, so concurrent calls on one root do
+#	not disturb each other and nothing stays mounted afterwards.
 
 ZSF_CACHE=${ZSF_CACHE:-$HOME/.cache/zsfast}
 # Bump when the way the build roots are made changes.
@@ -114,34 +116,32 @@ zsf_debootstrap() {
 }
 
 zsf_in_root() {
-	local r=$1 m rc=0 v
-	local -a mounts=() envv=()
+	local r=$1 m v
+	local -a mnt=() envv=()
 
 	shift
-	for m in proc sys dev ${ZSF_ROOT_BINDS:-}; do
-		case "$m" in
-		/*)	mkdir -p "$r$m" ;;
-		*)	m=/$m ;;
-		esac
-		if ! mount --bind "$m" "$r$m"; then
-			rc=1
-			break
-		fi
-		mounts=("$r$m" "${mounts[@]}")
+	for m in /proc /sys /dev ${ZSF_ROOT_BINDS:-}; do
+		mkdir -p "$r$m" && mnt+=("$m") || return 1
 	done
 	for v in ${ZSF_ROOT_ENV:-}; do
 		# Unset stays unset: kbuild reads an empty ARCH= as set.
 		[ -n "${!v+set}" ] && envv+=("$v=${!v}")
 	done
-	if [ $rc -eq 0 ]; then
-		chroot "$r" /usr/bin/env -i HOME=/root LANG=C.UTF-8 \
-			PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-			"${envv[@]}" "$@" || rc=$?
-	fi
-	for m in "${mounts[@]}"; do
-		umount "$m" || umount -l "$m"
-	done
-	return $rc
+	# In a private mount namespace, the mounts are this call's alone and
+	# go with it, however it ends: two calls on one root never see,
+	# stack or undo each other's.
+	# shellcheck disable=SC2016 # the inner shell's
+	unshare --mount --propagation private /bin/bash -c '
+		r=$1 n=$2
+		shift 2
+		for ((; n > 0; n--)); do
+			mount --bind "$1" "$r$1" || exit 1
+			shift
+		done
+		exec chroot "$r" "$@"' _ "$r" "${#mnt[@]}" "${mnt[@]}" \
+		/usr/bin/env -i HOME=/root LANG=C.UTF-8 \
+		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+		"${envv[@]}" "$@"
 }
 
 # The packages of the space list $2 that dpkg in root $1 lacks.
@@ -171,7 +171,7 @@ zsf_build_root() {
 # _zsf_root_update SUITE ROOT PACKAGES ARCH LOG: zsf_build_root's work,
 # under its lock.
 _zsf_root_update() {
-	local suite=$1 r=$2 pkgs=$3 arch=$4 logf=$5 missing
+	local suite=$1 r=$2 pkgs=$3 arch=$4 logf=$5 missing lists=
 
 	if [ ! -f "$r/.zsf-root" ]; then
 		ZSF_SUITE_BACKPORTS=1 zsf_debootstrap "$suite" "$r.tmp" "$logf" ||
@@ -186,20 +186,21 @@ _zsf_root_update() {
 	if [ -n "$arch" ] && [ "$arch" != "$(chroot "$r" dpkg --print-architecture)" ] &&
 	   ! chroot "$r" dpkg --print-foreign-architectures | grep -qx "$arch"; then
 		_zsf_rlog "dpkg --add-architecture $arch in the $suite root"
-		if ! chroot "$r" dpkg --add-architecture "$arch" ||
-		   ! zsf_in_root "$r" apt-get update -q >> "$logf" 2>&1; then
-			tail -n 20 "$logf" >&2
-			return 1
-		fi
+		chroot "$r" dpkg --add-architecture "$arch" || return 1
+	else
+		# Package lists at most an hour old, so that a kernel's
+		# meta package resolves to what the archive has now.
+		lists=$(find "$r/var/lib/apt/lists" -maxdepth 1 -name '*_Packages*' \
+			-mmin -60 2> /dev/null | head -n 1)
 	fi
 	missing=$(_zsf_root_missing "$r" "$pkgs")
-	[ -n "$missing" ] || return 0
-	_zsf_rlog "installing in the $suite root: ${missing//$'\n'/ }"
-	# shellcheck disable=SC2086 # a list of package names
-	zsf_in_root "$r" /bin/sh -c 'apt-get update -q &&
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-			--no-install-recommends "$@" &&
-		apt-get clean' sh $missing >> "$logf" 2>&1 || {
+	[ -z "$lists" ] || [ -n "$missing" ] || return 0
+	_zsf_rlog "apt-get update${missing:+, install ${missing//$'\n'/ },} in the $suite root"
+	# shellcheck disable=SC2016,SC2086 # the inner shell's; a list of names
+	zsf_in_root "$r" /bin/sh -c 'apt-get update -q || exit 1
+		[ $# = 0 ] || DEBIAN_FRONTEND=noninteractive apt-get install \
+			-y -q --no-install-recommends "$@" && apt-get clean' \
+		sh $missing >> "$logf" 2>&1 || {
 		tail -n 20 "$logf" >&2
 		return 1
 	}
