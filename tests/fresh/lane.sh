@@ -14,11 +14,12 @@
 #      archive` of HEAD (what CI checks out: committed files only, no
 #      build products); ZSF_FRESH_REV=worktree takes the tracked files
 #      with their uncommitted changes instead (git stash create).
-#   4. With /proc, /sys, /dev and /dev/pts mounted and /etc/resolv.conf
-#      copied, as root in the chroot: `apt-get install make` (the
-#      README's first step: make demo needs make to start), then
-#      `make demo`, with an empty environment.  Everything is unmounted
-#      by a trap, also on failure or interrupt, and the copy is removed.
+#   4. With /etc/resolv.conf copied, as root in the chroot: `apt-get
+#      install make` (the README's first step: make demo needs make to
+#      start), then `make demo`, with an empty environment and /proc,
+#      /sys, /dev and /dev/pts mounted in a mount namespace of their
+#      own, which ends with them.  A trap removes the copy, also on
+#      failure or interrupt.
 #
 # Shared downloads.  Downloading is slow, so the chroot gets, as hard
 # links: the .debs of this machine's apt cache (/var/cache/apt/archives)
@@ -54,7 +55,6 @@ RECIPE=1
 TARBALL=$FR/$SUITE-minbase-r$RECIPE.tar.zst
 REV=${ZSF_FRESH_REV:-HEAD}
 TIMEOUT=${ZSF_FRESH_TIMEOUT:-3600}
-CPATH_=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 RUN=
 R=
 
@@ -117,32 +117,17 @@ flock -u "$lockfd"
 T_ROOT=$(($(date +%s) - t))
 
 # ---- 2. a new copy, and the cleanup ---------------------------------------
-MOUNTS=(proc sys dev dev/pts)
-
 # shellcheck disable=SC2317 # run by the trap
 cleanup() {
-	local p m i tries
+	local p
 
 	[ -n "$R" ] || return 0
 	# Processes left in the chroot (a timed-out qemu): ours, by pid.
+	# The mounts (in_root) went with the last of them.
 	for p in /proc/[0-9]*; do
 		[ "$(readlink "$p/root" 2>/dev/null)" = "$R" ] || continue
 		kill -9 "${p#/proc/}" 2>/dev/null || true
 	done
-	for ((i = ${#MOUNTS[@]} - 1; i >= 0; i--)); do
-		m=$R/${MOUNTS[$i]}
-		tries=0
-		while grep -qF " $m " /proc/mounts && [ "$tries" -lt 5 ]; do
-			umount "$m" 2>/dev/null || sleep 1
-			tries=$((tries + 1))
-		done
-		grep -qF " $m " /proc/mounts && umount -l "$m" 2>/dev/null
-	done
-	if grep -qF " $R/" /proc/mounts; then
-		log "still mounted under $R, not removing it:"
-		grep -F " $R/" /proc/mounts >&2
-		return 0
-	fi
 	if [ "${ZSF_FRESH_KEEP:-0}" = 1 ]; then
 		log "kept $RUN (ZSF_FRESH_KEEP=1)"
 	else
@@ -208,28 +193,25 @@ else
 	finish
 fi
 
-# ---- 5. mounts ----------------------------------------------------------------
-if mount -t proc proc "$R/proc" && mount -t sysfs sysfs "$R/sys" &&
-   mount --bind /dev "$R/dev" && mount --bind /dev/pts "$R/dev/pts" &&
-   cp -L --remove-destination /etc/resolv.conf "$R/etc/resolv.conf"; then
-	ktap_point ok "mounted /proc /sys /dev /dev/pts, copied /etc/resolv.conf"
-else
-	ktap_point fail "mount /proc /sys /dev /dev/pts, copy /etc/resolv.conf"
-	finish
-fi
-
-# in_root LOG CMD: run a shell command as root in the chroot, with an
-# empty environment (nothing of this machine's ZSF_* leaks in).
+# in_root LOG CMD: run a shell command as root in the chroot, with /proc,
+# /sys, /dev and /dev/pts mounted in a mount namespace of its own
+# (zsf_in_root) and an empty environment (nothing of this machine's ZSF_*
+# leaks in).
 in_root() {
 	local logf=$1
 
 	shift
-	timeout -k 30 "$TIMEOUT" chroot "$R" /usr/bin/env -i HOME=/root \
-		PATH=$CPATH_ LANG=C.UTF-8 TERM=dumb \
-		/bin/sh -c "$*" > "$logf" 2>&1
+	TERM=dumb ZSF_ROOT_BINDS=/dev/pts ZSF_ROOT_ENV=TERM zsf_in_root "$R" \
+		timeout -k 30 "$TIMEOUT" /bin/sh -c "$*" > "$logf" 2>&1
 }
+if cp -L --remove-destination /etc/resolv.conf "$R/etc/resolv.conf"; then
+	ktap_point ok "copied /etc/resolv.conf"
+else
+	ktap_point fail "copy /etc/resolv.conf"
+	finish
+fi
 
-# ---- 6. make, then make demo -------------------------------------------------
+# ---- 5. make, then make demo -------------------------------------------------
 t=$(date +%s)
 if in_root "$W/make.log" 'apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends make'; then
 	ktap_point ok "apt-get install make (the README's first step), $(($(date +%s) - t)) s"
@@ -270,12 +252,9 @@ if [ $rc -ne 0 ]; then
 else
 	ktap_point ok "make demo: exit status 0 in a fresh Debian 12, $T_DEMO s"
 fi
-# Unmount and remove the copy now (the trap would, too), so that the
-# lane's time includes it.
+# Remove the copy now (the trap would, too), so that the lane's time
+# includes it.
 t=$(date +%s)
 cleanup
-if [ -n "$R" ]; then
-	ktap_point fail "unmount and remove the copy of the root" "see the lines above"
-fi
 echo "# times: pristine root $T_ROOT s, make demo $T_DEMO s, cleanup $(($(date +%s) - t)) s"
 finish
