@@ -25,7 +25,8 @@
 # nested as a subtest (indented by 4) and closed by one top-level point;
 # a lane's guest boots nest their own documents the same way, so no
 # point is ever renumbered.  The last line is "N passed, M failed",
-# counting leaf points at every depth (skips count as neither).  Exit
+# counting leaf points at every depth (skips count as neither), after a
+# list of the failed points (the first 30) as diagnostics.  Exit
 # status 0 only if nothing failed.  Progress and timings go to stderr
 # and as "#" diagnostics.
 #
@@ -139,8 +140,22 @@ install_deps() {
 # run_lane NAME CMD...: one lane, with its progress on stderr.
 run_lane() {
 	log "lane $1: start"
-	ktap_run "$@"
+	ktap_run_doc "$1" "$DOC_DIR/$1" "${@:2}"
+	nest_lane "$1"
 	log "lane $1: $KTAP_RUN_SUMMARY"
+}
+
+# nest_lane NAME: nest lane NAME's finished document ($DOC_DIR/NAME), and
+# keep its failures for the summary at the end.
+nest_lane() {
+	local f=$DOC_DIR/$1
+
+	{
+		ktap_failed "$f" | sed "s/^/$1: /"
+		[ -n "$(ktap_count "$f" | tr -d ' 0')" ] ||
+			echo "$1: no point (it ended before its first)"
+	} 2> /dev/null >> "$DOC_DIR/failed"
+	ktap_run_nest "$1" "$f"
 }
 
 # ---- helpers ----------------------------------------------------------
@@ -354,10 +369,11 @@ if [ "${ZSF_STREAMS:-2}" -ge 2 ]; then
 		esac
 	done
 fi
-BG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/zsf-check.XXXXXX")
+# The lanes' documents, until nested, and the list of failures.
+DOC_DIR=$(mktemp -d "${TMPDIR:-/tmp}/zsf-check.XXXXXX")
 BG_PID=
 KB_PID=
-trap 'rm -rf "$BG_DIR"; for p in $BG_PID $KB_PID; do kill -- "-$p" 2>/dev/null; done' EXIT
+trap 'rm -rf "$DOC_DIR"; for p in $BG_PID $KB_PID; do kill -- "-$p" 2>/dev/null; done' EXIT
 
 # With two streams, the debug kernels are built from the start, beside
 # the build lane: from a cold cache each takes a quarter of an hour of
@@ -394,8 +410,8 @@ start_bg() {
 	(
 		for l in $BG_LANES; do
 			log "lane $l: start (second stream)"
-			ktap_run_doc "$l" "$BG_DIR/$l" lane "$l"
-			log "lane $l: $(cat "$BG_DIR/$l.summary")"
+			ktap_run_doc "$l" "$DOC_DIR/$l" lane "$l"
+			log "lane $l: $(cat "$DOC_DIR/$l.summary")"
 		done
 	) &
 	BG_PID=$!
@@ -412,11 +428,11 @@ for l in $lanes; do
 	if [[ " $BG_LANES " == *" $l "* ]]; then
 		start_bg
 		# Wait for this one's document, not for the whole stream.
-		while [ ! -f "$BG_DIR/$l.summary" ] &&
+		while [ ! -f "$DOC_DIR/$l.summary" ] &&
 		      kill -0 "$BG_PID" 2>/dev/null; do
 			sleep 5
 		done
-		ktap_run_nest "$l" "$BG_DIR/$l"
+		nest_lane "$l"
 		continue
 	fi
 	run_lane "$l" lane "$l"
@@ -430,5 +446,10 @@ BG_PID=
 KB_PID=
 read -r _ pass fail <<< "$(ktap_counts)"
 echo "# total: $(($(date +%s) - T0)) s"
+# The failures again, where a log's tail shows them.
+if [ -s "$DOC_DIR/failed" ]; then
+	echo "# failed ($(wc -l < "$DOC_DIR/failed")):"
+	sed 's/^/#   /' "$DOC_DIR/failed" | head -n 30
+fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -57,6 +57,8 @@
 #   ktap_count FILE   print "PASS FAIL SKIP", the leaves of a document
 #                     at every depth; a subtest that failed without a
 #                     failed leaf counts as one failure
+#   ktap_failed FILE  print each failure ktap_count counts, a line each:
+#                     the names of its subtests, then its description
 
 ktap_begin() {
 	KTAP_COUNTER_FILE=$(mktemp "${TMPDIR:-/tmp}/ktap.XXXXXX")
@@ -144,7 +146,24 @@ ktap_if() {
 }
 
 ktap_count() {
-	awk '
+	_ktap_leaves count "$1"
+}
+
+ktap_failed() {
+	_ktap_leaves failed "$1"
+}
+
+# _ktap_leaves count|failed FILE: the walk of ktap_count and ktap_failed.
+_ktap_leaves() {
+	awk -v mode="$1" '
+	function failed(why,    i, p) {
+		f++
+		for (i = 4; i <= ind; i += 4)
+			p = p name[i] ": "
+		sub(/^not ok [0-9]+ /, "", line)
+		if (mode == "failed")
+			print p line why
+	}
 	{
 		sub(/\r$/, "")
 		match($0, /^ */)
@@ -159,24 +178,26 @@ ktap_count() {
 				open[i] = 1
 				f0[i] = f
 			}
-		if (line ~ /^# Subtest:/)
+		if (line ~ /^# Subtest:/) {
+			name[ind] = substr(line, 12)
 			next
+		}
 		if (open[ind]) {
 			open[ind] = 0
 			# A subtest that failed with no failed leaf (it ran
 			# nothing, or its runner failed) is one failure.
 			if (line ~ /^not ok / && f == f0[ind])
-				f++
+				failed(" (no failed point inside)")
 			next
 		}
 		if (line ~ /^not ok /)
-			f++
+			failed("")
 		else if (line ~ /#[ \t]*[Ss][Kk][Ii][Pp]/)
 			s++
 		else
 			p++
 	}
-	END { print p + 0, f + 0, s + 0 }' "$1"
+	END { if (mode == "count") print p + 0, f + 0, s + 0 }' "$2"
 }
 
 # ktap_close NAME PASS FAIL: the point that closes subtest NAME, whose
