@@ -52,8 +52,8 @@
 #   zsf_checkpatch [LOG]
 #	Run the kernel's scripts/checkpatch.pl (--no-tree -f, no --strict:
 #	ERROR and WARNING are what upstream requires; CHECK-level items are
-#	style preferences) on every .c/.h under src/, include/, tests/kmod/
-#	and bench/kmod/.  Fails on any ERROR or WARNING.  checkpatch.pl and
+#	style preferences) on every .c/.h under src/, include/, tests/kmod/,
+#	tests/prog/ and bench/kmod/.  Fails on any ERROR or WARNING.  checkpatch.pl and
 #	its data files come from Debian's linux-source-6.12 package, cached
 #	under ${ZSF_CACHE:-~/.cache/zsfast}/checkpatch/.  Known false
 #	positives are listed, per file and type, in
@@ -367,8 +367,12 @@ zsf_checkpatch_fetch() {
 #   src/compat/compat.h:EXPORT_SYMBOL  the file defines the ZSF_EXPORT()
 #	wrappers around EXPORT_SYMBOL_NS_GPL(); checkpatch takes each
 #	definition for an export that does not follow its function.
+#   tests/prog/stress.c:VOLATILE  a user program: C wants the SIGBUS
+#	handler's flag volatile sig_atomic_t, and a local that must keep
+#	its value across siglongjmp() volatile.
 ZSF_CHECKPATCH_EXCEPTIONS=(
 	"src/compat/compat.h:EXPORT_SYMBOL"
+	"tests/prog/stress.c:VOLATILE"
 )
 
 zsf_checkpatch() {
@@ -377,7 +381,7 @@ zsf_checkpatch() {
 
 	cp=$(zsf_checkpatch_fetch) || { _zsf_blog "no checkpatch.pl"; return 1; }
 	mapfile -t files < <(cd "$ZSF_ROOT" && find src include tests/kmod \
-		bench/kmod -name '*.[ch]' 2>/dev/null | sort)
+		tests/prog bench/kmod -name '*.[ch]' 2>/dev/null | sort)
 	if [ ${#files[@]} -eq 0 ]; then
 		_zsf_blog "no C files to check"
 		return 1

@@ -182,15 +182,17 @@ static void verify(struct region *r, struct counters *c)
 {
 	volatile int bad;
 	size_t p;
+	int lost;
 
 	for (p = 0; p < r->pages; p++) {
 		if (r->lost[p])
 			continue;
 		expected_page(r, p);
 		bad = 0;
-		if (GUARDED(r, p, c,
-			    bad = memcmp(r->mem + p * page_size, r->expect,
-					 page_size) != 0))
+		lost = GUARDED(r, p, c,
+			       bad = memcmp(r->mem + p * page_size, r->expect,
+					    page_size) != 0);
+		if (lost)
 			continue;
 		c->checked++;
 		if (bad)

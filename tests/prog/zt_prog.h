@@ -38,14 +38,14 @@
 /* --- errors --------------------------------------------------------- */
 
 /* Print "PROG: WHAT: strerror(errno)" and exit with @rc. */
-static inline void __attribute__((noreturn)) zt_die(int rc, const char *what)
+static inline _Noreturn void zt_die(int rc, const char *what)
 {
 	fprintf(stderr, ZT_PROG ": %s: %s\n", what, strerror(errno));
 	exit(rc);
 }
 
 /* Print "usage: SYNOPSIS" and exit 2. */
-static inline void __attribute__((noreturn)) zt_usage(const char *synopsis)
+static inline _Noreturn void zt_usage(const char *synopsis)
 {
 	fprintf(stderr, "usage: %s\n", synopsis);
 	exit(2);
