@@ -53,8 +53,8 @@
 #	Run the kernel's scripts/checkpatch.pl (--no-tree -f, no --strict:
 #	ERROR and WARNING are what upstream requires; CHECK-level items are
 #	style preferences) on every .c/.h under src/, include/, tests/kmod/,
-#	tests/prog/ and bench/kmod/.  Fails on any ERROR or WARNING.  checkpatch.pl and
-#	its data files come from Debian's linux-source-6.12 package, cached
+#	tests/prog/ and bench/kmod/.  Fails on any ERROR or WARNING.
+#	checkpatch.pl and its data files come from Debian's linux-source-6.12 package, cached
 #	under ${ZSF_CACHE:-~/.cache/zsfast}/checkpatch/.  Known false
 #	positives are listed, per file and type, in
 #	ZSF_CHECKPATCH_EXCEPTIONS below.

@@ -58,7 +58,9 @@
 #                     at every depth; a subtest that failed without a
 #                     failed leaf counts as one failure
 #   ktap_failed FILE  print each failure ktap_count counts, a line each:
-#                     the names of its subtests, then its description
+#                     the names of its subtests, then its description;
+#                     for a document with no point, a line that says so
+#                     (ktap_nest fails it)
 
 ktap_begin() {
 	KTAP_COUNTER_FILE=$(mktemp "${TMPDIR:-/tmp}/ktap.XXXXXX")
@@ -197,7 +199,12 @@ _ktap_leaves() {
 		else
 			p++
 	}
-	END { if (mode == "count") print p + 0, f + 0, s + 0 }' "$2"
+	END {
+		if (mode == "count")
+			print p + 0, f + 0, s + 0
+		else if (p + f + s == 0)
+			print "no point (it ended before its first)"
+	}' "$2"
 }
 
 # ktap_close NAME PASS FAIL: the point that closes subtest NAME, whose
