@@ -6,8 +6,10 @@
 # zramx_lib.sh, for zramx, and
 #   bench_uptime              the guest's uptime in seconds
 #   bench_max N...            the largest N
-#   bench_dev BE              DEV and SYS (none: brd) of W1's backend BE
-#                             (stock, ours, inplace, floor), and WATCH,
+#   bench_load                load stock zram (one device) and zramx
+#   bench_dev BE              DEV and SYS (none: brd) of backend BE:
+#                             stock (zram0), zramx or ours or inplace
+#                             (zramx0), floor (brd's ram0); and WATCH,
 #                             release's option to watch its page count
 
 . "$(dirname "$0")/lib.sh"
@@ -22,11 +24,16 @@ bench_max() {
 	echo "$@" | tr ' ' '\n' | sort -n | tail -n 1
 }
 
+bench_load() {
+	modprobe zram num_devices=1 && zx_wait_path /dev/zram0 &&
+		zx_load_drv zramx
+}
+
 bench_dev() {
 	# shellcheck disable=SC2034 # for the caller
 	case $1 in
 	stock) DEV=/dev/zram0 SYS=/sys/block/zram0 WATCH="-M $SYS/mm_stat" ;;
-	ours|inplace) DEV=/dev/zramx0 SYS=/sys/block/zramx0 WATCH="-Z $ZSF_DEBUG/stats" ;;
+	zramx|ours|inplace) DEV=/dev/zramx0 SYS=/sys/block/zramx0 WATCH="-Z $ZSF_DEBUG/stats" ;;
 	floor) DEV=/dev/ram0 SYS='' WATCH='' ;;
 	esac
 }

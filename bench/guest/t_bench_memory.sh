@@ -92,7 +92,7 @@ holes $EXPECT notrunc
 zx_swapoff_all
 modprobe lz4_compress 2>/dev/null
 modprobe zstd 2>/dev/null
-ktap_check "MEM: load zram and zramx" zx_load_both || exit 1
+ktap_check "MEM: load zram and zramx" bench_load || exit 1
 
 # line BE ALGO PHASE SYS
 line() {
@@ -102,7 +102,7 @@ line() {
 # run BE ALGO
 run() {
 	_be=$1 _a=$2
-	zx_be_dev "$_be"
+	bench_dev "$_be"
 	_id="MEM $_be $_a"
 	if ! zx_setup "$_a" "$DISK" "$SYS" ||
 		[ "$(zx_algo_selected "$SYS")" != "$_a" ]; then

@@ -68,21 +68,21 @@ zx_swapoff_all
 for m in lz4 lz4_compress zstd; do
 	modprobe $m 2>/dev/null
 done
-ktap_check "W3: load zram and zramx" zx_load_both || exit 1
+ktap_check "W3: load zram and zramx" bench_load || exit 1
 GATHER_DEFAULT=$(cat $GATHER)
 
-# be_dev BE: zx_be_dev for BE, and zramx's gather_batches for it.
+# be_dev BE: bench_dev for BE, and zramx's gather_batches for it.
 be_dev() {
 	case $1 in
-	inplace) zx_be_dev zramx && zx_set 0 $GATHER ;;
-	zramx) zx_be_dev zramx && zx_set "$GATHER_DEFAULT" $GATHER ;;
-	*) zx_be_dev "$1" ;;
+	inplace) bench_dev zramx && zx_set 0 $GATHER ;;
+	zramx) bench_dev zramx && zx_set "$GATHER_DEFAULT" $GATHER ;;
+	*) bench_dev "$1" ;;
 	esac
 }
 
 # offers BE: BE's device lists $ALGO
 offers() {
-	zx_be_dev "$1"
+	bench_dev "$1"
 	zx_algos "$SYS" | tr ' ' '\n' | grep -qx "$ALGO"
 }
 

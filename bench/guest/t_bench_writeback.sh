@@ -36,7 +36,7 @@ DISK=$((MB + 16))M
 zx_swapoff_all
 modprobe lz4_compress 2>/dev/null
 modprobe zstd 2>/dev/null
-ktap_check "WB: load zram, zramx and brd" eval 'zx_load_both &&
+ktap_check "WB: load zram, zramx and brd" eval 'bench_load &&
 	modprobe brd rd_nr=1 rd_size=$(((MB + 16) * 1024)) &&
 	zx_wait_path /dev/ram0' || exit 1
 ktap_diag "WB config kernel=$(uname -r) mb=$MB rounds=$ROUNDS page=$ZT_PAGE_SIZE"
@@ -73,7 +73,7 @@ check() {
 wb() {
 	_id="WB $1 round $2"
 	_seed=$((1000 + $2))
-	zx_be_dev "$1"
+	bench_dev "$1"
 	fresh "$_id" $_seed || return
 	_t0=$(now_ms)
 	zx_set idle "$SYS"/writeback || ktap_fail "$_id: writeback"
@@ -88,7 +88,7 @@ wb() {
 recomp() {
 	_id="RECOMP $1 round $2"
 	_seed=$((2000 + $2))
-	zx_be_dev "$1"
+	bench_dev "$1"
 	if [ ! -e "$SYS"/recomp_algorithm ]; then
 		[ "$2" = 1 ] && ktap_skip "$_id" "$1 has no recompression on $(uname -r)"
 		return

@@ -223,23 +223,6 @@ zx_expect_pool_empty() {
 	fi
 }
 
-# The benchmarks' two backends side by side: stock zram's zram0 and
-# zramx's zramx0.
-# zx_load_both: load stock zram with one device, and zramx.
-zx_load_both() {
-	modprobe zram num_devices=1 && zx_wait_path /dev/zram0 &&
-		zx_load_drv zramx
-}
-
-# zx_be_dev BE: SYS and DEV of backend BE (stock or zramx).
-zx_be_dev() {
-	# shellcheck disable=SC2034 # for the caller
-	case $1 in
-	stock) SYS=/sys/block/zram0 DEV=/dev/zram0 ;;
-	zramx) SYS=/sys/block/zramx0 DEV=/dev/zramx0 ;;
-	esac
-}
-
 # Bring device dir $1 (default $ZSYS, dev $2 default $ZDEV) back to the
 # uninitialized state: swapoff, reset.
 zx_fresh() {
