@@ -43,7 +43,8 @@ zx_diag_mm
 	[ "$idle_compr" -le "$ZT_PAGE_SIZE" ]
 zsf_point $? "device holds only the swap header before the test"
 
-# release -x and tracestop -x run tests/guest/zramx_hooks.sh.
+# release -x and tracestop -x run tests/guest/zramx_hooks.sh, and so
+# does release_case after release -e.
 export ZT_DIR ZDRV
 export IDLE_ORIG=$idle_orig IDLE_COMPR=$idle_compr
 
@@ -106,27 +107,25 @@ release_case() {
 	shift 2
 	_g0=$(zx_dstat gathered)
 	zx_set 0 $ZSYS/mem_used_max
+	rm -f /tmp/zx_rel_rc /tmp/zx_rel_mm /tmp/zx_rel_zsf_now
 	if [ "$_w" = exit ]; then
 		release_run "$_d: pushed out to swap and exited" "$@" -e || return
-		ktap_diag "before draining the swap slot caches: $(cat $ZSYS/mm_stat)"
-		zx_drain_swap_slots || ktap_diag "cannot drain the swap slot caches"
-		# mm_stat orig_data_size and compr_data_size as after mkswap
-		zsf_poll 50 eval 'zx_field_is orig_data_size "$idle_orig" &&
-			zx_field_is compr_data_size "$idle_compr"' || { zx_diag_mm; zx_diag_leftover; false; }
-		zsf_point $? "$_d: orig/compr_data_size back to idle after exit"
+		sh "$ZT_DIR/zramx_hooks.sh" released
+		_when="after exit"
 	else
-		rm -f /tmp/zx_rel_rc /tmp/zx_rel_mm /tmp/zx_rel_zsf_now
 		release_run "$_d: pushed out to swap and munmapped" "$@" \
 			-x "sh $ZT_DIR/zramx_hooks.sh released" || return
-		sed 's/^/# /' /tmp/zx_rel_pre
-		[ "$(cat /tmp/zx_rel_rc 2>/dev/null)" = 0 ] || { zx_diag_leftover; false; }
-		zsf_point $? "$_d: orig/compr_data_size back to idle after munmap, processes alive" \
-			"mm_stat: $(cat /tmp/zx_rel_mm 2>/dev/null)"
-		# Read right after munmap and the drain returned, no polling:
-		# nothing may be left for a worker or a later task.
-		zx_is_zramx && zsf_expect "$_d: zsfast pages at idle as soon as munmap returned" \
-			"$(cat /tmp/zx_rel_zsf_now)" = "$idle_zsf"
+		_when="after munmap, processes alive"
 	fi
+	sed 's/^/# /' /tmp/zx_rel_pre
+	[ "$(cat /tmp/zx_rel_rc 2>/dev/null)" = 0 ] || { zx_diag_leftover; false; }
+	zsf_point $? "$_d: orig/compr_data_size back to idle $_when" \
+		"mm_stat: $(cat /tmp/zx_rel_mm 2>/dev/null)"
+	# Read right after munmap and the drain returned, no polling:
+	# nothing may be left for a worker or a later task.
+	[ "$_w" = munmap ] && zx_is_zramx &&
+		zsf_expect "$_d: zsfast pages at idle as soon as munmap returned" \
+			"$(cat /tmp/zx_rel_zsf_now)" = "$idle_zsf"
 	check_gathered "$_d" "$_g0"
 	check_idle "$_d"
 }

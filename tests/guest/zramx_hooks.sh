@@ -5,10 +5,11 @@
 # processes are held: "sh zramx_hooks.sh NAME", with ZT_DIR and ZDRV in
 # the environment.
 #
-#   released  every process has munmapped and is still alive: drain the
-#             swap slot caches, note zsfast's pages at once, then wait
-#             (5 s at most) for orig/compr_data_size to drop to
-#             IDLE_ORIG/IDLE_COMPR.  Writes /tmp/zx_rel_{pre,zsf_now,rc,mm}.
+#   released  every process has munmapped and is still alive (or, run by
+#             t_zramx_release.sh itself, has exited): drain the swap slot
+#             caches, note zsfast's pages at once, then wait (5 s at most)
+#             for orig/compr_data_size to drop to IDLE_ORIG/IDLE_COMPR.
+#             Writes /tmp/zx_rel_{pre,zsf_now,rc,mm}.
 #   held      a traced task is stopped at the exit of munmap
 #             (TRACESTOP_CHILD): print what the pool and the device hold
 #             ("pages", "mem_used_max" and "gathered while held: N"),
