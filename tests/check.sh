@@ -174,22 +174,6 @@ run_logged() {
 	return $rc
 }
 
-# fetch FLAVOR: set KVER/KDIR/VMLINUZ/KMODDIR (in this shell); on
-# failure, a failed point that says what failed: the download, or
-# building against the headers (a missing tool, named).
-fetch() {
-	local rc=0
-
-	run_logged zsf_kernel_fetch "$1" || rc=$?
-	case $rc in
-	0) return 0 ;;
-	2) ktap_point fail "$1: build a module against the $KVER headers" \
-		"$ZSF_KERNEL_ERROR" ;;
-	*) ktap_point fail "$1: fetch kernel" "$ZSF_KERNEL_ERROR" ;;
-	esac
-	return 1
-}
-
 builddir() {	# builddir VARIANT -> $ZSF_OUT/$KVER/VARIANT
 	echo "$ZSF_OUT/$KVER/$1"
 }
@@ -199,7 +183,7 @@ lane_build() {
 	local f t rc sroot
 
 	for f in $flavors; do
-		fetch "$f" || continue
+		zsf_fetch_point zsf_kernel_fetch "$f" || continue
 		ktap_diag "$f: $KVER ($(zsf_kernel_field "$f" role)${ZSF_KROOT:+, built in $ZSF_KROOT})"
 		t=$(date +%s)
 		ktap_check "$f: build, no warnings (ZSF_WERROR=1)" \
@@ -267,7 +251,7 @@ guest_lane() {
 	local f=$1 variant=$2 tests=$3 out bad append
 
 	shift 3
-	fetch "$f" || return
+	zsf_fetch_point zsf_kernel_fetch "$f" || return
 	# Incremental: cheap when the build lane already built it.
 	if ! run_logged zsf_build "$KDIR" "$(builddir "$variant")" "$@"; then
 		ktap_point fail "$f: build the modules ($variant)"

@@ -43,7 +43,7 @@ else
 fi
 
 for f in $FLAVORS; do
-	lane_fetch zsf_arm64_fetch "$f" || continue
+	zsf_fetch_point zsf_arm64_fetch "$f" || continue
 	echo "# $f: $KVER, $VMLINUZ"
 	t=$(date +%s)
 	out=$W/$KVER/default

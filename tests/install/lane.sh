@@ -205,7 +205,7 @@ fi
 
 for f in $FLAVORS; do
 	t=$(date +%s)
-	lane_fetch zsf_kernel_fetch "$f" || continue
+	zsf_fetch_point zsf_kernel_fetch "$f" || continue
 	echo "# $f: $KVER"
 	ROOT=$W/root-$KVER
 	if ! zsf_stage_root "$ROOT"; then

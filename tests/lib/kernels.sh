@@ -32,6 +32,9 @@
 #                             built: here, or in its build root with
 #                             $ZSF_CACHE, $ZSF_ROOT and the paths of
 #                             ZSF_KROOT_BINDS mounted at the same place
+#     zsf_fetch_point FN NAME zsf_kernel_fetch (or FN) NAME as a test:
+#                             on failure a failed KTAP point with the
+#                             reason (needs tests/lib/ktap.sh)
 #     zsf_stage_root ROOT     a scratch root for a guest of the kernel
 #                             fetched last: ROOT/lib/modules/$KVER with
 #                             its stock modules (hard links if it can)
@@ -392,6 +395,25 @@ zsf_kernel_fetch() {
 	_zsf_kernel_can_build || return
 	_zsf_kernel_selftest || return
 	touch "$stamp"
+}
+
+# zsf_fetch_point FN NAME: FN NAME (zsf_kernel_fetch, zsf_arm64_fetch) in
+# this shell; on failure a failed point (tests/lib/ktap.sh) that says
+# whether the download or a module build against the headers failed,
+# with the reason.  Returns FN's status.
+zsf_fetch_point() {
+	local err rc=0
+
+	err=$(mktemp)
+	"$1" "$2" 2> "$err" || rc=$?
+	case $rc in
+	0)	;;
+	2)	ktap_fail "$2: build a module against the $KVER headers" \
+			"$ZSF_KERNEL_ERROR" ;;
+	*)	ktap_fail "$2: fetch the kernel" "$(tail -n 10 "$err")" ;;
+	esac
+	rm -f "$err"
+	return $rc
 }
 
 # _zsf_kdir_common KDIR: the common headers that KDIR's Makefile includes.

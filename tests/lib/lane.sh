@@ -12,12 +12,6 @@
 # of its own.  A lane exits 0 only if every point passed.
 #
 #   log MSG...                     progress on stderr, "LANE: MSG"
-#   lane_fetch FN NAME             fetch kernel NAME with FN
-#                                  (zsf_kernel_fetch, zsf_arm64_fetch),
-#                                  its stderr in $W/fetch.err; on failure a
-#                                  failed point that says whether the
-#                                  download or the module build against
-#                                  the headers failed.  Returns FN's status
 #   finish                         exit: 0 only if something passed and
 #                                  nothing failed ("P passed, F failed,
 #                                  S s" on stderr)
@@ -39,19 +33,6 @@ echo "KTAP version 1"
 
 log() {
 	echo "$ZSF_LANE: $*" >&2
-}
-
-lane_fetch() {
-	local rc=0
-
-	"$1" "$2" 2> "$W/fetch.err" || rc=$?
-	case $rc in
-	0)	return 0 ;;
-	2)	ktap_fail "$2: build a module against the $KVER headers" \
-			"$ZSF_KERNEL_ERROR" ;;
-	*)	ktap_fail "$2: fetch the kernel" "$(tail -n 10 "$W/fetch.err")" ;;
-	esac
-	return $rc
 }
 
 finish() {
