@@ -12,7 +12,9 @@
  * once.  A failed write leaves the slot as it was.  A read holds the slot
  * lock while it copies or decompresses the object, so a concurrent
  * free cannot pull it away.  A page written back to the backing device
- * is read from there (writeback.c).
+ * is read from there (writeback.c); one written back compressed is read
+ * and waited for, and then decompressed under the slot lock, which is
+ * where its size and compressor are kept.
  */
 
 #include <linux/bio.h>
@@ -43,13 +45,15 @@ static bool zramx_page_same_filled(const void *ptr, unsigned long *value)
  * @zx: the device
  * @index: the slot, locked by the caller, not written back
  * @page: where to put the data; an empty slot reads as zeros
+ * @raw: copy the object as stored, its size in bytes, and zero the rest
+ *       of @page, for compressed writeback; the slot must hold an object
  *
  * The object is decompressed with the compressor of the priority it was
  * stored with.
  *
  * Return: 0, or -EIO if the object does not decompress.
  */
-int zramx_slot_read(struct zramx *zx, u32 index, struct page *page)
+int zramx_slot_read(struct zramx *zx, u32 index, struct page *page, bool raw)
 {
 	unsigned long handle = zx->table[index].handle;
 	size_t size = zramx_slot_size(zx, index);
@@ -70,10 +74,12 @@ int zramx_slot_read(struct zramx *zx, u32 index, struct page *page)
 	strm = zramx_stream_get(comp);
 	src = zsf_obj_read_begin(zx->pool, handle, strm->buffer);
 	dst = kmap_local_page(page);
-	if (size == PAGE_SIZE)
-		memcpy(dst, src, PAGE_SIZE);
-	else
+	if (size == PAGE_SIZE || raw) {
+		memcpy(dst, src, size);
+		memset(dst + size, 0, PAGE_SIZE - size);
+	} else {
 		ret = comp->backend->decompress(strm->ctx, src, size, dst);
+	}
 	kunmap_local(dst);
 	zsf_obj_read_end(zx->pool, handle, src);
 	zramx_stream_put(comp);
@@ -87,31 +93,75 @@ int zramx_slot_read(struct zramx *zx, u32 index, struct page *page)
 }
 
 /*
+ * Decompress, in place, @page, just read from block @blk for slot @index,
+ * which was written back compressed.  -EIO if the object does not
+ * decompress, or if the slot no longer is that block: it was written or
+ * discarded meanwhile, which only a user that races a read with a write
+ * or discard of the same block does.
+ */
+static int zramx_wb_decompress(struct zramx *zx, u32 index, unsigned long blk,
+			       struct page *page)
+{
+	struct zramx_comp *comp;
+	struct zramx_strm *strm;
+	size_t size;
+	void *mem;
+	int ret = -ESTALE;
+
+	zramx_slot_lock(zx, index);
+	size = zramx_slot_size(zx, index);
+	if (zramx_slot_test(zx, index, ZRAMX_SLOT_WB) &&
+	    zx->table[index].handle == blk && size && size < PAGE_SIZE) {
+		comp = zx->comps[zramx_slot_prio(zx, index)];
+		strm = zramx_stream_get(comp);
+		mem = kmap_local_page(page);
+		memcpy(strm->buffer, mem, size);
+		ret = comp->backend->decompress(strm->ctx, strm->buffer, size,
+						mem);
+		kunmap_local(mem);
+		zramx_stream_put(comp);
+	}
+	zramx_slot_unlock(zx, index);
+
+	if (unlikely(ret)) {
+		pr_err_ratelimited("zramx: %s: decompression of written-back block %u failed: %d\n",
+				   zx->disk->disk_name, index, ret);
+		return -EIO;
+	}
+	return 0;
+}
+
+/*
  * Read slot @index into @page, for I/O: the slot has been accessed.  A
  * written-back slot is read from the backing device, without the slot
  * lock, as stock zram does: a slot is not freed while it is read, unless
  * its user races a read with a discard of the same block.  With @parent,
  * the bio that @page belongs to whole, that read is a bio chained to it;
- * otherwise it is waited for.
+ * otherwise, or if the block holds a compressed object, it is waited for.
  */
 static int zramx_read_page(struct zramx *zx, struct page *page, u32 index,
 			   struct bio *parent)
 {
 	unsigned long blk;
+	size_t size;
 	int ret;
 
 	zramx_slot_lock(zx, index);
 	if (unlikely(zramx_slot_test(zx, index, ZRAMX_SLOT_WB))) {
 		blk = zx->table[index].handle;
+		size = zramx_slot_size(zx, index);
 		zramx_slot_accessed(zx, index);
 		zramx_slot_unlock(zx, index);
+		if (size && size < PAGE_SIZE)
+			return zramx_bd_read(zx, blk, page) ?:
+			       zramx_wb_decompress(zx, index, blk, page);
 		if (parent) {
 			zramx_bd_read_chained(zx, blk, page, parent);
 			return 0;
 		}
 		return zramx_bd_read(zx, blk, page);
 	}
-	ret = zramx_slot_read(zx, index, page);
+	ret = zramx_slot_read(zx, index, page, false);
 	zramx_slot_accessed(zx, index);
 	zramx_slot_unlock(zx, index);
 	return ret;

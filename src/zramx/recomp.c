@@ -102,7 +102,7 @@ static int zramx_recomp_select(struct zramx *zx, struct zramx_recomp *rc,
 	if (*old_len < rc->threshold)
 		return 0;
 
-	ret = zramx_slot_read(zx, index, rc->page);
+	ret = zramx_slot_read(zx, index, rc->page, false);
 	if (ret)
 		return ret;
 	/* Touched: no longer idle, so nothing else takes it as such. */

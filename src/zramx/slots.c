@@ -184,10 +184,16 @@ void zramx_slot_store_same(struct zramx *zx, u32 index, unsigned long value)
  * @zx: the device
  * @index: the slot
  * @blk: the block of the backing device that holds its page
+ * @size: 0 if the block holds the page; else the size of the object it
+ *        holds, as the pool held it (PAGE_SIZE: uncompressed)
+ * @prio: the priority of the object's compressor
  */
-void zramx_slot_store_wb(struct zramx *zx, u32 index, unsigned long blk)
+void zramx_slot_store_wb(struct zramx *zx, u32 index, unsigned long blk,
+			 unsigned int size, u32 prio)
 {
 	zx->table[index].handle = blk;
+	zramx_slot_set_size(zx, index, size);
+	zramx_slot_set_prio(zx, index, prio);
 	zramx_slot_set(zx, index, ZRAMX_SLOT_WB);
 	atomic64_inc(&zx->stats.pages_stored);
 }

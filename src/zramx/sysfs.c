@@ -787,6 +787,39 @@ static ssize_t writeback_batch_size_store(struct device *dev,
 	return len;
 }
 
+static ssize_t compressed_writeback_show(struct device *dev,
+					 struct device_attribute *attr,
+					 char *buf)
+{
+	struct zramx *zx = zramx_dev_to_zramx(dev);
+	bool val;
+
+	down_read(&zx->init_lock);
+	val = zx->wb_compressed;
+	up_read(&zx->init_lock);
+	return sysfs_emit(buf, "%d\n", val);
+}
+
+/* A kstrtobool() word, while not initialized, as stock zram takes it. */
+static ssize_t compressed_writeback_store(struct device *dev,
+					  struct device_attribute *attr,
+					  const char *buf, size_t len)
+{
+	struct zramx *zx = zramx_dev_to_zramx(dev);
+	int ret = 0;
+	bool val;
+
+	if (kstrtobool(buf, &val))
+		return -EINVAL;
+	down_write(&zx->init_lock);
+	if (zramx_init_done(zx))
+		ret = -EBUSY;
+	else
+		zx->wb_compressed = val;
+	up_write(&zx->init_lock);
+	return ret ? ret : len;
+}
+
 /* bd_count bd_reads bd_writes, in 4 KiB units */
 static ssize_t bd_stat_show(struct device *dev, struct device_attribute *attr,
 			    char *buf)
@@ -813,6 +846,7 @@ static DEVICE_ATTR_WO(writeback);
 static DEVICE_ATTR_RW(writeback_limit);
 static DEVICE_ATTR_RW(writeback_limit_enable);
 static DEVICE_ATTR_RW(writeback_batch_size);
+static DEVICE_ATTR_RW(compressed_writeback);
 static DEVICE_ATTR_RO(bd_stat);
 static DEVICE_ATTR_RW(max_comp_streams);
 static DEVICE_ATTR_WO(mem_limit);
@@ -836,6 +870,7 @@ static struct attribute *zramx_disk_attrs[] = {
 	&dev_attr_writeback_limit.attr,
 	&dev_attr_writeback_limit_enable.attr,
 	&dev_attr_writeback_batch_size.attr,
+	&dev_attr_compressed_writeback.attr,
 	&dev_attr_bd_stat.attr,
 	&dev_attr_max_comp_streams.attr,
 	&dev_attr_mem_limit.attr,

@@ -5,20 +5,24 @@
  *
  * backing_dev names a block device (a disk or a partition), which is
  * opened exclusively while the device is not initialized and closed at
- * reset.  Each of its blocks of PAGE_SIZE holds one page, uncompressed.
- * A bitmap says which blocks are in use; blocks are taken and given back
- * with atomic bit operations, so that swap_slot_free_notify() releases a
- * written-back slot's block in atomic context without sleeping
- * (zramx_slot_detach()).
+ * reset.  Each of its blocks of PAGE_SIZE holds one page, uncompressed;
+ * or, with compressed_writeback set, one object as the pool held it
+ * (compressed, or the page if it did not compress), zero-filled after
+ * its end, which a read decompresses once the block is in (io.c): the
+ * slot keeps that object's size and compressor.  A bitmap says which
+ * blocks are in use; blocks are taken and given back with atomic bit
+ * operations, so that swap_slot_free_notify() releases a written-back
+ * slot's block in atomic context without sleeping (zramx_slot_detach()).
  *
  * Writeback takes the slots one at a time, as recompression does
  * (recomp.c):
- *   1. under the slot lock: select the slot, read (decompress) it into a
- *      private page, and mark it ZRAMX_SLOT_PP;
+ *   1. under the slot lock: select the slot, read it into a private page
+ *      (decompressed, or as stored), and mark it ZRAMX_SLOT_PP;
  *   2. without locks: take a free block, write the page there and wait;
  *   3. under the slot lock again: if the slot is still ZRAMX_SLOT_PP,
- *      nothing wrote or freed it meanwhile: its object is freed and the
- *      slot points to the block; otherwise the block is given back.
+ *      nothing wrote or freed it meanwhile, so it holds the object that
+ *      was read: that is freed and the slot points to the block;
+ *      otherwise the block is given back.
  * A write error gives the block back and leaves the slot as it was, in
  * memory: nothing is lost.  The request goes on with the next slot and
  * returns the last error, as stock zram does.  Pages are written one at
@@ -29,10 +33,13 @@
  * A read of a written-back slot for a bio that holds its whole page is a
  * bio chained to that one, as stock zram's: it is submitted inside our
  * own submit_bio() and dispatched when we return (current->bio_list).
- * Any other read (a part of a page; .rw_page) must wait, so it submits
- * its bio from a worker and waits for that, as stock zram's synchronous
- * read does: waiting for a bio queued on our own bio_list would never
- * end.
+ * Any other read (a part of a page; .rw_page; a block that holds a
+ * compressed object, which is decompressed once it is in) must wait, so
+ * it submits its bio from a worker and waits for that, as stock zram's
+ * synchronous read does: waiting for a bio queued on our own bio_list
+ * would never end.  Stock zram reads a compressed block asynchronously
+ * and decompresses it in a worker; zramx waits, so a swap readahead over
+ * such blocks reads them one after the other.
  */
 
 #include <linux/bio.h>
@@ -235,7 +242,7 @@ static int zramx_wb_select(struct zramx *zx, const struct zramx_wb_mode *m,
 	    (m->incompressible &&
 	     !zramx_slot_test(zx, index, ZRAMX_SLOT_INCOMPRESSIBLE)))
 		return 0;
-	ret = zramx_slot_read(zx, index, page);
+	ret = zramx_slot_read(zx, index, page, zx->wb_compressed);
 	if (ret)
 		return ret;
 	zramx_slot_set(zx, index, ZRAMX_SLOT_PP);
@@ -277,6 +284,7 @@ static int zramx_wb_slot(struct zramx *zx, const struct zramx_wb_mode *m,
 {
 	unsigned long blk = ZRAMX_NO_BLOCK, handle = 0;
 	unsigned int size;
+	u32 prio;
 	int ret;
 
 	zramx_slot_lock(zx, index);
@@ -291,8 +299,10 @@ static int zramx_wb_slot(struct zramx *zx, const struct zramx_wb_mode *m,
 	if (zramx_slot_test(zx, index, ZRAMX_SLOT_PP)) {
 		zramx_slot_clear(zx, index, ZRAMX_SLOT_PP);
 		if (blk != ZRAMX_NO_BLOCK) {
+			prio = zramx_slot_prio(zx, index);
 			handle = zramx_slot_detach(zx, index, &size);
-			zramx_slot_store_wb(zx, index, blk);
+			zramx_slot_store_wb(zx, index, blk,
+					    zx->wb_compressed ? size : 0, prio);
 			blk = ZRAMX_NO_BLOCK;
 		}
 	}

@@ -87,7 +87,11 @@ enum zramx_slot_flag {
 	ZRAMX_SLOT_IDLE,	/* not accessed since it was marked idle */
 	ZRAMX_SLOT_PP,		/* being recompressed; cleared by a write */
 	ZRAMX_SLOT_INCOMPRESSIBLE, /* no secondary compressor shrank it */
-	/* written back: ->handle is the block of the backing device */
+	/*
+	 * written back: ->handle is the block of the backing device; the
+	 * size is 0 if the block holds the page, else that of the object
+	 * it holds (compressed_writeback), with its priority
+	 */
 	ZRAMX_SLOT_WB,
 	ZRAMX_SLOT_PRIO,	/* two bits: the compressor's priority */
 	ZRAMX_SLOT_PRIO_HI = ZRAMX_SLOT_PRIO + 1,
@@ -256,6 +260,9 @@ struct zramx_comp {
  * @wb_limit:        writeback budget in 4 KiB units; under init_lock,
  *                   which writeback holds while it counts it down
  * @wb_batch_size:   writeback_batch_size, kept for the ABI; no lock
+ * @wb_compressed:   compressed_writeback: write objects back as stored;
+ *                   set only while not initialized, under init_lock,
+ *                   which writeback holds
  */
 struct zramx {
 	struct zramx_slot *table;
@@ -287,6 +294,7 @@ struct zramx {
 	bool wb_limit_enable;
 	u64 wb_limit;
 	u32 wb_batch_size;
+	bool wb_compressed;
 };
 
 static inline bool zramx_init_done(struct zramx *zx)
@@ -340,12 +348,14 @@ static inline void zramx_slot_clear(struct zramx *zx, u32 index,
 
 /*
  * Does the slot hold an object of the pool (not empty, not same-filled,
- * not written back)?  Written-back and same-filled slots have size 0.
+ * not written back)?  Same-filled slots have size 0; a written-back
+ * slot's size is that of the object its block holds (0: the page).
  */
 static inline bool zramx_slot_has_obj(struct zramx *zx, u32 index)
 {
 	return zramx_slot_size(zx, index) &&
-	       !zramx_slot_test(zx, index, ZRAMX_SLOT_SAME);
+	       !zramx_slot_test(zx, index, ZRAMX_SLOT_SAME) &&
+	       !zramx_slot_test(zx, index, ZRAMX_SLOT_WB);
 }
 
 void zramx_slot_free(struct zramx *zx, u32 index);
@@ -368,7 +378,8 @@ void zramx_gather_module_exit(void);
 void zramx_slot_store(struct zramx *zx, u32 index, unsigned long handle,
 		      unsigned int size);
 void zramx_slot_store_same(struct zramx *zx, u32 index, unsigned long value);
-void zramx_slot_store_wb(struct zramx *zx, u32 index, unsigned long blk);
+void zramx_slot_store_wb(struct zramx *zx, u32 index, unsigned long blk,
+			 unsigned int size, u32 prio);
 int zramx_meta_alloc(struct zramx *zx, u64 disksize);
 void zramx_meta_free(struct zramx *zx);
 
@@ -400,7 +411,7 @@ void zramx_comp_module_exit(void);
 
 /* io.c */
 extern const struct block_device_operations zramx_devops;
-int zramx_slot_read(struct zramx *zx, u32 index, struct page *page);
+int zramx_slot_read(struct zramx *zx, u32 index, struct page *page, bool raw);
 
 /* recomp.c */
 void zramx_mark_idle(struct zramx *zx, u32 cutoff);

@@ -8,7 +8,8 @@
 # overwrite, a discard and reset; a backing device whose writes fail (a
 # loop device over a small tmpfs) leaves the pages in memory, intact;
 # swap stays intact with idle writeback running beside the workload, to
-# a backing device that fails now and then; reset closes the backing
+# a backing device that fails now and then; compressed_writeback writes
+# the objects as stored, and they read back; reset closes the backing
 # device and leaves nothing in zsfast.
 
 . "$(dirname "$0")/lib.sh"
@@ -121,6 +122,38 @@ ktap_check "reset" zx_fresh
 zsf_expect "reset closes the backing device" "$(cat $BD)" = none
 ktap_check "ram0 is free again: rmmod brd" rmmod brd
 
+# --- compressed_writeback --------------------------------------------
+# On a new ramdisk, whose blocks read as zeros until written: with the
+# objects written as stored, the blocks hold no more non-zero bytes than
+# the pool held.
+CW=$ZSYS/compressed_writeback
+if zx_has compressed_writeback "compressed writeback"; then
+	modprobe brd rd_nr=1 rd_size=65536 && zx_wait_path /dev/ram0
+	zsf_point $? "a new brd ramdisk"
+	zsf_expect "compressed_writeback: 0 by default" "$(cat $CW)" = 0
+	zx_expect_errno "compressed_writeback: not a boolean" "$EINVAL" maybe $CW
+	zx_expect_write "compressed_writeback: yes" yes $CW
+	zx_set /dev/ram0 $BD && zx_set lz4 $ZSYS/comp_algorithm &&
+		zx_set 8M $ZSYS/disksize && zx_fill_layout
+	zsf_point $? "lz4 device on /dev/ram0, written"
+	zx_expect_errno "compressed_writeback: busy once initialized" "$EBUSY" 0 $CW
+	c0=$(zx_mm compr_data_size)
+	n=$(($(zx_mm orig_data_size) / ZT_PAGE_SIZE - $(zx_mm same_pages)))
+	zx_set all $ZSYS/idle
+	zx_expect_write "writeback idle, compressed" idle $WB
+	zsf_expect "bd_count: every page not same-filled ($n)" "$(bd_count)" = $((n * U))
+	zsf_expect "compr_data_size: nothing left in memory" "$(zx_mm compr_data_size)" = 0
+	nz=$(dd if=/dev/ram0 bs=$ZT_PAGE_SIZE count=$n 2>/dev/null | tr -d '\000' | wc -c)
+	zsf_expect "ram0's blocks hold $nz non-zero bytes, the pool held $c0" "$nz" -le "$c0"
+	ktap_check "every page reads back, decompressed" zx_intact_layout
+	zsf_expect "bd_reads: they were read from ram0 ($(bd_reads))" "$(bd_reads)" -ge $((n * U))
+	ktap_check "no failed reads" test "$(zx_io failed_reads)" = 0
+	ktap_check "reset" zx_fresh
+	zsf_expect "compressed_writeback: kept at reset" "$(cat $CW)" = 1
+	zx_set 0 $CW
+	ktap_check "rmmod brd" rmmod brd
+fi
+
 mem_kb=$(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)
 
 # --- a backing device whose writes fail ------------------------------
@@ -149,36 +182,46 @@ umount /tmp/wbfail 2>/dev/null
 # The backing device: a loop device of 64 MiB over a 4 MiB tmpfs.  A
 # write to a block the tmpfs already holds succeeds, a write past what it
 # can hold fails: writeback fails now and then, as the swap workload
-# frees slots and zramx reuses their blocks.
-mount -t tmpfs -o size=4M tmpfs /tmp/wbfail &&
-	dd if=/dev/zero of=/tmp/wbfail/disk bs=1 count=0 seek=67108864 2>/dev/null &&
-	losetup /dev/loop0 /tmp/wbfail/disk && zx_set /dev/loop0 $BD &&
-	zx_set lz4 $ZSYS/comp_algorithm &&
-	zx_set "$((mem_kb * 3))K" $ZSYS/disksize &&
-	mkswap $ZDEV >/dev/null 2>&1 && swapon $ZDEV
-zsf_point $? "swap on a device that writes back to a 4 MiB loop device"
-# Pages resting in swap, written back, then read back by their owner.
-zsf_hog_start /tmp/zx-wbhog 16
-zx_set all $ZSYS/idle
-zx_set idle $WB
-n=$(bd_count)
-r0=$(bd_reads)
-zsf_expect "pages resting in swap written back ($n units; the rest did not fit)" "$n" -gt 0
-zsf_hog_end /tmp/zx-wbhog
-zsf_point $? "their owner read them back intact"
-zsf_expect "swap read them from the loop device ($(($(bd_reads) - r0)) units)" \
-	"$(bd_reads)" -gt "$r0"
+# frees slots and zramx reuses their blocks.  Then again with
+# compressed_writeback, where the device has it.
+# swap_beside CW: the test with compressed_writeback CW (0 or 1).
+swap_beside() {
+	_c=
+	[ "$1" = 1 ] && _c=" (compressed)"
+	[ -e "$CW" ] && zx_set "$1" "$CW"
+	mount -t tmpfs -o size=4M tmpfs /tmp/wbfail &&
+		dd if=/dev/zero of=/tmp/wbfail/disk bs=1 count=0 seek=67108864 2>/dev/null &&
+		losetup /dev/loop0 /tmp/wbfail/disk && zx_set /dev/loop0 $BD &&
+		zx_set lz4 $ZSYS/comp_algorithm &&
+		zx_set "$((mem_kb * 3))K" $ZSYS/disksize &&
+		mkswap $ZDEV >/dev/null 2>&1 && swapon $ZDEV
+	zsf_point $? "swap on a device that writes back$_c to a 4 MiB loop device"
+	# Pages resting in swap, written back, then read back by their owner.
+	zsf_hog_start /tmp/zx-wbhog 16
+	zx_set all $ZSYS/idle
+	zx_set idle $WB
+	n=$(bd_count)
+	r0=$(bd_reads)
+	zsf_expect "pages resting in swap written back$_c ($n units; the rest did not fit)" "$n" -gt 0
+	zsf_hog_end /tmp/zx-wbhog
+	zsf_point $? "their owner read them back intact$_c"
+	zsf_expect "swap read them from the loop device$_c ($(($(bd_reads) - r0)) units)" \
+		"$(bd_reads)" -gt "$r0"
 
-# And swap traffic with idle writeback running beside it.
-zx_swapcheck_beside writeback writeback idle
-ktap_diag "bd_stat: $(cat $ZSYS/bd_stat); writebacks: $ZX_RUNS, of which failed: $ZX_ATTR_ERRS"
-[ $ZX_RUNS -ge 1 ] && [ $ZX_IDLE_ERRS = 0 ]
-zsf_point $? "idle writeback ran $ZX_RUNS times beside it, idle marking never failed" \
-	"$ZX_IDLE_ERRS idle errors"
-ktap_check "no failed reads or writes" \
-	test "$(zx_io failed_reads)/$(zx_io failed_writes)" = 0/0
-ktap_check "swapoff" swapoff $ZDEV
-ktap_check "reset" zx_fresh
-ktap_check "the loop device released: losetup -d" losetup -d /dev/loop0
-umount /tmp/wbfail 2>/dev/null
+	# And swap traffic with idle writeback running beside it.
+	zx_swapcheck_beside "writeback$_c" writeback idle
+	ktap_diag "bd_stat: $(cat $ZSYS/bd_stat); writebacks: $ZX_RUNS, of which failed: $ZX_ATTR_ERRS"
+	[ $ZX_RUNS -ge 1 ] && [ $ZX_IDLE_ERRS = 0 ]
+	zsf_point $? "idle writeback$_c ran $ZX_RUNS times beside it, idle marking never failed" \
+		"$ZX_IDLE_ERRS idle errors"
+	ktap_check "no failed reads or writes$_c" \
+		test "$(zx_io failed_reads)/$(zx_io failed_writes)" = 0/0
+	ktap_check "swapoff$_c" swapoff $ZDEV
+	ktap_check "reset$_c" zx_fresh
+	ktap_check "the loop device released$_c: losetup -d" losetup -d /dev/loop0
+	umount /tmp/wbfail 2>/dev/null
+}
+
+swap_beside 0
+[ -e "$CW" ] && swap_beside 1
 zx_expect_pool_empty
