@@ -5,7 +5,8 @@
 # tables list every module parameter, per-device attribute and control
 # class attribute that zramx has, with its mode, and nothing else.  A
 # device's own attributes are the files of /sys/block/zramx0 that a
-# plain block device (brd's ram0) does not have.
+# plain block device (brd's ram0) does not have.  And zramx has every
+# device and control class attribute of the kernel's own zram.
 
 . "$(dirname "$0")/lib.sh"
 . "$ZT_DIR/zramx_lib.sh"
@@ -65,3 +66,21 @@ own=$(sys_files $ZSYS | while read -r _n _m; do
 done)
 rmmod brd
 check "per-device attributes" "$(doc_table device)" "$own"
+
+# What stock zram has on this kernel, zramx has too: every attribute of
+# its device and control class, with the same mode.
+if ! modprobe zram num_devices=1 || ! zx_wait_path /sys/block/zram0; then
+	ktap_fail "stock zram's attributes: load stock zram"
+	exit 1
+fi
+lacks=$( (sys_files /sys/block/zram0 | sed 's,^,device ,'
+	sys_files /sys/class/zram-control | sed 's,^,control ,') |
+	while read -r _w _n _m; do
+		_d=$ZSYS
+		[ "$_w" = control ] && _d=$ZCTL
+		[ "$(stat -c %a "$_d/$_n" 2>/dev/null)" = "$_m" ] ||
+			echo "$_w $_n $_m"
+	done)
+rmmod zram
+zsf_expect "every attribute of stock zram on $(uname -r) is zramx's too, with its mode" \
+	"$(echo $lacks)" = ""
