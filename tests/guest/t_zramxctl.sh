@@ -42,7 +42,7 @@ zxc() {
 zxc_state() {
 	for _d in /sys/block/zramx*; do
 		[ -d "$_d" ] || continue
-		echo "${_d##*/} $(cat "$_d/initstate") $(cat "$_d/disksize") $(zx_algo_selected "$_d")"
+		echo "${_d##*/} $(cat "$_d/initstate") $(cat "$_d/disksize") $(zx_algo_selected "$_d") $(cat "$_d/compressed_writeback" 2>/dev/null)"
 	done
 	awk 'NR > 1 { print "swap", $1 }' /proc/swaps
 	for _m in zsfast zramx; do
@@ -244,21 +244,26 @@ expect_error "--algorithm-params with a missing dictionary: refused, undone" \
 	--algorithm-params "level=3 dict=/nonexistent" /dev/zramx1
 expect_error "--backing-dev that is no block device: refused, undone" \
 	"Block device required" --size 16M --backing-dev /dev/null /dev/zramx1
+expect_error "--compressed-writeback, then a bad --backing-dev: refused, undone" \
+	"Block device required" --size 16M --compressed-writeback \
+	--backing-dev /dev/null /dev/zramx1
 expect_error "--algorithm-params without --size" "need --size" \
 	--algorithm-params level=3 /dev/zramx1
 if ! modprobe brd rd_nr=1 rd_size=4096 2>/dev/null; then
 	ktap_skip "--backing-dev /dev/ram0" "no brd module in this guest"
 elif zx_wait_path /dev/ram0 &&
    zxc --size 16M --algorithm zstd --algorithm-params level=1 \
-	--backing-dev /dev/ram0 /dev/zramx1 &&
+	--backing-dev /dev/ram0 --compressed-writeback /dev/zramx1 &&
    [ "$(cat /sys/block/zramx1/backing_dev)" = /dev/ram0 ] &&
+   [ "$(cat /sys/block/zramx1/compressed_writeback)" = 1 ] &&
    [ "$(zx_algo_selected /sys/block/zramx1)" = zstd ]; then
-	ktap_ok "--algorithm zstd --algorithm-params level=1 --backing-dev /dev/ram0"
+	ktap_ok "--algorithm zstd --algorithm-params level=1 --backing-dev /dev/ram0 --compressed-writeback"
 else
-	ktap_fail "--algorithm zstd --algorithm-params level=1 --backing-dev /dev/ram0" \
+	ktap_fail "--algorithm zstd --algorithm-params level=1 --backing-dev /dev/ram0 --compressed-writeback" \
 		"$(cat $ERR)"
 fi
 zxc --reset /dev/zramx1
+echo 0 > /sys/block/zramx1/compressed_writeback
 rmmod brd 2>/dev/null
 
 # ---- 4. reset ------------------------------------------------------------
@@ -325,7 +330,9 @@ if ! modprobe brd rd_nr=1 rd_size=65536 2>/dev/null; then
 	ktap_skip "zramx-swap writeback to /dev/ram0" "no brd module in this guest"
 elif zx_wait_path /dev/ram0 &&
    ZRAMX_SIZE=64M ZRAMX_ALGORITHM=$algo ZRAMX_WRITEBACK_DEVICE=/dev/ram0 \
-	$ZXS start 2> $ERR; then
+	ZRAMX_WRITEBACK_COMPRESSED=1 $ZXS start 2> $ERR; then
+	zsf_expect "zramx-swap start: ZRAMX_WRITEBACK_COMPRESSED=1 sets compressed_writeback" \
+		"$(cat $S0/compressed_writeback)" = 1
 	zsf_hog_start /tmp/zxs-hog 8 600
 	# Access times are whole seconds: 2.5 s make every page of the
 	# hog (8 MiB, 2048 units) older than 1 s by that clock.
@@ -340,7 +347,7 @@ elif zx_wait_path /dev/ram0 &&
 	ktap_check "zramx-swap stop" $ZXS stop
 else
 	sed 's/^/# /' $ERR
-	ktap_fail "zramx-swap start with ZRAMX_WRITEBACK_DEVICE=/dev/ram0"
+	ktap_fail "zramx-swap start with ZRAMX_WRITEBACK_DEVICE=/dev/ram0, compressed"
 fi
 rmmod brd 2>/dev/null
 ktap_check "zramx-swap writeback without a backing device does nothing" \
