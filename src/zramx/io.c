@@ -109,9 +109,9 @@ static int zramx_wb_decompress(struct zramx *zx, u32 index, unsigned long blk,
 	int ret = -ESTALE;
 
 	zramx_slot_lock(zx, index);
-	size = zramx_slot_size(zx, index);
-	if (zramx_slot_test(zx, index, ZRAMX_SLOT_WB) &&
-	    zx->table[index].handle == blk && size && size < PAGE_SIZE) {
+	if (zramx_slot_wb_compressed(zx, index) &&
+	    zx->table[index].handle == blk) {
+		size = zramx_slot_size(zx, index);
 		comp = zx->comps[zramx_slot_prio(zx, index)];
 		strm = zramx_stream_get(comp);
 		mem = kmap_local_page(page);
@@ -143,16 +143,16 @@ static int zramx_read_page(struct zramx *zx, struct page *page, u32 index,
 			   struct bio *parent)
 {
 	unsigned long blk;
-	size_t size;
+	bool compressed;
 	int ret;
 
 	zramx_slot_lock(zx, index);
 	if (unlikely(zramx_slot_test(zx, index, ZRAMX_SLOT_WB))) {
 		blk = zx->table[index].handle;
-		size = zramx_slot_size(zx, index);
+		compressed = zramx_slot_wb_compressed(zx, index);
 		zramx_slot_accessed(zx, index);
 		zramx_slot_unlock(zx, index);
-		if (size && size < PAGE_SIZE)
+		if (compressed)
 			return zramx_bd_read(zx, blk, page) ?:
 			       zramx_wb_decompress(zx, index, blk, page);
 		if (parent) {

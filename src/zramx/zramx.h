@@ -358,6 +358,18 @@ static inline bool zramx_slot_has_obj(struct zramx *zx, u32 index)
 	       !zramx_slot_test(zx, index, ZRAMX_SLOT_WB);
 }
 
+/*
+ * Was the slot written back compressed (compressed_writeback): does its
+ * block hold an object that a read must decompress?
+ */
+static inline bool zramx_slot_wb_compressed(struct zramx *zx, u32 index)
+{
+	size_t size = zramx_slot_size(zx, index);
+
+	return zramx_slot_test(zx, index, ZRAMX_SLOT_WB) &&
+	       size && size < PAGE_SIZE;
+}
+
 void zramx_slot_free(struct zramx *zx, u32 index);
 void zramx_slot_accessed(struct zramx *zx, u32 index);
 void zramx_slot_set_prio(struct zramx *zx, u32 index, u32 prio);
