@@ -30,6 +30,13 @@ bd_writes() { awk '{ print $3 }' $ZSYS/bd_stat; }
 # 4 KiB units of one page.
 U=$((ZT_PAGE_SIZE / 4096))
 
+# wb_layout BDEV: set the fresh device up on backing device BDEV, lz4,
+# 8 MiB, and write zramx_lib.sh's layout of pages to it.
+wb_layout() {
+	zx_set "$1" $BD && zx_set lz4 $ZSYS/comp_algorithm &&
+		zx_set 8M $ZSYS/disksize && zx_fill_layout
+}
+
 if ! modprobe brd rd_nr=1 rd_size=262144 || ! zx_wait_path /dev/ram0; then
 	ktap_fail "brd ramdisk for a backing device"
 	exit 1
@@ -133,8 +140,7 @@ if zx_has compressed_writeback "compressed writeback"; then
 	zsf_expect "compressed_writeback: 0 by default" "$(cat $CW)" = 0
 	zx_expect_errno "compressed_writeback: not a boolean" "$EINVAL" maybe $CW
 	zx_expect_write "compressed_writeback: yes" yes $CW
-	zx_set /dev/ram0 $BD && zx_set lz4 $ZSYS/comp_algorithm &&
-		zx_set 8M $ZSYS/disksize && zx_fill_layout
+	wb_layout /dev/ram0
 	zsf_point $? "lz4 device on /dev/ram0, written"
 	zx_expect_errno "compressed_writeback: busy once initialized" "$EBUSY" 0 $CW
 	c0=$(zx_mm compr_data_size)
@@ -162,8 +168,7 @@ mkdir -p /tmp/wbfail
 if modprobe loop && mount -t tmpfs -o size=1M tmpfs /tmp/wbfail &&
 	dd if=/dev/zero of=/tmp/wbfail/disk bs=1 count=0 seek=8388608 2>/dev/null &&
 	zx_wait_path /dev/loop0 && losetup /dev/loop0 /tmp/wbfail/disk &&
-	zx_set /dev/loop0 $BD && zx_set lz4 $ZSYS/comp_algorithm &&
-	zx_set 8M $ZSYS/disksize && zx_fill_layout; then
+	wb_layout /dev/loop0; then
 	ktap_ok "device on a loop device over a 1 MiB tmpfs, written"
 	zx_expect_errno "writeback of 2.5 MiB to 1 MiB fails" "" page_indexes=0-639 $WB
 	n=$(bd_count)
